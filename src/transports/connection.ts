@@ -1,0 +1,67 @@
+import type { Serializer } from '../serializers/serializer.js';
+
+/** What the router may know of the peer behind a connection. */
+export interface PeerInfo {
+  readonly transport: 'websocket' | 'rawsocket';
+  readonly remoteAddress: string;
+  readonly remotePort?: number;
+  readonly userAgent?: string;
+  /** TLS when the connection is encrypted. */
+  readonly secure: boolean;
+}
+
+/**
+ * Bytes to send, with a cache of their transport framing, so that the same message sent to many
+ * connections is framed once per transport kind and the same buffers are written to every socket.
+ */
+export class Outgoing {
+  /** Per-transport framing cache; filled by the first connection of that kind that sends it. */
+  readonly framed: { websocket?: readonly Buffer[]; rawsocket?: readonly Buffer[] } = {};
+  constructor(readonly bytes: Uint8Array, readonly binary: boolean) {}
+}
+
+export type SendResult = 'sent' | 'dropped' | 'closed';
+
+/** Why a connection ended, for logs and statistics. */
+export interface CloseCause {
+  readonly code: number;
+  readonly reason: string;
+  /** True when the peer went away (or the socket failed) rather than the router closing it. */
+  readonly byPeer: boolean;
+}
+
+export interface ConnectionHandler {
+  /** One decoded message (not yet validated), or a decode failure. */
+  message(msg: unknown): void;
+  /** The bytes could not be decoded by the serializer. */
+  malformed(error: Error): void;
+  closed(cause: CloseCause): void;
+}
+
+/** All the router knows of a socket. */
+export interface Connection {
+  readonly id: number;
+  readonly serializer: Serializer;
+  readonly peer: PeerInfo;
+  /** Events dropped for this connection by the slow-consumer policy. */
+  readonly dropped: number;
+  /** Start delivering messages to the handler (nothing is delivered before). */
+  attach(handler: ConnectionHandler): void;
+  /**
+   * Enqueues the message. A control message (`droppable: false`, e.g. RESULT, WELCOME) is never
+   * dropped: if the buffer is over its limit the connection is closed instead.
+   */
+  send(msg: Outgoing, droppable: boolean): SendResult;
+  /** Closes after flushing what is queued; `code` is a WebSocket close code (mapped for RawSocket). */
+  close(code: number, reason: string): void;
+}
+
+export type SlowConsumerPolicy = 'drop' | 'disconnect';
+
+export interface ConnectionLimits {
+  /** Largest incoming message in bytes. */
+  readonly maxMessageSize: number;
+  /** High-water mark of the outgoing buffer in bytes. */
+  readonly maxOutBuffer: number;
+  readonly slowConsumer: SlowConsumerPolicy;
+}
