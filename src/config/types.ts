@@ -1,0 +1,92 @@
+/**
+ * The validated, normalized node configuration that `node.ts` consumes. `load.ts` turns a
+ * Crossbar.io-format document (version 2) into this, filling defaults; nothing downstream ever
+ * sees raw config keys.
+ */
+import type { SerializerId } from '../serializers/serializer.js';
+
+export type MatchPolicy = 'exact' | 'prefix' | 'wildcard';
+export type UriCheck = 'loose' | 'strict';
+export type Action = 'call' | 'register' | 'publish' | 'subscribe';
+
+export interface Permission {
+  readonly uri: string;
+  readonly match: MatchPolicy;
+  readonly allow: Readonly<Record<Action, boolean>>;
+  readonly disclose: { readonly caller: boolean; readonly publisher: boolean };
+  readonly cache: boolean;
+}
+
+export interface RoleConfig {
+  readonly name: string;
+  readonly permissions: readonly Permission[];
+}
+
+export interface RealmConfig {
+  readonly name: string;
+  readonly uriCheck: UriCheck;
+  readonly roles: readonly RoleConfig[];
+}
+
+/** `auth.anonymous` of a transport: every client that asks for anonymous gets `role`. */
+export interface AnonymousAuthConfig {
+  readonly type: 'static';
+  readonly role: string;
+}
+
+/** Per-transport authentication methods; more methods arrive with the auth issue. */
+export interface AuthConfig {
+  readonly anonymous?: AnonymousAuthConfig;
+}
+
+export type SlowConsumerPolicy = 'drop' | 'disconnect';
+
+/** Options shared by WebSocket paths and RawSocket transports. */
+export interface SessionTransportOptions {
+  readonly serializers: readonly SerializerId[];
+  /** Largest incoming message, bytes. */
+  readonly maxMessageSize: number;
+  /** High-water mark of each connection's outgoing buffer, bytes. */
+  readonly maxOutBuffer: number;
+  readonly slowConsumer: SlowConsumerPolicy;
+  /** Close a connection that has not completed the WAMP opening handshake (HELLO…WELCOME) in time, ms. */
+  readonly helloTimeout: number;
+  /** Authentication; undefined = anonymous with role `anonymous`… only when the realm has that role. */
+  readonly auth?: AuthConfig;
+}
+
+export interface WebSocketPathConfig extends SessionTransportOptions {
+  readonly type: 'websocket';
+  /** Send a WebSocket ping every so often, ms; 0 = off. */
+  readonly autoPingInterval: number;
+  /** Close if no pong arrives in time, ms. */
+  readonly autoPingTimeout: number;
+}
+
+/** A path service of a `web` transport; later issues add relay, stats, metrics and health. */
+export type PathService = WebSocketPathConfig;
+
+export type Endpoint =
+  | { readonly type: 'tcp'; readonly interface: string; readonly port: number; readonly version?: 4 | 6 }
+  | { readonly type: 'unix'; readonly path: string };
+
+export interface WebTransportConfig {
+  readonly type: 'web';
+  readonly id: string;
+  readonly endpoint: Endpoint;
+  /** Keyed by path without slashes at either end ('' is the root, 'ws', 'a/b'). */
+  readonly paths: ReadonlyMap<string, PathService>;
+}
+
+export interface RawSocketTransportConfig extends SessionTransportOptions {
+  readonly type: 'rawsocket';
+  readonly id: string;
+  readonly endpoint: Endpoint;
+}
+
+export type TransportConfig = WebTransportConfig | RawSocketTransportConfig;
+
+export interface NodeConfig {
+  readonly realms: readonly RealmConfig[];
+  readonly transports: readonly TransportConfig[];
+}

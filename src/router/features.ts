@@ -1,0 +1,28 @@
+/**
+ * The roles and features announced in WELCOME: exactly what this router implements, nothing
+ * more (advanced/features.md names them).
+ */
+export const BROKER_FEATURES = {
+  publisher_identification: true,
+  publisher_exclusion: true,
+  subscriber_blackwhite_listing: true,
+  pattern_based_subscription: true,
+} as const;
+
+export const DEALER_FEATURES = {
+  caller_identification: true,
+  pattern_based_registration: true,
+  shared_registration: true,
+  progressive_call_results: true,
+  progressive_call_invocations: true,
+  call_timeout: true,
+  call_canceling: true,
+  registration_revocation: true,
+} as const;
+
+export function routerRoles(): Record<string, { features: Record<string, boolean> }> {
+  return {
+    broker: { features: { ...BROKER_FEATURES } },
+    dealer: { features: { ...DEALER_FEATURES } },
+  };
+}

@@ -1,0 +1,54 @@
+/** The router: realms by name; attaches each new connection to a fresh session. */
+import type { Logger } from 'pino';
+import type { Backplane } from '../backplane/backplane.js';
+import type { RealmConfig } from '../config/types.js';
+import type { Connection } from '../transports/connection.js';
+import { CloseUri } from '../wamp/errors.js';
+import { Realm } from './realm.js';
+import { Session, type SessionOptions } from './session.js';
+
+export class Router {
+  private readonly realms = new Map<string, Realm>();
+  private readonly sessions = new Set<Session>();
+  private accepting = true;
+
+  constructor(realms: readonly RealmConfig[], backplane: Backplane, private readonly log: Logger) {
+    for (const r of realms) this.realms.set(r.name, new Realm(r, backplane, log));
+  }
+
+  realm(name: string): Realm | undefined {
+    return this.realms.get(name);
+  }
+
+  allRealms(): IterableIterator<Realm> {
+    return this.realms.values();
+  }
+
+  /** Number of connections with a session in any state. */
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  attach(conn: Connection, options: SessionOptions): void {
+    if (!this.accepting) {
+      conn.close(1001, 'router shutting down');
+      return;
+    }
+    const session = new Session(conn, this, options, this.log);
+    this.sessions.add(session);
+    session.onEnded = () => this.sessions.delete(session);
+  }
+
+  /**
+   * Graceful shutdown: every session gets GOODBYE wamp.close.system_shutdown; resolves when all
+   * connections have closed or `waitMs` has passed.
+   */
+  async shutdown(waitMs = 3000): Promise<void> {
+    this.accepting = false;
+    for (const s of this.sessions) s.goodbye(CloseUri.systemShutdown, 'router is shutting down');
+    const deadline = Date.now() + waitMs;
+    while (this.sessions.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * One WAMP session over one connection: the opening handshake (HELLO → [CHALLENGE ↔
+ * AUTHENTICATE] → WELCOME | ABORT), dispatch of established traffic to the realm's broker and
+ * dealer, and the closing handshake. Every protocol error ends only this session, with ABORT.
+ */
+import type { Logger } from 'pino';
+import type { AuthOutcome, Authenticator, AuthenticatorFactory, Identity } from '../auth/authenticator.js';
+import type { Connection } from '../transports/connection.js';
+import { Outgoing } from '../transports/connection.js';
+import { MessageType as T } from '../wamp/codes.js';
+import { decodeMessage } from '../wamp/decode.js';
+import { encodeMessage } from '../wamp/encode.js';
+import { CloseUri, ErrorUri } from '../wamp/errors.js';
+import type { Args, Dict, Hello, Kwargs, WampMessage } from '../wamp/messages.js';
+import { ProtocolViolation, RequestRejected } from '../wamp/violation.js';
+import { routerRoles } from './features.js';
+import type { Realm } from './realm.js';
+
+export interface SessionOptions {
+  /** ms to complete the opening handshake. */
+  readonly helloTimeout: number;
+  /** Authentication methods the transport offers, by method name. */
+  readonly authenticators: ReadonlyMap<string, AuthenticatorFactory>;
+}
+
+export interface RealmDirectory {
+  realm(name: string): Realm | undefined;
+}
+
+type State = 'hello' | 'authenticating' | 'open' | 'closing' | 'closed';
+
+/** How long a router-initiated GOODBYE waits for the peer's reply. */
+const GOODBYE_WAIT_MS = 2000;
+
+export class Session {
+  id = 0;
+  realm: Realm | undefined;
+  identity: Identity | undefined;
+  private state: State = 'hello';
+  /** HELLO.Details.roles: what the client announced it supports. */
+  private roles: Dict = {};
+  private authenticator: Authenticator | undefined;
+  private pendingHello: Hello | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Called once when the session has fully ended (left its realm, connection closed). */
+  onEnded: (() => void) | undefined;
+
+  constructor(
+    readonly conn: Connection,
+    private readonly realms: RealmDirectory,
+    private readonly options: SessionOptions,
+    private readonly log: Logger,
+  ) {
+    conn.attach({
+      message: (m) => this.receive(m),
+      malformed: (e) => this.violation(new ProtocolViolation(`could not decode message: ${e.message}`)),
+      closed: (cause) => this.ended(cause.reason),
+    });
+    this.timer = setTimeout(() => {
+      if (this.state === 'hello' || this.state === 'authenticating') {
+        this.abort(ErrorUri.timeout, `opening handshake not completed within ${options.helloTimeout} ms`);
+      }
+    }, options.helloTimeout);
+    this.timer.unref();
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  get authid(): string {
+    return this.identity?.authid ?? '';
+  }
+
+  get authrole(): string {
+    return this.identity?.authrole ?? '';
+  }
+
+  /** Whether the client announced `feature` for `role` (e.g. callee / call_canceling) in HELLO. */
+  supports(role: string, feature: string): boolean {
+    const r = this.roles[role];
+    if (typeof r !== 'object' || r === null) return false;
+    const features = (r as Dict).features;
+    return typeof features === 'object' && features !== null && (features as Dict)[feature] === true;
+  }
+
+  /** Sends a control message (never dropped by the slow-consumer policy). */
+  send(msg: WampMessage): void {
+    if (this.state === 'closed') return;
+    const s = this.conn.serializer;
+    this.conn.send(new Outgoing(s.encode(encodeMessage(msg)), s.binary), false);
+  }
+
+  sendError(requestType: number, request: number, error: string, args?: Args, kwargs?: Kwargs, details: Dict = {}): void {
+    this.send({ type: T.ERROR, requestType, request, details, error, args, kwargs });
+  }
+
+  private receive(raw: unknown): void {
+    if (this.state === 'closed') return;
+    const uriCheck = this.realm?.uriCheck ?? 'loose';
+    const m = decodeMessage(raw, uriCheck);
+    if (m instanceof ProtocolViolation) return this.violation(m);
+    if (m instanceof RequestRejected) {
+      if (this.state !== 'open') return this.violation(new ProtocolViolation(m.message, m.uri));
+      this.sendError(m.requestType, m.request, m.uri, [m.message]);
+      return;
+    }
+    try {
+      this.dispatch(m);
+    } catch (e) {
+      // A router bug must end this session only, never the process.
+      this.log.error({ err: e, session: this.id }, 'internal error while handling a message');
+      this.abort('wamp.error.internal_error', 'internal router error');
+    }
+  }
+
+  private dispatch(m: WampMessage): void {
+    switch (this.state) {
+      case 'hello':
+        if (m.type === T.HELLO) return void this.hello(m);
+        return this.violation(new ProtocolViolation(`received ${messageName(m)} before HELLO`));
+      case 'authenticating':
+        if (m.type === T.AUTHENTICATE && this.authenticator?.finish) {
+          const auth = this.authenticator;
+          this.state = 'hello';
+          void this.settle(() => auth.finish!(m.signature, m.extra));
+          return;
+        }
+        if (m.type === T.ABORT) return this.ended('peer aborted');
+        return this.violation(new ProtocolViolation(`received ${messageName(m)} while authenticating`));
+      case 'closing':
+        // Only the GOODBYE reply matters now.
+        if (m.type === T.GOODBYE || m.type === T.ABORT) this.conn.close(1000, 'goodbye');
+        return;
+      case 'closed':
+        return;
+      case 'open':
+        return this.established(m);
+    }
+  }
+
+  private established(m: WampMessage): void {
+    const realm = this.realm!;
+    switch (m.type) {
+      case T.PUBLISH: return realm.broker.publish(this, m);
+      case T.SUBSCRIBE: return realm.broker.subscribe(this, m);
+      case T.UNSUBSCRIBE: return realm.broker.unsubscribe(this, m);
+      case T.CALL: return realm.dealer.call(this, m);
+      case T.REGISTER: return realm.dealer.register(this, m);
+      case T.UNREGISTER: return realm.dealer.unregister(this, m);
+      case T.YIELD: return realm.dealer.yieldResult(this, m);
+      case T.CANCEL: return realm.dealer.cancel(this, m);
+      case T.ERROR:
+        if (m.requestType === T.INVOCATION) return realm.dealer.invocationError(this, m);
+        return this.violation(new ProtocolViolation(`a client may send ERROR only for INVOCATION, got REQUEST.Type ${m.requestType}`));
+      case T.GOODBYE:
+        this.send({ type: T.GOODBYE, details: {}, reason: CloseUri.goodbyeAndOut });
+        this.leaveRealm();
+        this.state = 'closing';
+        this.conn.close(1000, 'goodbye');
+        return;
+      case T.ABORT:
+        this.conn.close(1000, 'abort');
+        return this.ended('peer aborted');
+      case T.HELLO:
+        return this.violation(new ProtocolViolation('received HELLO on an established session'));
+      default:
+        return this.violation(new ProtocolViolation(`a client may not send ${messageName(m)}`));
+    }
+  }
+
+  private hello(hello: Hello): Promise<void> | void {
+    const requested = hello.details.authmethods;
+    const methods = Array.isArray(requested) && requested.length > 0 ? requested : ['anonymous'];
+    const method = methods.find((x): x is string => typeof x === 'string' && this.options.authenticators.has(x));
+    if (!method) {
+      return this.abort(ErrorUri.noAuthMethod, `none of the authentication methods ${JSON.stringify(methods)} is offered on this transport`);
+    }
+    this.pendingHello = hello;
+    const auth = this.options.authenticators.get(method)!();
+    this.authenticator = auth;
+    return this.settle(() => auth.begin(hello, this.conn.peer));
+  }
+
+  private async settle(step: () => Promise<AuthOutcome> | AuthOutcome): Promise<void> {
+    let outcome: AuthOutcome;
+    try {
+      outcome = await step();
+    } catch (e) {
+      this.log.warn({ err: e, peer: this.conn.peer.remoteAddress }, 'authenticator failed');
+      outcome = { kind: 'abort', reason: ErrorUri.authenticationFailed, message: 'authentication failed' };
+    }
+    if (this.state === 'closed') return;
+    switch (outcome.kind) {
+      case 'abort':
+        return this.abort(outcome.reason, outcome.message);
+      case 'challenge':
+        this.state = 'authenticating';
+        this.send({ type: T.CHALLENGE, authMethod: outcome.method, extra: outcome.extra });
+        return;
+      case 'welcome':
+        return this.welcome(outcome.identity);
+    }
+  }
+
+  private welcome(identity: Identity): void {
+    const hello = this.pendingHello!;
+    const name = identity.realm ?? hello.realm;
+    const realm = this.realms.realm(name);
+    if (!realm) return this.abort(ErrorUri.noSuchRealm, `no realm "${name}" on this router`);
+    if (!realm.authorizer.hasRole(identity.authrole)) {
+      return this.abort(ErrorUri.noSuchRole, `role "${identity.authrole}" does not exist on realm "${name}"`);
+    }
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.identity = identity;
+    this.realm = realm;
+    this.roles = hello.details.roles as Dict;
+    this.pendingHello = undefined;
+    this.authenticator = undefined;
+    this.id = realm.newSessionId();
+    this.state = 'open';
+    realm.join(this);
+    const details: Dict = {
+      realm: name,
+      authid: identity.authid,
+      authrole: identity.authrole,
+      authmethod: identity.authmethod,
+      authprovider: identity.authprovider,
+      roles: routerRoles(),
+    };
+    if (identity.authextra) details.authextra = identity.authextra;
+    this.send({ type: T.WELCOME, session: this.id, details });
+    this.log.info(
+      { session: this.id, realm: name, authid: identity.authid, authrole: identity.authrole, transport: this.conn.peer.transport, remote: this.conn.peer.remoteAddress },
+      'session joined',
+    );
+  }
+
+  /** Router-initiated close: GOODBYE, then wait briefly for the reply. */
+  goodbye(reason: string, message?: string): void {
+    if (this.state !== 'open') {
+      if (this.state !== 'closed') this.conn.close(1001, reason);
+      return;
+    }
+    this.send({ type: T.GOODBYE, details: message ? { message } : {}, reason });
+    this.leaveRealm();
+    this.state = 'closing';
+    setTimeout(() => this.conn.close(1001, reason), GOODBYE_WAIT_MS).unref();
+  }
+
+  abort(reason: string, message: string): void {
+    if (this.state === 'closed') return;
+    this.send({ type: T.ABORT, details: { message }, reason });
+    this.conn.close(1000, reason);
+    this.ended(message);
+  }
+
+  private violation(v: ProtocolViolation): void {
+    this.log.warn({ session: this.id || undefined, remote: this.conn.peer.remoteAddress, reason: v.uri, message: v.message }, 'protocol violation');
+    this.abort(v.uri, v.message);
+  }
+
+  private leaveRealm(): void {
+    const realm = this.realm;
+    if (!realm) return;
+    this.realm = undefined;
+    realm.leave(this);
+    this.log.info({ session: this.id, realm: realm.name, authid: this.authid }, 'session left');
+  }
+
+  private ended(reason: string): void {
+    if (this.state === 'closed') return;
+    clearTimeout(this.timer);
+    this.leaveRealm();
+    this.state = 'closed';
+    this.log.debug({ session: this.id || undefined, reason }, 'connection ended');
+    this.onEnded?.();
+  }
+}
+
+function messageName(m: WampMessage): string {
+  return Object.entries(T).find(([, code]) => code === m.type)?.[0] ?? String(m.type);
+}

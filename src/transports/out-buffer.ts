@@ -1,0 +1,15 @@
+/**
+ * The bounded outgoing buffer shared by both transports. The socket's own write queue is the
+ * buffer; this guard refuses to grow it past `maxOutBuffer` bytes. Above the mark, a droppable
+ * message (an EVENT) is dropped and counted under the 'drop' policy; anything else — or any
+ * message under the 'disconnect' policy — closes the connection. The publisher never waits.
+ */
+import type { Socket } from 'node:net';
+import type { ConnectionLimits } from './connection.js';
+
+export type Admission = 'write' | 'drop' | 'disconnect';
+
+export function admit(socket: Socket, limits: ConnectionLimits, droppable: boolean): Admission {
+  if (socket.writableLength <= limits.maxOutBuffer) return 'write';
+  return droppable && limits.slowConsumer === 'drop' ? 'drop' : 'disconnect';
+}

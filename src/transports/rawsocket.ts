@@ -1,0 +1,201 @@
+/**
+ * WAMP over RawSocket on TCP or a Unix socket: handshake (serializer, max length), framing,
+ * PING/PONG (every PING is echoed), handshake timeout, max message size, and the same bounded
+ * out-buffer and frame-once fan-out as WebSocket.
+ */
+import net from 'node:net';
+import type { Serializer } from '../serializers/serializer.js';
+import type {
+  CloseCause, Connection, ConnectionHandler, ConnectionLimits, Outgoing, PeerInfo, SendResult,
+} from './connection.js';
+import { nextConnectionId } from './connection-id.js';
+import { admit } from './out-buffer.js';
+import {
+  FrameType, HandshakeError, frameHeader, handshakeError, handshakeReply, parseFrameHeader, parseHandshake,
+} from './rawsocket-codec.js';
+
+export interface RawSocketOptions extends ConnectionLimits {
+  readonly serializers: readonly Serializer[];
+  /** ms to wait for the 4 handshake octets. */
+  readonly handshakeTimeout: number;
+}
+
+export class RawSocketConnection implements Connection {
+  readonly id = nextConnectionId();
+  dropped = 0;
+  private handler: ConnectionHandler | undefined;
+  private closed = false;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(
+    private readonly socket: net.Socket,
+    readonly serializer: Serializer,
+    readonly peer: PeerInfo,
+    private readonly limits: ConnectionLimits,
+    /** Largest message the peer accepts. */
+    private readonly peerMaxLength: number,
+  ) {
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('close', () => this.ended(1006, 'connection closed', true));
+    socket.on('error', () => {
+      // 'close' follows.
+    });
+  }
+
+  attach(handler: ConnectionHandler): void {
+    this.handler = handler;
+  }
+
+  /** Feeds bytes that arrived with the handshake. */
+  feed(rest: Buffer): void {
+    if (rest.length > 0) this.receive(rest);
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.closed) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    while (this.pendingBytes >= 4 && !this.closed) {
+      if (this.pending[0]!.length < 4) this.pending = [Buffer.concat(this.pending)];
+      const header = parseFrameHeader(this.pending[0]!, 0);
+      if (typeof header === 'string') {
+        this.handler?.malformed(new Error(header));
+        this.abort(1002, header);
+        return;
+      }
+      if (header.type === FrameType.message && header.length > this.limits.maxMessageSize) {
+        this.abort(1009, `message of ${header.length} bytes exceeds the maximum of ${this.limits.maxMessageSize}`);
+        return;
+      }
+      if (header.type !== FrameType.message && header.length > 65536) {
+        this.abort(1002, 'oversize PING/PONG');
+        return;
+      }
+      // Wait for the whole frame before joining chunks, so a large message is copied once.
+      if (this.pendingBytes < 4 + header.length) return;
+      const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+      const body = buf.subarray(4, 4 + header.length);
+      const rest = buf.subarray(4 + header.length);
+      this.pending = rest.length > 0 ? [rest] : [];
+      this.pendingBytes = rest.length;
+      if (header.type === FrameType.ping) {
+        this.socket.write(Buffer.concat([frameHeader(FrameType.pong, body.length), body]));
+      } else if (header.type === FrameType.message) {
+        this.deliver(body);
+      }
+    }
+  }
+
+  private deliver(body: Buffer): void {
+    const handler = this.handler;
+    if (!handler) return;
+    let msg: unknown;
+    try {
+      msg = this.serializer.decode(body);
+    } catch (e) {
+      handler.malformed(e as Error);
+      return;
+    }
+    handler.message(msg);
+  }
+
+  send(msg: Outgoing, droppable: boolean): SendResult {
+    if (this.closed) return 'closed';
+    if (msg.bytes.length > this.peerMaxLength) {
+      // The peer said it cannot take a message this large.
+      if (droppable) {
+        this.dropped++;
+        return 'dropped';
+      }
+      this.abort(1009, `message of ${msg.bytes.length} bytes exceeds the peer's maximum of ${this.peerMaxLength}`);
+      return 'closed';
+    }
+    switch (admit(this.socket, this.limits, droppable)) {
+      case 'drop':
+        this.dropped++;
+        return 'dropped';
+      case 'disconnect':
+        this.abort(1008, `slow consumer: outgoing buffer over ${this.limits.maxOutBuffer} bytes`);
+        return 'closed';
+      case 'write':
+        break;
+    }
+    const framed = (msg.framed.rawsocket ??= [
+      Buffer.concat([frameHeader(FrameType.message, msg.bytes.length), msg.bytes]),
+    ]);
+    this.socket.write(framed[0]!);
+    return 'sent';
+  }
+
+  close(_code: number, _reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  private abort(code: number, reason: string): void {
+    if (this.closed) return;
+    this.socket.destroy();
+    this.ended(code, reason, false);
+  }
+
+  private ended(code: number, reason: string, byPeer: boolean): void {
+    const handler = this.handler;
+    this.closed = true;
+    this.handler = undefined;
+    if (handler) {
+      const cause: CloseCause = { code, reason, byPeer };
+      handler.closed(cause);
+    }
+  }
+}
+
+/** Performs the RawSocket opening handshake on each accepted socket, then hands over a Connection. */
+export function acceptRawSocket(
+  socket: net.Socket,
+  options: RawSocketOptions,
+  accept: (conn: Connection) => void,
+): void {
+  socket.setNoDelay(true);
+  let head = Buffer.alloc(0);
+  const timer = setTimeout(() => socket.destroy(), options.handshakeTimeout);
+  timer.unref();
+  const onError = () => clearTimeout(timer);
+  socket.on('error', onError);
+  socket.on('close', onError);
+  const onData = (chunk: Buffer) => {
+    head = Buffer.concat([head, chunk]);
+    if (head.length < 4) return;
+    socket.off('data', onData);
+    clearTimeout(timer);
+    socket.off('error', onError);
+    socket.off('close', onError);
+    const hs = parseHandshake(head);
+    if (hs === undefined) {
+      socket.destroy();
+      return;
+    }
+    if ('error' in hs) {
+      socket.end(handshakeError(hs.error));
+      return;
+    }
+    const serializer = options.serializers.find((s) => s.rawsocketId === hs.serializerId);
+    if (!serializer) {
+      socket.end(handshakeError(HandshakeError.serializerUnsupported));
+      return;
+    }
+    socket.write(handshakeReply(serializer.rawsocketId, options.maxMessageSize));
+    const peer: PeerInfo = {
+      transport: 'rawsocket',
+      remoteAddress: socket.remoteAddress ?? 'unix',
+      remotePort: socket.remotePort,
+      secure: false,
+    };
+    const conn = new RawSocketConnection(socket, serializer, peer, options, hs.maxLength);
+    accept(conn);
+    conn.feed(head.subarray(4));
+  };
+  socket.on('data', onData);
+}

@@ -1,0 +1,229 @@
+/**
+ * WAMP over WebSocket (`ws`): subprotocol negotiation (wamp.2.json|msgpack|cbor), max message
+ * size (ws closes with 1009), ping keepalive, and frame-once fan-out: an Outgoing is framed once
+ * (`Sender.frame`) and the same buffer is written to every socket.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { Serializer } from '../serializers/serializer.js';
+import type {
+  CloseCause, Connection, ConnectionHandler, ConnectionLimits, Outgoing, PeerInfo, SendResult,
+} from './connection.js';
+import { nextConnectionId } from './connection-id.js';
+import { admit } from './out-buffer.js';
+
+// ws exports Sender at runtime; @types/ws does not declare it.
+const { Sender } = WebSocket as unknown as {
+  Sender: { frame(data: Buffer, options: Record<string, unknown>): Buffer[] };
+};
+
+/** Frames up to this size are merged into one buffer (one copy, then one write per socket). */
+const MERGE_LIMIT = 64 * 1024;
+
+export interface WebSocketServiceOptions extends ConnectionLimits {
+  readonly serializers: readonly Serializer[];
+  /** ms between pings; 0 disables keepalive. */
+  readonly pingInterval: number;
+  /** ms to wait for a pong before closing. */
+  readonly pingTimeout: number;
+}
+
+export class WebSocketConnection implements Connection {
+  readonly id = nextConnectionId();
+  dropped = 0;
+  private handler: ConnectionHandler | undefined;
+  private closed = false;
+  private readonly socket: Socket;
+  /** Time the last pong (or any message) arrived, for keepalive. */
+  lastSeen = Date.now();
+  private pingSentAt = 0;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly serializer: Serializer,
+    readonly peer: PeerInfo,
+    private readonly limits: ConnectionLimits,
+  ) {
+    this.socket = (ws as unknown as { _socket: Socket })._socket;
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
+    ws.on('pong', () => {
+      this.lastSeen = Date.now();
+      this.pingSentAt = 0;
+    });
+    ws.on('close', (code: number, reason: Buffer) => this.ended(code, reason.toString(), true));
+    ws.on('error', () => {
+      // ws emits 'close' after 'error' (e.g. 1009 max payload, 1002 bad frame); the cause is logged there.
+    });
+  }
+
+  attach(handler: ConnectionHandler): void {
+    this.handler = handler;
+  }
+
+  private receive(data: Buffer, isBinary: boolean): void {
+    this.lastSeen = Date.now();
+    const handler = this.handler;
+    if (!handler || this.closed) return;
+    if (isBinary !== this.serializer.binary) {
+      handler.malformed(new Error(`${isBinary ? 'binary' : 'text'} frame on a ${this.serializer.subprotocol} connection`));
+      return;
+    }
+    let msg: unknown;
+    try {
+      msg = this.serializer.decode(data);
+    } catch (e) {
+      handler.malformed(e as Error);
+      return;
+    }
+    handler.message(msg);
+  }
+
+  send(msg: Outgoing, droppable: boolean): SendResult {
+    if (this.closed) return 'closed';
+    switch (admit(this.socket, this.limits, droppable)) {
+      case 'drop':
+        this.dropped++;
+        return 'dropped';
+      case 'disconnect':
+        this.abort(1008, `slow consumer: outgoing buffer over ${this.limits.maxOutBuffer} bytes`);
+        return 'closed';
+      case 'write':
+        break;
+    }
+    const frames = (msg.framed.websocket ??= frame(msg.bytes, msg.binary));
+    if (frames.length === 1) {
+      this.socket.write(frames[0]!);
+    } else {
+      this.socket.cork();
+      this.socket.write(frames[0]!);
+      this.socket.write(frames[1]!);
+      this.socket.uncork();
+    }
+    return 'sent';
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.close(code, truncateReason(reason));
+    // A peer that never answers the close handshake is cut off.
+    setTimeout(() => this.ws.terminate(), 2000).unref();
+  }
+
+  /** Closes without a handshake (the out-buffer is full, a close frame would queue behind it). */
+  private abort(code: number, reason: string): void {
+    if (this.closed) return;
+    this.ws.terminate();
+    this.ended(code, reason, false);
+  }
+
+  /** Keepalive tick: ping, or close if the last ping went unanswered. */
+  keepalive(now: number, timeout: number): void {
+    if (this.closed) return;
+    if (this.pingSentAt !== 0 && now - this.pingSentAt > timeout) {
+      this.abort(1001, 'ping timeout');
+      return;
+    }
+    if (this.pingSentAt === 0) {
+      this.pingSentAt = now;
+      this.ws.ping();
+    }
+  }
+
+  private ended(code: number, reason: string, byPeer: boolean): void {
+    const handler = this.handler;
+    this.closed = true;
+    this.handler = undefined;
+    if (handler) {
+      const cause: CloseCause = { code, reason, byPeer };
+      handler.closed(cause);
+    }
+  }
+}
+
+function frame(bytes: Uint8Array, binary: boolean): readonly Buffer[] {
+  const data = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const list = Sender.frame(data, {
+    fin: true, rsv1: false, opcode: binary ? 2 : 1, mask: false, readOnly: true,
+  }) as Buffer[];
+  return list.length === 2 && data.length <= MERGE_LIMIT ? [Buffer.concat(list)] : list;
+}
+
+/** WebSocket close reasons are limited to 123 bytes. */
+function truncateReason(reason: string): string {
+  return Buffer.byteLength(reason) <= 123 ? reason : Buffer.from(reason).subarray(0, 120).toString() + '…';
+}
+
+/**
+ * A WAMP WebSocket endpoint on some path of a web transport. Upgrades with no supported WAMP
+ * subprotocol are refused with HTTP 400 naming the supported ones.
+ */
+export class WebSocketService {
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<WebSocketConnection>();
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly options: WebSocketServiceOptions,
+    private readonly accept: (conn: Connection) => void,
+  ) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: options.maxMessageSize,
+      clientTracking: false,
+      handleProtocols: (offered) => this.pick([...offered])?.subprotocol ?? false,
+    });
+  }
+
+  private pick(offered: readonly string[]): Serializer | undefined {
+    for (const p of offered) {
+      const s = this.options.serializers.find((x) => x.subprotocol === p);
+      if (s) return s;
+    }
+    return undefined;
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const serializer = this.pick(offered);
+    if (!serializer) {
+      const supported = this.options.serializers.map((s) => s.subprotocol).join(', ');
+      const body = offered.length === 0
+        ? `No WebSocket subprotocol offered; this WAMP endpoint speaks ${supported}\n`
+        : `Unsupported WebSocket subprotocol ${offered.join(', ')}; this WAMP endpoint speaks ${supported}\n`;
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const peer: PeerInfo = {
+        transport: 'websocket',
+        remoteAddress: req.socket.remoteAddress ?? '',
+        remotePort: req.socket.remotePort,
+        userAgent: req.headers['user-agent'],
+        secure: 'encrypted' in req.socket,
+      };
+      const conn = new WebSocketConnection(ws, serializer, peer, this.options);
+      this.connections.add(conn);
+      ws.once('close', () => this.connections.delete(conn));
+      this.startKeepalive();
+      this.accept(conn);
+    });
+  }
+
+  private startKeepalive(): void {
+    if (this.keepaliveTimer || this.options.pingInterval <= 0) return;
+    this.keepaliveTimer = setInterval(() => {
+      const now = Date.now();
+      for (const c of this.connections) c.keepalive(now, this.options.pingTimeout);
+    }, this.options.pingInterval);
+    this.keepaliveTimer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+    this.wss.close();
+  }
+}

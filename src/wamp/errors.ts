@@ -1,0 +1,36 @@
+/**
+ * Error and close URIs. Where the spec text and the stock clients disagree we follow Autobahn
+ * (autobahn/wamp/exception.py) and Crossbar.io, as DESIGN.md "Interop facts" records.
+ */
+export const ErrorUri = {
+  protocolViolation: 'wamp.error.protocol_violation',
+  invalidUri: 'wamp.error.invalid_uri',
+  invalidArgument: 'wamp.error.invalid_argument',
+  noSuchRealm: 'wamp.error.no_such_realm',
+  noSuchRole: 'wamp.error.no_such_role',
+  noSuchSubscription: 'wamp.error.no_such_subscription',
+  noSuchProcedure: 'wamp.error.no_such_procedure',
+  noSuchRegistration: 'wamp.error.no_such_registration',
+  procedureAlreadyExists: 'wamp.error.procedure_already_exists',
+  notAuthorized: 'wamp.error.not_authorized',
+  authenticationFailed: 'wamp.error.authentication_failed',
+  // Autobahn's name; the spec text says no_matching_auth_method.
+  noAuthMethod: 'wamp.error.no_auth_method',
+  // Autobahn/Crossbar spelling; one spec passage spells it "cancelled".
+  canceled: 'wamp.error.canceled',
+  timeout: 'wamp.error.timeout',
+  payloadSizeExceeded: 'wamp.error.payload_size_exceeded',
+  featureNotSupported: 'wamp.error.feature_not_supported',
+  optionNotAllowed: 'wamp.error.option_not_allowed',
+  // Autobahn's name; the spec text says no_available_callee.
+  noEligibleCallee: 'wamp.error.no_eligible_callee',
+  unavailable: 'wamp.error.unavailable',
+} as const;
+
+export const CloseUri = {
+  normal: 'wamp.close.normal',
+  systemShutdown: 'wamp.close.system_shutdown',
+  closeRealm: 'wamp.close.close_realm',
+  goodbyeAndOut: 'wamp.close.goodbye_and_out',
+  killed: 'wamp.close.killed',
+} as const;
