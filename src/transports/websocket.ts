@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { WebSocket, WebSocketServer } from 'ws';
+import * as wsModule from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { Serializer } from '../serializers/serializer.js';
 import type {
   CloseCause, Connection, ConnectionHandler, ConnectionLimits, Outgoing, PeerInfo, SendResult,
@@ -14,7 +15,7 @@ import { nextConnectionId } from './connection-id.js';
 import { admit } from './out-buffer.js';
 
 // ws exports Sender at runtime; @types/ws does not declare it.
-const { Sender } = WebSocket as unknown as {
+const { Sender } = wsModule as unknown as {
   Sender: { frame(data: Buffer, options: Record<string, unknown>): Buffer[] };
 };
 

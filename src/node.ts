@@ -1,0 +1,162 @@
+/**
+ * A node: wires a validated NodeConfig into a backplane, a router and listeners. The only module
+ * that knows every layer.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import { AnonymousAuthenticator } from './auth/anonymous.js';
+import type { AuthenticatorFactory } from './auth/authenticator.js';
+import type { Backplane } from './backplane/backplane.js';
+import { LocalBackplane } from './backplane/local/local-backplane.js';
+import type { AuthConfig, Endpoint, NodeConfig, SessionTransportOptions, TransportConfig } from './config/types.js';
+import { Router } from './router/router.js';
+import type { SessionOptions } from './router/session.js';
+import { serializerById } from './serializers/index.js';
+import type { Serializer } from './serializers/serializer.js';
+import { acceptRawSocket } from './transports/rawsocket.js';
+import { WebSocketService } from './transports/websocket.js';
+import { WebServer } from './web/http-server.js';
+
+export interface NodeOptions {
+  readonly logger?: Logger;
+  readonly backplane?: Backplane;
+}
+
+export interface ListeningAddress {
+  readonly transport: string;
+  readonly kind: 'web' | 'rawsocket';
+  /** `host:port` or a Unix socket path. */
+  readonly address: string;
+  readonly port?: number;
+}
+
+export class XbarNode {
+  readonly log: Logger;
+  readonly backplane: Backplane;
+  readonly router: Router;
+  private readonly servers: net.Server[] = [];
+  private readonly closers: (() => void)[] = [];
+  readonly addresses: ListeningAddress[] = [];
+
+  constructor(readonly config: NodeConfig, options: NodeOptions = {}) {
+    this.log = options.logger ?? pino({ level: process.env.XBAR_LOG_LEVEL ?? 'info' });
+    this.backplane = options.backplane ?? new LocalBackplane();
+    this.router = new Router(config.realms, this.backplane, this.log);
+  }
+
+  async start(): Promise<void> {
+    try {
+      for (const t of this.config.transports) await this.listen(t);
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  private async listen(t: TransportConfig): Promise<void> {
+    let server: net.Server;
+    if (t.type === 'web') {
+      const web = new WebServer();
+      for (const [p, service] of t.paths) {
+        const ws = new WebSocketService(
+          {
+            serializers: serializersOf(service.serializers),
+            maxMessageSize: service.maxMessageSize,
+            maxOutBuffer: service.maxOutBuffer,
+            slowConsumer: service.slowConsumer,
+            pingInterval: service.autoPingInterval,
+            pingTimeout: service.autoPingTimeout,
+          },
+          (conn) => this.router.attach(conn, sessionOptions(service)),
+        );
+        web.mount(p, { upgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head), close: () => ws.close() });
+      }
+      this.closers.push(() => web.close());
+      server = web.server;
+    } else {
+      const options = {
+        serializers: serializersOf(t.serializers),
+        maxMessageSize: t.maxMessageSize,
+        maxOutBuffer: t.maxOutBuffer,
+        slowConsumer: t.slowConsumer,
+        handshakeTimeout: t.helloTimeout,
+      };
+      const session = sessionOptions(t);
+      server = net.createServer((socket) => acceptRawSocket(socket, options, (conn) => this.router.attach(conn, session)));
+    }
+    await bind(server, t.endpoint);
+    this.servers.push(server);
+    const address = describe(server, t.endpoint);
+    this.addresses.push({ transport: t.id, kind: t.type, ...address });
+    this.log.info({ transport: t.id, type: t.type, address: address.address }, 'listening');
+  }
+
+  /** First TCP port of the given kind (handy for tests that listen on port 0). */
+  port(kind: 'web' | 'rawsocket'): number {
+    const a = this.addresses.find((x) => x.kind === kind && x.port !== undefined);
+    if (!a?.port) throw new Error(`no ${kind} transport on TCP`);
+    return a.port;
+  }
+
+  /** Graceful stop: stop accepting, GOODBYE every session, close listeners. */
+  async stop(): Promise<void> {
+    const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
+    await this.router.shutdown();
+    for (const c of this.closers) c();
+    for (const s of this.servers) (s as net.Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+    await Promise.all(closing);
+    await this.backplane.stop();
+  }
+}
+
+function serializersOf(ids: readonly string[]): Serializer[] {
+  return ids.map((id) => {
+    const s = serializerById(id);
+    if (!s) throw new Error(`unknown serializer ${id}`);
+    return s;
+  });
+}
+
+function sessionOptions(t: SessionTransportOptions): SessionOptions {
+  return { helloTimeout: t.helloTimeout, authenticators: authenticators(t.auth) };
+}
+
+/** No `auth` on a transport means anonymous with role "anonymous", as in Crossbar.io. */
+function authenticators(auth: AuthConfig | undefined): Map<string, AuthenticatorFactory> {
+  const map = new Map<string, AuthenticatorFactory>();
+  const anonymous = auth === undefined ? { role: 'anonymous' } : auth.anonymous;
+  if (anonymous) {
+    const authenticator = new AnonymousAuthenticator(anonymous.role);
+    map.set('anonymous', () => authenticator);
+  }
+  return map;
+}
+
+function bind(server: net.Server, endpoint: Endpoint): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = () => {
+      server.off('error', reject);
+      resolve();
+    };
+    if (endpoint.type === 'tcp') {
+      server.listen({ host: endpoint.interface, port: endpoint.port, ipv6Only: endpoint.version === 6 }, done);
+    } else {
+      mkdirSync(path.dirname(endpoint.path), { recursive: true });
+      rmSync(endpoint.path, { force: true });
+      server.listen(endpoint.path, done);
+    }
+  });
+}
+
+function describe(server: net.Server, endpoint: Endpoint): { address: string; port?: number } {
+  if (endpoint.type === 'unix') return { address: endpoint.path };
+  const a = server.address();
+  if (a && typeof a === 'object') {
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    return { address: `${host}:${a.port}`, port: a.port };
+  }
+  return { address: String(a) };
+}
