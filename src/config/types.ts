@@ -66,9 +66,20 @@ export interface WebSocketPathConfig extends SessionTransportOptions {
 /** A path service of a `web` transport; later issues add relay, stats, metrics and health. */
 export type PathService = WebSocketPathConfig;
 
+/**
+ * A listening endpoint. A TCP endpoint without `interface` in the config binds every interface, as
+ * Crossbar.io does: "0.0.0.0", or "::" with `version: 6`. `backlog` is the listen queue length
+ * (`server.listen({ backlog })`); undefined = Node's default.
+ */
 export type Endpoint =
-  | { readonly type: 'tcp'; readonly interface: string; readonly port: number; readonly version?: 4 | 6 }
-  | { readonly type: 'unix'; readonly path: string };
+  | {
+      readonly type: 'tcp';
+      readonly interface: string;
+      readonly port: number;
+      readonly version?: 4 | 6;
+      readonly backlog?: number;
+    }
+  | { readonly type: 'unix'; readonly path: string; readonly backlog?: number };
 
 export interface WebTransportConfig {
   readonly type: 'web';

@@ -1,0 +1,83 @@
+/**
+ * Rules that span several items of a validated document, each reported with the key path of
+ * the later item and a pointer to the earlier one. The schema has already checked every item
+ * on its own.
+ *
+ * Not checked, as in Crossbar.io: that `auth.anonymous.role` exists in a realm. The role must
+ * exist in the realm a client joins, which is only known at HELLO.
+ */
+import { formatPath, type KeyPath } from './issues.js';
+import type { ValidDocument } from './schema.js';
+import { effectiveUri, endpoint, transportIds } from './normalize.js';
+import type { Endpoint } from './types.js';
+
+/** Reports the second and later occurrences of each key. */
+class Registry {
+  private readonly first = new Map<string, KeyPath>();
+  constructor(private readonly problems: string[]) {}
+
+  add(key: string, at: KeyPath, what: string): void {
+    const earlier = this.first.get(key);
+    if (earlier === undefined) this.first.set(key, at);
+    else this.problems.push(`${formatPath(at)}: duplicate ${what} (first at ${formatPath(earlier)})`);
+  }
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+
+/** Two TCP listeners clash on the same port when their interfaces are equal or either is a wildcard. */
+function clash(a: Endpoint, b: Endpoint): boolean {
+  if (a.type === 'unix' || b.type === 'unix') return a.type === 'unix' && b.type === 'unix' && a.path === b.path;
+  if (a.port !== b.port) return false;
+  return a.interface === b.interface || WILDCARDS.has(a.interface) || WILDCARDS.has(b.interface);
+}
+
+function describeEndpoint(e: Endpoint): string {
+  return e.type === 'unix' ? `unix socket ${JSON.stringify(e.path)}` : `tcp ${e.interface}:${e.port}`;
+}
+
+export function crossChecks(doc: ValidDocument): string[] {
+  const problems: string[] = [];
+  const realmNames = new Registry(problems);
+  const transportIdSet = new Registry(problems);
+  const listeners: { at: KeyPath; endpoint: Endpoint }[] = [];
+
+  doc.workers.forEach((worker, w) => {
+    (worker.realms ?? []).forEach((realm, r) => {
+      const realmAt = ['workers', w, 'realms', r];
+      realmNames.add(realm.name, [...realmAt, 'name'], `realm name ${JSON.stringify(realm.name)}`);
+      const roleNames = new Registry(problems);
+      (realm.roles ?? []).forEach((role, o) => {
+        const roleAt = [...realmAt, 'roles', o];
+        roleNames.add(role.name, [...roleAt, 'name'], `role name ${JSON.stringify(role.name)} in this realm`);
+        const grants = new Registry(problems);
+        (role.permissions ?? []).forEach((p, i) => {
+          const { uri, match } = effectiveUri(p);
+          grants.add(`${match} ${uri}`, [...roleAt, 'permissions', i, 'uri'], `permission for ${match} URI ${JSON.stringify(uri)}`);
+        });
+      });
+    });
+
+    (worker.transports ?? []).forEach((t, i) => {
+      const at = ['workers', w, 'transports', i];
+      if (t.id !== undefined) transportIdSet.add(t.id, [...at, 'id'], `transport id ${JSON.stringify(t.id)}`);
+      if (t.type === 'rawsocket' && t.max_message_size !== undefined && t.options?.max_message_size !== undefined) {
+        problems.push(`${formatPath([...at, 'max_message_size'])}: also set in options.max_message_size; set it once`);
+      }
+      const e = endpoint(t.endpoint);
+      const earlier = listeners.find((l) => clash(l.endpoint, e));
+      if (earlier !== undefined) {
+        problems.push(
+          `${formatPath([...at, 'endpoint'])}: ${describeEndpoint(e)} clashes with ` +
+            `${describeEndpoint(earlier.endpoint)} at ${formatPath(earlier.at)}`,
+        );
+      }
+      listeners.push({ at: [...at, 'endpoint'], endpoint: e });
+    });
+  });
+
+  if (transportIds(doc.workers.flatMap((w) => w.transports ?? [])).length === 0) {
+    problems.push('workers: no transports configured; xbar would accept no connections');
+  }
+  return problems;
+}

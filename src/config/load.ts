@@ -1,0 +1,96 @@
+/**
+ * Reading a node configuration: file → text → document (JSON or YAML) → validated, normalized
+ * `NodeConfig`. Every failure is a `ConfigError` listing all problems found at that stage, one
+ * line each: syntax errors as `file:line:column: …`, schema problems as `key.path: …`.
+ */
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parseDocument } from 'yaml';
+import { crossChecks } from './checks.js';
+import { ConfigError, problemsOf } from './issues.js';
+import { jsonErrorOffset, lineColumn } from './json-position.js';
+import { normalize } from './normalize.js';
+import { nodeConfigDocument } from './schema.js';
+import type { NodeConfig } from './types.js';
+
+export type ConfigFormat = 'json' | 'yaml';
+
+/** The format a file name implies, as Crossbar.io decides it: by extension. */
+export function formatOf(path: string): ConfigFormat | undefined {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.json') return 'json';
+  if (ext === '.yaml' || ext === '.yml') return 'yaml';
+  return undefined;
+}
+
+/** Validates a parsed document and fills defaults. Throws `ConfigError`. */
+export function parseConfig(doc: unknown, source: string): NodeConfig {
+  const result = nodeConfigDocument.safeParse(doc);
+  if (!result.success) throw new ConfigError(source, problemsOf(result.error, doc));
+  const problems = crossChecks(result.data);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return normalize(result.data);
+}
+
+/** V8's reason without its copy of the text or offset; line and column are given separately. */
+function jsonReason(message: string): string {
+  return message
+    .replace(/,\s*(\.\.\.)?".*" is not valid JSON$/s, '')
+    .replace(/ in JSON at position \d+.*$/s, '')
+    .replace(/\s+/g, ' ');
+}
+
+function syntaxError(source: string, text: string, offset: number, message: string): string {
+  const { line, column } = lineColumn(text, offset);
+  return `${source}:${line}:${column}: ${message}`;
+}
+
+/** The document in `text`; throws `ConfigError` naming line and column of each syntax error. */
+export function readDocument(text: string, format: ConfigFormat, source: string): unknown {
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  if (body.trim() === '') throw new ConfigError(source, [`${source}: the file is empty`]);
+  if (format === 'json') {
+    try {
+      return JSON.parse(body) as unknown;
+    } catch (err) {
+      const offset = jsonErrorOffset(body) ?? body.length;
+      throw new ConfigError(source, [syntaxError(source, body, offset, `JSON syntax error: ${jsonReason((err as Error).message)}`)]);
+    }
+  }
+  const doc = parseDocument(body, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => syntaxError(source, body, e.pos[0], `YAML syntax error: ${e.message.split('\n')[0] ?? ''}`)),
+    );
+  }
+  return doc.toJS({ maxAliasCount: 100 }) as unknown;
+}
+
+/** Parses and validates configuration text. Throws `ConfigError`. */
+export function parseConfigText(text: string, format: ConfigFormat, source: string): NodeConfig {
+  return parseConfig(readDocument(text, format, source), source);
+}
+
+function readFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory, not a file';
+  return (err as Error).message;
+}
+
+/** Loads a `.json`, `.yaml` or `.yml` node configuration. Throws `ConfigError`. */
+export async function loadConfigFile(path: string): Promise<NodeConfig> {
+  const format = formatOf(path);
+  if (format === undefined) {
+    throw new ConfigError(path, [`${path}: unknown configuration file type; expected .json, .yaml or .yml`]);
+  }
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, [`${path}: cannot read configuration: ${readFailure(err)}`]);
+  }
+  return parseConfigText(text, format, path);
+}

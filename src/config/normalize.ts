@@ -1,0 +1,175 @@
+/**
+ * A validated Crossbar.io document → the `NodeConfig` the node runs. Every default lives here,
+ * in `DEFAULTS`, with the reason for its value. All router workers of the document are merged:
+ * xbar runs one process, where Crossbar.io would run one process per worker.
+ */
+import type { SerializerId } from '../serializers/serializer.js';
+import type { ValidDocument, PermissionDocument, RouterWorkerDocument } from './schema.js';
+import type {
+  AuthConfig, Endpoint, MatchPolicy, NodeConfig, Permission, RawSocketTransportConfig, RealmConfig,
+  SessionTransportOptions, TransportConfig, WebSocketPathConfig, WebTransportConfig,
+} from './types.js';
+
+const MiB = 1024 * 1024;
+
+export const DEFAULTS = {
+  /** Largest incoming message. RawSocket cannot announce more than 16 MiB; WebSocket uses the same. */
+  maxMessageSize: 16 * MiB,
+  /** Outgoing bytes queued per connection before the slow-consumer policy applies. */
+  maxOutBuffer: 4 * MiB,
+  /** Drop events for a slow subscriber rather than cut it off; results and errors still disconnect. */
+  slowConsumer: 'drop',
+  /** Time from connect to WELCOME: long enough for a slow TLS/auth round trip, short for idle sockets. */
+  helloTimeout: 10_000,
+  /** WebSocket pings are off unless configured, as in Crossbar.io (Autobahn's default). */
+  autoPingInterval: 0,
+  /** When pings are on and no timeout is set: Crossbar.io's `crossbar init` template value. */
+  autoPingTimeout: 5_000,
+  /** "All available", as Crossbar.io defaults. */
+  serializers: ['json', 'msgpack', 'cbor'] as readonly SerializerId[],
+  /** Crossbar.io's router factory default (`RouterOptions(uri_check=URI_CHECK_LOOSE)`). */
+  uriCheck: 'loose',
+  /** Crossbar.io's default for `auth.anonymous.role`. */
+  anonymousRole: 'anonymous',
+} as const;
+
+/** Crossbar.io binds every interface when `interface` is absent (Twisted's default). */
+export function defaultInterface(version: 4 | 6 | undefined): string {
+  return version === 6 ? '::' : '0.0.0.0';
+}
+
+/**
+ * The URI and match policy a permission applies to. Without `match`, Crossbar.io reads "starred
+ * URIs" (autobahn `convert_starred_uri`): no "*" → exact; one trailing "*" → prefix on the rest;
+ * any other "*" → wildcard with each "*" removed ("com.*.x" → "com..x").
+ */
+export function effectiveUri(p: Pick<PermissionDocument, 'uri' | 'match'>): { uri: string; match: MatchPolicy } {
+  if (p.match !== undefined) return { uri: p.uri, match: p.match };
+  const stars = p.uri.split('*').length - 1;
+  if (stars === 0) return { uri: p.uri, match: 'exact' };
+  if (stars === 1 && p.uri.endsWith('*')) return { uri: p.uri.slice(0, -1), match: 'prefix' };
+  return { uri: p.uri.replaceAll('*', ''), match: 'wildcard' };
+}
+
+function permission(p: PermissionDocument): Permission {
+  return {
+    ...effectiveUri(p),
+    allow: {
+      call: p.allow?.call ?? false,
+      register: p.allow?.register ?? false,
+      publish: p.allow?.publish ?? false,
+      subscribe: p.allow?.subscribe ?? false,
+    },
+    disclose: { caller: p.disclose?.caller ?? false, publisher: p.disclose?.publisher ?? false },
+    // Crossbar.io's `RouterPermissions.from_dict` defaults `cache` to false.
+    cache: p.cache ?? false,
+  };
+}
+
+type RealmDocument = NonNullable<RouterWorkerDocument['realms']>[number];
+
+function realm(r: RealmDocument): RealmConfig {
+  return {
+    name: r.name,
+    uriCheck: r.options?.uri_check ?? DEFAULTS.uriCheck,
+    roles: (r.roles ?? []).map((role) => ({ name: role.name, permissions: (role.permissions ?? []).map(permission) })),
+  };
+}
+
+type TransportDocument = NonNullable<RouterWorkerDocument['transports']>[number];
+type EndpointDocument = TransportDocument['endpoint'];
+type AuthDocument = NonNullable<Extract<TransportDocument, { type: 'rawsocket' }>['auth']>;
+
+export function endpoint(e: EndpointDocument): Endpoint {
+  const backlog = e.backlog === undefined ? {} : { backlog: e.backlog };
+  if (e.type === 'unix') return { type: 'unix', path: e.path, ...backlog };
+  return {
+    type: 'tcp',
+    interface: e.interface ?? defaultInterface(e.version),
+    port: e.port,
+    ...(e.version === undefined ? {} : { version: e.version }),
+    ...backlog,
+  };
+}
+
+function auth(a: AuthDocument | undefined): { auth?: AuthConfig } {
+  if (a === undefined) return {};
+  if (a.anonymous === undefined) return { auth: {} };
+  return { auth: { anonymous: { type: 'static', role: a.anonymous.role ?? DEFAULTS.anonymousRole } } };
+}
+
+interface SessionDocument {
+  readonly serializers?: readonly SerializerId[] | undefined;
+  readonly auth?: AuthDocument | undefined;
+  readonly options?:
+    | { max_out_buffer?: number | undefined; slow_consumer?: 'drop' | 'disconnect' | undefined; hello_timeout?: number | undefined }
+    | undefined;
+}
+
+function session(d: SessionDocument, maxMessageSize: number | undefined): SessionTransportOptions {
+  return {
+    serializers: [...(d.serializers ?? DEFAULTS.serializers)],
+    maxMessageSize: maxMessageSize ?? DEFAULTS.maxMessageSize,
+    maxOutBuffer: d.options?.max_out_buffer ?? DEFAULTS.maxOutBuffer,
+    slowConsumer: d.options?.slow_consumer ?? DEFAULTS.slowConsumer,
+    helloTimeout: d.options?.hello_timeout ?? DEFAULTS.helloTimeout,
+    ...auth(d.auth),
+  };
+}
+
+type WebSocketDocument = Extract<TransportDocument, { type: 'websocket' }>;
+type WebSocketPathDocument = Extract<TransportDocument, { type: 'web' }>['paths'][string];
+
+function websocketPath(d: WebSocketDocument | WebSocketPathDocument): WebSocketPathConfig {
+  return {
+    type: 'websocket',
+    ...session(d, d.options?.max_message_size),
+    autoPingInterval: d.options?.auto_ping_interval ?? DEFAULTS.autoPingInterval,
+    autoPingTimeout: d.options?.auto_ping_timeout ?? DEFAULTS.autoPingTimeout,
+  };
+}
+
+/** Crossbar.io's path key → ours: "/" is the root (''), any other key is one segment. */
+export const pathOf = (key: string): string => (key === '/' ? '' : key);
+
+function transport(t: TransportDocument, id: string): TransportConfig {
+  switch (t.type) {
+    case 'web': {
+      const paths = new Map(Object.entries(t.paths).map(([key, service]) => [pathOf(key), websocketPath(service)]));
+      return { type: 'web', id, endpoint: endpoint(t.endpoint), paths } satisfies WebTransportConfig;
+    }
+    case 'websocket':
+      // A plain WebSocket transport is a Web transport that serves WAMP on its root path.
+      return { type: 'web', id, endpoint: endpoint(t.endpoint), paths: new Map([['', websocketPath(t)]]) };
+    case 'rawsocket':
+      return {
+        type: 'rawsocket',
+        id,
+        endpoint: endpoint(t.endpoint),
+        ...session(t, t.options?.max_message_size ?? t.max_message_size),
+      } satisfies RawSocketTransportConfig;
+  }
+}
+
+/** Transport ids: explicit ones kept, the others numbered "transport001"… as Crossbar.io does. */
+export function transportIds(all: readonly TransportDocument[]): string[] {
+  const taken = new Set(all.flatMap((t) => (t.id === undefined ? [] : [t.id])));
+  let next = 1;
+  const generate = (): string => {
+    for (;;) {
+      const id = `transport${String(next++).padStart(3, '0')}`;
+      if (!taken.has(id)) return id;
+    }
+  };
+  return all.map((t) => t.id ?? generate());
+}
+
+export function normalize(doc: ValidDocument): NodeConfig {
+  const realms = doc.workers.flatMap((w) => w.realms ?? []);
+  const transports = doc.workers.flatMap((w) => w.transports ?? []);
+  const ids = transportIds(transports);
+  return {
+    realms: realms.map(realm),
+    transports: transports.map((t, i) => transport(t, ids[i] ?? '')),
+  };
+}

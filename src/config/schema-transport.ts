@@ -1,0 +1,190 @@
+/**
+ * Zod schemas for the listening side of a Crossbar.io router worker: endpoints, transports, Web
+ * paths, WebSocket and RawSocket options and transport auth. Key names and ranges follow
+ * crossbario/crossbar `src/crossbar/common/checkconfig.py`; keys Crossbar.io defines that only tune
+ * its own implementation (Twisted, Autobahn|Python) are accepted and ignored, keys whose absence
+ * would change behaviour a user relies on (TLS, cookies, other auth methods, origin lists) are
+ * rejected with a hint. Our extensions (`max_out_buffer`, `slow_consumer`, `hello_timeout`) sit
+ * beside Crossbar.io's keys in the WebSocket and RawSocket `options`.
+ */
+import { z } from 'zod';
+import {
+  bool, byType, expect, int, listOf, nonEmpty, oneOf, only, str, strict, strings, tag, uniqueList,
+} from './schema-kit.js';
+
+const MiB = 1024 * 1024;
+const ONE_HOUR_MS = 3_600_000;
+
+/** Crossbar.io's configuration item id (`check_id`), e.g. a transport id. */
+export const configId = z
+  .string(expect('string'))
+  .regex(/^[a-z][a-z0-9_]{2,63}$/, expect('id of 3-64 characters a-z, 0-9 or "_", starting with a letter'));
+
+// ---- endpoints -------------------------------------------------------------------------------
+
+const backlog = int(1, 65535);
+
+const tcpEndpoint = strict(
+  {
+    type: tag('tcp', 'endpoint type'),
+    port: int(1, 65535),
+    interface: nonEmpty().optional(),
+    version: z.union([z.literal(4), z.literal(6)], expect('4 or 6')).optional(),
+    backlog: backlog.optional(),
+    /** SO_REUSEPORT across Crossbar.io worker processes; one xbar process has no use for it. */
+    shared: bool().optional(),
+  },
+  ['tls'],
+);
+
+const unixEndpoint = strict({ type: tag('unix', 'endpoint type'), path: nonEmpty(), backlog: backlog.optional() });
+
+export const endpoint = byType('endpoint type', ['tcp', 'unix'], ['twisted', 'onion'], [tcpEndpoint, unixEndpoint]);
+
+// ---- auth and serializers --------------------------------------------------------------------
+
+const anonymousAuth = strict({
+  type: tag('static', 'anonymous authentication type', ['dynamic']),
+  role: nonEmpty().optional(),
+});
+
+export const transportAuth = strict({ anonymous: anonymousAuth.optional() }, [
+  'ticket', 'wampcra', 'tls', 'cookie', 'cryptosign', 'scram',
+]);
+
+export const serializers = uniqueList(oneOf(['json', 'msgpack', 'cbor'], 'serializer', ['ubjson', 'flatbuffers']), 'serializers');
+
+// ---- session options (ours) -------------------------------------------------------------------
+
+/** xbar's extensions, valid in WebSocket and RawSocket options. */
+const sessionOptions = {
+  max_out_buffer: int(1024, 1024 * MiB, 'bytes').optional(),
+  slow_consumer: oneOf(['drop', 'disconnect'], 'slow consumer policy').optional(),
+  hello_timeout: int(1, ONE_HOUR_MS, 'milliseconds').optional(),
+};
+
+// ---- WebSocket options -----------------------------------------------------------------------
+
+/** Crossbar.io's timeouts are integer milliseconds. */
+const ms = () => int(0, ONE_HOUR_MS, 'milliseconds');
+
+export const websocketOptions = strict(
+  {
+    max_message_size: int(1, 64 * MiB, 'bytes').optional(),
+    auto_ping_interval: ms().optional(),
+    auto_ping_timeout: int(1, ONE_HOUR_MS, 'milliseconds').optional(),
+    ...sessionOptions,
+    // Accepted for Crossbar.io compatibility and ignored: they tune Autobahn|Python's WebSocket
+    // implementation, and leaving them out changes no behaviour a client can rely on.
+    open_handshake_timeout: ms().optional(),
+    close_handshake_timeout: ms().optional(),
+    auto_ping_size: int(0, 125, 'bytes').optional(),
+    auto_ping_restart_on_any_traffic: bool().optional(),
+    max_frame_size: int(0, 64 * MiB, 'bytes').optional(),
+    auto_fragment_size: int(0, 64 * MiB, 'bytes').optional(),
+    fail_by_drop: bool().optional(),
+    echo_close_codereason: bool().optional(),
+    tcp_nodelay: bool().optional(),
+    validate_utf8: bool().optional(),
+    mask_server_frames: bool().optional(),
+    require_masked_client_frames: bool().optional(),
+    apply_mask: bool().optional(),
+    enable_hybi10: bool().optional(),
+    enable_rfc6455: bool().optional(),
+    enable_webstatus: bool().optional(),
+    enable_flash_policy: bool().optional(),
+    flash_policy: z.unknown().optional(),
+    external_port: int(1, 65535).optional(),
+    require_websocket_subprotocol: bool().optional(),
+    show_server_version: bool().optional(),
+    /** permessage-deflate parameters; xbar sends uncompressed frames, which every client accepts. */
+    compression: z.record(z.string(), z.unknown(), expect('object')).optional(),
+    // Origin checks are not implemented: only the lists that allow every origin are accepted.
+    allowed_origins: strings()
+      .refine((origins) => origins.includes('*'), {
+        message: 'origin restrictions are not supported by xbar yet; use ["*"] or remove the key',
+      })
+      .optional(),
+    allow_null_origin: only(true, 'rejecting the null origin is not supported by xbar yet').optional(),
+  },
+);
+
+// ---- RawSocket ---------------------------------------------------------------------------------
+
+/** RawSocket announces its limit as 2^(9..24) bytes, so 512 B-16 MiB is all it can express. */
+const rawsocketMaxMessageSize = () => int(512, 16 * MiB, 'bytes');
+
+export const rawsocketOptions = strict({ max_message_size: rawsocketMaxMessageSize().optional(), ...sessionOptions });
+
+export const rawsocketTransport = strict({
+  type: tag('rawsocket', 'transport type'),
+  id: configId.optional(),
+  endpoint,
+  serializers: serializers.optional(),
+  /** Older Crossbar.io configs put the limit here rather than in `options`. */
+  max_message_size: rawsocketMaxMessageSize().optional(),
+  options: rawsocketOptions.optional(),
+  auth: transportAuth.optional(),
+  debug: bool().optional(),
+});
+
+// ---- WebSocket and Web -------------------------------------------------------------------------
+
+/** Keys shared by a `websocket` transport and a `websocket` path service. */
+const websocketService = {
+  id: configId.optional(),
+  serializers: serializers.optional(),
+  options: websocketOptions.optional(),
+  auth: transportAuth.optional(),
+  /** The public URL Crossbar.io announces; nothing in xbar depends on it. */
+  url: str().optional(),
+  debug: bool().optional(),
+};
+
+export const websocketTransport = strict(
+  { type: tag('websocket', 'transport type'), endpoint, ...websocketService },
+  ['cookie'],
+);
+
+const websocketPath = strict({ type: tag('websocket', 'path service type'), ...websocketService }, ['cookie']);
+
+const CROSSBAR_PATH_SERVICES = [
+  'static', 'wsgi', 'resource', 'redirect', 'nodeinfo', 'reverseproxy', 'json', 'cgi', 'longpoll',
+  'publisher', 'webhook', 'caller', 'path', 'upload', 'websocket-reverseproxy', 'archive', 'wap',
+];
+
+export const pathService = byType('path service type', ['websocket'], CROSSBAR_PATH_SERVICES, [websocketPath]);
+
+/** Crossbar.io's path keys: "/" (the root) or one segment (`_WEB_PATH_PAT_STR`). */
+const pathKey = z
+  .string()
+  .regex(/^([a-zA-Z0-9_-]+|\/)$/, expect('"/" or one path segment of letters, digits, "_" or "-"'));
+
+const webOptions = strict({
+  // Accepted and ignored: HTTP access logging, tracebacks in error pages, HSTS (TLS only) and the
+  // HTTP idle timeout belong to Crossbar.io's Twisted web server.
+  access_log: bool().optional(),
+  display_tracebacks: bool().optional(),
+  hsts: bool().optional(),
+  hsts_max_age: int(0, Number.MAX_SAFE_INTEGER, 'seconds').optional(),
+  client_timeout: int(1, 86_400, 'seconds').nullable().optional(),
+});
+
+export const webTransport = strict({
+  type: tag('web', 'transport type'),
+  id: configId.optional(),
+  endpoint,
+  paths: z
+    .record(pathKey, pathService, expect('object mapping URL paths to services'))
+    .refine((paths) => Object.keys(paths).length > 0, { message: 'a web transport needs at least one path' }),
+  options: webOptions.optional(),
+});
+
+export const transport = byType(
+  'transport type',
+  ['web', 'websocket', 'rawsocket'],
+  ['universal', 'mqtt', 'flashpolicy', 'websocket.testee', 'stream.testee'],
+  [webTransport, websocketTransport, rawsocketTransport],
+);
+
+export const transports = listOf(transport, 'transports');

@@ -1,0 +1,136 @@
+/**
+ * Zod schema of the Crossbar.io node configuration (version 2) subset xbar runs: router workers
+ * with realms, roles, static permissions and transports. It validates shape and types only;
+ * `checks.ts` adds the rules that span several items and `normalize.ts` fills defaults.
+ *
+ * Reference: crossbario/crossbar `src/crossbar/common/checkconfig.py` (`check_config`,
+ * `check_router`, `check_router_realm`, `check_router_realm_role`, `check_native_worker_options`).
+ */
+import { z } from 'zod';
+import { bool, byType, expect, int, listOf, nonEmpty, oneOf, only, str, strict, strings, tag } from './schema-kit.js';
+import { configId, transports } from './schema-transport.js';
+
+/** A loose WAMP URI with non-empty components (the spec's loose rule, used for realm names). */
+const LOOSE_URI = /^([^\s.#]+\.)*([^\s.#]+)$/;
+/** A loose URI whose components may be empty: autobahn's `_URI_PAT_LOOSE_EMPTY`, as Crossbar.io checks permissions. */
+const LOOSE_URI_EMPTY = /^(([^\s.#]+\.)|\.)*([^\s.#]+)?$/;
+
+const allow = strict({
+  call: bool().optional(),
+  register: bool().optional(),
+  publish: bool().optional(),
+  subscribe: bool().optional(),
+});
+
+const disclose = strict({ caller: bool().optional(), publisher: bool().optional() });
+
+export const permission = strict(
+  {
+    uri: z.string(expect('URI string')).regex(LOOSE_URI_EMPTY, expect('WAMP URI (components without whitespace, "." or "#")')),
+    match: oneOf(['exact', 'prefix', 'wildcard'], 'match policy').optional(),
+    allow: allow.optional(),
+    disclose: disclose.optional(),
+    cache: bool().optional(),
+  },
+  ['validate'],
+).check((ctx) => {
+  // Without `match`, Crossbar.io reads a trailing "*" as prefix and inner "*"s as wildcards
+  // ("starred URIs"). With `match` it keeps the "*" literally, so the permission silently never
+  // applies; we refuse that combination instead.
+  const { uri, match } = ctx.value;
+  if (match !== undefined && uri.includes('*')) {
+    ctx.issues.push({
+      code: 'custom',
+      path: ['uri'],
+      input: uri,
+      message:
+        `"*" marks a starred URI and cannot be combined with "match"; ` +
+        `write ${JSON.stringify(uri.replace(/\*/g, ''))} with match "${match}", or drop "match"`,
+    });
+  }
+});
+
+export const role = strict(
+  {
+    name: nonEmpty().refine((name) => name !== 'trusted', {
+      message: 'the role name "trusted" is reserved (Crossbar.io uses it for the router\'s own sessions)',
+    }),
+    permissions: listOf(permission, 'permissions').optional(),
+  },
+  ['authorizer'],
+);
+
+const realmOptions = strict({
+  uri_check: oneOf(['loose', 'strict'], 'URI check').optional(),
+  enable_meta_api: only(true, 'disabling the meta API is not supported by xbar yet').optional(),
+  bridge_meta_api: only(false, 'bridging the meta API is not supported by xbar yet').optional(),
+  /** Tunes Crossbar.io's event dispatch loop; xbar has none to tune. */
+  event_dispatching_chunk_size: int(1, Number.MAX_SAFE_INTEGER).optional(),
+});
+
+export const realm = strict(
+  {
+    name: z.string(expect('realm name')).regex(LOOSE_URI, expect('realm name (a WAMP URI)')),
+    id: configId.optional(),
+    roles: listOf(role, 'roles').optional(),
+    options: realmOptions.optional(),
+  },
+  ['store', 'inventory'],
+);
+
+/**
+ * Options of a Crossbar.io native worker process. They configure the Python process Crossbar.io
+ * spawns per worker; xbar runs one process and accepts them only so existing configs load.
+ */
+const workerOptions = strict(
+  {
+    title: str().optional(),
+    python: str().optional(),
+    pythonpath: strings().optional(),
+    cpu_affinity: z.array(int(0, 65535), expect('list of CPU numbers')).optional(),
+    env: strict({
+      inherit: z.union([z.boolean(), z.array(z.string())], expect('true, false or a list of variable names')).optional(),
+      vars: z.record(z.string(), z.string(expect('string')), expect('object of strings')).optional(),
+    }).optional(),
+    extra: z.unknown().optional(),
+  },
+  ['expose_controller', 'expose_shared', 'disabled'],
+);
+
+export const routerWorker = strict(
+  {
+    type: tag('router', 'worker type'),
+    id: configId.optional(),
+    options: workerOptions.optional(),
+    realms: listOf(realm, 'realms').optional(),
+    transports: transports.optional(),
+  },
+  ['manhole', 'components', 'connections'],
+);
+
+export const nodeConfigDocument = strict(
+  {
+    $schema: str().optional(),
+    version: z.literal(2, { error: () => 'expected 2\nxbar reads Crossbar.io node configurations of version 2' }),
+    /** The node controller's settings concern Crossbar.io's process management; accepted, unused. */
+    controller: z.record(z.string(), z.unknown(), expect('object')).optional(),
+    // A union of one, so that another worker type is one problem, not one per key it has.
+    workers: listOf(
+      byType('worker type', ['router'], ['container', 'guest', 'proxy', 'websocket-testee', 'hostmonitor', 'xbrmm'], [
+        routerWorker,
+      ]),
+      'workers',
+      1,
+    ),
+  },
+  // `cluster` is xbar's own key (design/cluster.md), reserved until clustering is configurable.
+  ['cluster'],
+  { cluster: 'clustering is not configurable yet; remove the "cluster" key' },
+);
+
+/** A Crossbar.io-format node configuration as written (before defaults). */
+export type NodeConfigDocument = z.input<typeof nodeConfigDocument>;
+/** The same after validation. */
+export type ValidDocument = z.output<typeof nodeConfigDocument>;
+export type RouterWorkerDocument = z.output<typeof routerWorker>;
+export type PermissionDocument = z.output<typeof permission>;

@@ -1,0 +1,244 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../../../src/config/load.js';
+import { minimalDoc, permissionOf, problems, transportOf, worker, type Doc } from './config-helpers.js';
+
+describe('config problems name the exact key path', () => {
+  it('reports a port of the wrong type with the value as written', () => {
+    const doc = minimalDoc();
+    (transportOf(doc, 1)['endpoint'] as Doc)['port'] = '80a';
+    assert.deepEqual(problems(doc), ['workers[0].transports[1].endpoint.port: expected integer 1-65535, got "80a"']);
+  });
+
+  it('reports a port out of range', () => {
+    const doc = minimalDoc();
+    (transportOf(doc, 0)['endpoint'] as Doc)['port'] = 70000;
+    assert.deepEqual(problems(doc), ['workers[0].transports[0].endpoint.port: expected integer 1-65535, got 70000']);
+  });
+
+  it('reports an unknown key in a worker with the allowed keys', () => {
+    const doc = minimalDoc();
+    worker(doc)['foo'] = 1;
+    assert.deepEqual(problems(doc), ['workers[0].foo: unknown key; allowed: type, id, options, realms, transports']);
+  });
+
+  it('reports an unknown top-level key', () => {
+    const doc = { ...minimalDoc(), node: {} };
+    assert.deepEqual(problems(doc), ['node: unknown key; allowed: $schema, version, controller, workers']);
+  });
+
+  it('lists the allowed values of an enum', () => {
+    const doc = minimalDoc();
+    permissionOf(doc)['match'] = 'regex';
+    assert.deepEqual(problems(doc), [
+      'workers[0].realms[0].roles[0].permissions[0].match: expected one of "exact", "prefix", "wildcard", got "regex"',
+    ]);
+  });
+
+  it('reports a value of the wrong type as JSON', () => {
+    const doc = minimalDoc();
+    permissionOf(doc)['allow'] = { call: 'yes' };
+    assert.deepEqual(problems(doc), [
+      'workers[0].realms[0].roles[0].permissions[0].allow.call: expected true or false, got "yes"',
+    ]);
+  });
+
+  it('reports a missing required key', () => {
+    const doc = minimalDoc();
+    delete ((worker(doc)['realms'] as Doc[])[0] as Doc)['name'];
+    assert.deepEqual(problems(doc), ['workers[0].realms[0].name: missing; expected realm name']);
+  });
+
+  it('names an unknown serializer and says Crossbar.io has it', () => {
+    const doc = minimalDoc();
+    transportOf(doc, 1)['serializers'] = ['json', 'ubjson'];
+    assert.deepEqual(problems(doc), [
+      'workers[0].transports[1].serializers[1]: expected one of "json", "msgpack", "cbor", got "ubjson"; ' +
+        '"ubjson" is a Crossbar.io serializer that xbar does not support yet',
+    ]);
+  });
+
+  it('rejects a serializer listed twice and an empty serializer list', () => {
+    const doc = minimalDoc();
+    transportOf(doc, 1)['serializers'] = ['json', 'cbor', 'json'];
+    ((transportOf(doc, 0)['paths'] as Doc)['ws'] as Doc)['serializers'] = [];
+    assert.deepEqual(problems(doc), [
+      'workers[0].transports[0].paths.ws.serializers: expected a list of at least 1 serializers, got []',
+      'workers[0].transports[1].serializers[2]: "json" is listed twice',
+    ]);
+  });
+
+  it('rejects a worker type other than router, naming the allowed type', () => {
+    const doc = minimalDoc();
+    (doc['workers'] as Doc[]).push({ type: 'container', components: [] }, { type: 'nodejs' });
+    assert.deepEqual(problems(doc), [
+      'workers[1].type: expected "router", got "container"; "container" is a Crossbar.io worker type that xbar does not support yet',
+      'workers[2].type: expected "router", got "nodejs"',
+    ]);
+  });
+
+  it('rejects a transport type other than web, websocket and rawsocket', () => {
+    const doc = minimalDoc();
+    transportOf(doc, 1)['type'] = 'mqtt';
+    assert.deepEqual(problems(doc), [
+      'workers[0].transports[1].type: expected one of "web", "websocket", "rawsocket", got "mqtt"; ' +
+        '"mqtt" is a Crossbar.io transport type that xbar does not support yet',
+    ]);
+  });
+
+  it('rejects Web path services other than websocket, and invalid path keys', () => {
+    const doc = minimalDoc();
+    const paths = transportOf(doc, 0)['paths'] as Doc;
+    paths['/'] = { type: 'static', directory: '../web' };
+    paths['a/b'] = { type: 'websocket' };
+    assert.deepEqual(problems(doc), [
+      'workers[0].transports[0].paths["/"].type: expected "websocket", got "static"; ' +
+        '"static" is a Crossbar.io path service type that xbar does not support yet',
+      'workers[0].transports[0].paths["a/b"]: invalid key "a/b"; expected "/" or one path segment of letters, digits, "_" or "-"',
+    ]);
+  });
+
+  it('rejects Crossbar.io keys xbar does not implement instead of ignoring them', () => {
+    const doc = minimalDoc();
+    (transportOf(doc, 0)['endpoint'] as Doc)['tls'] = { key: 'k.pem', certificate: 'c.pem' };
+    transportOf(doc, 1)['auth'] = { ticket: { type: 'static', principals: {} } };
+    worker(doc)['manhole'] = {};
+    assert.deepEqual(problems(doc), [
+      'workers[0].transports[0].endpoint.tls: Crossbar.io key not supported by xbar yet',
+      'workers[0].transports[1].auth.ticket: Crossbar.io key not supported by xbar yet',
+      'workers[0].manhole: Crossbar.io key not supported by xbar yet',
+    ]);
+  });
+
+  it('rejects a restrictive origin list rather than silently allowing every origin', () => {
+    const doc = minimalDoc();
+    ((transportOf(doc, 0)['paths'] as Doc)['ws'] as Doc)['options'] = { allowed_origins: ['https://example.com'] };
+    assert.deepEqual(problems(doc), [
+      'workers[0].transports[0].paths.ws.options.allowed_origins: origin restrictions are not supported by xbar yet; use ["*"] or remove the key',
+    ]);
+  });
+
+  it('reserves the cluster key', () => {
+    const doc = { ...minimalDoc(), cluster: { nats: 'nats://127.0.0.1:4222' } };
+    assert.deepEqual(problems(doc), ['cluster: clustering is not configurable yet; remove the "cluster" key']);
+  });
+
+  it('requires version 2', () => {
+    const doc = { ...minimalDoc(), version: 1 };
+    assert.deepEqual(problems(doc), [
+      'version: expected 2, got 1; xbar reads Crossbar.io node configurations of version 2',
+    ]);
+  });
+
+  it('reports a document that is not an object at the top level', () => {
+    assert.deepEqual(problems([1, 2]), ['(top level): expected object, got [1,2]']);
+  });
+
+  it('refuses a starred URI combined with an explicit match policy', () => {
+    const doc = minimalDoc();
+    Object.assign(permissionOf(doc), { uri: 'com.example.*', match: 'prefix' });
+    assert.deepEqual(problems(doc), [
+      'workers[0].realms[0].roles[0].permissions[0].uri: "*" marks a starred URI and cannot be combined with "match"; ' +
+        'write "com.example." with match "prefix", or drop "match"',
+    ]);
+  });
+
+  it('refuses the reserved role name "trusted"', () => {
+    const doc = minimalDoc();
+    ((worker(doc)['realms'] as Doc[])[0] as Doc)['roles'] = [{ name: 'trusted' }];
+    assert.deepEqual(problems(doc), [
+      'workers[0].realms[0].roles[0].name: the role name "trusted" is reserved (Crossbar.io uses it for the router\'s own sessions)',
+    ]);
+  });
+
+  it('enforces the RawSocket message size range of 512 B to 16 MiB', () => {
+    const doc = minimalDoc();
+    transportOf(doc, 1)['options'] = { max_message_size: 32 * 1024 * 1024 };
+    assert.deepEqual(problems(doc), [
+      'workers[0].transports[1].options.max_message_size: expected integer 512-16777216 (bytes), got 33554432',
+    ]);
+  });
+
+  it('reports every problem of a document at once', () => {
+    const doc = minimalDoc();
+    (transportOf(doc, 0)['endpoint'] as Doc)['port'] = -1;
+    transportOf(doc, 1)['options'] = { slow_consumer: 'block', hello_timeout: '10s' };
+    permissionOf(doc)['cache'] = 1;
+    assert.deepEqual(problems(doc), [
+      'workers[0].realms[0].roles[0].permissions[0].cache: expected true or false, got 1',
+      'workers[0].transports[0].endpoint.port: expected integer 1-65535, got -1',
+      'workers[0].transports[1].options.slow_consumer: expected one of "drop", "disconnect", got "block"',
+      'workers[0].transports[1].options.hello_timeout: expected integer 1-3600000 (milliseconds), got "10s"',
+    ]);
+  });
+});
+
+describe('config problems across items', () => {
+  it('rejects two transports on the same TCP port and interface', () => {
+    const doc = minimalDoc();
+    (transportOf(doc, 1)['endpoint'] as Doc)['port'] = 8080;
+    assert.deepEqual(problems(doc), [
+      'workers[0].transports[1].endpoint: tcp 0.0.0.0:8080 clashes with tcp 0.0.0.0:8080 at workers[0].transports[0].endpoint',
+    ]);
+  });
+
+  it('treats the all-interfaces address as clashing with any interface on that port', () => {
+    const doc = minimalDoc();
+    transportOf(doc, 0)['endpoint'] = { type: 'tcp', interface: '127.0.0.1', port: 8081 };
+    assert.deepEqual(problems(doc), [
+      'workers[0].transports[1].endpoint: tcp 0.0.0.0:8081 clashes with tcp 127.0.0.1:8081 at workers[0].transports[0].endpoint',
+    ]);
+  });
+
+  it('allows one port on two distinct interfaces', () => {
+    const doc = minimalDoc();
+    transportOf(doc, 0)['endpoint'] = { type: 'tcp', interface: '127.0.0.1', port: 8080 };
+    transportOf(doc, 1)['endpoint'] = { type: 'tcp', interface: '127.0.0.2', port: 8080 };
+    assert.doesNotThrow(() => parseConfig(doc, 'test.json'));
+  });
+
+  it('rejects duplicate realm names across workers', () => {
+    const doc = minimalDoc();
+    (doc['workers'] as Doc[]).push({ type: 'router', realms: [{ name: 'realm1' }] });
+    assert.deepEqual(problems(doc), [
+      'workers[1].realms[0].name: duplicate realm name "realm1" (first at workers[0].realms[0].name)',
+    ]);
+  });
+
+  it('rejects duplicate role names in a realm and duplicate permissions in a role', () => {
+    const doc = minimalDoc();
+    const realm = (worker(doc)['realms'] as Doc[])[0] as Doc;
+    realm['roles'] = [
+      { name: 'user', permissions: [{ uri: 'com.a.*' }, { uri: 'com.a.', match: 'prefix' }] },
+      { name: 'user' },
+    ];
+    assert.deepEqual(problems(doc), [
+      'workers[0].realms[0].roles[0].permissions[1].uri: duplicate permission for prefix URI "com.a." ' +
+        '(first at workers[0].realms[0].roles[0].permissions[0].uri)',
+      'workers[0].realms[0].roles[1].name: duplicate role name "user" in this realm (first at workers[0].realms[0].roles[0].name)',
+    ]);
+  });
+
+  it('rejects duplicate transport ids', () => {
+    const doc = minimalDoc();
+    transportOf(doc, 0)['id'] = 'front';
+    transportOf(doc, 1)['id'] = 'front';
+    assert.deepEqual(problems(doc), [
+      'workers[0].transports[1].id: duplicate transport id "front" (first at workers[0].transports[0].id)',
+    ]);
+  });
+
+  it('rejects a RawSocket message size set both at the top and in options', () => {
+    const doc = minimalDoc();
+    Object.assign(transportOf(doc, 1), { max_message_size: 65536, options: { max_message_size: 65536 } });
+    assert.deepEqual(problems(doc), [
+      'workers[0].transports[1].max_message_size: also set in options.max_message_size; set it once',
+    ]);
+  });
+
+  it('rejects a node without transports', () => {
+    const doc = minimalDoc();
+    worker(doc)['transports'] = [];
+    assert.deepEqual(problems(doc), ['workers: no transports configured; xbar would accept no connections']);
+  });
+});
