@@ -4,12 +4,17 @@
  * disclosure, timeouts, cancellation and per-callee concurrency limits.
  *
  * Guarantee: every CALL from a live caller gets exactly one final RESULT or ERROR, and every
- * pending entry is removed on that terminal event (see `finish`); nothing waits forever: a call
- * waits only for a live callee, for a bounded queue slot, or until its timeout.
+ * pending entry is removed on that terminal event: `finish` is the single exit and answers
+ * "was it still pending?", so no path can answer twice, even when a send closes a connection
+ * and re-enters the dealer. Nothing waits forever: a call waits only for a live callee, for a
+ * bounded queue slot, or until its timeout.
  *
  * Concurrency: a call goes to a callee with spare capacity chosen by the invoke policy; if every
- * callee is at its limit the call waits in a FIFO queue of at most QUEUE_LIMIT calls per
+ * callee is at its limit the call waits in a FIFO queue of at most `queueLimit` calls per
  * registration, and beyond that fails with `crossbar.error.max_concurrency_reached`.
+ *
+ * Timeout (advanced/ap_rpc_call_timeout.md): the dealer runs the timer, cancels like CANCEL
+ * killnowait (skip if the callee lacks call_canceling) and answers `wamp.error.timeout`.
  */
 import type { Logger } from 'pino';
 import type { Authorizer } from '../auth/authorizer.js';
@@ -25,9 +30,19 @@ import { type Callee, Registration } from './registration.js';
 import type { Session } from './session.js';
 import { stableId } from './stable-id.js';
 
-/** Calls waiting for a callee with spare concurrency, per registration. */
+/** Default bound of the queue of calls waiting for a callee with spare concurrency, per registration. */
 export const QUEUE_LIMIT = 1000;
 export const MAX_CONCURRENCY_REACHED = 'crossbar.error.max_concurrency_reached';
+/**
+ * CANCEL without Options.mode (the spec names no default): the caller is answered at once and a
+ * callee that can be interrupted is told to stop, so neither side keeps work for a call nobody awaits.
+ */
+export const DEFAULT_CANCEL_MODE: CancelMode = 'killnowait';
+
+export interface DealerOptions {
+  /** Calls that may wait per registration when every callee is at its concurrency limit. */
+  readonly queueLimit?: number;
+}
 
 interface PendingCall {
   readonly caller: Session;
@@ -37,25 +52,35 @@ interface PendingCall {
   /** INVOCATION.Request; 0 while queued. */
   invocation: number;
   callee: Callee | undefined;
+  /** INVOCATION.Details of the initiating CALL; progressive chunks reuse them (options are frozen). */
+  details: Dict;
   timer: NodeJS.Timeout | undefined;
   /** A progressive call invocation whose final chunk has not arrived yet. */
   streaming: boolean;
+  /** INTERRUPT already sent (cancel kill), so a later timeout does not send another. */
+  interrupted: boolean;
 }
 
 export class Dealer {
   private readonly index = new MatchIndex<Registration>();
   private readonly byId = new Map<number, Registration>();
+  /** Registrations each session is a callee of, so a leaving session costs ∝ its own registrations. */
+  private readonly bySession = new Map<Session, Set<Registration>>();
   private readonly invocationIds = new IdSequence();
   private readonly byInvocation = new Map<number, PendingCall>();
   private readonly byCaller = new Map<Session, Map<number, PendingCall>>();
   private readonly byCallee = new Map<Session, Set<PendingCall>>();
   private readonly queues = new Map<Registration, PendingCall[]>();
+  private readonly queueLimit: number;
 
   constructor(
     private readonly realm: string,
     private readonly authorizer: Authorizer,
     private readonly log: Logger,
-  ) {}
+    options: DealerOptions = {},
+  ) {
+    this.queueLimit = options.queueLimit ?? QUEUE_LIMIT;
+  }
 
   get registrationCount(): number {
     return this.byId.size;
@@ -75,6 +100,7 @@ export class Dealer {
   register(session: Session, m: Register): void {
     const { procedure, options } = m;
     const refuse = (error: string, message: string) => session.sendError(T.REGISTER, m.request, error, [message]);
+    // Crossbar.io answers invalid_uri for a restricted procedure URI.
     if (isReservedUri(procedure)) return refuse(ErrorUri.invalidUri, `procedure "${procedure}" is reserved for the router (wamp.*)`);
     if (!this.authorizer.authorize(session.authrole, procedure, 'register').allow) {
       return refuse(ErrorUri.notAuthorized, `session is not authorized to register procedure "${procedure}"`);
@@ -82,7 +108,7 @@ export class Dealer {
     let reg = this.index.get(procedure, options.match);
     if (reg) {
       if (options.forceReregister) {
-        this.revoke(reg, 'wamp.close.force_reregister');
+        this.revoke(reg, `procedure "${procedure}" was re-registered by session ${session.id} with force_reregister`);
         reg = undefined;
       } else if (reg.calleeOf(session)) {
         return refuse(ErrorUri.procedureAlreadyExists, `procedure "${procedure}" is already registered by this session`);
@@ -105,19 +131,22 @@ export class Dealer {
     reg.callees.push({
       session, registration: reg, concurrency: options.concurrency, discloseCaller: options.discloseCaller, inflight: 0,
     });
+    let regs = this.bySession.get(session);
+    if (!regs) this.bySession.set(session, (regs = new Set()));
+    regs.add(reg);
     session.send({ type: T.REGISTERED, request: m.request, registration: reg.id });
   }
 
   unregister(session: Session, m: Unregister): void {
     const reg = this.byId.get(m.registration);
-    if (!reg || !reg.remove(session)) {
+    if (!reg || !this.removeCallee(reg, session)) {
       return session.sendError(T.UNREGISTER, m.request, ErrorUri.noSuchRegistration, [
         `session has no registration ${m.registration}`,
       ]);
     }
     // Invocations already sent stay valid: the callee may still answer them.
-    this.afterCalleeRemoved(reg);
     session.send({ type: T.UNREGISTERED, request: m.request });
+    this.afterCalleeRemoved(reg);
   }
 
   call(session: Session, m: Call): void {
@@ -128,25 +157,35 @@ export class Dealer {
     if (!decision.allow) return refuse(ErrorUri.notAuthorized, `session is not authorized to call procedure "${m.procedure}"`);
     const reg = this.index.best(m.procedure)?.value;
     if (!reg || reg.callees.length === 0) return refuse(ErrorUri.noSuchProcedure, `no procedure "${m.procedure}" is registered`);
-    const p: PendingCall = {
-      caller: session, request: m.request, call: m, registration: reg, invocation: 0, callee: undefined, timer: undefined,
-      streaming: m.options.progress,
-    };
     const callee = reg.pick();
-    if (!callee) {
-      const queue = this.queues.get(reg) ?? [];
-      if (m.options.progress || queue.length >= QUEUE_LIMIT) {
-        return refuse(MAX_CONCURRENCY_REACHED, `every callee of "${reg.uri}" is at its concurrency limit`);
+    if (m.options.progress) {
+      // ap_10_rpc_progressive_call_invocations.md: the chunks need one callee that streams
+      // (progressive_call_invocations) and can be interrupted (call_canceling); they cannot queue.
+      // A caller that did not announce the feature is tolerated (wampy sends progressive CALLs
+      // without announcing it).
+      if (!callee) return refuse(MAX_CONCURRENCY_REACHED, `every callee of "${reg.uri}" is at its concurrency limit`);
+      if (!callee.session.supports('callee', 'progressive_call_invocations') || !supportsCanceling(callee.session)) {
+        return refuse(ErrorUri.featureNotSupported, `the callee of "${reg.uri}" does not support progressive call invocations`);
       }
-      queue.push(p);
-      this.queues.set(reg, queue);
     }
-    this.track(p);
+    if (!callee && (this.queues.get(reg)?.length ?? 0) >= this.queueLimit) {
+      return refuse(MAX_CONCURRENCY_REACHED, `every callee of "${reg.uri}" is at its concurrency limit and ${this.queueLimit} calls are waiting`);
+    }
+    const p: PendingCall = {
+      caller: session, request: m.request, call: m, registration: reg, invocation: 0, callee: undefined, details: {},
+      timer: undefined, streaming: m.options.progress, interrupted: false,
+    };
+    let calls = this.byCaller.get(session);
+    if (!calls) this.byCaller.set(session, (calls = new Map()));
+    calls.set(p.request, p);
     if (m.options.timeout > 0) {
       p.timer = setTimeout(() => this.expire(p), m.options.timeout);
       p.timer.unref();
     }
-    if (callee) this.invoke(p, callee, decision.disclose);
+    if (callee) return this.invoke(p, callee, decision.disclose);
+    const queue = this.queues.get(reg);
+    if (queue) queue.push(p);
+    else this.queues.set(reg, [p]);
   }
 
   /** Sends the INVOCATION of a call to the chosen callee. */
@@ -162,26 +201,26 @@ export class Dealer {
     const details: Dict = {};
     if (p.registration.match !== 'exact') details.procedure = m.procedure;
     if (m.options.receiveProgress) details.receive_progress = true;
-    if (m.options.progress) details.progress = true;
     if (m.options.discloseMe || roleDisclose || callee.discloseCaller) {
       details.caller = p.caller.id;
       details.caller_authid = p.caller.authid;
       details.caller_authrole = p.caller.authrole;
     }
+    p.details = details;
     callee.session.send({
-      type: T.INVOCATION, request: p.invocation, registration: p.registration.id, details, args: m.args, kwargs: m.kwargs,
+      type: T.INVOCATION, request: p.invocation, registration: p.registration.id,
+      details: m.options.progress ? { ...details, progress: true } : details, args: m.args, kwargs: m.kwargs,
     });
   }
 
   /** A further CALL of a progressive call invocation goes to the same INVOCATION. */
   private chunk(p: PendingCall, m: Call): void {
     if (!p.streaming || !p.callee) {
-      return p.caller.sendError(T.CALL, m.request, ErrorUri.invalidArgument, [
-        `CALL request ${m.request} is already in flight and is not a progressive call invocation`,
-      ]);
+      // Reusing the ID of a call in flight: no ERROR can answer it without also ending that call.
+      return p.caller.abort(ErrorUri.protocolViolation, `CALL request ${m.request} is already in flight and is not a progressive call invocation`);
     }
     p.streaming = m.options.progress;
-    const details: Dict = m.options.progress ? { progress: true } : {};
+    const details: Dict = m.options.progress ? { ...p.details, progress: true } : p.details;
     p.callee.session.send({
       type: T.INVOCATION, request: p.invocation, registration: p.registration.id, details, args: m.args, kwargs: m.kwargs,
     });
@@ -196,36 +235,46 @@ export class Dealer {
       p.caller.send({ type: T.RESULT, request: p.request, details: { progress: true }, args: m.args, kwargs: m.kwargs });
       return;
     }
-    this.finish(p);
+    if (!this.finish(p)) return;
     p.caller.send({ type: T.RESULT, request: p.request, details: {}, args: m.args, kwargs: m.kwargs });
+    this.drain(p.registration);
   }
 
   invocationError(session: Session, m: ErrorMessage): void {
     const p = this.byInvocation.get(m.request);
     if (!p || p.callee?.session !== session) return;
-    this.finish(p);
+    if (!this.finish(p)) return;
+    // Application errors pass through unchanged: URI, Arguments, ArgumentsKw and Details.
     p.caller.sendError(T.CALL, p.request, m.error, m.args, m.kwargs, m.details);
+    this.drain(p.registration);
   }
 
   cancel(session: Session, m: Cancel): void {
     const p = this.byCaller.get(session)?.get(m.request);
-    if (!p) return; // already answered
-    const mode: CancelMode = m.mode ?? 'killnowait';
-    this.stop(p, mode, ErrorUri.canceled, 'call canceled by the caller');
+    if (!p) return; // already answered: nothing to cancel
+    this.stop(p, m.mode ?? DEFAULT_CANCEL_MODE, ErrorUri.canceled, 'call canceled by the caller');
   }
 
-  /** Cancels a pending call in `mode`, answering the caller with `error` unless mode is kill. */
+  /**
+   * Cancels a pending call in `mode` (advanced/ap_rpc_call_canceling.md): skip answers at once
+   * without INTERRUPT; killnowait answers at once and interrupts; kill interrupts and lets the
+   * callee's answer (RESULT or ERROR) end the call. A queued call, or a callee without
+   * call_canceling, always gets skip.
+   */
   private stop(p: PendingCall, mode: CancelMode, error: string, message: string): void {
     const callee = p.callee;
-    const interruptible = callee !== undefined && supportsCanceling(callee.session);
-    const effective: CancelMode = callee === undefined || !interruptible ? 'skip' : mode;
-    if (effective !== 'skip') {
-      callee!.session.send({ type: T.INTERRUPT, request: p.invocation, options: { mode: effective, reason: error } });
+    const invocation = p.invocation;
+    const effective: CancelMode = callee === undefined || !supportsCanceling(callee.session) ? 'skip' : mode;
+    const interrupt = effective !== 'skip' && !p.interrupted;
+    p.interrupted ||= interrupt;
+    if (effective === 'kill') {
+      if (interrupt) callee!.session.send({ type: T.INTERRUPT, request: invocation, options: { mode: 'kill', reason: error } });
+      return;
     }
-    // kill: the callee's own answer (RESULT or ERROR) goes to the caller when it comes.
-    if (effective === 'kill') return;
-    this.finish(p);
+    if (!this.finish(p)) return;
     p.caller.sendError(T.CALL, p.request, error, [message]);
+    if (interrupt) callee!.session.send({ type: T.INTERRUPT, request: invocation, options: { mode: 'killnowait', reason: error } });
+    this.drain(p.registration);
   }
 
   private expire(p: PendingCall): void {
@@ -236,36 +285,39 @@ export class Dealer {
 
   removeSession(session: Session): void {
     // Its registrations go first, so no queued call is handed to it while it leaves.
-    for (const reg of [...this.byId.values()]) {
+    const regs = this.bySession.get(session);
+    this.bySession.delete(session);
+    for (const reg of regs ?? []) {
       if (reg.remove(session)) this.afterCalleeRemoved(reg);
     }
-    // As caller: interrupt its invocations; nobody is left to answer.
+    // As caller: nobody is left to answer; the callee is told to stop (killnowait, as
+    // ap_10_rpc_progressive_call_invocations.md requires for a caller that left).
     const calls = this.byCaller.get(session);
-    if (calls) {
-      for (const p of [...calls.values()]) {
-        if (p.callee && supportsCanceling(p.callee.session)) {
-          p.callee.session.send({ type: T.INTERRUPT, request: p.invocation, options: { mode: 'killnowait', reason: ErrorUri.canceled } });
-        }
-        this.finish(p);
+    for (const p of calls ? [...calls.values()] : []) {
+      const callee = p.callee;
+      const invocation = p.invocation;
+      if (!this.finish(p)) continue;
+      if (callee && callee.session !== session && supportsCanceling(callee.session) && !p.interrupted) {
+        callee.session.send({ type: T.INTERRUPT, request: invocation, options: { mode: 'killnowait', reason: ErrorUri.canceled } });
       }
+      this.drain(p.registration);
     }
     // As callee: every call in flight to it fails at once.
     const invoked = this.byCallee.get(session);
-    if (invoked) {
-      for (const p of [...invoked]) {
-        this.finish(p);
-        p.caller.sendError(T.CALL, p.request, ErrorUri.canceled, ['callee left before answering']);
-      }
+    for (const p of invoked ? [...invoked] : []) {
+      if (!this.finish(p)) continue;
+      p.caller.sendError(T.CALL, p.request, ErrorUri.canceled, ['callee left before answering']);
     }
   }
 
   /**
    * Registration revocation: the router removes every callee of `reg`, telling those that
    * announced `registration_revocation` with UNREGISTERED [67, 0, {registration, reason}].
+   * Invocations already sent stay valid, as after UNREGISTER.
    */
   revoke(reg: Registration, reason: string): void {
     for (const c of [...reg.callees]) {
-      reg.remove(c.session);
+      this.removeCallee(reg, c.session);
       if (c.session.supports('callee', 'registration_revocation')) {
         c.session.send({ type: T.UNREGISTERED, request: 0, details: { registration: reg.id, reason } });
       }
@@ -273,14 +325,23 @@ export class Dealer {
     this.afterCalleeRemoved(reg);
   }
 
+  private removeCallee(reg: Registration, session: Session): boolean {
+    if (!reg.remove(session)) return false;
+    const regs = this.bySession.get(session);
+    regs?.delete(reg);
+    if (regs?.size === 0) this.bySession.delete(session);
+    return true;
+  }
+
+  /** A registration without callees is gone, and so are the calls that waited for it. */
   private afterCalleeRemoved(reg: Registration): void {
     if (reg.callees.length > 0) return this.drain(reg);
-    this.index.delete(reg.uri, reg.match);
-    this.byId.delete(reg.id);
+    if (this.index.get(reg.uri, reg.match) === reg) this.index.delete(reg.uri, reg.match);
+    if (this.byId.get(reg.id) === reg) this.byId.delete(reg.id);
     const queue = this.queues.get(reg);
     this.queues.delete(reg);
     for (const p of queue ?? []) {
-      this.finish(p);
+      if (!this.finish(p)) continue;
       p.caller.sendError(T.CALL, p.request, ErrorUri.canceled, [`procedure "${reg.uri}" was unregistered while the call waited`]);
     }
   }
@@ -295,43 +356,39 @@ export class Dealer {
       const disclose = this.authorizer.authorize(p.caller.authrole, p.call.procedure, 'call').disclose;
       this.invoke(p, callee, disclose);
     }
-    if (queue) this.queues.delete(reg);
-  }
-
-  private track(p: PendingCall): void {
-    let calls = this.byCaller.get(p.caller);
-    if (!calls) this.byCaller.set(p.caller, (calls = new Map()));
-    calls.set(p.request, p);
+    if (this.queues.get(reg) === queue) this.queues.delete(reg);
   }
 
   private isPending(p: PendingCall): boolean {
     return this.byCaller.get(p.caller)?.get(p.request) === p;
   }
 
-  /** Removes every trace of a call; the single exit of every terminal path. */
-  private finish(p: PendingCall): void {
+  /**
+   * Removes every trace of a call; the single exit of every terminal path. Returns false when
+   * the call had already ended, so the caller of `finish` must not answer it again.
+   */
+  private finish(p: PendingCall): boolean {
+    const calls = this.byCaller.get(p.caller);
+    if (calls?.get(p.request) !== p) return false;
+    calls.delete(p.request);
+    if (calls.size === 0) this.byCaller.delete(p.caller);
     clearTimeout(p.timer);
     p.timer = undefined;
-    const calls = this.byCaller.get(p.caller);
-    if (calls?.get(p.request) === p) {
-      calls.delete(p.request);
-      if (calls.size === 0) this.byCaller.delete(p.caller);
-    }
-    if (p.callee) {
+    const callee = p.callee;
+    if (callee) {
       this.byInvocation.delete(p.invocation);
-      const set = this.byCallee.get(p.callee.session);
+      const set = this.byCallee.get(callee.session);
       set?.delete(p);
-      if (set?.size === 0) this.byCallee.delete(p.callee.session);
-      p.callee.inflight--;
-      const reg = p.registration;
+      if (set?.size === 0) this.byCallee.delete(callee.session);
+      callee.inflight--;
       p.callee = undefined;
-      if (this.queues.has(reg)) this.drain(reg);
     } else {
       const queue = this.queues.get(p.registration);
       const i = queue?.indexOf(p) ?? -1;
       if (i >= 0) queue!.splice(i, 1);
       if (queue?.length === 0) this.queues.delete(p.registration);
     }
+    return true;
   }
 
   private freeId(uri: string, match: string): number {

@@ -175,11 +175,13 @@ function parse(m: unknown, check: UriCheck): WampMessage {
       arity(4, 6);
       const request = id(1, 'Request');
       const raw = dict(2, 'Options');
+      // A bad option value refuses this call only (ERROR wamp.error.invalid_argument).
+      const callOpts = opts.forRequest(T.CALL, request);
       const options = {
-        timeout: opts.nonNegativeInt(raw, 'timeout', 0),
-        receiveProgress: opts.bool(raw, 'receive_progress', false),
-        progress: opts.bool(raw, 'progress', false),
-        discloseMe: opts.bool(raw, 'disclose_me', false),
+        timeout: callOpts.nonNegativeInt(raw, 'timeout', 0),
+        receiveProgress: callOpts.bool(raw, 'receive_progress', false),
+        progress: callOpts.bool(raw, 'progress', false),
+        discloseMe: callOpts.bool(raw, 'disclose_me', false),
       };
       const procedure = uri(3, 'Procedure', 'exact', [T.CALL, request]);
       const [args, kwargs] = payload(4);
@@ -200,15 +202,16 @@ function parse(m: unknown, check: UriCheck): WampMessage {
       arity(4, 4);
       const request = id(1, 'Request');
       const raw = dict(2, 'Options');
-      const match = opts.match(raw);
-      const concurrency = raw.concurrency === undefined ? undefined : opts.nonNegativeInt(raw, 'concurrency', 0);
-      if (concurrency === 0) fail(`${at("Options.concurrency")}: must be a positive integer`);
+      // A bad option value refuses this registration only (ERROR wamp.error.invalid_argument).
+      const regOpts = opts.forRequest(T.REGISTER, request);
+      const match = regOpts.match(raw);
+      const concurrency = raw.concurrency === undefined ? undefined : regOpts.positiveInt(raw, 'concurrency');
       const options = {
         match,
-        invoke: (opts.oneOf(raw, 'invoke', INVOKE_POLICIES) ?? 'single') as InvokePolicy,
+        invoke: (regOpts.oneOf(raw, 'invoke', INVOKE_POLICIES) ?? 'single') as InvokePolicy,
         concurrency,
-        discloseCaller: opts.bool(raw, 'disclose_caller', false),
-        forceReregister: opts.bool(raw, 'force_reregister', false),
+        discloseCaller: regOpts.bool(raw, 'disclose_caller', false),
+        forceReregister: regOpts.bool(raw, 'force_reregister', false),
       };
       return { type: T.REGISTER, request, options, rawOptions: raw, procedure: uri(3, 'Procedure', match, [T.REGISTER, request]) };
     }
@@ -243,12 +246,28 @@ const CANCEL_MODES = ['skip', 'kill', 'killnowait'] as const;
 const INVOKE_POLICIES = ['single', 'roundrobin', 'random', 'first', 'last'] as const;
 const MATCH_POLICIES = ['exact', 'prefix', 'wildcard'] as const;
 
-/** Reads typed options; unknown options are ignored, as the spec asks of routers. */
+/**
+ * Reads typed options; unknown options are ignored, as the spec asks of routers. A bad value is a
+ * protocol violation, or, for a reader made by `forRequest`, an ERROR to that request only.
+ */
 class OptionReader {
-  constructor(private readonly at: (field: string) => string) {}
+  constructor(
+    private readonly at: (field: string) => string,
+    private readonly request?: readonly [number, number],
+  ) {}
+
+  forRequest(requestType: number, request: number): OptionReader {
+    return new OptionReader(this.at, [requestType, request]);
+  }
 
   private bad(key: string, expected: string, v: unknown): never {
-    return fail(`${this.at(`Options.${key}`)}: expected ${expected}, got ${show(v)}`);
+    const text = `${this.at(`Options.${key}`)}: expected ${expected}, got ${show(v)}`;
+    if (this.request) throw new Invalid(new RequestRejected(this.request[0], this.request[1], ErrorUri.invalidArgument, text));
+    return fail(text);
+  }
+  positiveInt(o: Dict, key: string): number {
+    const v = o[key];
+    return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 ? v : this.bad(key, 'a positive integer', v);
   }
   bool(o: Dict, key: string, dflt: boolean): boolean {
     const v = o[key];
