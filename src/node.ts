@@ -2,7 +2,7 @@
  * A node: wires a validated NodeConfig into a backplane, a router and listeners. The only module
  * that knows every layer.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -145,7 +145,7 @@ function bind(server: net.Server, endpoint: Endpoint): Promise<void> {
       server.listen({ host: endpoint.interface, port: endpoint.port, ipv6Only: endpoint.version === 6 }, done);
     } else {
       mkdirSync(path.dirname(endpoint.path), { recursive: true });
-      rmSync(endpoint.path, { force: true });
+      removeStaleSocket(endpoint.path);
       server.listen(endpoint.path, done);
     }
   });
@@ -159,4 +159,16 @@ function describe(server: net.Server, endpoint: Endpoint): { address: string; po
     return { address: `${host}:${a.port}`, port: a.port };
   }
   return { address: String(a) };
+}
+
+/** A socket file left by a crashed node is removed; any other existing file is an error. */
+function removeStaleSocket(file: string): void {
+  let stat;
+  try {
+    stat = lstatSync(file);
+  } catch {
+    return;
+  }
+  if (!stat.isSocket()) throw new Error(`${file} exists and is not a Unix socket`);
+  rmSync(file);
 }

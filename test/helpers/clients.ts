@@ -1,10 +1,17 @@
 /** Real third-party WAMP clients (Autobahn|JS, wampy) connected to a test node. */
 import autobahn from 'autobahn';
+import { createRequire } from 'node:module';
 import { Wampy } from 'wampy';
 import { CborSerializer } from 'wampy/CborSerializer.js';
 import { JsonSerializer } from 'wampy/JsonSerializer.js';
 import { MsgpackSerializer } from 'wampy/MsgpackSerializer.js';
 import WebSocket from 'ws';
+
+// Autobahn|JS warns on the console at every close; keep test output readable.
+if (!process.env.XBAR_TEST_VERBOSE) {
+  const log = createRequire(import.meta.url)('autobahn/lib/log.js') as { warn: (...args: unknown[]) => void };
+  log.warn = () => undefined;
+}
 
 export type SerializerName = 'json' | 'msgpack' | 'cbor';
 export const SERIALIZERS: readonly SerializerName[] = ['json', 'msgpack', 'cbor'];
