@@ -1,0 +1,173 @@
+/**
+ * A small WAMP client for in-process components (the relay's WAMP bridge, dynamic authenticator
+ * calls): it joins a realm of this router over a local connection pair with a fixed identity and
+ * speaks ordinary WAMP, so the router applies the same rules to it as to any client.
+ */
+import type { Identity } from '../auth/authenticator.js';
+import type { Router } from '../router/router.js';
+import { localConnectionPair, type LocalPeerEnd } from '../transports/local.js';
+import { MessageType as T } from '../wamp/codes.js';
+import { decodeMessage } from '../wamp/decode.js';
+import { encodeMessage, withPayload } from '../wamp/encode.js';
+import type { Args, Dict, Kwargs, WampMessage } from '../wamp/messages.js';
+import { ProtocolViolation, RequestRejected } from '../wamp/violation.js';
+
+export class WampError extends Error {
+  constructor(readonly uri: string, readonly args: Args, readonly kwargs: Kwargs) {
+    super(typeof args?.[0] === 'string' ? `${uri}: ${args[0]}` : uri);
+    this.name = 'WampError';
+  }
+}
+
+export type EventHandler = (args: Args, kwargs: Kwargs, details: Dict) => void;
+export type Procedure = (args: Args, kwargs: Kwargs, details: Dict) => Promise<{ args?: unknown[]; kwargs?: Dict } | void> | { args?: unknown[]; kwargs?: Dict } | void;
+
+interface Waiter {
+  resolve(m: WampMessage): void;
+  reject(e: Error): void;
+}
+
+export class LocalClient {
+  sessionId = 0;
+  private nextRequest = 1;
+  private readonly waiting = new Map<number, Waiter>();
+  private readonly handlers = new Map<number, Set<EventHandler>>();
+  private readonly procedures = new Map<number, Procedure>();
+  private welcomed: Waiter | undefined;
+  private closed = false;
+  onClose: (() => void) | undefined;
+
+  private constructor(private readonly end: LocalPeerEnd) {
+    end.onMessage((raw) => this.receive(raw));
+    end.onClose(() => {
+      this.closed = true;
+      const err = new Error('local session closed');
+      this.welcomed?.reject(err);
+      for (const w of this.waiting.values()) w.reject(err);
+      this.waiting.clear();
+      this.onClose?.();
+    });
+  }
+
+  /** Joins `realm` with the given identity (authmethod "trusted", provider "internal"). */
+  static async join(router: Router, realm: string, who: { authid: string; authrole: string }): Promise<LocalClient> {
+    const { router: conn, client } = localConnectionPair(who.authid);
+    const identity: Identity = { ...who, authmethod: 'trusted', authprovider: 'internal' };
+    router.attach(conn, {
+      helloTimeout: 10_000,
+      authenticators: new Map([['anonymous', () => ({ method: 'anonymous', begin: () => ({ kind: 'welcome' as const, identity }) })]]),
+    });
+    const c = new LocalClient(client);
+    const welcome = new Promise<WampMessage>((resolve, reject) => (c.welcomed = { resolve, reject }));
+    client.send([T.HELLO, realm, { roles: { publisher: {}, subscriber: {}, caller: {}, callee: { features: { call_canceling: true } } } }]);
+    const m = await welcome;
+    if (m.type !== T.WELCOME) throw new WampError(m.type === T.ABORT ? m.reason : 'wamp.error.protocol_violation', [], undefined);
+    c.sessionId = m.session;
+    return c;
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  private request(msg: unknown[], expect: number): Promise<WampMessage> {
+    if (this.closed) return Promise.reject(new Error('local session closed'));
+    const id = msg[1] as number;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, {
+        resolve: (m) => (m.type === expect ? resolve(m) : reject(asError(m))),
+        reject,
+      });
+      this.end.send(msg);
+    });
+  }
+
+  async subscribe(topic: string, handler: EventHandler, options: Dict = {}): Promise<number> {
+    const m = await this.request([T.SUBSCRIBE, this.nextRequest++, options, topic], T.SUBSCRIBED);
+    const id = (m as { subscription: number }).subscription;
+    let set = this.handlers.get(id);
+    if (!set) this.handlers.set(id, (set = new Set()));
+    set.add(handler);
+    return id;
+  }
+
+  async unsubscribe(subscription: number): Promise<void> {
+    this.handlers.delete(subscription);
+    await this.request([T.UNSUBSCRIBE, this.nextRequest++, subscription], T.UNSUBSCRIBED);
+  }
+
+  /** Publishes; with `acknowledge` resolves on PUBLISHED (or rejects on ERROR). */
+  async publish(topic: string, args?: Args, kwargs?: Kwargs, options: Dict = {}): Promise<void> {
+    const msg = withPayload([T.PUBLISH, this.nextRequest++, options, topic], args, kwargs);
+    if (options.acknowledge === true) {
+      await this.request(msg, T.PUBLISHED);
+    } else if (!this.closed) {
+      this.end.send(msg);
+    }
+  }
+
+  async call(procedure: string, args?: Args, kwargs?: Kwargs, options: Dict = {}): Promise<{ args: Args; kwargs: Kwargs }> {
+    const m = await this.request(withPayload([T.CALL, this.nextRequest++, options, procedure], args, kwargs), T.RESULT);
+    return { args: (m as { args: Args }).args, kwargs: (m as { kwargs: Kwargs }).kwargs };
+  }
+
+  async register(procedure: string, fn: Procedure, options: Dict = {}): Promise<number> {
+    const m = await this.request([T.REGISTER, this.nextRequest++, options, procedure], T.REGISTERED);
+    const id = (m as { registration: number }).registration;
+    this.procedures.set(id, fn);
+    return id;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.end.send(encodeMessage({ type: T.GOODBYE, details: {}, reason: 'wamp.close.normal' }));
+    this.end.close();
+  }
+
+  private receive(raw: unknown): void {
+    const m = decodeMessage(raw, 'loose');
+    if (m instanceof ProtocolViolation || m instanceof RequestRejected) return;
+    switch (m.type) {
+      case T.WELCOME:
+      case T.ABORT:
+        this.welcomed?.resolve(m);
+        this.welcomed = undefined;
+        return;
+      case T.EVENT:
+        for (const h of this.handlers.get(m.subscription) ?? []) h(m.args, m.kwargs, m.details);
+        return;
+      case T.INVOCATION:
+        return void this.invoke(m.request, m.registration, m.args, m.kwargs, m.details);
+      case T.ERROR:
+      case T.SUBSCRIBED:
+      case T.UNSUBSCRIBED:
+      case T.PUBLISHED:
+      case T.RESULT:
+      case T.REGISTERED: {
+        const w = this.waiting.get(m.request);
+        if (!w) return;
+        this.waiting.delete(m.request);
+        w.resolve(m);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private async invoke(request: number, registration: number, args: Args, kwargs: Kwargs, details: Dict): Promise<void> {
+    const fn = this.procedures.get(registration);
+    try {
+      if (!fn) throw new WampError('wamp.error.no_such_registration', [], undefined);
+      const r = (await fn(args, kwargs, details)) ?? {};
+      this.end.send(withPayload([T.YIELD, request, {}], r.args, r.kwargs));
+    } catch (e) {
+      const err = e instanceof WampError ? e : new WampError('wamp.error.runtime_error', [(e as Error).message], undefined);
+      this.end.send(withPayload([T.ERROR, T.INVOCATION, request, {}, err.uri], err.args, err.kwargs));
+    }
+  }
+}
+
+function asError(m: WampMessage): Error {
+  return m.type === T.ERROR ? new WampError(m.error, m.args, m.kwargs) : new Error(`unexpected message type ${m.type}`);
+}

@@ -1,0 +1,75 @@
+/**
+ * An in-process connection pair: the router side is an ordinary Connection, the other side is
+ * handed to an in-process WAMP client (relay bridge, router components). Messages cross as
+ * MessagePack bytes, so the router treats local sessions exactly like remote ones. Delivery is
+ * asynchronous (queued to a microtask), as over a socket, so no handler runs re-entrantly.
+ */
+import { serializerById } from '../serializers/index.js';
+import type { Serializer } from '../serializers/serializer.js';
+import type { CloseCause, Connection, ConnectionHandler, Outgoing, PeerInfo, SendResult } from './connection.js';
+import { nextConnectionId } from './connection-id.js';
+
+export interface LocalPeerEnd {
+  send(message: readonly unknown[]): void;
+  onMessage(fn: (message: unknown) => void): void;
+  onClose(fn: (cause: CloseCause) => void): void;
+  close(): void;
+}
+
+class LocalConnection implements Connection {
+  readonly id = nextConnectionId();
+  readonly serializer: Serializer = serializerById('msgpack')!;
+  readonly peer: PeerInfo;
+  readonly dropped = 0;
+  handler: ConnectionHandler | undefined;
+  closed = false;
+  toClient: ((message: unknown) => void) | undefined;
+  clientClosed: ((cause: CloseCause) => void) | undefined;
+
+  constructor(name: string) {
+    this.peer = { transport: 'websocket', remoteAddress: `local:${name}`, secure: true };
+  }
+
+  attach(handler: ConnectionHandler): void {
+    this.handler = handler;
+  }
+
+  send(msg: Outgoing): SendResult {
+    if (this.closed) return 'closed';
+    const decoded = this.serializer.decode(msg.bytes);
+    queueMicrotask(() => this.toClient?.(decoded));
+    return 'sent';
+  }
+
+  close(code: number, reason: string): void {
+    this.end({ code, reason, byPeer: false });
+  }
+
+  end(cause: CloseCause): void {
+    if (this.closed) return;
+    this.closed = true;
+    queueMicrotask(() => {
+      this.handler?.closed(cause);
+      this.clientClosed?.(cause);
+    });
+  }
+}
+
+export function localConnectionPair(name: string): { router: Connection; client: LocalPeerEnd } {
+  const conn = new LocalConnection(name);
+  const client: LocalPeerEnd = {
+    send: (message) => {
+      if (conn.closed) return;
+      const decoded = conn.serializer.decode(conn.serializer.encode(message));
+      queueMicrotask(() => conn.handler?.message(decoded));
+    },
+    onMessage: (fn) => {
+      conn.toClient = fn;
+    },
+    onClose: (fn) => {
+      conn.clientClosed = fn;
+    },
+    close: () => conn.end({ code: 1000, reason: 'local client closed', byPeer: true }),
+  };
+  return { router: conn, client };
+}
