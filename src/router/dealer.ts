@@ -39,6 +39,8 @@ export const MAX_CONCURRENCY_REACHED = 'crossbar.error.max_concurrency_reached';
  */
 export const DEFAULT_CANCEL_MODE: CancelMode = 'killnowait';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface DealerOptions {
   /** Calls that may wait per registration when every callee is at its concurrency limit. */
   readonly queueLimit?: number;
@@ -71,6 +73,12 @@ export class Dealer {
   private readonly byCaller = new Map<Session, Map<number, PendingCall>>();
   private readonly byCallee = new Map<Session, Set<PendingCall>>();
   private readonly queues = new Map<Registration, PendingCall[]>();
+  /**
+   * Progressive call invocations that ended (answered, canceled, timed out, callee gone) before
+   * the caller's final chunk: chunks still on their way are dropped, not taken for new calls.
+   * An entry goes with the caller's final chunk or with the caller.
+   */
+  private readonly endedStreams = new Map<Session, Set<number>>();
   private readonly queueLimit: number;
 
   constructor(
@@ -152,6 +160,14 @@ export class Dealer {
   call(session: Session, m: Call): void {
     const existing = this.byCaller.get(session)?.get(m.request);
     if (existing) return this.chunk(existing, m);
+    const ended = this.endedStreams.get(session);
+    if (ended?.has(m.request)) {
+      if (!m.options.progress) {
+        ended.delete(m.request);
+        if (ended.size === 0) this.endedStreams.delete(session);
+      }
+      return;
+    }
     const refuse = (error: string, message: string) => session.sendError(T.CALL, m.request, error, [message]);
     const decision = this.authorizer.authorize(session.authrole, m.procedure, 'call');
     if (!decision.allow) return refuse(ErrorUri.notAuthorized, `session is not authorized to call procedure "${m.procedure}"`);
@@ -179,7 +195,8 @@ export class Dealer {
     if (!calls) this.byCaller.set(session, (calls = new Map()));
     calls.set(p.request, p);
     if (m.options.timeout > 0) {
-      p.timer = setTimeout(() => this.expire(p), m.options.timeout);
+      // Node fires a delay above 2^31-1 ms at once; a timeout that long means "none" in practice.
+      p.timer = setTimeout(() => this.expire(p), Math.min(m.options.timeout, MAX_TIMER_MS));
       p.timer.unref();
     }
     if (callee) return this.invoke(p, callee, decision.disclose);
@@ -302,6 +319,7 @@ export class Dealer {
       }
       this.drain(p.registration);
     }
+    this.endedStreams.delete(session);
     // As callee: every call in flight to it fails at once.
     const invoked = this.byCallee.get(session);
     for (const p of invoked ? [...invoked] : []) {
@@ -374,6 +392,11 @@ export class Dealer {
     if (calls.size === 0) this.byCaller.delete(p.caller);
     clearTimeout(p.timer);
     p.timer = undefined;
+    if (p.streaming && p.caller.isOpen) {
+      let ended = this.endedStreams.get(p.caller);
+      if (!ended) this.endedStreams.set(p.caller, (ended = new Set()));
+      ended.add(p.request);
+    }
     const callee = p.callee;
     if (callee) {
       this.byInvocation.delete(p.invocation);

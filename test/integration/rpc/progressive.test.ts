@@ -177,6 +177,29 @@ describe('rpc progressive results and invocations', () => {
     await Promise.all([a.goodbye(), b.goodbye(), caller.goodbye()]);
   });
 
+  it('drops the chunks still coming after the callee ended a progressive call early', async () => {
+    const callee = await RawPeer.connect(t.wsUrl);
+    await callee.register('com.prog.rejected');
+    const caller = await RawPeer.connect(t.wsUrl);
+    const r = caller.nextId();
+    caller.send(callMessage(r, 'com.prog.rejected', ['chunk 0'], undefined, { progress: true }));
+    const inv = await callee.invocation();
+    callee.error(inv[1] as number, 'com.example.error.quota_exceeded', ['too big']);
+    assert.deepEqual((await caller.answer(r)).slice(4), ['com.example.error.quota_exceeded', ['too big']]);
+    // The caller had more chunks on the way: they are not new calls.
+    caller.send(callMessage(r, 'com.prog.rejected', ['chunk 1'], undefined, { progress: true }));
+    caller.send(callMessage(r, 'com.prog.rejected', ['chunk 2']));
+    const next = caller.call('com.prog.rejected', ['a new call']);
+    const inv2 = await callee.invocation();
+    assert.deepEqual(inv2[4], ['a new call']);
+    callee.yield(inv2[1] as number, ['ok']);
+    assert.deepEqual((await caller.answer(next))[3], ['ok']);
+    assert.equal(callee.log.filter((m) => m[0] === M.INVOCATION).length, 2);
+    assert.equal(caller.log.filter((m) => m[0] === M.ERROR || m[0] === M.RESULT).length, 2);
+    assert.deepEqual(dealer().pendingState(), IDLE);
+    await Promise.all([callee.goodbye(), caller.goodbye()]);
+  });
+
   it('interrupts the callee (killnowait) when the caller of a progressive call leaves mid-stream', async () => {
     const callee = await RawPeer.connect(t.wsUrl);
     await callee.register('com.prog.abandoned');
