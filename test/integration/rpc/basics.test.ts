@@ -70,6 +70,15 @@ describe('rpc basics', () => {
     await callee.disconnect();
   });
 
+  it('routes between a RawSocket callee and a WebSocket caller', async () => {
+    const callee = await connectAutobahn(t.wsUrl, { rawsocketPort: t.rawPort });
+    await callee.session.register('com.basic.raw', (args, kwargs) => new autobahn.Result(args, kwargs));
+    const caller = await connectWampy(t.wsUrl, 'msgpack');
+    const r = await caller.call('com.basic.raw', { argsList: ARGS, argsDict: KWARGS });
+    assert.deepEqual([r.argsList, r.argsDict], [ARGS, KWARGS]);
+    await Promise.all([callee.close(), caller.disconnect()]);
+  });
+
   it('returns a single positional result as Autobahn|JS unwraps it, and an empty result as null', async () => {
     const callee = await connectAutobahn(t.wsUrl);
     const caller = await connectAutobahn(t.wsUrl);
