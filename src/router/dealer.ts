@@ -143,6 +143,8 @@ export class Dealer {
     if (!regs) this.bySession.set(session, (regs = new Set()));
     regs.add(reg);
     session.send({ type: T.REGISTERED, request: m.request, registration: reg.id });
+    // A new callee of a shared registration takes waiting calls at once (after its REGISTERED).
+    this.drain(reg);
   }
 
   unregister(session: Session, m: Unregister): void {

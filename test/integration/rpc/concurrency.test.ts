@@ -81,6 +81,21 @@ describe('rpc concurrency limits', () => {
     await Promise.all([a.peer.goodbye(), b.peer.goodbye(), caller.goodbye()]);
   });
 
+  it('hands waiting calls to a callee that joins the shared registration, after its REGISTERED', async () => {
+    const a = await holdingCallee('com.conc.join', { invoke: 'roundrobin', concurrency: 1 });
+    const caller = await RawPeer.connect(t.wsUrl);
+    for (let i = 0; i < 3; i++) caller.call('com.conc.join', [i]);
+    await until(() => a.held.length === 1 && dealer().pendingState().queued === 2);
+    const b = await RawPeer.connect(t.wsUrl);
+    const id = await b.register('com.conc.join', { invoke: 'roundrobin', concurrency: 2 });
+    const invs = [await b.invocation(id), await b.invocation(id)];
+    assert.deepEqual(invs.map((m) => m[4]), [[1], [2]]);
+    assert.equal(b.log[1]![0], M.REGISTERED, 'REGISTERED comes before the first INVOCATION');
+    assert.equal(dealer().pendingState().queued, 0);
+    await Promise.all([a.peer.goodbye(), b.goodbye(), caller.goodbye()]);
+    assert.deepEqual(dealer().pendingState(), IDLE);
+  });
+
   it('with invoke first, overflows from a full first callee to the next in registration order', async () => {
     const a = await holdingCallee('com.conc.first', { invoke: 'first', concurrency: 1 });
     const b = await holdingCallee('com.conc.first', { invoke: 'first', concurrency: 1 });
