@@ -117,6 +117,10 @@ export class Session {
   private dispatch(m: WampMessage): void {
     switch (this.state) {
       case 'hello':
+        // A HELLO (or AUTHENTICATE) is with the authenticator: nothing may come before its answer.
+        // A second HELLO here used to start a second authentication whose WELCOME threw, outside
+        // any try (an unhandled rejection ends the process).
+        if (this.pendingHello) return this.violation(new ProtocolViolation(`received ${messageName(m)} before the answer to HELLO`));
         if (m.type === T.HELLO) return void this.hello(m);
         return this.violation(new ProtocolViolation(`received ${messageName(m)} before HELLO`));
       case 'authenticating':
@@ -191,15 +195,22 @@ export class Session {
       outcome = { kind: 'abort', reason: ErrorUri.authenticationFailed, message: 'authentication failed' };
     }
     if (this.state === 'closed') return;
-    switch (outcome.kind) {
-      case 'abort':
-        return this.abort(outcome.reason, outcome.message);
-      case 'challenge':
-        this.state = 'authenticating';
-        this.send({ type: T.CHALLENGE, authMethod: outcome.method, extra: outcome.extra });
-        return;
-      case 'welcome':
-        return this.welcome(outcome.identity);
+    try {
+      switch (outcome.kind) {
+        case 'abort':
+          return this.abort(outcome.reason, outcome.message);
+        case 'challenge':
+          this.state = 'authenticating';
+          this.send({ type: T.CHALLENGE, authMethod: outcome.method, extra: outcome.extra });
+          return;
+        case 'welcome':
+          return this.welcome(outcome.identity);
+      }
+    } catch (e) {
+      // As in receive(): a router bug ends this session only. Nobody awaits this promise, so an
+      // error escaping here would be an unhandled rejection, which ends the process.
+      this.log.error({ err: e, session: this.id }, 'internal error during the opening handshake');
+      this.abort('wamp.error.internal_error', 'internal router error');
     }
   }
 
