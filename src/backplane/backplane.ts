@@ -1,24 +1,123 @@
 /**
- * The backplane connects the nodes of a cluster (design/cluster.md §7). The router sees only
- * this interface; `LocalBackplane` implements it for a single node with no NATS, and the NATS
- * backplane (scale-out issue) extends it with remote events, registry and invocations.
+ * The backplane connects the nodes of a cluster (design/cluster.md §7). The router sees only this
+ * interface; `LocalBackplane` is the embedded single-node default and `NatsBackplane` joins nodes
+ * over NATS. Inbound traffic arrives through `BackplaneHandlers`.
  *
- * Contract so far:
- * - `newSessionId()` returns an id in [1, 2^53] unique among live sessions of the whole cluster.
- * - `publish()` hands an event to every other interested node at most once, preserving the
- *   publisher's order; it never blocks. It returns 'local-only' when no other node exists.
- * - `addInterest()` resolves once remote events for the pattern will reach this node.
+ * Contract:
+ * - `newSessionId()` is unique among live sessions of the whole cluster, in [1, 2^53].
+ * - `publish()` hands an event to every other node with interest at most once, in the
+ *   publisher's order, never blocking; receivers get each event once (`handlers.event`) however
+ *   many of their subscriptions overlap. At-most-once: a node or NATS failure can lose events.
+ * - `addInterest()` resolves once events published afterwards anywhere reach this node.
+ * - `register()` is linearizable per procedure: a single registration is unique cluster-wide and
+ *   a shared one keeps one invoke policy; the callee order is the global first/last order. Every
+ *   change of a registration reaches every node as `handlers.registryChanged` (the registering
+ *   node's own change before `register()` resolves).
+ * - `invoke()` sends an invocation to a callee on another node; the sink gets exactly one final
+ *   outcome: result, error, `undelivered` (provably not delivered: safe to reroute) or `lost`
+ *   (the callee's node died).
  */
 import type { MatchPolicy } from '../config/types.js';
+import type { Args, CancelMode, Dict, InvokePolicy, Kwargs } from '../wamp/messages.js';
 
 export type BackplaneHealth = 'standalone' | 'ready' | 'degraded' | 'isolated';
 
+export interface Ident {
+  readonly session: number;
+  readonly authid: string;
+  readonly authrole: string;
+}
+
+/** A publication as it crosses to other nodes; receivers match and filter their own sessions. */
+export interface EventOut {
+  readonly realm: string;
+  readonly topic: string;
+  readonly publication: number;
+  readonly publisher?: Ident;
+  readonly exclude?: readonly number[];
+  readonly eligible?: readonly number[];
+  readonly excludeAuthid?: readonly string[];
+  readonly excludeAuthrole?: readonly string[];
+  readonly eligibleAuthid?: readonly string[];
+  readonly eligibleAuthrole?: readonly string[];
+  readonly args: Args;
+  readonly kwargs: Kwargs;
+}
+
+export interface ClusterCallee {
+  readonly node: string;
+  readonly session: number;
+  readonly authid: string;
+  readonly authrole: string;
+  readonly concurrency?: number;
+  readonly discloseCaller: boolean;
+}
+
+export interface ClusterReg {
+  readonly realm: string;
+  readonly uri: string;
+  readonly match: MatchPolicy;
+  readonly invoke: InvokePolicy;
+  readonly regId: number;
+  readonly callees: readonly ClusterCallee[];
+}
+
+export type RegisterOutcome = { readonly regId: number } | { readonly error: string; readonly message: string };
+
+export interface RemoteInvocation {
+  readonly realm: string;
+  /** The URI the caller called (differs from the registration's for pattern registrations). */
+  readonly procedure: string;
+  readonly regId: number;
+  readonly callee: number;
+  readonly details: Dict;
+  readonly args: Args;
+  readonly kwargs: Kwargs;
+}
+
+/** Caller side: where a remote callee's answers land. */
+export interface ReplySink {
+  progress(args: Args, kwargs: Kwargs): void;
+  result(args: Args, kwargs: Kwargs): void;
+  error(uri: string, args: Args, kwargs: Kwargs, details: Dict): void;
+  /** Provably not delivered (no such node, callee gone, or busy): rerouting is safe. */
+  undelivered(why: 'gone' | 'busy'): void;
+}
+
+/** Callee side: how the local dealer answers a remote caller. */
+export interface ReplyPort {
+  progress(args: Args, kwargs: Kwargs): void;
+  result(args: Args, kwargs: Kwargs): void;
+  error(uri: string, args: Args, kwargs: Kwargs, details: Dict): void;
+  reject(why: 'gone' | 'busy'): void;
+}
+
+/** Controls an invocation in flight: further progressive chunks, and cancellation. */
+export interface CallHandle {
+  chunk(args: Args, kwargs: Kwargs, last: boolean): void;
+  cancel(mode: CancelMode): void;
+}
+
+export interface BackplaneHandlers {
+  event(ev: EventOut): void;
+  invocation(inv: RemoteInvocation, reply: ReplyPort): CallHandle;
+  registryChanged(realm: string, uri: string, match: MatchPolicy, reg: ClusterReg | undefined): void;
+  memberDown(node: string): void;
+}
+
 export interface Backplane {
   readonly nodeId: string;
+  start(handlers: BackplaneHandlers): Promise<void>;
+  stop(): Promise<void>;
   health(): BackplaneHealth;
+  /** Live members with the time their last heartbeat arrived (ms since epoch); includes this node. */
+  members(): ReadonlyMap<string, number>;
   newSessionId(): number;
   releaseSessionId(id: number): void;
   addInterest(realm: string, uri: string, match: MatchPolicy): Promise<void>;
   removeInterest(realm: string, uri: string, match: MatchPolicy): void;
-  stop(): Promise<void>;
+  publish(ev: EventOut): 'sent' | 'local-only' | 'unavailable';
+  register(realm: string, uri: string, match: MatchPolicy, invoke: InvokePolicy, callee: ClusterCallee, force: boolean): Promise<RegisterOutcome>;
+  unregister(realm: string, uri: string, match: MatchPolicy, session: number): void;
+  invoke(node: string, inv: RemoteInvocation, sink: ReplySink): CallHandle;
 }

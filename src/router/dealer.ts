@@ -28,7 +28,7 @@ import { isReservedUri } from '../wamp/uri.js';
 import { MatchIndex } from './match/match-index.js';
 import { type Callee, Registration } from './registration.js';
 import type { Session } from './session.js';
-import { stableId } from './stable-id.js';
+import { stableId } from '../backplane/stable-id.js';
 
 /** Default bound of the queue of calls waiting for a callee with spare concurrency, per registration. */
 export const QUEUE_LIMIT = 1000;

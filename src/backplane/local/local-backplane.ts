@@ -1,17 +1,35 @@
 /**
- * The embedded single-node backplane: no other node exists, so interest is always satisfied and
- * nothing leaves the process. Limit: one node only; it cannot form a cluster.
+ * The embedded single-node backplane: no other node exists, so interest is always satisfied,
+ * nothing leaves the process, and the registry lives in memory under the same rules as the
+ * cluster's (registry-rules.ts). Limit: one node only; it cannot form a cluster.
  */
 import { randomBytes } from 'node:crypto';
-import type { Backplane, BackplaneHealth } from '../backplane.js';
+import type { MatchPolicy } from '../../config/types.js';
 import { randomId } from '../../wamp/ids.js';
+import type { InvokePolicy } from '../../wamp/messages.js';
+import type {
+  Backplane, BackplaneHandlers, BackplaneHealth, CallHandle, ClusterCallee, ClusterReg, RegisterOutcome,
+} from '../backplane.js';
+import { applyRegister, applyUnregister } from '../registry-rules.js';
 
 export class LocalBackplane implements Backplane {
   readonly nodeId = `node-${randomBytes(4).toString('hex')}`;
   private readonly sessionIds = new Set<number>();
+  private readonly registry = new Map<string, ClusterReg>();
+  private handlers: BackplaneHandlers | undefined;
+
+  async start(handlers: BackplaneHandlers): Promise<void> {
+    this.handlers = handlers;
+  }
+
+  async stop(): Promise<void> {}
 
   health(): BackplaneHealth {
     return 'standalone';
+  }
+
+  members(): ReadonlyMap<string, number> {
+    return new Map([[this.nodeId, Date.now()]]);
   }
 
   newSessionId(): number {
@@ -29,5 +47,34 @@ export class LocalBackplane implements Backplane {
 
   removeInterest(): void {}
 
-  async stop(): Promise<void> {}
+  publish(): 'local-only' {
+    return 'local-only';
+  }
+
+  async register(realm: string, uri: string, match: MatchPolicy, invoke: InvokePolicy, callee: ClusterCallee, force: boolean): Promise<RegisterOutcome> {
+    const key = registryKey(realm, uri, match);
+    const decision = applyRegister(this.registry.get(key), { realm, uri, match, invoke, callee, force });
+    if ('error' in decision) return decision;
+    this.registry.set(key, decision.next);
+    this.handlers?.registryChanged(realm, uri, match, decision.next);
+    return { regId: decision.next.regId };
+  }
+
+  unregister(realm: string, uri: string, match: MatchPolicy, session: number): void {
+    const key = registryKey(realm, uri, match);
+    const next = applyUnregister(this.registry.get(key), this.nodeId, session);
+    if (next === 'unchanged') return;
+    if (next) this.registry.set(key, next);
+    else this.registry.delete(key);
+    this.handlers?.registryChanged(realm, uri, match, next);
+  }
+
+  invoke(): CallHandle {
+    // Every callee of a single node is local; the dealer never routes a call here.
+    throw new Error('LocalBackplane has no remote callees');
+  }
+}
+
+function registryKey(realm: string, uri: string, match: MatchPolicy): string {
+  return `${realm}\u0000${match}\u0000${uri}`;
 }
