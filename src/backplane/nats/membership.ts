@@ -1,0 +1,58 @@
+/**
+ * Cluster membership by heartbeats (design/cluster.md §5): every node publishes a heartbeat on
+ * `P.hb` each interval; a node is dead after `deadAfterMs` of silence or at once when it says
+ * `bye`. The live table includes this node.
+ */
+export class Membership {
+  private readonly lastSeen = new Map<string, number>();
+  private readonly gone = new Set<string>();
+
+  constructor(
+    private readonly self: string,
+    private readonly deadAfterMs: number,
+    private readonly onDown: (node: string) => void,
+  ) {
+    this.lastSeen.set(self, Date.now());
+  }
+
+  /** A heartbeat (or any traffic) from `node`. */
+  seen(node: string, now = Date.now()): void {
+    if (this.gone.has(node)) return;
+    this.lastSeen.set(node, now);
+  }
+
+  /** A node named by the registry but not heard yet gets a full dead-after window from now. */
+  know(node: string): void {
+    if (!this.lastSeen.has(node) && !this.gone.has(node)) this.lastSeen.set(node, Date.now());
+  }
+
+  isGone(node: string): boolean {
+    return this.gone.has(node);
+  }
+
+  down(node: string): void {
+    if (node === this.self || this.gone.has(node)) return;
+    this.lastSeen.delete(node);
+    this.gone.add(node);
+    this.onDown(node);
+  }
+
+  /** Declares silent nodes dead. */
+  sweep(now = Date.now()): void {
+    this.lastSeen.set(this.self, now);
+    for (const [node, t] of this.lastSeen) {
+      if (node !== this.self && now - t > this.deadAfterMs) this.down(node);
+    }
+  }
+
+  live(): ReadonlyMap<string, number> {
+    return this.lastSeen;
+  }
+
+  /** The node that cleans up after a dead one: the lowest live id, so exactly one does it. */
+  isReaper(): boolean {
+    let lowest = this.self;
+    for (const n of this.lastSeen.keys()) if (n < lowest) lowest = n;
+    return lowest === this.self;
+  }
+}

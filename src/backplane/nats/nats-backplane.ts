@@ -1,0 +1,460 @@
+/**
+ * The NATS backplane: several xbar nodes act as one router (design/cluster.md).
+ * - Events are routed by subject: a node subscribes only to subjects its local subscriptions
+ *   need; NATS forwards a publication once per interested node; each node fans out locally.
+ *   Overlapping subscriptions on one node deliver copies, dropped by (origin, seq).
+ * - Registrations live in a JetStream KV bucket written by compare-and-set; each node watches it
+ *   into a replica, and routes a call to the chosen callee's node.
+ * - Invocations travel to `P.nd.<node>.inv` with a reply subject on the caller's node; a node
+ *   that no longer exists answers 503 (no responders), which makes the call safe to reroute.
+ * - Heartbeats on `P.hb` detect dead nodes; the lowest live node reaps their registrations.
+ *
+ * Guarantees as in backplane.ts: pub/sub at-most-once in publisher order; RPC exactly one outcome.
+ */
+import { randomBytes } from 'node:crypto';
+import { connect, type ConnectionOptions, type KV, type Msg, type NatsConnection, type Subscription } from 'nats';
+import type { Logger } from 'pino';
+import type { MatchPolicy } from '../../config/types.js';
+import { randomId } from '../../wamp/ids.js';
+import type { Args, CancelMode, Dict, InvokePolicy, Kwargs } from '../../wamp/messages.js';
+import type {
+  Backplane, BackplaneHandlers, BackplaneHealth, CallHandle, ClusterCallee, ClusterReg, EventOut,
+  RegisterOutcome, RemoteInvocation, ReplyPort, ReplySink,
+} from '../backplane.js';
+import { applyNodeLoss, applyRegister, applyUnregister, type RegisterDecision } from '../registry-rules.js';
+import { decodeFrame, encodeFrame, FrameKind } from './frame.js';
+import { Membership } from './membership.js';
+import { casUpdate, RegistryReplica, registryKey } from './registry-kv.js';
+import { Subjects } from './subjects.js';
+
+export interface NatsBackplaneOptions {
+  readonly servers: readonly string[];
+  /** Cluster name: nodes with the same name on the same NATS form one router. */
+  readonly cluster: string;
+  /** Human-readable node name (the node id adds a random suffix per start). */
+  readonly name?: string;
+  readonly heartbeatMs?: number;
+  readonly deadAfterMs?: number;
+  /** How long a REGISTER may wait for the registry (JetStream) before failing. */
+  readonly registryTimeoutMs?: number;
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+  readonly tls?: ConnectionOptions['tls'];
+}
+
+interface PendingRemote {
+  readonly node: string;
+  readonly sink: ReplySink;
+}
+
+const REGISTRY_UNAVAILABLE = 'xbar.error.registry_unavailable';
+
+export class NatsBackplane implements Backplane {
+  readonly nodeId: string;
+  private nc: NatsConnection | undefined;
+  private kv: KV | undefined;
+  private handlers: BackplaneHandlers | undefined;
+  private readonly subjects: Subjects;
+  private readonly membership: Membership;
+  private readonly replica: RegistryReplica;
+  private readonly interests = new Map<string, { count: number; sub: Subscription }>();
+  private readonly lastSeq = new Map<string, number>();
+  private seq = 0;
+  private callSeq = 0;
+  private readonly pending = new Map<number, PendingRemote>();
+  private readonly served = new Map<string, { origin: string; handle: CallHandle }>();
+  private readonly sessionIds = new Set<number>();
+  private readonly writes = new Set<Promise<unknown>>();
+  private timers: NodeJS.Timeout[] = [];
+  private connected = false;
+  private disconnectedSince = 0;
+  private stopping = false;
+  private readonly heartbeatMs: number;
+  private readonly deadAfterMs: number;
+
+  constructor(private readonly options: NatsBackplaneOptions, private readonly log: Logger) {
+    this.nodeId = `${options.name ?? 'node'}-${randomBytes(4).toString('hex')}`;
+    this.subjects = new Subjects(options.cluster);
+    this.heartbeatMs = options.heartbeatMs ?? 1000;
+    this.deadAfterMs = options.deadAfterMs ?? 3 * this.heartbeatMs;
+    this.membership = new Membership(this.nodeId, this.deadAfterMs, (node) => this.nodeLost(node));
+    this.replica = new RegistryReplica((before, after) => {
+      const reg = after ?? before;
+      if (!reg) return;
+      for (const c of after?.callees ?? []) this.membership.know(c.node);
+      this.handlers?.registryChanged(reg.realm, reg.uri, reg.match, after);
+    });
+  }
+
+  async start(handlers: BackplaneHandlers): Promise<void> {
+    this.handlers = handlers;
+    const o = this.options;
+    const nc = await connect({
+      servers: [...o.servers],
+      name: this.nodeId,
+      noEcho: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      pingInterval: 2000,
+      user: o.user,
+      pass: o.pass,
+      token: o.token,
+      tls: o.tls,
+    });
+    this.nc = nc;
+    this.connected = true;
+    void this.watchStatus(nc);
+    nc.subscribe(this.subjects.nodeInbox(this.nodeId), { callback: (err, msg) => !err && this.onInbox(msg) });
+    nc.subscribe(`${this.subjects.nodeReplies(this.nodeId)}.*`, { callback: (err, msg) => !err && this.onReply(msg) });
+    nc.subscribe(this.subjects.heartbeat, { callback: (err, msg) => !err && this.onHeartbeat(msg) });
+    const js = nc.jetstream();
+    this.kv = await js.views.kv(`xbar_${this.options.cluster.replace(/[^A-Za-z0-9_-]/g, '_')}_reg`, {
+      history: 1,
+      replicas: Math.min(3, o.servers.length),
+    });
+    await this.watchRegistry(this.kv);
+    await nc.flush();
+    this.heartbeat();
+    const hb = setInterval(() => this.heartbeat(), this.heartbeatMs);
+    const sweep = setInterval(() => {
+      this.membership.sweep();
+      if (!this.connected && Date.now() - this.disconnectedSince > 5000 && this.disconnectedSince > 0) {
+        this.log.warn('isolated from the NATS backplane for over 5 s');
+      }
+    }, Math.max(50, Math.floor(this.heartbeatMs / 2)));
+    hb.unref();
+    sweep.unref();
+    this.timers.push(hb, sweep);
+    this.log.info({ node: this.nodeId, servers: o.servers, cluster: o.cluster }, 'joined NATS backplane');
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') {
+        this.connected = false;
+        this.disconnectedSince = Date.now();
+        this.log.warn({ server: s.data }, 'NATS disconnected');
+      } else if (s.type === 'reconnect') {
+        this.connected = true;
+        this.disconnectedSince = 0;
+        this.log.info({ server: s.data }, 'NATS reconnected');
+        this.heartbeat();
+      }
+    }
+  }
+
+  private async watchRegistry(kv: KV): Promise<void> {
+    let ready!: () => void;
+    const initialized = new Promise<void>((r) => (ready = r));
+    const iter = await kv.watch({ key: '>', initializedFn: () => ready() });
+    void (async () => {
+      for await (const e of iter) this.replica.applyEntry(e);
+    })().catch((err: unknown) => this.log.error({ err }, 'registry watch ended'));
+    await initialized;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    const nc = this.nc;
+    if (!nc || nc.isClosed()) return;
+    await Promise.allSettled([...this.writes]);
+    nc.publish(this.subjects.heartbeat, encodeFrame(FrameKind.bye, { o: this.nodeId }));
+    await nc.drain().catch(() => undefined);
+  }
+
+  health(): BackplaneHealth {
+    if (!this.nc || this.stopping) return 'isolated';
+    if (this.connected) return 'ready';
+    return Date.now() - this.disconnectedSince > 5000 ? 'isolated' : 'degraded';
+  }
+
+  members(): ReadonlyMap<string, number> {
+    return this.membership.live();
+  }
+
+  newSessionId(): number {
+    // 53 random bits: a collision needs ~2^26 live sessions before it is likely at all; checked locally.
+    let id = randomId();
+    while (this.sessionIds.has(id)) id = randomId();
+    this.sessionIds.add(id);
+    return id;
+  }
+
+  releaseSessionId(id: number): void {
+    this.sessionIds.delete(id);
+  }
+
+  // ---- pub/sub -------------------------------------------------------------------------
+
+  async addInterest(realm: string, uri: string, match: MatchPolicy): Promise<void> {
+    const nc = this.nc;
+    if (!nc) return;
+    const subject = this.subjects.interest(realm, uri, match);
+    const known = this.interests.get(subject);
+    if (known) {
+      known.count++;
+      return;
+    }
+    const sub = nc.subscribe(subject, { callback: (err, msg) => !err && this.onEvent(msg) });
+    this.interests.set(subject, { count: 1, sub });
+    await nc.flush().catch(() => undefined);
+  }
+
+  removeInterest(realm: string, uri: string, match: MatchPolicy): void {
+    const subject = this.subjects.interest(realm, uri, match);
+    const known = this.interests.get(subject);
+    if (!known) return;
+    if (--known.count === 0) {
+      this.interests.delete(subject);
+      known.sub.unsubscribe();
+    }
+  }
+
+  publish(ev: EventOut): 'sent' | 'local-only' | 'unavailable' {
+    const nc = this.nc;
+    if (!nc || nc.isClosed()) return 'unavailable';
+    const meta: Dict = { o: this.nodeId, s: ++this.seq, r: ev.realm, t: ev.topic, p: ev.publication };
+    if (ev.publisher) meta.pub = ev.publisher;
+    if (ev.exclude) meta.x = ev.exclude;
+    if (ev.eligible) meta.el = ev.eligible;
+    if (ev.excludeAuthid) meta.xa = ev.excludeAuthid;
+    if (ev.excludeAuthrole) meta.xr = ev.excludeAuthrole;
+    if (ev.eligibleAuthid) meta.ea = ev.eligibleAuthid;
+    if (ev.eligibleAuthrole) meta.er = ev.eligibleAuthrole;
+    nc.publish(this.subjects.event(ev.realm, ev.topic), encodeFrame(FrameKind.event, meta, ev.args, ev.kwargs));
+    return this.connected ? 'sent' : 'unavailable';
+  }
+
+  private onEvent(msg: Msg): void {
+    const f = decodeFrame(msg.data);
+    if (!f || f.kind !== FrameKind.event) return;
+    const m = f.meta;
+    const origin = String(m.o);
+    const seq = Number(m.s);
+    // One origin's copies arrive in publish order on our one connection; later copies are duplicates.
+    if (seq <= (this.lastSeq.get(origin) ?? 0)) return;
+    this.lastSeq.set(origin, seq);
+    this.handlers?.event({
+      realm: String(m.r), topic: String(m.t), publication: Number(m.p),
+      publisher: m.pub as EventOut['publisher'],
+      exclude: m.x as number[] | undefined, eligible: m.el as number[] | undefined,
+      excludeAuthid: m.xa as string[] | undefined, excludeAuthrole: m.xr as string[] | undefined,
+      eligibleAuthid: m.ea as string[] | undefined, eligibleAuthrole: m.er as string[] | undefined,
+      args: f.args, kwargs: f.kwargs,
+    });
+  }
+
+  // ---- registry ------------------------------------------------------------------------
+
+  async register(realm: string, uri: string, match: MatchPolicy, invoke: InvokePolicy, callee: ClusterCallee, force: boolean): Promise<RegisterOutcome> {
+    const kv = this.kv;
+    if (!kv) return { error: REGISTRY_UNAVAILABLE, message: 'the cluster registry is not available' };
+    const key = registryKey(realm, uri, match);
+    const isError = (x: unknown): x is { error: string; message: string } => typeof x === 'object' && x !== null && 'error' in x;
+    const write = casUpdate(kv, key, (current): ClusterReg | { error: string; message: string } => {
+      const d: RegisterDecision = applyRegister(current, { realm, uri, match, invoke, callee, force });
+      return 'error' in d ? d : d.next;
+    }, isError);
+    const outcome = await this.track(withTimeout(write, this.options.registryTimeoutMs ?? 10_000)).catch((err: unknown) => {
+      this.log.warn({ err, uri }, 'registry write failed');
+      return { error: REGISTRY_UNAVAILABLE, message: 'the cluster registry did not answer in time' };
+    });
+    if (outcome === 'unchanged') return { error: REGISTRY_UNAVAILABLE, message: 'registry conflict' };
+    if (isError(outcome)) return outcome;
+    this.replica.apply(key, outcome.revision, outcome.reg);
+    return { regId: outcome.reg!.regId };
+  }
+
+  unregister(realm: string, uri: string, match: MatchPolicy, session: number): void {
+    const kv = this.kv;
+    if (!kv) return;
+    const key = registryKey(realm, uri, match);
+    // The local replica forgets the callee at once; the KV write follows (retried by casUpdate).
+    const known = this.replica.get(key);
+    if (known?.reg) {
+      const next = applyUnregister(known.reg, this.nodeId, session);
+      if (next !== 'unchanged') this.replica.apply(key, known.revision + 0.5, next);
+    }
+    const never = (_x: unknown): _x is never => false;
+    void this.track(casUpdate(kv, key, (current) => applyUnregister(current, this.nodeId, session), never))
+      .then((r) => {
+        if (r !== 'unchanged') this.replica.apply(key, r.revision, r.reg);
+      })
+      .catch((err: unknown) => this.log.warn({ err, uri }, 'registry cleanup failed; the reaper will retry when this node is gone'));
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.writes.add(p);
+    void p.finally(() => this.writes.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  // ---- invocations ---------------------------------------------------------------------
+
+  invoke(node: string, inv: RemoteInvocation, sink: ReplySink): CallHandle {
+    const nc = this.nc;
+    const call = ++this.callSeq;
+    const inbox = this.subjects.nodeInbox(node);
+    if (!nc || nc.isClosed() || this.membership.isGone(node)) {
+      queueMicrotask(() => sink.undelivered('gone'));
+      return { chunk: () => undefined, cancel: () => undefined };
+    }
+    this.pending.set(call, { node, sink });
+    const meta: Dict = { o: this.nodeId, c: call, r: inv.realm, u: inv.procedure, g: inv.regId, cs: inv.callee, d: inv.details };
+    nc.publish(inbox, encodeFrame(FrameKind.invoke, meta, inv.args, inv.kwargs), { reply: `${this.subjects.nodeReplies(this.nodeId)}.${call}` });
+    return {
+      chunk: (args: Args, kwargs: Kwargs, last: boolean) => {
+        if (this.pending.has(call)) nc.publish(inbox, encodeFrame(FrameKind.chunk, { o: this.nodeId, c: call, l: last }, args, kwargs));
+      },
+      cancel: (mode: CancelMode) => {
+        if (this.pending.has(call)) nc.publish(inbox, encodeFrame(FrameKind.cancel, { o: this.nodeId, c: call, m: mode }));
+        if (mode !== 'kill') this.pending.delete(call);
+      },
+    };
+  }
+
+  private onReply(msg: Msg): void {
+    const call = Number(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
+    const p = this.pending.get(call);
+    if (!p) return;
+    // NATS answers 503 when nobody listens on the callee node's inbox: never delivered.
+    if (msg.headers?.code === 503 || msg.data.length === 0) {
+      this.pending.delete(call);
+      return p.sink.undelivered('gone');
+    }
+    const f = decodeFrame(msg.data);
+    if (!f) return;
+    this.membership.seen(p.node);
+    switch (f.kind) {
+      case FrameKind.progress:
+        return p.sink.progress(f.args, f.kwargs);
+      case FrameKind.result:
+        this.pending.delete(call);
+        return p.sink.result(f.args, f.kwargs);
+      case FrameKind.error:
+        this.pending.delete(call);
+        return p.sink.error(String(f.meta.e), f.args, f.kwargs, (f.meta.d as Dict) ?? {});
+      case FrameKind.reject:
+        this.pending.delete(call);
+        return p.sink.undelivered(f.meta.w === 'busy' ? 'busy' : 'gone');
+    }
+  }
+
+  private onInbox(msg: Msg): void {
+    const f = decodeFrame(msg.data);
+    if (!f) return;
+    const origin = String(f.meta.o);
+    const key = `${origin}/${String(f.meta.c)}`;
+    this.membership.seen(origin);
+    switch (f.kind) {
+      case FrameKind.invoke: {
+        const reply = msg.reply;
+        const nc = this.nc;
+        if (!reply || !nc || !this.handlers) return;
+        let done = false;
+        const send = (kind: number, meta: Dict, args?: Args, kwargs?: Kwargs) => {
+          if (done) return;
+          if (kind !== FrameKind.progress) {
+            done = true;
+            this.served.delete(key);
+          }
+          nc.publish(reply, encodeFrame(kind, meta, args, kwargs));
+        };
+        const port: ReplyPort = {
+          progress: (a, k) => send(FrameKind.progress, {}, a, k),
+          result: (a, k) => send(FrameKind.result, {}, a, k),
+          error: (uri, a, k, d) => send(FrameKind.error, { e: uri, d }, a, k),
+          reject: (why) => send(FrameKind.reject, { w: why }),
+        };
+        const handle = this.handlers.invocation(
+          {
+            realm: String(f.meta.r), procedure: String(f.meta.u), regId: Number(f.meta.g), callee: Number(f.meta.cs),
+            details: (f.meta.d as Dict) ?? {}, args: f.args, kwargs: f.kwargs,
+          },
+          port,
+        );
+        if (!done) this.served.set(key, { origin, handle });
+        return;
+      }
+      case FrameKind.chunk:
+        return this.served.get(key)?.handle.chunk(f.args, f.kwargs, f.meta.l === true);
+      case FrameKind.cancel: {
+        const s = this.served.get(key);
+        if (!s) return;
+        if (f.meta.m !== 'kill') this.served.delete(key);
+        return s.handle.cancel(f.meta.m as CancelMode);
+      }
+    }
+  }
+
+  // ---- membership ----------------------------------------------------------------------
+
+  private heartbeat(): void {
+    const nc = this.nc;
+    if (!nc || nc.isClosed() || this.stopping) return;
+    nc.publish(this.subjects.heartbeat, encodeFrame(FrameKind.heartbeat, { o: this.nodeId }));
+  }
+
+  private onHeartbeat(msg: Msg): void {
+    const f = decodeFrame(msg.data);
+    if (!f) return;
+    const node = String(f.meta.o);
+    if (f.kind === FrameKind.bye) this.membership.down(node);
+    else this.membership.seen(node);
+  }
+
+  /** A node died: its calls fail, invocations it asked for stop, its registrations go. */
+  private nodeLost(node: string): void {
+    this.log.warn({ node }, 'cluster node lost');
+    for (const [call, p] of this.pending) {
+      if (p.node !== node) continue;
+      this.pending.delete(call);
+      p.sink.error('wamp.error.canceled', ['callee node lost'], undefined, {});
+    }
+    for (const [key, s] of this.served) {
+      if (s.origin !== node) continue;
+      this.served.delete(key);
+      s.handle.cancel('killnowait');
+    }
+    for (const e of [...this.replica.values()]) {
+      const next = e.reg ? applyNodeLoss(e.reg, node) : 'unchanged';
+      if (next === 'unchanged') continue;
+      this.replica.apply(registryKey(e.reg!.realm, e.reg!.uri, e.reg!.match), e.revision + 0.5, next);
+    }
+    this.handlers?.memberDown(node);
+    if (this.membership.isReaper()) void this.reap(node);
+  }
+
+  private async reap(node: string): Promise<void> {
+    const kv = this.kv;
+    if (!kv) return;
+    const never = (_x: unknown): _x is never => false;
+    const keys = await kv.keys().catch(() => undefined);
+    if (!keys) return;
+    for await (const key of keys) {
+      await this.track(casUpdate(kv, key, (current) => (current ? applyNodeLoss(current, node) : 'unchanged'), never)).catch(
+        (err: unknown) => this.log.warn({ err, key }, 'reaping a lost node failed'),
+      );
+    }
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
