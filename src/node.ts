@@ -48,6 +48,7 @@ export class XbarNode {
 
   async start(): Promise<void> {
     try {
+      await this.backplane.start(this.router.backplaneHandlers());
       for (const t of this.config.transports) await this.listen(t);
     } catch (e) {
       await this.stop();

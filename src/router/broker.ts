@@ -16,12 +16,13 @@ import { Outgoing } from '../transports/connection.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { ErrorUri } from '../wamp/errors.js';
 import { randomId } from '../wamp/ids.js';
-import type { Dict, Publish, PublishOptions, Subscribe, Unsubscribe } from '../wamp/messages.js';
+import type { Args, Dict, Kwargs, Publish, PublishOptions, Subscribe, Unsubscribe } from '../wamp/messages.js';
+import type { Backplane, EventOut, Ident } from '../backplane/backplane.js';
 import { withPayload } from '../wamp/encode.js';
 import { isReservedUri } from '../wamp/uri.js';
 import { MatchIndex } from './match/match-index.js';
 import type { Session } from './session.js';
-import { stableId } from './stable-id.js';
+import { stableId } from '../backplane/stable-id.js';
 
 export interface Subscription {
   readonly id: number;
@@ -29,6 +30,8 @@ export interface Subscription {
   readonly match: MatchPolicy;
   readonly created: Date;
   readonly subscribers: Set<Session>;
+  /** Resolves once events published anywhere in the cluster reach this node (Backplane.addInterest). */
+  readonly ready: Promise<void>;
 }
 
 export class Broker {
@@ -39,6 +42,7 @@ export class Broker {
   constructor(
     private readonly realm: string,
     private readonly authorizer: Authorizer,
+    private readonly backplane: Backplane,
     private readonly log: Logger,
   ) {}
 
@@ -59,15 +63,28 @@ export class Broker {
     }
     let sub = this.index.get(topic, options.match);
     if (!sub) {
-      sub = { id: this.freeId(topic, options.match), uri: topic, match: options.match, created: new Date(), subscribers: new Set() };
+      const interest = this.backplane.addInterest(this.realm, topic, options.match);
+      sub = { id: stableId(this.realm, options.match, topic), uri: topic, match: options.match, created: new Date(), subscribers: new Set(), ready: interest };
       this.index.set(topic, options.match, sub);
       this.byId.set(sub.id, sub);
     }
-    sub.subscribers.add(session);
-    let mine = this.bySession.get(session);
-    if (!mine) this.bySession.set(session, (mine = new Set()));
-    mine.add(sub);
-    session.send({ type: T.SUBSCRIBED, request: m.request, subscription: sub.id });
+    const joined = sub;
+    // SUBSCRIBED only once remote events will arrive too; events before it are not the session's.
+    joined.ready.then(
+      () => {
+        if (!session.isOpen || this.byId.get(joined.id) !== joined) return this.dropIfEmpty(joined);
+        joined.subscribers.add(session);
+        let mine = this.bySession.get(session);
+        if (!mine) this.bySession.set(session, (mine = new Set()));
+        mine.add(joined);
+        session.send({ type: T.SUBSCRIBED, request: m.request, subscription: joined.id });
+      },
+      (err: unknown) => {
+        this.log.warn({ err, topic }, 'backplane interest failed');
+        if (session.isOpen) session.sendError(T.SUBSCRIBE, m.request, 'xbar.error.backplane_unavailable', ['the cluster backplane is not available']);
+        this.dropIfEmpty(joined);
+      },
+    );
   }
 
   unsubscribe(session: Session, m: Unsubscribe): void {
@@ -92,19 +109,32 @@ export class Broker {
       return this.refuse(session, m, ErrorUri.notAuthorized, `session is not authorized to publish to topic "${topic}"`);
     }
     const publication = randomId();
-    const publisher = options.discloseMe || decision.disclose ? session : undefined;
-    this.deliver(topic, publication, m, session, publisher);
+    const publisher: Ident | undefined = options.discloseMe || decision.disclose
+      ? { session: session.id, authid: session.authid, authrole: session.authrole }
+      : undefined;
+    this.deliver(topic, publication, m.args, m.kwargs, ReceiverFilter.of(options, session), publisher);
+    this.backplane.publish({
+      realm: this.realm, topic, publication, publisher, args: m.args, kwargs: m.kwargs,
+      exclude: options.exclude, eligible: options.eligible,
+      excludeAuthid: options.excludeAuthid, excludeAuthrole: options.excludeAuthrole,
+      eligibleAuthid: options.eligibleAuthid, eligibleAuthrole: options.eligibleAuthrole,
+    });
     if (options.acknowledge) session.send({ type: T.PUBLISHED, request: m.request, publication });
   }
 
+  /** An event published on another node of the cluster; its options filter our own sessions. */
+  remoteEvent(ev: EventOut): void {
+    this.deliver(ev.topic, ev.publication, ev.args, ev.kwargs, ReceiverFilter.of(ev, undefined), ev.publisher);
+  }
+
   /** Delivers one publication to every matching local subscription. */
-  private deliver(topic: string, publication: number, m: Publish, from: Session, publisher: Session | undefined): void {
-    const filter = ReceiverFilter.of(m.options, from);
+  private deliver(topic: string, publication: number, args: Args, kwargs: Kwargs, filter: ReceiverFilter, publisher: Ident | undefined): void {
     this.index.forEachMatch(topic, (sub, policy) => {
+      if (sub.subscribers.size === 0) return;
       const details: Dict = {};
       if (policy !== 'exact') details.topic = topic;
       if (publisher) {
-        details.publisher = publisher.id;
+        details.publisher = publisher.session;
         details.publisher_authid = publisher.authid;
         details.publisher_authrole = publisher.authrole;
       }
@@ -116,7 +146,7 @@ export class Broker {
         const ser = s.conn.serializer;
         let out = bySerializer[ser.rawsocketId];
         if (!out) {
-          array ??= withPayload([T.EVENT, sub.id, publication, details], m.args, m.kwargs);
+          array ??= withPayload([T.EVENT, sub.id, publication, details], args, kwargs);
           out = bySerializer[ser.rawsocketId] = new Outgoing(ser.encode(array), ser.binary);
         }
         s.conn.send(out, true);
@@ -126,7 +156,8 @@ export class Broker {
 
   private refuse(session: Session, m: Publish, uri: string, message: string): void {
     this.log.debug({ session: session.id, topic: m.topic, uri }, 'publish refused');
-    // Errors for unacknowledged publications are still sent: stock clients ignore them harmlessly.
+    // Only an acknowledged publication is answered (basic/pubsub.md): Autobahn|JS takes an ERROR
+    // for a PUBLISH it did not ask to acknowledge as a protocol violation and drops its session.
     if (m.options.acknowledge) session.sendError(T.PUBLISH, m.request, uri, [message]);
   }
 
@@ -139,24 +170,24 @@ export class Broker {
 
   private detach(session: Session, sub: Subscription): void {
     sub.subscribers.delete(session);
-    if (sub.subscribers.size === 0) {
-      this.index.delete(sub.uri, sub.match);
-      this.byId.delete(sub.id);
-    }
+    this.dropIfEmpty(sub);
   }
 
-  private freeId(uri: string, match: string): number {
-    let id = stableId(this.realm, match, uri);
-    while (this.byId.has(id)) id = (id % 2 ** 53) + 1;
-    return id;
+  private dropIfEmpty(sub: Subscription): void {
+    if (sub.subscribers.size > 0 || this.byId.get(sub.id) !== sub) return;
+    this.index.delete(sub.uri, sub.match);
+    this.byId.delete(sub.id);
+    this.backplane.removeInterest(this.realm, sub.uri, sub.match);
   }
 }
+
+type Filters = Pick<PublishOptions, 'exclude' | 'eligible' | 'excludeAuthid' | 'excludeAuthrole' | 'eligibleAuthid' | 'eligibleAuthrole'>;
 
 /** exclude_me, exclude/eligible by session, authid and authrole (subscriber_blackwhite_listing). */
 class ReceiverFilter {
   private static readonly OPEN = new ReceiverFilter(undefined, undefined, undefined, undefined, undefined, undefined, undefined);
 
-  static of(o: PublishOptions, from: Session): ReceiverFilter {
+  static of(o: Filters & { excludeMe?: boolean }, from: Session | undefined): ReceiverFilter {
     const none = !o.exclude && !o.eligible && !o.excludeAuthid && !o.excludeAuthrole && !o.eligibleAuthid && !o.eligibleAuthrole;
     if (none && !o.excludeMe) return ReceiverFilter.OPEN;
     return new ReceiverFilter(

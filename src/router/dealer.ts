@@ -1,7 +1,11 @@
 /**
  * The dealer: REGISTER / UNREGISTER / CALL → INVOCATION → YIELD | ERROR → RESULT | ERROR, with
- * shared registrations, pattern registrations, progressive results and invocations, caller
- * disclosure, timeouts, cancellation and per-callee concurrency limits.
+ * shared and pattern registrations, progressive results and invocations, caller disclosure,
+ * timeouts, cancellation and per-callee concurrency limits — across the nodes of a cluster.
+ *
+ * Registrations live in the backplane's registry (cluster-wide order and uniqueness); this dealer
+ * mirrors them (`registryChanged`) and routes each call to a local callee directly or to a remote
+ * one through `Backplane.invoke`. A call from another node arrives as `remoteInvocation`.
  *
  * Guarantee: every CALL from a live caller gets exactly one final RESULT or ERROR, and every
  * pending entry is removed on that terminal event: `finish` is the single exit and answers
@@ -11,24 +15,26 @@
  *
  * Concurrency: a call goes to a callee with spare capacity chosen by the invoke policy; if every
  * callee is at its limit the call waits in a FIFO queue of at most `queueLimit` calls per
- * registration, and beyond that fails with `crossbar.error.max_concurrency_reached`.
+ * registration, and beyond that fails with `crossbar.error.max_concurrency_reached`. A remote
+ * callee's node enforces its limit and refuses (busy) a call beyond it; the call then tries the
+ * other callees once each.
  *
- * Timeout (advanced/ap_rpc_call_timeout.md): the dealer runs the timer, cancels like CANCEL
- * killnowait (skip if the callee lacks call_canceling) and answers `wamp.error.timeout`.
+ * Timeout (advanced/ap_rpc_call_timeout.md): the caller's node runs the timer, cancels like
+ * CANCEL killnowait (skip if the callee lacks call_canceling) and answers `wamp.error.timeout`.
  */
 import type { Logger } from 'pino';
 import type { Authorizer } from '../auth/authorizer.js';
+import type { Backplane, CallHandle, ClusterReg, RemoteInvocation, ReplyPort, ReplySink } from '../backplane/backplane.js';
+import type { MatchPolicy } from '../config/types.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { ErrorUri } from '../wamp/errors.js';
 import { IdSequence } from '../wamp/ids.js';
-import type {
-  Call, Cancel, CancelMode, Dict, ErrorMessage, Register, Unregister, Yield,
-} from '../wamp/messages.js';
+import type { Args, Call, Cancel, CancelMode, Dict, ErrorMessage, Kwargs, Register, Unregister, Yield } from '../wamp/messages.js';
 import { isReservedUri } from '../wamp/uri.js';
 import { MatchIndex } from './match/match-index.js';
+import { localCaller, newPendingCall, type PendingCall, remoteCaller } from './pending-call.js';
 import { type Callee, Registration } from './registration.js';
 import type { Session } from './session.js';
-import { stableId } from '../backplane/stable-id.js';
 
 /** Default bound of the queue of calls waiting for a callee with spare concurrency, per registration. */
 export const QUEUE_LIMIT = 1000;
@@ -40,43 +46,28 @@ export const MAX_CONCURRENCY_REACHED = 'crossbar.error.max_concurrency_reached';
 export const DEFAULT_CANCEL_MODE: CancelMode = 'killnowait';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const NO_HANDLE: CallHandle = { chunk: () => undefined, cancel: () => undefined };
 
 export interface DealerOptions {
   /** Calls that may wait per registration when every callee is at its concurrency limit. */
   readonly queueLimit?: number;
 }
 
-interface PendingCall {
-  readonly caller: Session;
-  readonly request: number;
-  readonly call: Call;
-  readonly registration: Registration;
-  /** INVOCATION.Request; 0 while queued. */
-  invocation: number;
-  callee: Callee | undefined;
-  /** INVOCATION.Details of the initiating CALL; progressive chunks reuse them (options are frozen). */
-  details: Dict;
-  timer: NodeJS.Timeout | undefined;
-  /** A progressive call invocation whose final chunk has not arrived yet. */
-  streaming: boolean;
-  /** INTERRUPT already sent (cancel kill), so a later timeout does not send another. */
-  interrupted: boolean;
-}
-
 export class Dealer {
   private readonly index = new MatchIndex<Registration>();
   private readonly byId = new Map<number, Registration>();
-  /** Registrations each session is a callee of, so a leaving session costs ∝ its own registrations. */
+  /** Registrations each local session is a callee of, so a leaving session costs ∝ its own. */
   private readonly bySession = new Map<Session, Set<Registration>>();
   private readonly invocationIds = new IdSequence();
   private readonly byInvocation = new Map<number, PendingCall>();
   private readonly byCaller = new Map<Session, Map<number, PendingCall>>();
   private readonly byCallee = new Map<Session, Set<PendingCall>>();
+  /** Calls from other nodes to local callees. */
+  private readonly fromRemote = new Set<PendingCall>();
   private readonly queues = new Map<Registration, PendingCall[]>();
   /**
    * Progressive call invocations that ended (answered, canceled, timed out, callee gone) before
    * the caller's final chunk: chunks still on their way are dropped, not taken for new calls.
-   * An entry goes with the caller's final chunk or with the caller.
    */
   private readonly endedStreams = new Map<Session, Set<number>>();
   private readonly queueLimit: number;
@@ -84,6 +75,8 @@ export class Dealer {
   constructor(
     private readonly realm: string,
     private readonly authorizer: Authorizer,
+    private readonly backplane: Backplane,
+    private readonly sessions: ReadonlyMap<number, Session>,
     private readonly log: Logger,
     options: DealerOptions = {},
   ) {
@@ -98,12 +91,18 @@ export class Dealer {
     return this.byId.get(id);
   }
 
+  registrations(): IterableIterator<Registration> {
+    return this.byId.values();
+  }
+
   /** Sizes of every pending-call table; all zero when no call is in flight. */
-  pendingState(): { invocations: number; callers: number; callees: number; queued: number } {
+  pendingState(): { invocations: number; callers: number; callees: number; queued: number; remote: number } {
     let queued = 0;
     for (const q of this.queues.values()) queued += q.length;
-    return { invocations: this.byInvocation.size, callers: this.byCaller.size, callees: this.byCallee.size, queued };
+    return { invocations: this.byInvocation.size, callers: this.byCaller.size, callees: this.byCallee.size, queued, remote: this.fromRemote.size };
   }
+
+  // ---- registrations --------------------------------------------------------------------
 
   register(session: Session, m: Register): void {
     const { procedure, options } = m;
@@ -113,43 +112,36 @@ export class Dealer {
     if (!this.authorizer.authorize(session.authrole, procedure, 'register').allow) {
       return refuse(ErrorUri.notAuthorized, `session is not authorized to register procedure "${procedure}"`);
     }
-    let reg = this.index.get(procedure, options.match);
-    if (reg) {
-      if (options.forceReregister) {
-        this.revoke(reg, `procedure "${procedure}" was re-registered by session ${session.id} with force_reregister`);
-        reg = undefined;
-      } else if (reg.calleeOf(session)) {
-        return refuse(ErrorUri.procedureAlreadyExists, `procedure "${procedure}" is already registered by this session`);
-      } else if (reg.invoke === 'single' || options.invoke === 'single') {
-        return refuse(ErrorUri.procedureAlreadyExists, `procedure "${procedure}" is already registered`);
-      } else if (reg.invoke !== options.invoke) {
-        // Crossbar.io says procedure_exists_with_different_invocation_policy; the issue and the
-        // spec's generic error ask for procedure_already_exists, with the reason in the message.
-        return refuse(
-          ErrorUri.procedureAlreadyExists,
-          `procedure "${procedure}" is already registered with invoke policy "${reg.invoke}", not "${options.invoke}"`,
-        );
-      }
-    }
-    if (!reg) {
-      reg = new Registration(this.freeId(procedure, options.match), procedure, options.match, options.invoke);
-      this.index.set(procedure, options.match, reg);
-      this.byId.set(reg.id, reg);
-    }
-    reg.callees.push({
-      session, registration: reg, concurrency: options.concurrency, discloseCaller: options.discloseCaller, inflight: 0,
-    });
-    let regs = this.bySession.get(session);
-    if (!regs) this.bySession.set(session, (regs = new Set()));
-    regs.add(reg);
-    session.send({ type: T.REGISTERED, request: m.request, registration: reg.id });
-    // A new callee of a shared registration takes waiting calls at once (after its REGISTERED).
-    this.drain(reg);
+    const callee = {
+      node: this.backplane.nodeId, session: session.id, authid: session.authid, authrole: session.authrole,
+      concurrency: options.concurrency, discloseCaller: options.discloseCaller,
+    };
+    this.backplane
+      .register(this.realm, procedure, options.match, options.invoke, callee, options.forceReregister)
+      .then((outcome) => {
+        if (!session.isOpen) {
+          // The session left while the registry answered: take the registration back.
+          if (!('error' in outcome)) this.backplane.unregister(this.realm, procedure, options.match, session.id);
+          return;
+        }
+        if ('error' in outcome) return refuse(outcome.error, outcome.message);
+        const reg = this.index.get(procedure, options.match);
+        const mine = reg?.calleeOf(session);
+        if (!reg || !mine) return refuse('xbar.error.registry_unavailable', 'the registration was lost while it was being made');
+        mine.ready = true;
+        session.send({ type: T.REGISTERED, request: m.request, registration: reg.id });
+        // A new callee of a shared registration takes waiting calls at once (after its REGISTERED).
+        this.drain(reg);
+      })
+      .catch((err: unknown) => {
+        this.log.error({ err, procedure }, 'register failed');
+        if (session.isOpen) refuse('xbar.error.registry_unavailable', 'the registry failed');
+      });
   }
 
   unregister(session: Session, m: Unregister): void {
     const reg = this.byId.get(m.registration);
-    if (!reg || !this.removeCallee(reg, session)) {
+    if (!reg || !this.removeLocalCallee(reg, session)) {
       return session.sendError(T.UNREGISTER, m.request, ErrorUri.noSuchRegistration, [
         `session has no registration ${m.registration}`,
       ]);
@@ -158,6 +150,112 @@ export class Dealer {
     session.send({ type: T.UNREGISTERED, request: m.request });
     this.afterCalleeRemoved(reg);
   }
+
+  /**
+   * The registry changed (here or on another node): mirror the registration's callees in their
+   * cluster order. A local callee that disappears without having unregistered was revoked.
+   */
+  registryChanged(uri: string, match: MatchPolicy, cr: ClusterReg | undefined): void {
+    let reg = this.index.get(uri, match);
+    if (!cr || cr.callees.length === 0) {
+      if (reg) this.dropRegistration(reg, `procedure "${uri}" was removed`);
+      return;
+    }
+    if (!reg) {
+      reg = new Registration(cr.regId, uri, match, cr.invoke);
+      this.index.set(uri, match, reg);
+      this.byId.set(reg.id, reg);
+    }
+    reg.invoke = cr.invoke;
+    const old = new Map(reg.callees.map((c) => [`${c.node}/${c.sessionId}`, c]));
+    const next: Callee[] = [];
+    for (const c of cr.callees) {
+      const key = `${c.node}/${c.session}`;
+      let callee = old.get(key);
+      if (callee) {
+        old.delete(key);
+      } else {
+        const local = c.node === this.backplane.nodeId;
+        const session = local ? this.sessions.get(c.session) : undefined;
+        if (local && !session?.isOpen) continue;
+        callee = {
+          node: c.node, sessionId: c.session, session, registration: reg, concurrency: c.concurrency,
+          discloseCaller: c.discloseCaller, inflight: 0, ready: !local,
+        };
+        if (session) this.trackCallee(session, reg);
+      }
+      next.push(callee);
+    }
+    reg.setCallees(next);
+    for (const gone of old.values()) this.revoked(reg, gone, `procedure "${uri}" was re-registered elsewhere with force_reregister`);
+    if (reg.callees.length === 0) this.dropRegistration(reg, `procedure "${uri}" was removed`);
+    else this.drain(reg);
+  }
+
+  /**
+   * Registration revocation (registration_revocation): the router removes this node's callees
+   * of `reg`, telling those that announced the feature with UNREGISTERED [67, 0, {registration,
+   * reason}]. Invocations already sent stay valid, as after UNREGISTER.
+   */
+  revoke(reg: Registration, reason: string): void {
+    for (const c of [...reg.callees]) {
+      if (c.session && this.removeLocalCallee(reg, c.session)) this.tellRevoked(c.session, reg, reason);
+    }
+    this.afterCalleeRemoved(reg);
+  }
+
+  private revoked(reg: Registration, callee: Callee, reason: string): void {
+    const session = callee.session;
+    if (!session || !this.bySession.get(session)?.has(reg)) return; // it unregistered itself
+    this.untrackCallee(session, reg);
+    this.tellRevoked(session, reg, reason);
+  }
+
+  private tellRevoked(session: Session, reg: Registration, reason: string): void {
+    if (session.supports('callee', 'registration_revocation')) {
+      session.send({ type: T.UNREGISTERED, request: 0, details: { registration: reg.id, reason } });
+    }
+  }
+
+  private removeLocalCallee(reg: Registration, session: Session): boolean {
+    if (!reg.remove(session)) return false;
+    this.untrackCallee(session, reg);
+    this.backplane.unregister(this.realm, reg.uri, reg.match, session.id);
+    return true;
+  }
+
+  private trackCallee(session: Session, reg: Registration): void {
+    let regs = this.bySession.get(session);
+    if (!regs) this.bySession.set(session, (regs = new Set()));
+    regs.add(reg);
+  }
+
+  private untrackCallee(session: Session, reg: Registration): void {
+    const regs = this.bySession.get(session);
+    regs?.delete(reg);
+    if (regs?.size === 0) this.bySession.delete(session);
+  }
+
+  /** A registration without callees is gone, and so are the calls that waited for it. */
+  private afterCalleeRemoved(reg: Registration): void {
+    if (reg.callees.length > 0) return this.drain(reg);
+    this.dropRegistration(reg, `procedure "${reg.uri}" was unregistered`);
+  }
+
+  private dropRegistration(reg: Registration, reason: string): void {
+    for (const c of [...reg.callees]) this.revoked(reg, c, reason);
+    reg.setCallees([]);
+    if (this.index.get(reg.uri, reg.match) === reg) this.index.delete(reg.uri, reg.match);
+    if (this.byId.get(reg.id) === reg) this.byId.delete(reg.id);
+    const queue = this.queues.get(reg);
+    this.queues.delete(reg);
+    for (const p of queue ?? []) {
+      if (!this.finish(p)) continue;
+      p.answer.error(ErrorUri.canceled, [`procedure "${reg.uri}" was unregistered while the call waited`], undefined, {});
+    }
+  }
+
+  // ---- calls ----------------------------------------------------------------------------
 
   call(session: Session, m: Call): void {
     const existing = this.byCaller.get(session)?.get(m.request);
@@ -180,19 +278,20 @@ export class Dealer {
       // ap_10_rpc_progressive_call_invocations.md: the chunks need one callee that streams
       // (progressive_call_invocations) and can be interrupted (call_canceling); they cannot queue.
       // A caller that did not announce the feature is tolerated (wampy sends progressive CALLs
-      // without announcing it).
+      // without announcing it). A remote callee's node checks its features.
       if (!callee) return refuse(MAX_CONCURRENCY_REACHED, `every callee of "${reg.uri}" is at its concurrency limit`);
-      if (!callee.session.supports('callee', 'progressive_call_invocations') || !supportsCanceling(callee.session)) {
+      if (callee.session && !streams(callee.session)) {
         return refuse(ErrorUri.featureNotSupported, `the callee of "${reg.uri}" does not support progressive call invocations`);
       }
     }
     if (!callee && (this.queues.get(reg)?.length ?? 0) >= this.queueLimit) {
       return refuse(MAX_CONCURRENCY_REACHED, `every callee of "${reg.uri}" is at its concurrency limit and ${this.queueLimit} calls are waiting`);
     }
-    const p: PendingCall = {
-      caller: session, request: m.request, call: m, registration: reg, invocation: 0, callee: undefined, details: {},
-      timer: undefined, streaming: m.options.progress, interrupted: false,
-    };
+    const details: Dict = {};
+    if (reg.match !== 'exact') details.procedure = m.procedure;
+    if (m.options.receiveProgress) details.receive_progress = true;
+    const p = newPendingCall(session, m.request, localCaller(session, m.request), m, reg, details);
+    p.disclose = m.options.discloseMe || decision.disclose;
     let calls = this.byCaller.get(session);
     if (!calls) this.byCaller.set(session, (calls = new Map()));
     calls.set(p.request, p);
@@ -201,48 +300,117 @@ export class Dealer {
       p.timer = setTimeout(() => this.expire(p), Math.min(m.options.timeout, MAX_TIMER_MS));
       p.timer.unref();
     }
-    if (callee) return this.invoke(p, callee, decision.disclose);
+    if (callee) return this.dispatch(p, callee);
     const queue = this.queues.get(reg);
     if (queue) queue.push(p);
     else this.queues.set(reg, [p]);
   }
 
-  /** Sends the INVOCATION of a call to the chosen callee. */
-  private invoke(p: PendingCall, callee: Callee, roleDisclose: boolean): void {
-    const m = p.call;
-    p.callee = callee;
-    p.invocation = this.invocationIds.next();
-    callee.inflight++;
-    this.byInvocation.set(p.invocation, p);
-    let set = this.byCallee.get(callee.session);
-    if (!set) this.byCallee.set(callee.session, (set = new Set()));
-    set.add(p);
-    const details: Dict = {};
-    if (p.registration.match !== 'exact') details.procedure = m.procedure;
-    if (m.options.receiveProgress) details.receive_progress = true;
-    if (m.options.discloseMe || roleDisclose || callee.discloseCaller) {
-      details.caller = p.caller.id;
-      details.caller_authid = p.caller.authid;
-      details.caller_authrole = p.caller.authrole;
+  /** A call from another node to one of this node's callees. */
+  remoteInvocation(inv: RemoteInvocation, port: ReplyPort): CallHandle {
+    const reg = this.byId.get(inv.regId);
+    const callee = reg?.callees.find((c) => c.session !== undefined && c.sessionId === inv.callee);
+    if (!reg || !callee?.ready || !callee.session?.isOpen) {
+      port.reject('gone');
+      return NO_HANDLE;
     }
+    if (callee.concurrency !== undefined && callee.inflight >= callee.concurrency) {
+      port.reject('busy');
+      return NO_HANDLE;
+    }
+    const progress = inv.details.progress === true;
+    if (progress && !streams(callee.session)) {
+      port.error(ErrorUri.featureNotSupported, [`the callee of "${reg.uri}" does not support progressive call invocations`], undefined, {});
+      return NO_HANDLE;
+    }
+    const { progress: _chunked, ...details } = inv.details;
+    const call = { procedure: inv.procedure, args: inv.args, kwargs: inv.kwargs, options: { receiveProgress: details.receive_progress === true, timeout: 0, progress } };
+    const p = newPendingCall(undefined, 0, remoteCaller(port), call, reg, details);
+    this.fromRemote.add(p);
+    this.dispatch(p, callee);
+    return {
+      chunk: (args, kwargs, last) => this.forwardChunk(p, args, kwargs, !last),
+      cancel: (mode) => this.stop(p, mode, ErrorUri.canceled, 'call canceled by the caller'),
+    };
+  }
+
+  /** Sends the INVOCATION of a call to the chosen callee, here or on its node. */
+  private dispatch(p: PendingCall, callee: Callee): void {
+    p.callee = callee;
+    callee.inflight++;
+    const details = p.caller && (p.disclose || callee.discloseCaller)
+      ? { ...p.details, caller: p.caller.id, caller_authid: p.caller.authid, caller_authrole: p.caller.authrole }
+      : p.details;
     p.details = details;
-    callee.session.send({
-      type: T.INVOCATION, request: p.invocation, registration: p.registration.id,
-      details: m.options.progress ? { ...details, progress: true } : details, args: m.args, kwargs: m.kwargs,
-    });
+    const first = p.streaming ? { ...details, progress: true } : details;
+    const session = callee.session;
+    if (!session) {
+      const inv: RemoteInvocation = {
+        realm: this.realm, procedure: p.procedure, regId: p.registration.id, callee: callee.sessionId,
+        details: first, args: p.args, kwargs: p.kwargs,
+      };
+      p.remote = this.backplane.invoke(callee.node, inv, this.sinkFor(p, callee));
+      return;
+    }
+    p.invocation = this.invocationIds.next();
+    this.byInvocation.set(p.invocation, p);
+    let set = this.byCallee.get(session);
+    if (!set) this.byCallee.set(session, (set = new Set()));
+    set.add(p);
+    session.send({ type: T.INVOCATION, request: p.invocation, registration: p.registration.id, details: first, args: p.args, kwargs: p.kwargs });
+  }
+
+  /** Answers from a callee on another node. */
+  private sinkFor(p: PendingCall, callee: Callee): ReplySink {
+    const current = () => !p.done && p.callee === callee;
+    return {
+      progress: (args, kwargs) => {
+        if (current() && p.receiveProgress) p.answer.progress(args, kwargs);
+      },
+      result: (args, kwargs) => {
+        if (current() && this.finish(p)) {
+          p.answer.result(args, kwargs);
+          this.drain(p.registration);
+        }
+      },
+      error: (uri, args, kwargs, details) => {
+        if (current() && this.finish(p)) {
+          p.answer.error(uri, args, kwargs, details);
+          this.drain(p.registration);
+        }
+      },
+      undelivered: (why) => {
+        if (!current()) return;
+        // Provably never delivered: try the other callees, each once.
+        callee.inflight--;
+        p.callee = undefined;
+        p.remote = undefined;
+        (p.tried ??= new Set()).add(callee);
+        const next = p.streaming ? undefined : p.registration.pick(p.tried);
+        if (next) return this.dispatch(p, next);
+        if (!this.finish(p)) return;
+        if (why === 'busy') p.answer.error(MAX_CONCURRENCY_REACHED, [`every callee of "${p.registration.uri}" is at its concurrency limit`], undefined, {});
+        else p.answer.error(ErrorUri.noEligibleCallee, [`no callee of "${p.registration.uri}" could take the call`], undefined, {});
+      },
+    };
   }
 
   /** A further CALL of a progressive call invocation goes to the same INVOCATION. */
   private chunk(p: PendingCall, m: Call): void {
     if (!p.streaming || !p.callee) {
       // Reusing the ID of a call in flight: no ERROR can answer it without also ending that call.
-      return p.caller.abort(ErrorUri.protocolViolation, `CALL request ${m.request} is already in flight and is not a progressive call invocation`);
+      return p.caller?.abort(ErrorUri.protocolViolation, `CALL request ${m.request} is already in flight and is not a progressive call invocation`);
     }
-    p.streaming = m.options.progress;
-    const details: Dict = m.options.progress ? { ...p.details, progress: true } : p.details;
-    p.callee.session.send({
-      type: T.INVOCATION, request: p.invocation, registration: p.registration.id, details, args: m.args, kwargs: m.kwargs,
-    });
+    this.forwardChunk(p, m.args, m.kwargs, m.options.progress);
+  }
+
+  private forwardChunk(p: PendingCall, args: Args, kwargs: Kwargs, more: boolean): void {
+    if (p.done || !p.callee || !p.streaming) return;
+    p.streaming = more;
+    const session = p.callee.session;
+    if (!session) return p.remote?.chunk(args, kwargs, !more);
+    const details: Dict = more ? { ...p.details, progress: true } : p.details;
+    session.send({ type: T.INVOCATION, request: p.invocation, registration: p.registration.id, details, args, kwargs });
   }
 
   yieldResult(session: Session, m: Yield): void {
@@ -250,12 +418,11 @@ export class Dealer {
     // A late answer (after cancel, timeout or the caller leaving) is dropped.
     if (!p || p.callee?.session !== session) return;
     if (m.progress) {
-      if (!p.call.options.receiveProgress) return;
-      p.caller.send({ type: T.RESULT, request: p.request, details: { progress: true }, args: m.args, kwargs: m.kwargs });
+      if (p.receiveProgress) p.answer.progress(m.args, m.kwargs);
       return;
     }
     if (!this.finish(p)) return;
-    p.caller.send({ type: T.RESULT, request: p.request, details: {}, args: m.args, kwargs: m.kwargs });
+    p.answer.result(m.args, m.kwargs);
     this.drain(p.registration);
   }
 
@@ -264,7 +431,7 @@ export class Dealer {
     if (!p || p.callee?.session !== session) return;
     if (!this.finish(p)) return;
     // Application errors pass through unchanged: URI, Arguments, ArgumentsKw and Details.
-    p.caller.sendError(T.CALL, p.request, m.error, m.args, m.kwargs, m.details);
+    p.answer.error(m.error, m.args, m.kwargs, m.details);
     this.drain(p.registration);
   }
 
@@ -277,47 +444,57 @@ export class Dealer {
   /**
    * Cancels a pending call in `mode` (advanced/ap_rpc_call_canceling.md): skip answers at once
    * without INTERRUPT; killnowait answers at once and interrupts; kill interrupts and lets the
-   * callee's answer (RESULT or ERROR) end the call. A queued call, or a callee without
-   * call_canceling, always gets skip.
+   * callee's answer (RESULT or ERROR) end the call. A queued call, or a local callee without
+   * call_canceling, always gets skip; a remote callee's node decides the same for its callee.
    */
   private stop(p: PendingCall, mode: CancelMode, error: string, message: string): void {
     const callee = p.callee;
     const invocation = p.invocation;
-    const effective: CancelMode = callee === undefined || !supportsCanceling(callee.session) ? 'skip' : mode;
+    const remote = p.remote;
+    const effective: CancelMode = callee === undefined || (callee.session && !supportsCanceling(callee.session)) ? 'skip' : mode;
     const interrupt = effective !== 'skip' && !p.interrupted;
     p.interrupted ||= interrupt;
     if (effective === 'kill') {
-      if (interrupt) callee!.session.send({ type: T.INTERRUPT, request: invocation, options: { mode: 'kill', reason: error } });
+      if (interrupt) this.interrupt(callee!, invocation, remote, 'kill', error);
       return;
     }
     if (!this.finish(p)) return;
-    p.caller.sendError(T.CALL, p.request, error, [message]);
-    if (interrupt) callee!.session.send({ type: T.INTERRUPT, request: invocation, options: { mode: 'killnowait', reason: error } });
+    p.answer.error(error, [message], undefined, {});
+    if (interrupt) this.interrupt(callee!, invocation, remote, 'killnowait', error);
+    else remote?.cancel('skip');
     this.drain(p.registration);
+  }
+
+  private interrupt(callee: Callee, invocation: number, remote: CallHandle | undefined, mode: CancelMode, reason: string): void {
+    if (callee.session) callee.session.send({ type: T.INTERRUPT, request: invocation, options: { mode, reason } });
+    else remote?.cancel(mode);
   }
 
   private expire(p: PendingCall): void {
     p.timer = undefined;
-    if (!this.isPending(p)) return;
-    this.stop(p, 'killnowait', ErrorUri.timeout, `call timed out after ${p.call.options.timeout} ms`);
+    if (p.done) return;
+    this.stop(p, 'killnowait', ErrorUri.timeout, `call timed out after ${p.timeoutMs} ms`);
   }
 
   removeSession(session: Session): void {
     // Its registrations go first, so no queued call is handed to it while it leaves.
     const regs = this.bySession.get(session);
-    this.bySession.delete(session);
-    for (const reg of regs ?? []) {
-      if (reg.remove(session)) this.afterCalleeRemoved(reg);
+    for (const reg of regs ? [...regs] : []) {
+      if (this.removeLocalCallee(reg, session)) this.afterCalleeRemoved(reg);
     }
+    this.bySession.delete(session);
     // As caller: nobody is left to answer; the callee is told to stop (killnowait, as
     // ap_10_rpc_progressive_call_invocations.md requires for a caller that left).
     const calls = this.byCaller.get(session);
     for (const p of calls ? [...calls.values()] : []) {
       const callee = p.callee;
       const invocation = p.invocation;
+      const remote = p.remote;
       if (!this.finish(p)) continue;
-      if (callee && callee.session !== session && supportsCanceling(callee.session) && !p.interrupted) {
-        callee.session.send({ type: T.INTERRUPT, request: invocation, options: { mode: 'killnowait', reason: ErrorUri.canceled } });
+      if (callee && callee.session !== session && !p.interrupted && (!callee.session || supportsCanceling(callee.session))) {
+        this.interrupt(callee, invocation, remote, 'killnowait', ErrorUri.canceled);
+      } else {
+        remote?.cancel('skip');
       }
       this.drain(p.registration);
     }
@@ -326,43 +503,7 @@ export class Dealer {
     const invoked = this.byCallee.get(session);
     for (const p of invoked ? [...invoked] : []) {
       if (!this.finish(p)) continue;
-      p.caller.sendError(T.CALL, p.request, ErrorUri.canceled, ['callee left before answering']);
-    }
-  }
-
-  /**
-   * Registration revocation: the router removes every callee of `reg`, telling those that
-   * announced `registration_revocation` with UNREGISTERED [67, 0, {registration, reason}].
-   * Invocations already sent stay valid, as after UNREGISTER.
-   */
-  revoke(reg: Registration, reason: string): void {
-    for (const c of [...reg.callees]) {
-      this.removeCallee(reg, c.session);
-      if (c.session.supports('callee', 'registration_revocation')) {
-        c.session.send({ type: T.UNREGISTERED, request: 0, details: { registration: reg.id, reason } });
-      }
-    }
-    this.afterCalleeRemoved(reg);
-  }
-
-  private removeCallee(reg: Registration, session: Session): boolean {
-    if (!reg.remove(session)) return false;
-    const regs = this.bySession.get(session);
-    regs?.delete(reg);
-    if (regs?.size === 0) this.bySession.delete(session);
-    return true;
-  }
-
-  /** A registration without callees is gone, and so are the calls that waited for it. */
-  private afterCalleeRemoved(reg: Registration): void {
-    if (reg.callees.length > 0) return this.drain(reg);
-    if (this.index.get(reg.uri, reg.match) === reg) this.index.delete(reg.uri, reg.match);
-    if (this.byId.get(reg.id) === reg) this.byId.delete(reg.id);
-    const queue = this.queues.get(reg);
-    this.queues.delete(reg);
-    for (const p of queue ?? []) {
-      if (!this.finish(p)) continue;
-      p.caller.sendError(T.CALL, p.request, ErrorUri.canceled, [`procedure "${reg.uri}" was unregistered while the call waited`]);
+      p.answer.error(ErrorUri.canceled, ['callee left before answering'], undefined, {});
     }
   }
 
@@ -372,15 +513,9 @@ export class Dealer {
     while (queue && queue.length > 0) {
       const callee = reg.pick();
       if (!callee) return;
-      const p = queue.shift()!;
-      const disclose = this.authorizer.authorize(p.caller.authrole, p.call.procedure, 'call').disclose;
-      this.invoke(p, callee, disclose);
+      this.dispatch(queue.shift()!, callee);
     }
-    if (this.queues.get(reg) === queue) this.queues.delete(reg);
-  }
-
-  private isPending(p: PendingCall): boolean {
-    return this.byCaller.get(p.caller)?.get(p.request) === p;
+    if (queue && this.queues.get(reg) === queue) this.queues.delete(reg);
   }
 
   /**
@@ -388,25 +523,33 @@ export class Dealer {
    * the call had already ended, so the caller of `finish` must not answer it again.
    */
   private finish(p: PendingCall): boolean {
-    const calls = this.byCaller.get(p.caller);
-    if (calls?.get(p.request) !== p) return false;
-    calls.delete(p.request);
-    if (calls.size === 0) this.byCaller.delete(p.caller);
+    if (p.done) return false;
+    p.done = true;
+    if (p.caller) {
+      const calls = this.byCaller.get(p.caller);
+      calls?.delete(p.request);
+      if (calls?.size === 0) this.byCaller.delete(p.caller);
+      if (p.streaming && p.caller.isOpen) {
+        let ended = this.endedStreams.get(p.caller);
+        if (!ended) this.endedStreams.set(p.caller, (ended = new Set()));
+        ended.add(p.request);
+      }
+    } else {
+      this.fromRemote.delete(p);
+    }
     clearTimeout(p.timer);
     p.timer = undefined;
-    if (p.streaming && p.caller.isOpen) {
-      let ended = this.endedStreams.get(p.caller);
-      if (!ended) this.endedStreams.set(p.caller, (ended = new Set()));
-      ended.add(p.request);
-    }
     const callee = p.callee;
     if (callee) {
-      this.byInvocation.delete(p.invocation);
-      const set = this.byCallee.get(callee.session);
-      set?.delete(p);
-      if (set?.size === 0) this.byCallee.delete(callee.session);
       callee.inflight--;
       p.callee = undefined;
+      p.remote = undefined;
+      if (callee.session) {
+        this.byInvocation.delete(p.invocation);
+        const set = this.byCallee.get(callee.session);
+        set?.delete(p);
+        if (set?.size === 0) this.byCallee.delete(callee.session);
+      }
     } else {
       const queue = this.queues.get(p.registration);
       const i = queue?.indexOf(p) ?? -1;
@@ -415,14 +558,12 @@ export class Dealer {
     }
     return true;
   }
-
-  private freeId(uri: string, match: string): number {
-    let id = stableId(this.realm, match, uri);
-    while (this.byId.has(id)) id = (id % 2 ** 53) + 1;
-    return id;
-  }
 }
 
 function supportsCanceling(s: Session): boolean {
   return s.supports('callee', 'call_canceling');
+}
+
+function streams(s: Session): boolean {
+  return s.supports('callee', 'progressive_call_invocations') && supportsCanceling(s);
 }

@@ -20,8 +20,8 @@ export class Realm {
     this.uriCheck = config.uriCheck;
     this.authorizer = new Authorizer(config.roles);
     const realmLog = log.child({ realm: config.name });
-    this.broker = new Broker(config.name, this.authorizer, realmLog);
-    this.dealer = new Dealer(config.name, this.authorizer, realmLog);
+    this.broker = new Broker(config.name, this.authorizer, backplane, realmLog);
+    this.dealer = new Dealer(config.name, this.authorizer, backplane, this.sessions, realmLog);
   }
 
   newSessionId(): number {

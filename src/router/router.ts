@@ -1,6 +1,6 @@
 /** The router: realms by name; attaches each new connection to a fresh session. */
 import type { Logger } from 'pino';
-import type { Backplane } from '../backplane/backplane.js';
+import type { Backplane, BackplaneHandlers, CallHandle } from '../backplane/backplane.js';
 import type { RealmConfig } from '../config/types.js';
 import type { Connection } from '../transports/connection.js';
 import { CloseUri } from '../wamp/errors.js';
@@ -14,6 +14,22 @@ export class Router {
 
   constructor(realms: readonly RealmConfig[], backplane: Backplane, private readonly log: Logger) {
     for (const r of realms) this.realms.set(r.name, new Realm(r, backplane, log));
+  }
+
+  /** How traffic from other nodes of the cluster reaches the realms. */
+  backplaneHandlers(): BackplaneHandlers {
+    const none: CallHandle = { chunk: () => undefined, cancel: () => undefined };
+    return {
+      event: (ev) => this.realms.get(ev.realm)?.broker.remoteEvent(ev),
+      invocation: (inv, port) => {
+        const realm = this.realms.get(inv.realm);
+        if (realm) return realm.dealer.remoteInvocation(inv, port);
+        port.reject('gone');
+        return none;
+      },
+      registryChanged: (realm, uri, match, reg) => this.realms.get(realm)?.dealer.registryChanged(uri, match, reg),
+      memberDown: (node) => this.log.warn({ node }, 'cluster member down: its callees and subscriptions are gone'),
+    };
   }
 
   realm(name: string): Realm | undefined {

@@ -11,7 +11,7 @@ import { ALLOW_ALL, realm, startNode, type TestNode } from '../../helpers/node.j
 import { connectAutobahn, connectWampy, SERIALIZERS } from '../../helpers/clients.js';
 import { M, RawPeer } from '../../helpers/raw-rpc.js';
 
-const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0 };
+const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0, remote: 0 };
 
 /** Everything a payload may hold that every serializer can carry. */
 const ARGS = [1, -2.5, 'text ü ✓', true, false, null, [], [1, [2, [3]]], { nested: { deep: [1, 'x'] } }, 2 ** 31 + 7];

@@ -21,7 +21,7 @@ const CALLEES = 5;
 const WINDOW = 8;
 const SEED = Number(process.env.XBAR_CHAOS_SEED ?? 20_260_411);
 const PROCEDURE = 'com.chaos.work';
-const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0 };
+const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0, remote: 0 };
 
 type Kind = 'plain' | 'progress' | 'timeout' | 'skip' | 'kill' | 'killnowait';
 

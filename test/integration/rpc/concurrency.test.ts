@@ -11,7 +11,7 @@ import { startNode, type TestNode } from '../../helpers/node.js';
 import { connectAutobahn, connectWampy } from '../../helpers/clients.js';
 import { M, type Msg, RawPeer, until } from '../../helpers/raw-rpc.js';
 
-const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0 };
+const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0, remote: 0 };
 
 describe('rpc concurrency limits', () => {
   let t: TestNode;
@@ -125,7 +125,7 @@ describe('rpc concurrency limits', () => {
     assert.equal(refused[0], M.ERROR);
     assert.equal(refused[4], 'crossbar.error.max_concurrency_reached');
     assert.match(String((refused[5] as unknown[])[0]), /concurrency limit/);
-    assert.deepEqual(dealer().pendingState(), { invocations: 1, callers: 1, callees: 1, queued: QUEUE_LIMIT });
+    assert.deepEqual(dealer().pendingState(), { invocations: 1, callers: 1, callees: 1, queued: QUEUE_LIMIT, remote: 0 });
     assert.equal(held.length, 1);
     answering = true;
     callee.yield(held[0]![1] as number, held[0]![4] as unknown[]);

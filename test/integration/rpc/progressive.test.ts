@@ -11,7 +11,7 @@ import { startNode, type TestNode } from '../../helpers/node.js';
 import { connectAutobahn, connectWampy } from '../../helpers/clients.js';
 import { M, type Msg, RawPeer, callMessage } from '../../helpers/raw-rpc.js';
 
-const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0 };
+const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0, remote: 0 };
 const N = 1000;
 
 /** Autobahn|JS's call promise is a when.js promise: then(onResult, onError, onProgress). */

@@ -10,7 +10,7 @@ import { startNode, type TestNode } from '../../helpers/node.js';
 import { connectAutobahn, connectWampy } from '../../helpers/clients.js';
 import { M, RawPeer } from '../../helpers/raw-rpc.js';
 
-const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0 };
+const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0, remote: 0 };
 
 describe('rpc registration revocation', () => {
   let t: TestNode;

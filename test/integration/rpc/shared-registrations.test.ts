@@ -8,7 +8,7 @@ import type autobahn from 'autobahn';
 import { startNode, type TestNode } from '../../helpers/node.js';
 import { type AutobahnClient, connectAutobahn, connectWampy } from '../../helpers/clients.js';
 
-const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0 };
+const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0, remote: 0 };
 
 describe('rpc shared registrations', () => {
   let t: TestNode;

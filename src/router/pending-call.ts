@@ -1,0 +1,70 @@
+/**
+ * A call in flight through this node's dealer, and where its answers go: to a local caller
+ * session (RESULT / ERROR frames) or back to the caller's node over the backplane.
+ */
+import type { CallHandle, ReplyPort } from '../backplane/backplane.js';
+import { MessageType as T } from '../wamp/codes.js';
+import type { Args, Call, Dict, Kwargs } from '../wamp/messages.js';
+import type { Callee, Registration } from './registration.js';
+import type { Session } from './session.js';
+
+/** Where the answers of a call go. */
+export interface CallerEnd {
+  progress(args: Args, kwargs: Kwargs): void;
+  result(args: Args, kwargs: Kwargs): void;
+  error(uri: string, args: Args, kwargs: Kwargs, details: Dict): void;
+}
+
+export function localCaller(session: Session, request: number): CallerEnd {
+  return {
+    progress: (args, kwargs) => session.send({ type: T.RESULT, request, details: { progress: true }, args, kwargs }),
+    result: (args, kwargs) => session.send({ type: T.RESULT, request, details: {}, args, kwargs }),
+    error: (uri, args, kwargs, details) => session.sendError(T.CALL, request, uri, args, kwargs, details),
+  };
+}
+
+export function remoteCaller(port: ReplyPort): CallerEnd {
+  return { progress: port.progress, result: port.result, error: port.error };
+}
+
+export interface PendingCall {
+  /** The local caller session; undefined when the call came from another node. */
+  readonly caller: Session | undefined;
+  readonly request: number;
+  readonly answer: CallerEnd;
+  readonly procedure: string;
+  readonly args: Args;
+  readonly kwargs: Kwargs;
+  readonly receiveProgress: boolean;
+  readonly timeoutMs: number;
+  readonly registration: Registration;
+  /** INVOCATION.Details, including caller disclosure; progressive chunks reuse them. */
+  details: Dict;
+  /** INVOCATION.Request at a local callee; 0 while queued or when the callee is remote. */
+  invocation: number;
+  callee: Callee | undefined;
+  /** The invocation at a callee on another node. */
+  remote: CallHandle | undefined;
+  /** Callees a rerouted call already failed on (undelivered). */
+  tried: Set<Callee> | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** A progressive call invocation whose final chunk has not arrived yet. */
+  streaming: boolean;
+  /** INTERRUPT already sent (cancel kill), so a later timeout does not send another. */
+  interrupted: boolean;
+  /** Disclose the caller to the callee (disclose_me or the role's disclose.caller). */
+  disclose: boolean;
+  done: boolean;
+}
+
+export function newPendingCall(
+  caller: Session | undefined, request: number, answer: CallerEnd, call: Pick<Call, 'procedure' | 'args' | 'kwargs'> & { options: { receiveProgress: boolean; timeout: number; progress: boolean } },
+  registration: Registration, details: Dict,
+): PendingCall {
+  return {
+    caller, request, answer, procedure: call.procedure, args: call.args, kwargs: call.kwargs,
+    receiveProgress: call.options.receiveProgress, timeoutMs: call.options.timeout, registration, details,
+    invocation: 0, callee: undefined, remote: undefined, tried: undefined, timer: undefined,
+    streaming: call.options.progress, interrupted: false, disclose: false, done: false,
+  };
+}
