@@ -102,6 +102,13 @@ export class Session {
     if (m instanceof ProtocolViolation) return this.violation(m);
     if (m instanceof RequestRejected) {
       if (this.state !== 'open') return this.violation(new ProtocolViolation(m.message, m.uri));
+      // A refused PUBLISH is answered only when it asked for acknowledgement (basic/pubsub.md,
+      // "Publishing"); Autobahn|JS takes an ERROR for an unacknowledged PUBLISH as a protocol
+      // violation and drops its own session.
+      if (m.requestType === T.PUBLISH && !asksAcknowledge(raw)) {
+        this.log.debug({ session: this.id, uri: m.uri, message: m.message }, 'unacknowledged publish refused');
+        return;
+      }
       this.sendError(m.requestType, m.request, m.uri, [m.message]);
       return;
     }
@@ -288,6 +295,12 @@ export class Session {
     this.log.debug({ session: this.id || undefined, reason }, 'connection ended');
     this.onEnded?.();
   }
+}
+
+/** PUBLISH.Options.acknowledge of a raw [PUBLISH, Request, Options, Topic, …] that decoded far enough to be refused. */
+function asksAcknowledge(raw: unknown): boolean {
+  const options: unknown = Array.isArray(raw) ? raw[2] : undefined;
+  return typeof options === 'object' && options !== null && (options as Dict).acknowledge === true;
 }
 
 function messageName(m: WampMessage): string {
