@@ -11,6 +11,7 @@ import type { AuthenticatorFactory } from './auth/authenticator.js';
 import type { Backplane } from './backplane/backplane.js';
 import { LocalBackplane } from './backplane/local/local-backplane.js';
 import type { AuthConfig, Endpoint, NodeConfig, SessionTransportOptions, TransportConfig } from './config/types.js';
+import { RelayService } from './relay/relay.js';
 import { Router } from './router/router.js';
 import type { SessionOptions } from './router/session.js';
 import { serializerById } from './serializers/index.js';
@@ -39,6 +40,8 @@ export class XbarNode {
   private readonly servers: net.Server[] = [];
   private readonly closers: (() => void)[] = [];
   readonly addresses: ListeningAddress[] = [];
+  /** The relay services of this node's web paths (for tests and stats). */
+  readonly relays: RelayService[] = [];
 
   constructor(readonly config: NodeConfig, options: NodeOptions = {}) {
     this.log = options.logger ?? pino({ level: process.env.XBAR_LOG_LEVEL ?? 'info' });
@@ -61,6 +64,13 @@ export class XbarNode {
     if (t.type === 'web') {
       const web = new WebServer();
       for (const [p, service] of t.paths) {
+        if (service.type === 'relay') {
+          const relay = new RelayService(service, { log: this.log, mount: p, router: this.router });
+          await relay.start();
+          this.relays.push(relay);
+          web.mount(p, relay);
+          continue;
+        }
         const ws = new WebSocketService(
           {
             serializers: serializersOf(service.serializers),

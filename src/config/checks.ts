@@ -41,6 +41,7 @@ export function crossChecks(doc: ValidDocument): string[] {
   const realmNames = new Registry(problems);
   const transportIdSet = new Registry(problems);
   const listeners: { at: KeyPath; endpoint: Endpoint }[] = [];
+  const allRealms = new Set(doc.workers.flatMap((w) => (w.realms ?? []).map((r) => r.name)));
 
   doc.workers.forEach((worker, w) => {
     (worker.realms ?? []).forEach((realm, r) => {
@@ -63,6 +64,15 @@ export function crossChecks(doc: ValidDocument): string[] {
       if (t.id !== undefined) transportIdSet.add(t.id, [...at, 'id'], `transport id ${JSON.stringify(t.id)}`);
       if (t.type === 'rawsocket' && t.max_message_size !== undefined && t.options?.max_message_size !== undefined) {
         problems.push(`${formatPath([...at, 'max_message_size'])}: also set in options.max_message_size; set it once`);
+      }
+      if (t.type === 'web') {
+        for (const [key, service] of Object.entries(t.paths)) {
+          if (service.type === 'relay' && service.bridge !== undefined && !allRealms.has(service.bridge.realm)) {
+            problems.push(
+              `${formatPath([...at, 'paths', key, 'bridge', 'realm'])}: no realm ${JSON.stringify(service.bridge.realm)} in this config`,
+            );
+          }
+        }
       }
       const e = endpoint(t.endpoint);
       const earlier = listeners.find((l) => clash(l.endpoint, e));

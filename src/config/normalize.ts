@@ -4,9 +4,10 @@
  * xbar runs one process, where Crossbar.io would run one process per worker.
  */
 import type { SerializerId } from '../serializers/serializer.js';
+import { relayPath } from './normalize-relay.js';
 import type { ValidDocument, PermissionDocument, RouterWorkerDocument } from './schema.js';
 import type {
-  AuthConfig, Endpoint, MatchPolicy, NodeConfig, Permission, RawSocketTransportConfig, RealmConfig,
+  AuthConfig, Endpoint, MatchPolicy, NodeConfig, PathService, Permission, RawSocketTransportConfig, RealmConfig,
   SessionTransportOptions, TransportConfig, WebSocketPathConfig, WebTransportConfig,
 } from './types.js';
 
@@ -118,7 +119,7 @@ function session(d: SessionDocument, maxMessageSize: number | undefined): Sessio
 }
 
 type WebSocketDocument = Extract<TransportDocument, { type: 'websocket' }>;
-type WebSocketPathDocument = Extract<TransportDocument, { type: 'web' }>['paths'][string];
+type WebSocketPathDocument = Extract<Extract<TransportDocument, { type: 'web' }>['paths'][string], { type: 'websocket' }>;
 
 function websocketPath(d: WebSocketDocument | WebSocketPathDocument): WebSocketPathConfig {
   return {
@@ -135,7 +136,12 @@ export const pathOf = (key: string): string => (key === '/' ? '' : key);
 function transport(t: TransportDocument, id: string): TransportConfig {
   switch (t.type) {
     case 'web': {
-      const paths = new Map(Object.entries(t.paths).map(([key, service]) => [pathOf(key), websocketPath(service)]));
+      const paths = new Map(
+        Object.entries(t.paths).map(([key, service]): [string, PathService] => [
+          pathOf(key),
+          service.type === 'relay' ? relayPath(service) : websocketPath(service),
+        ]),
+      );
       return { type: 'web', id, endpoint: endpoint(t.endpoint), paths } satisfies WebTransportConfig;
     }
     case 'websocket':

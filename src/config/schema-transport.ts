@@ -5,12 +5,14 @@
  * its own implementation (Twisted, Autobahn|Python) are accepted and ignored, keys whose absence
  * would change behaviour a user relies on (TLS, cookies, other auth methods, origin lists) are
  * rejected with a hint. Our extensions (`max_out_buffer`, `slow_consumer`, `hello_timeout`) sit
- * beside Crossbar.io's keys in the WebSocket and RawSocket `options`.
+ * beside Crossbar.io's keys in the WebSocket and RawSocket `options`; the `relay` path service is
+ * ours (`schema-relay.ts`).
  */
 import { z } from 'zod';
 import {
   bool, byType, expect, int, listOf, nonEmpty, oneOf, only, str, strict, strings, tag, uniqueList,
 } from './schema-kit.js';
+import { relayPath } from './schema-relay.js';
 
 const MiB = 1024 * 1024;
 const ONE_HOUR_MS = 3_600_000;
@@ -153,7 +155,7 @@ const CROSSBAR_PATH_SERVICES = [
   'publisher', 'webhook', 'caller', 'path', 'upload', 'websocket-reverseproxy', 'archive', 'wap',
 ];
 
-export const pathService = byType('path service type', ['websocket'], CROSSBAR_PATH_SERVICES, [websocketPath]);
+export const pathService = byType('path service type', ['websocket', 'relay'], CROSSBAR_PATH_SERVICES, [websocketPath, relayPath]);
 
 /** Crossbar.io's path keys: "/" (the root) or one segment (`_WEB_PATH_PAT_STR`). */
 const pathKey = z

@@ -63,8 +63,48 @@ export interface WebSocketPathConfig extends SessionTransportOptions {
   readonly autoPingTimeout: number;
 }
 
-/** A path service of a `web` transport; later issues add relay, stats, metrics and health. */
-export type PathService = WebSocketPathConfig;
+/** JWT access control of a relay path: tokens signed with one key. */
+export interface RelayTokenConfig {
+  /** HS256 shared secret; exactly one of `secret` and `publicKeyFile` is set. */
+  readonly secret?: string;
+  /** PEM (SPKI) file of an Ed25519 or RSA public key. */
+  readonly publicKeyFile?: string;
+  /** Required `aud` claim; undefined = any. */
+  readonly audience?: string;
+  /** false: connections without a token or code get read and write access. */
+  readonly required: boolean;
+}
+
+/** Relay topic `a/b` ↔ WAMP topic `<prefix>.a.b` in `realm`. */
+export interface RelayBridgeConfig {
+  readonly realm: string;
+  readonly prefix: string;
+}
+
+export type RelayStatsAccess = 'public' | 'admin' | 'off';
+
+/** A WebSocket stream relay (practable crossbar compatible) mounted on a path of a web transport. */
+export interface RelayPathConfig {
+  readonly type: 'relay';
+  readonly tokens?: RelayTokenConfig;
+  /** Bearer token for the deny-list API (and the stats when `stats` is 'admin'). */
+  readonly adminToken?: string;
+  /** Lifetime of a single-use access code, ms. */
+  readonly codeTtl: number;
+  /** Per-receiver queue limits; over either, whole messages are dropped for that receiver. */
+  readonly queueMessages: number;
+  readonly queueBytes: number;
+  /** Largest incoming message, bytes. */
+  readonly maxMessageSize: number;
+  readonly maxConnectionsPerTopic: number;
+  readonly stats: RelayStatsAccess;
+  /** How often the stats channel pushes a report, ms. */
+  readonly statsInterval: number;
+  readonly bridge?: RelayBridgeConfig;
+}
+
+/** A path service of a `web` transport; later issues add stats, metrics and health. */
+export type PathService = WebSocketPathConfig | RelayPathConfig;
 
 /**
  * A listening endpoint. A TCP endpoint without `interface` in the config binds every interface, as

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { loadConfigFile, parseConfig } from '../../../src/config/load.js';
-import type { RawSocketTransportConfig, WebTransportConfig } from '../../../src/config/types.js';
+import type { RawSocketTransportConfig, WebSocketPathConfig, WebTransportConfig } from '../../../src/config/types.js';
 import { fixture, minimalDoc, permissionOf, problems, transportOf, worker, type Doc } from './config-helpers.js';
 
 const parse = (doc: unknown) => parseConfig(doc, 'test.json');
@@ -58,8 +58,8 @@ describe('a Crossbar.io node configuration', () => {
     assert.deepEqual(
       problems(doc).map((p) => p.split(';')[0]),
       [
-        'workers[0].transports[0].paths["/"].type: expected "websocket", got "static"',
-        'workers[0].transports[0].paths.info.type: expected "websocket", got "nodeinfo"',
+        'workers[0].transports[0].paths["/"].type: expected one of "websocket", "relay", got "static"',
+        'workers[0].transports[0].paths.info.type: expected one of "websocket", "relay", got "nodeinfo"',
       ],
     );
   });
@@ -170,7 +170,7 @@ describe('normalizing a configuration', () => {
     transportOf(doc, 1)['options'] = ours;
     transportOf(doc, 1)['max_message_size'] = 1024;
     const [web, rawsocket] = parse(doc).transports;
-    const ws = (web as WebTransportConfig).paths.get('ws');
+    const ws = (web as WebTransportConfig).paths.get('ws') as WebSocketPathConfig | undefined;
     const expected = { maxOutBuffer: 65536, slowConsumer: 'disconnect', helloTimeout: 2500 };
     assert.deepEqual(
       [ws?.maxOutBuffer, ws?.slowConsumer, ws?.helloTimeout, ws?.maxMessageSize],

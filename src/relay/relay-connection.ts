@@ -1,0 +1,196 @@
+/**
+ * One relay client: a `ws` WebSocket for reading, closing and pings, and its raw socket for the
+ * fan-out writes (the same framed buffers for every receiver, see frame.ts). Delivery order is the
+ * order of `deliver` calls; a message refused by the receiver's queue bound is dropped whole and
+ * counted, never split and never waited for.
+ */
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import { closeReason, CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG } from './errors.js';
+import { Flow, type FlowReport } from './flow.js';
+import type { Framed } from './frame.js';
+import { SendQueue } from './send-queue.js';
+
+/** Node's timers take at most 2^31-1 ms; longer expiries re-arm. */
+const MAX_TIMER = 2 ** 31 - 1;
+/** A peer that never answers the close handshake is cut off after this long. */
+const CLOSE_GRACE = 1000;
+
+export interface ConnectionInfo {
+  /** The path as connected ("in/demo"). */
+  readonly path: string;
+  readonly channel: string;
+  readonly canRead: boolean;
+  readonly canWrite: boolean;
+  readonly remoteAddr: string;
+  readonly userAgent: string;
+  readonly scopes?: readonly string[];
+  readonly bookingId?: string;
+  readonly expiresAt?: number;
+}
+
+export interface ConnectionReport {
+  readonly id: number;
+  readonly topic: string;
+  readonly canRead: boolean;
+  readonly canWrite: boolean;
+  readonly connected: string;
+  readonly expiresAt?: string;
+  readonly remoteAddr: string;
+  readonly userAgent: string;
+  readonly scopes?: readonly string[];
+  /** Bytes waiting in this client's outgoing queue. */
+  readonly queued: number;
+  readonly stats: { readonly tx: FlowReport; readonly rx: FlowReport };
+}
+
+export interface ConnectionEvents {
+  message(from: RelayConnection, data: Buffer, binary: boolean, now: number): void;
+  closed(conn: RelayConnection, code: number, reason: string): void;
+  /** The token's `exp` has passed. */
+  expired(conn: RelayConnection): void;
+}
+
+let nextId = 1;
+
+export class RelayConnection {
+  readonly id = nextId++;
+  readonly connectedAt = Date.now();
+  /** Messages the client sent (to the relay). */
+  readonly tx = new Flow();
+  /** Messages the relay sent to the client. */
+  readonly rx = new Flow();
+  private readonly socket: Socket;
+  private readonly queue: SendQueue;
+  private open = true;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  /** Keepalive: a ping is outstanding. */
+  awaitingPong = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly info: ConnectionInfo,
+    limits: { readonly queueMessages: number; readonly queueBytes: number; readonly maxMessageSize: number },
+    private readonly events: ConnectionEvents,
+  ) {
+    this.socket = (ws as unknown as { _socket: Socket })._socket;
+    this.queue = new SendQueue(limits.queueMessages, limits.queueBytes);
+    withCloseReasons(ws, limits.maxMessageSize);
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
+    ws.on('pong', () => (this.awaitingPong = false));
+    ws.on('close', (code: number, reason: Buffer) => this.ended(code, reason.toString()));
+    ws.on('error', () => {
+      // ws closes the connection itself (1002, 1007, 1009) and emits 'close' next.
+    });
+    if (info.expiresAt !== undefined) this.armExpiry(info.expiresAt);
+  }
+
+  private receive(data: Buffer, binary: boolean): void {
+    if (!this.open) return;
+    const now = performance.now();
+    this.tx.record(data.length, now);
+    if (!this.info.canWrite) {
+      this.tx.dropped++;
+      return;
+    }
+    this.events.message(this, data, binary, now);
+  }
+
+  /** Queues one framed message, or drops it whole if this receiver's queue is full. */
+  deliver(f: Framed, now: number): void {
+    if (!this.open) return;
+    const socket = this.socket;
+    if (!this.queue.admit(socket.writableLength, f.wireBytes)) {
+      this.rx.dropped++;
+      return;
+    }
+    const [first, second] = f.buffers;
+    if (second === undefined) {
+      socket.write(first!);
+    } else {
+      socket.cork();
+      socket.write(first!);
+      socket.write(second);
+      socket.uncork();
+    }
+    this.queue.wrote(f.wireBytes);
+    this.rx.record(f.size, now);
+  }
+
+  /** Sends a text message outside the fan-out (the stats channel). */
+  sendText(text: string): void {
+    if (this.open) this.ws.send(text);
+  }
+
+  /** Stops delivery at once and closes with `code`; the peer is cut off if it does not answer. */
+  close(code: number, reason: string): void {
+    if (!this.open) return;
+    this.open = false;
+    clearTimeout(this.expiryTimer);
+    this.ws.close(code, closeReason(reason));
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE).unref();
+  }
+
+  /** Keepalive tick: ping, or cut off a client that did not answer the previous ping. */
+  keepalive(): void {
+    if (!this.open) return;
+    if (this.awaitingPong) {
+      this.open = false;
+      this.ws.terminate();
+      return;
+    }
+    this.awaitingPong = true;
+    this.ws.ping();
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  report(now: number): ConnectionReport {
+    const i = this.info;
+    return {
+      id: this.id,
+      topic: i.path,
+      canRead: i.canRead,
+      canWrite: i.canWrite,
+      connected: new Date(this.connectedAt).toISOString(),
+      ...(i.expiresAt === undefined ? {} : { expiresAt: new Date(i.expiresAt).toISOString() }),
+      remoteAddr: i.remoteAddr,
+      userAgent: i.userAgent,
+      ...(i.scopes === undefined ? {} : { scopes: i.scopes }),
+      queued: this.socket.writableLength,
+      stats: { tx: this.tx.report(now), rx: this.rx.report(now) },
+    };
+  }
+
+  private armExpiry(at: number): void {
+    const delay = at - Date.now();
+    if (delay <= 0) {
+      this.events.expired(this);
+      return;
+    }
+    this.expiryTimer = setTimeout(() => this.armExpiry(at), Math.min(delay, MAX_TIMER));
+    this.expiryTimer.unref();
+  }
+
+  private ended(code: number, reason: string): void {
+    this.open = false;
+    clearTimeout(this.expiryTimer);
+    this.events.closed(this, code, reason);
+  }
+}
+
+/**
+ * ws closes on a bad frame with the bare close code (`websocket.close(err[kStatusCode])`); this
+ * gives those closes a reason the client can show. Only the code-only calls are affected.
+ */
+function withCloseReasons(ws: WebSocket, maxMessageSize: number): void {
+  const close = ws.close.bind(ws);
+  const reasons: Record<number, string> = {
+    [CLOSE_TOO_BIG]: `message larger than the relay's limit of ${maxMessageSize} bytes`,
+    [CLOSE_INVALID_DATA]: 'invalid UTF-8 in a text message',
+    [CLOSE_PROTOCOL_ERROR]: 'WebSocket protocol error',
+  };
+  ws.close = (code?: number, reason?: string | Buffer) => close(code, reason ?? (code === undefined ? undefined : reasons[code]));
+}
