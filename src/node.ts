@@ -10,6 +10,7 @@ import { AnonymousAuthenticator } from './auth/anonymous.js';
 import type { AuthenticatorFactory } from './auth/authenticator.js';
 import type { Backplane } from './backplane/backplane.js';
 import { LocalBackplane } from './backplane/local/local-backplane.js';
+import { NatsBackplane } from './backplane/nats/nats-backplane.js';
 import type { AuthConfig, Endpoint, NodeConfig, SessionTransportOptions, TransportConfig } from './config/types.js';
 import { RelayService } from './relay/relay.js';
 import { Router } from './router/router.js';
@@ -45,7 +46,7 @@ export class XbarNode {
 
   constructor(readonly config: NodeConfig, options: NodeOptions = {}) {
     this.log = options.logger ?? pino({ level: process.env.XBAR_LOG_LEVEL ?? 'info' });
-    this.backplane = options.backplane ?? new LocalBackplane();
+    this.backplane = options.backplane ?? backplaneFor(config, this.log);
     this.router = new Router(config.realms, this.backplane, this.log);
   }
 
@@ -182,4 +183,17 @@ function removeStaleSocket(file: string): void {
   }
   if (!stat.isSocket()) throw new Error(`${file} exists and is not a Unix socket`);
   rmSync(file);
+}
+
+/** The embedded single-node backplane, or NATS when the config has a `cluster` section. */
+function backplaneFor(config: NodeConfig, log: Logger): Backplane {
+  const c = config.cluster;
+  if (!c) return new LocalBackplane();
+  return new NatsBackplane(
+    {
+      servers: c.servers, cluster: c.name, name: c.node, user: c.user, pass: c.password, token: c.token,
+      heartbeatMs: c.heartbeatInterval, deadAfterMs: c.deadAfter,
+    },
+    log.child({ component: 'backplane' }),
+  );
 }

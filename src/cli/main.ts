@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { checkCommand } from './check.js';
 import { initCommand } from './init.js';
-import { startCommand } from './start.js';
+import { startCommand, type StartOptions } from './start.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -16,8 +16,11 @@ program
   .command('start')
   .description('start a node (no --config: the embedded default, realm "realm1" at ws://127.0.0.1:8080/ws)')
   .option('-c, --config <file>', 'Crossbar.io-format node config (.json, .yaml or .yml)')
+  .option('--cluster <urls>', 'join a cluster over NATS (comma-separated nats:// URLs; overrides the config\'s cluster.nats.servers)')
+  .option('--cluster-name <name>', 'cluster name (nodes with the same name on the same NATS form one router)')
+  .option('--node-name <name>', 'this node\'s name in logs and statistics')
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
-  .action((opts: { config?: string; logLevel: string }) => startCommand(opts));
+  .action((opts: StartOptions) => startCommand(opts));
 
 program
   .command('check')

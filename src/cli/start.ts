@@ -5,10 +5,18 @@ import { loadConfigFile } from '../config/load.js';
 import type { NodeConfig } from '../config/types.js';
 import { XbarNode } from '../node.js';
 
-export async function startCommand(opts: { config?: string; logLevel: string }): Promise<void> {
+export interface StartOptions {
+  config?: string;
+  logLevel: string;
+  cluster?: string;
+  clusterName?: string;
+  nodeName?: string;
+}
+
+export async function startCommand(opts: StartOptions): Promise<void> {
   let config: NodeConfig;
   try {
-    config = opts.config ? await loadConfigFile(opts.config) : defaultConfig();
+    config = withClusterOptions(opts.config ? await loadConfigFile(opts.config) : defaultConfig(), opts);
   } catch (e) {
     reportConfigError(e);
     process.exit(2);
@@ -51,4 +59,18 @@ export function reportConfigError(e: unknown): void {
   } else {
     process.stderr.write(`xbar: ${(e as Error).message}\n`);
   }
+}
+
+/** `--cluster nats://…[,nats://…]` (and names) override or add the config's `cluster` section. */
+export function withClusterOptions(config: NodeConfig, opts: StartOptions): NodeConfig {
+  if (!opts.cluster && !config.cluster) return config;
+  const servers = opts.cluster ? opts.cluster.split(',').map((s) => s.trim()).filter(Boolean) : config.cluster!.servers;
+  for (const s of servers) {
+    if (!/^(nats|tls|ws|wss):\/\/\S+$/.test(s)) throw new Error(`--cluster: "${s}" is not a NATS URL such as nats://127.0.0.1:4222`);
+  }
+  const base = config.cluster ?? { servers, name: 'xbar', heartbeatInterval: 1000, deadAfter: 3000 };
+  return {
+    ...config,
+    cluster: { ...base, servers, name: opts.clusterName ?? base.name, node: opts.nodeName ?? base.node },
+  };
 }

@@ -3,10 +3,15 @@
  * in `DEFAULTS`, with the reason for its value. All router workers of the document are merged:
  * xbar runs one process, where Crossbar.io would run one process per worker.
  */
+import type { ClusterDocument } from './schema-cluster.js';
 import type { SerializerId } from '../serializers/serializer.js';
+import type { KeyPath } from './issues.js';
+import { LoadContext } from './load-context.js';
+import { authConfig, endpointTlsConfig, limitsConfig } from './normalize-auth.js';
 import { relayPath } from './normalize-relay.js';
 import type { ValidDocument, PermissionDocument, RouterWorkerDocument } from './schema.js';
 import type {
+  ClusterConfig,
   AuthConfig, Endpoint, MatchPolicy, NodeConfig, PathService, Permission, RawSocketTransportConfig, RealmConfig,
   SessionTransportOptions, TransportConfig, WebSocketPathConfig, WebTransportConfig,
 } from './types.js';
@@ -73,7 +78,11 @@ function realm(r: RealmDocument): RealmConfig {
   return {
     name: r.name,
     uriCheck: r.options?.uri_check ?? DEFAULTS.uriCheck,
-    roles: (r.roles ?? []).map((role) => ({ name: role.name, permissions: (role.permissions ?? []).map(permission) })),
+    roles: (r.roles ?? []).map((role) => ({
+      name: role.name,
+      permissions: (role.permissions ?? []).map(permission),
+      ...(role.authorizer === undefined ? {} : { authorizer: role.authorizer }),
+    })),
   };
 }
 
@@ -93,10 +102,16 @@ export function endpoint(e: EndpointDocument): Endpoint {
   };
 }
 
-function auth(a: AuthDocument | undefined): { auth?: AuthConfig } {
-  if (a === undefined) return {};
-  if (a.anonymous === undefined) return { auth: {} };
-  return { auth: { anonymous: { type: 'static', role: a.anonymous.role ?? DEFAULTS.anonymousRole } } };
+function auth(a: AuthDocument | undefined, at: KeyPath, ctx: LoadContext): { auth?: AuthConfig } {
+  const config = authConfig(a, at, ctx);
+  return config === undefined ? {} : { auth: config };
+}
+
+/** The endpoint with its TLS settings (files read), for a listener; `endpoint()` alone serves clash checks. */
+function listening(e: EndpointDocument, at: KeyPath, ctx: LoadContext): Endpoint {
+  const base = endpoint(e);
+  if (e.type !== 'tcp' || e.tls === undefined || base.type !== 'tcp') return base;
+  return { ...base, tls: endpointTlsConfig(e.tls, [...at, 'tls'], ctx) };
 }
 
 interface SessionDocument {
@@ -107,24 +122,24 @@ interface SessionDocument {
     | undefined;
 }
 
-function session(d: SessionDocument, maxMessageSize: number | undefined): SessionTransportOptions {
+function session(d: SessionDocument, maxMessageSize: number | undefined, at: KeyPath, ctx: LoadContext): SessionTransportOptions {
   return {
     serializers: [...(d.serializers ?? DEFAULTS.serializers)],
     maxMessageSize: maxMessageSize ?? DEFAULTS.maxMessageSize,
     maxOutBuffer: d.options?.max_out_buffer ?? DEFAULTS.maxOutBuffer,
     slowConsumer: d.options?.slow_consumer ?? DEFAULTS.slowConsumer,
     helloTimeout: d.options?.hello_timeout ?? DEFAULTS.helloTimeout,
-    ...auth(d.auth),
+    ...auth(d.auth, [...at, 'auth'], ctx),
   };
 }
 
 type WebSocketDocument = Extract<TransportDocument, { type: 'websocket' }>;
 type WebSocketPathDocument = Extract<Extract<TransportDocument, { type: 'web' }>['paths'][string], { type: 'websocket' }>;
 
-function websocketPath(d: WebSocketDocument | WebSocketPathDocument): WebSocketPathConfig {
+function websocketPath(d: WebSocketDocument | WebSocketPathDocument, at: KeyPath, ctx: LoadContext): WebSocketPathConfig {
   return {
     type: 'websocket',
-    ...session(d, d.options?.max_message_size),
+    ...session(d, d.options?.max_message_size, at, ctx),
     autoPingInterval: d.options?.auto_ping_interval ?? DEFAULTS.autoPingInterval,
     autoPingTimeout: d.options?.auto_ping_timeout ?? DEFAULTS.autoPingTimeout,
   };
@@ -133,26 +148,27 @@ function websocketPath(d: WebSocketDocument | WebSocketPathDocument): WebSocketP
 /** Crossbar.io's path key → ours: "/" is the root (''), any other key is one segment. */
 export const pathOf = (key: string): string => (key === '/' ? '' : key);
 
-function transport(t: TransportDocument, id: string): TransportConfig {
+function transport(t: TransportDocument, id: string, at: KeyPath, ctx: LoadContext): TransportConfig {
+  const listen = listening(t.endpoint, [...at, 'endpoint'], ctx);
   switch (t.type) {
     case 'web': {
       const paths = new Map(
         Object.entries(t.paths).map(([key, service]): [string, PathService] => [
           pathOf(key),
-          service.type === 'relay' ? relayPath(service) : websocketPath(service),
+          service.type === 'relay' ? relayPath(service) : websocketPath(service, [...at, 'paths', key], ctx),
         ]),
       );
-      return { type: 'web', id, endpoint: endpoint(t.endpoint), paths } satisfies WebTransportConfig;
+      return { type: 'web', id, endpoint: listen, paths } satisfies WebTransportConfig;
     }
     case 'websocket':
       // A plain WebSocket transport is a Web transport that serves WAMP on its root path.
-      return { type: 'web', id, endpoint: endpoint(t.endpoint), paths: new Map([['', websocketPath(t)]]) };
+      return { type: 'web', id, endpoint: listen, paths: new Map([['', websocketPath(t, at, ctx)]]) };
     case 'rawsocket':
       return {
         type: 'rawsocket',
         id,
-        endpoint: endpoint(t.endpoint),
-        ...session(t, t.options?.max_message_size ?? t.max_message_size),
+        endpoint: listen,
+        ...session(t, t.options?.max_message_size ?? t.max_message_size, at, ctx),
       } satisfies RawSocketTransportConfig;
   }
 }
@@ -170,12 +186,27 @@ export function transportIds(all: readonly TransportDocument[]): string[] {
   return all.map((t) => t.id ?? generate());
 }
 
-export function normalize(doc: ValidDocument): NodeConfig {
+/**
+ * The node configuration; files named in the document are read through `ctx`, which collects
+ * every problem (the caller throws them as one `ConfigError`).
+ */
+export function normalize(doc: ValidDocument, ctx: LoadContext = new LoadContext(process.cwd())): NodeConfig {
   const realms = doc.workers.flatMap((w) => w.realms ?? []);
-  const transports = doc.workers.flatMap((w) => w.transports ?? []);
-  const ids = transportIds(transports);
+  const transports = doc.workers.flatMap((w, wi) => (w.transports ?? []).map((t, ti) => ({ t, at: ['workers', wi, 'transports', ti] })));
+  const ids = transportIds(transports.map((x) => x.t));
   return {
     realms: realms.map(realm),
-    transports: transports.map((t, i) => transport(t, ids[i] ?? '')),
+    transports: transports.map(({ t, at }, i) => transport(t, ids[i] ?? '', at, ctx)),
+    limits: limitsConfig(doc.limits),
+    ...(doc.cluster ? { cluster: clusterConfig(doc.cluster) } : {}),
+  };
+}
+
+function clusterConfig(c: ClusterDocument): ClusterConfig {
+  const n = c.nats;
+  const heartbeatInterval = n.heartbeat_interval ?? 1000;
+  return {
+    servers: n.servers, name: n.name ?? 'xbar', node: n.node, user: n.user, password: n.password, token: n.token,
+    heartbeatInterval, deadAfter: n.dead_after ?? 3 * heartbeatInterval,
   };
 }

@@ -7,8 +7,10 @@
  * `check_router`, `check_router_realm`, `check_router_realm_role`, `check_native_worker_options`).
  */
 import { z } from 'zod';
+import { clusterDocument } from './schema-cluster.js';
 import { bool, byType, expect, int, listOf, nonEmpty, oneOf, only, str, strict, strings, tag } from './schema-kit.js';
 import { configId, transports } from './schema-transport.js';
+import { limits } from './schema-auth.js';
 
 /** A loose WAMP URI with non-empty components (the spec's loose rule, used for realm names). */
 const LOOSE_URI = /^([^\s.#]+\.)*([^\s.#]+)$/;
@@ -50,15 +52,27 @@ export const permission = strict(
   }
 });
 
-export const role = strict(
-  {
-    name: nonEmpty().refine((name) => name !== 'trusted', {
-      message: 'the role name "trusted" is reserved (Crossbar.io uses it for the router\'s own sessions)',
-    }),
-    permissions: listOf(permission, 'permissions').optional(),
-  },
-  ['authorizer'],
-);
+export const role = strict({
+  name: nonEmpty().refine((name) => name !== 'trusted', {
+    message: 'the role name "trusted" is reserved (Crossbar.io uses it for the router\'s own sessions)',
+  }),
+  permissions: listOf(permission, 'permissions').optional(),
+  /** Dynamic authorization: a procedure called with (session, uri, action, options). */
+  authorizer: z
+    .string(expect('procedure URI'))
+    .regex(/^([0-9a-z_]+\.)*([0-9a-z_]+)$/, expect('procedure URI (strict: lowercase letters, digits, "_" and ".")'))
+    .optional(),
+}).check((ctx) => {
+  // Crossbar.io uses `permissions` when both are given and ignores the authorizer; refuse instead.
+  if (ctx.value.permissions !== undefined && ctx.value.authorizer !== undefined) {
+    ctx.issues.push({
+      code: 'custom',
+      path: ['authorizer'],
+      input: ctx.value.authorizer,
+      message: 'a role has either "permissions" (static) or an "authorizer" (dynamic), not both',
+    });
+  }
+});
 
 const realmOptions = strict({
   uri_check: oneOf(['loose', 'strict'], 'URI check').optional(),
@@ -114,6 +128,10 @@ export const nodeConfigDocument = strict(
     version: z.literal(2, { error: () => 'expected 2\nxbar reads Crossbar.io node configurations of version 2' }),
     /** The node controller's settings concern Crossbar.io's process management; accepted, unused. */
     controller: z.record(z.string(), z.unknown(), expect('object')).optional(),
+    /** xbar's per-IP defences (`schema-auth.ts`); absent = generous defaults. */
+    limits: limits.optional(),
+    /** xbar's scale-out over NATS (`schema-cluster.ts`); absent = one embedded node. */
+    cluster: clusterDocument.optional(),
     // A union of one, so that another worker type is one problem, not one per key it has.
     workers: listOf(
       byType('worker type', ['router'], ['container', 'guest', 'proxy', 'websocket-testee', 'hostmonitor', 'xbrmm'], [
@@ -123,9 +141,6 @@ export const nodeConfigDocument = strict(
       1,
     ),
   },
-  // `cluster` is xbar's own key (design/cluster.md), reserved until clustering is configurable.
-  ['cluster'],
-  { cluster: 'clustering is not configurable yet; remove the "cluster" key' },
 );
 
 /** A Crossbar.io-format node configuration as written (before defaults). */

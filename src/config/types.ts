@@ -20,6 +20,8 @@ export interface Permission {
 export interface RoleConfig {
   readonly name: string;
   readonly permissions: readonly Permission[];
+  /** Dynamic authorization: URI of a procedure called with (session, uri, action, options). */
+  readonly authorizer?: string;
 }
 
 export interface RealmConfig {
@@ -28,16 +30,12 @@ export interface RealmConfig {
   readonly roles: readonly RoleConfig[];
 }
 
-/** `auth.anonymous` of a transport: every client that asks for anonymous gets `role`. */
-export interface AnonymousAuthConfig {
-  readonly type: 'static';
-  readonly role: string;
-}
-
-/** Per-transport authentication methods; more methods arrive with the auth issue. */
-export interface AuthConfig {
-  readonly anonymous?: AnonymousAuthConfig;
-}
+export type {
+  AnonymousAuthConfig, AuthConfig, CryptosignAuthConfig, CryptosignPrincipal, DynamicAuthConfig, JwtAuthConfig,
+  JwtClaimsMapping, JwtKey, LimitsConfig, PrincipalConfig, TicketAuthConfig, TicketPrincipal, TlsAuthConfig,
+  TlsEndpointConfig, TlsPrincipal, WampCraAuthConfig, WampCraUser,
+} from './types-auth.js';
+import type { AuthConfig, LimitsConfig, TlsEndpointConfig } from './types-auth.js';
 
 export type SlowConsumerPolicy = 'drop' | 'disconnect';
 
@@ -118,6 +116,7 @@ export type Endpoint =
       readonly port: number;
       readonly version?: 4 | 6;
       readonly backlog?: number;
+      readonly tls?: TlsEndpointConfig;
     }
   | { readonly type: 'unix'; readonly path: string; readonly backlog?: number };
 
@@ -137,7 +136,24 @@ export interface RawSocketTransportConfig extends SessionTransportOptions {
 
 export type TransportConfig = WebTransportConfig | RawSocketTransportConfig;
 
+/** Scale-out over NATS; absent = the embedded single-node backplane. */
+export interface ClusterConfig {
+  readonly servers: readonly string[];
+  readonly name: string;
+  readonly node?: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly token?: string;
+  /** ms between heartbeats. */
+  readonly heartbeatInterval: number;
+  /** ms of silence after which a node is taken for dead. */
+  readonly deadAfter: number;
+}
+
 export interface NodeConfig {
   readonly realms: readonly RealmConfig[];
   readonly transports: readonly TransportConfig[];
+  readonly cluster?: ClusterConfig;
+  /** Per-IP defences; undefined (a config built in code) = none. The loader always fills them. */
+  readonly limits?: LimitsConfig;
 }

@@ -311,7 +311,8 @@ export class NatsBackplane implements Backplane {
         if (this.pending.has(call)) nc.publish(inbox, encodeFrame(FrameKind.chunk, { o: this.nodeId, c: call, l: last }, args, kwargs));
       },
       cancel: (mode: CancelMode) => {
-        if (this.pending.has(call)) nc.publish(inbox, encodeFrame(FrameKind.cancel, { o: this.nodeId, c: call, m: mode }));
+        // skip: the callee is not told; its late answer finds no pending call here and is dropped.
+        if (mode !== 'skip' && this.pending.has(call)) nc.publish(inbox, encodeFrame(FrameKind.cancel, { o: this.nodeId, c: call, m: mode }));
         if (mode !== 'kill') this.pending.delete(call);
       },
     };

@@ -1,0 +1,27 @@
+/**
+ * `cluster` — xbar's own top-level key (Crossbar.io does not use it): join other nodes over NATS.
+ * `{"cluster": {"nats": {"servers": ["nats://127.0.0.1:4222"], "name": "xbar"}}}`.
+ */
+import { z } from 'zod';
+import { int, listOf, nonEmpty, str, strict } from './schema-kit.js';
+
+const natsUrl = z
+  .string({ error: () => 'expected a NATS URL such as "nats://127.0.0.1:4222"' })
+  .regex(/^(nats|tls|ws|wss):\/\/[^\s]+$/, { error: () => 'expected a NATS URL such as "nats://127.0.0.1:4222"' });
+
+export const clusterDocument = strict({
+  nats: strict({
+    servers: listOf(natsUrl, 'servers', 1),
+    /** Cluster name: nodes on the same NATS with the same name form one router. */
+    name: nonEmpty().optional(),
+    /** This node's name in logs and statistics (a random suffix is added per start). */
+    node: nonEmpty().optional(),
+    user: str().optional(),
+    password: str().optional(),
+    token: str().optional(),
+    heartbeat_interval: int(50, 60_000, ' ms').optional(),
+    dead_after: int(150, 600_000, ' ms').optional(),
+  }),
+});
+
+export type ClusterDocument = z.output<typeof clusterDocument>;

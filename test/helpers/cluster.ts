@@ -1,0 +1,40 @@
+/** A cluster of real xbar nodes (in-process) over real nats-server processes, on free loopback ports. */
+import pino from 'pino';
+import type { ClusterConfig, NodeConfig } from '../../src/config/types.js';
+import { XbarNode } from '../../src/node.js';
+import { startNats, stopNats, type NatsServer } from './nats.js';
+import { testConfig, type TestNodeOptions } from './node.js';
+
+export interface TestCluster {
+  nats: NatsServer[];
+  nodes: XbarNode[];
+  urls: string[];
+  stop(): Promise<void>;
+}
+
+let clusters = 0;
+
+export function clusterConfig(nats: readonly NatsServer[], name: string, o: Partial<ClusterConfig> = {}): ClusterConfig {
+  return { servers: nats.map((s) => s.url), name, heartbeatInterval: 200, deadAfter: 1000, ...o };
+}
+
+export async function startCluster(size = 3, o: TestNodeOptions & { natsServers?: number; cluster?: Partial<ClusterConfig> } = {}): Promise<TestCluster> {
+  const nats = await startNats(o.natsServers ?? 1);
+  const name = `t${process.pid}x${++clusters}`;
+  const nodes: XbarNode[] = [];
+  for (let i = 0; i < size; i++) {
+    const config: NodeConfig = { ...testConfig(o), cluster: clusterConfig(nats, name, { node: `x${i + 1}`, ...o.cluster }) };
+    const node = new XbarNode(config, { logger: pino({ level: process.env.XBAR_TEST_LOG ?? 'silent' }) });
+    await node.start();
+    nodes.push(node);
+  }
+  return {
+    nats,
+    nodes,
+    urls: nodes.map((n) => `ws://127.0.0.1:${n.port('web')}/ws`),
+    stop: async () => {
+      await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
+      await stopNats(nats);
+    },
+  };
+}

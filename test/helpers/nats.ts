@@ -1,0 +1,81 @@
+/**
+ * Real nats-server processes for cluster tests, on free loopback ports with JetStream, each in its
+ * own temporary store. Stopped by their own pid.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connect } from 'nats';
+import { freePort } from './ports.js';
+
+export interface NatsServer {
+  readonly url: string;
+  readonly port: number;
+  readonly clusterPort: number;
+  readonly name: string;
+  process: ChildProcess;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same ports and store (after a kill). */
+  restart(): Promise<void>;
+}
+
+const NATS_BIN = process.env.NATS_SERVER ?? 'nats-server';
+
+/** One server, or a cluster of `count` servers routed to each other. */
+export async function startNats(count = 1): Promise<NatsServer[]> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'xbar-nats-'));
+  const ports = await Promise.all(Array.from({ length: count }, async () => ({ client: await freePort(), cluster: await freePort() })));
+  const routes = ports.map((p) => `nats://127.0.0.1:${p.cluster}`).join(',');
+  const servers = ports.map((p, i) => {
+    const name = `n${i + 1}`;
+    const args = ['-a', '127.0.0.1', '-p', String(p.client), '-js', '-sd', path.join(dir, name), '--server_name', name];
+    if (count > 1) args.push('--cluster_name', 'xb', '--cluster', `nats://127.0.0.1:${p.cluster}`, '--routes', routes);
+    const server: NatsServer = {
+      url: `nats://127.0.0.1:${p.client}`, port: p.client, clusterPort: p.cluster, name,
+      process: spawn(NATS_BIN, args, { stdio: 'ignore' }),
+      kill: async (signal = 'SIGKILL') => {
+        const child = server.process;
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill(signal);
+        await exited;
+      },
+      restart: async () => {
+        server.process = spawn(NATS_BIN, args, { stdio: 'ignore' });
+        await ready(server.url);
+      },
+    };
+    return server;
+  });
+  await Promise.all(servers.map((s) => ready(s.url)));
+  process.once('exit', () => {
+    for (const s of servers) s.process.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return servers;
+}
+
+/** Ready when a client connects and JetStream answers. */
+async function ready(url: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      const nc = await connect({ servers: url, reconnect: false, timeout: 1000 });
+      try {
+        const jsm = await nc.jetstreamManager({ timeout: 2000 });
+        await jsm.getAccountInfo();
+        return;
+      } finally {
+        await nc.close();
+      }
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`nats-server at ${url} not ready: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+export async function stopNats(servers: readonly NatsServer[]): Promise<void> {
+  await Promise.all(servers.map((s) => s.kill('SIGTERM')));
+}
