@@ -182,10 +182,11 @@ function readBody(req: IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
+      if (size > MAX_BODY) return; // already refused: the rest is read and discarded
       size += c.length;
       if (size > MAX_BODY) {
+        chunks.length = 0;
         reject(new RelayRefusal(413, `request body larger than ${MAX_BODY} bytes`));
-        req.destroy();
         return;
       }
       chunks.push(c);
@@ -217,6 +218,8 @@ function fail(res: ServerResponse, e: RelayRefusal, headers: Record<string, stri
     return;
   }
   const data = JSON.stringify({ error: e.message });
+  // The request may not have been read to its end (e.g. 413): do not reuse the connection.
+  res.shouldKeepAlive = false;
   res.writeHead(e.status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(data),
