@@ -6,15 +6,13 @@ import { lstatSync, mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
-import { AnonymousAuthenticator } from './auth/anonymous.js';
-import type { AuthenticatorFactory } from './auth/authenticator.js';
 import type { Backplane } from './backplane/backplane.js';
 import { LocalBackplane } from './backplane/local/local-backplane.js';
 import { NatsBackplane } from './backplane/nats/nats-backplane.js';
-import type { AuthConfig, Endpoint, NodeConfig, SessionTransportOptions, TransportConfig } from './config/types.js';
+import type { Endpoint, NodeConfig, TransportConfig } from './config/types.js';
+import { NodeSecurity } from './node-security.js';
 import { RelayService } from './relay/relay.js';
 import { Router } from './router/router.js';
-import type { SessionOptions } from './router/session.js';
 import { serializerById } from './serializers/index.js';
 import type { Serializer } from './serializers/serializer.js';
 import { acceptRawSocket } from './transports/rawsocket.js';
@@ -43,11 +41,14 @@ export class XbarNode {
   readonly addresses: ListeningAddress[] = [];
   /** The relay services of this node's web paths (for tests and stats). */
   readonly relays: RelayService[] = [];
+  /** Authentication, TLS and per-IP limits. */
+  private readonly security: NodeSecurity;
 
   constructor(readonly config: NodeConfig, options: NodeOptions = {}) {
     this.log = options.logger ?? pino({ level: process.env.XBAR_LOG_LEVEL ?? 'info' });
     this.backplane = options.backplane ?? backplaneFor(config, this.log);
     this.router = new Router(config.realms, this.backplane, this.log);
+    this.security = new NodeSecurity(config, this.router, this.log);
   }
 
   async start(): Promise<void> {
@@ -81,7 +82,7 @@ export class XbarNode {
             pingInterval: service.autoPingInterval,
             pingTimeout: service.autoPingTimeout,
           },
-          (conn) => this.router.attach(conn, sessionOptions(service)),
+          (conn) => this.router.attach(conn, this.security.sessionOptions(service)),
         );
         web.mount(p, { upgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head), close: () => ws.close() });
       }
@@ -95,9 +96,10 @@ export class XbarNode {
         slowConsumer: t.slowConsumer,
         handshakeTimeout: t.helloTimeout,
       };
-      const session = sessionOptions(t);
+      const session = this.security.sessionOptions(t);
       server = net.createServer((socket) => acceptRawSocket(socket, options, (conn) => this.router.attach(conn, session)));
     }
+    server = this.security.listener(t.id, server, t.endpoint.type === 'tcp' ? t.endpoint.tls : undefined, this.closers);
     await bind(server, t.endpoint);
     this.servers.push(server);
     const address = describe(server, t.endpoint);
@@ -114,6 +116,7 @@ export class XbarNode {
 
   /** Graceful stop: stop accepting, GOODBYE every session, close listeners. */
   async stop(): Promise<void> {
+    this.security.close();
     const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
     await this.router.shutdown();
     for (const c of this.closers) c();
@@ -129,21 +132,6 @@ function serializersOf(ids: readonly string[]): Serializer[] {
     if (!s) throw new Error(`unknown serializer ${id}`);
     return s;
   });
-}
-
-function sessionOptions(t: SessionTransportOptions): SessionOptions {
-  return { helloTimeout: t.helloTimeout, authenticators: authenticators(t.auth) };
-}
-
-/** No `auth` on a transport means anonymous with role "anonymous", as in Crossbar.io. */
-function authenticators(auth: AuthConfig | undefined): Map<string, AuthenticatorFactory> {
-  const map = new Map<string, AuthenticatorFactory>();
-  const anonymous = auth === undefined ? { role: 'anonymous' } : auth.anonymous;
-  if (anonymous) {
-    const authenticator = new AnonymousAuthenticator(anonymous.role);
-    map.set('anonymous', () => authenticator);
-  }
-  return map;
 }
 
 function bind(server: net.Server, endpoint: Endpoint): Promise<void> {

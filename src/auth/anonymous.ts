@@ -1,27 +1,42 @@
+/**
+ * `anonymous`: no credentials. Static: every client gets the configured role (and authid, or a
+ * random one). Dynamic: the authenticator decides from the transport details, e.g. by address.
+ */
 import { randomBytes } from 'node:crypto';
+import type { AnonymousAuthConfig } from '../config/types.js';
+import type { PeerInfo } from '../transports/connection.js';
 import type { Hello } from '../wamp/messages.js';
 import type { AuthOutcome, Authenticator } from './authenticator.js';
+import { askAuthenticator, type AuthDeps } from './dynamic.js';
+import { welcome } from './principal.js';
 
-/** `anonymous`: everyone is let in with the configured role and a random authid. */
 export class AnonymousAuthenticator implements Authenticator {
   readonly method = 'anonymous';
-  constructor(private readonly role: string) {}
+  private readonly config: AnonymousAuthConfig;
 
-  begin(_hello: Hello): AuthOutcome {
-    return {
-      kind: 'welcome',
-      identity: {
-        authid: anonymousAuthid(),
-        authrole: this.role,
+  /** `config` may be just the role, for a static anonymous method. */
+  constructor(config: AnonymousAuthConfig | string, private readonly deps?: AuthDeps) {
+    this.config = typeof config === 'string' ? { type: 'static', role: config } : config;
+  }
+
+  async begin(hello: Hello, peer: PeerInfo): Promise<AuthOutcome> {
+    const c = this.config;
+    if (c.type === 'static') {
+      return welcome(hello, { role: c.role, realm: c.realm }, {
         authmethod: 'anonymous',
         authprovider: 'static',
-      },
-    };
+        // Crossbar.io ignores the authid an anonymous client asks for.
+        authid: c.authid ?? anonymousAuthid(),
+      });
+    }
+    const asked = await askAuthenticator(this.deps!, c, hello, peer, 'anonymous');
+    if (asked.outcome) return asked.outcome;
+    return welcome(hello, asked.principal, { authmethod: 'anonymous', authprovider: 'dynamic', authid: anonymousAuthid() });
   }
 }
 
 /** Crossbar.io-style random authid, e.g. "QX7M-KV9C-3RJH-…". */
-function anonymousAuthid(): string {
+export function anonymousAuthid(): string {
   const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXY3456789';
   const bytes = randomBytes(24);
   let s = '';

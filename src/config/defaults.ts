@@ -7,6 +7,7 @@
  */
 import type { NodeConfigDocument } from './schema.js';
 import { DEFAULTS } from './normalize.js';
+import { limitsConfig } from './normalize-auth.js';
 import type { NodeConfig, Permission, SessionTransportOptions } from './types.js';
 
 /** Crossbar.io `crossbar init` pings every 10 s and waits 5 s for the pong; so do we. */
@@ -111,5 +112,6 @@ export function defaultConfig(): NodeConfig {
         ...anonymousSession(),
       },
     ],
+    limits: limitsConfig(undefined),
   };
 }

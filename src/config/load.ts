@@ -4,11 +4,12 @@
  * line each: syntax errors as `file:line:column: …`, schema problems as `key.path: …`.
  */
 import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { crossChecks } from './checks.js';
 import { ConfigError, problemsOf } from './issues.js';
 import { jsonErrorOffset, lineColumn } from './json-position.js';
+import { LoadContext } from './load-context.js';
 import { normalize } from './normalize.js';
 import { nodeConfigDocument } from './schema.js';
 import type { NodeConfig } from './types.js';
@@ -23,13 +24,19 @@ export function formatOf(path: string): ConfigFormat | undefined {
   return undefined;
 }
 
-/** Validates a parsed document and fills defaults. Throws `ConfigError`. */
-export function parseConfig(doc: unknown, source: string): NodeConfig {
+/**
+ * Validates a parsed document, fills defaults and reads the files it names (TLS keys, JWT keys),
+ * relative to `baseDir` (default: the working directory). Throws `ConfigError`.
+ */
+export function parseConfig(doc: unknown, source: string, baseDir = process.cwd()): NodeConfig {
   const result = nodeConfigDocument.safeParse(doc);
   if (!result.success) throw new ConfigError(source, problemsOf(result.error, doc));
   const problems = crossChecks(result.data);
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return normalize(result.data);
+  const ctx = new LoadContext(baseDir);
+  const config = normalize(result.data, ctx);
+  if (ctx.problems.length > 0) throw new ConfigError(source, ctx.problems);
+  return config;
 }
 
 /** V8's reason without its copy of the text or offset; line and column are given separately. */
@@ -68,8 +75,8 @@ export function readDocument(text: string, format: ConfigFormat, source: string)
 }
 
 /** Parses and validates configuration text. Throws `ConfigError`. */
-export function parseConfigText(text: string, format: ConfigFormat, source: string): NodeConfig {
-  return parseConfig(readDocument(text, format, source), source);
+export function parseConfigText(text: string, format: ConfigFormat, source: string, baseDir?: string): NodeConfig {
+  return parseConfig(readDocument(text, format, source), source, baseDir);
 }
 
 function readFailure(err: unknown): string {
@@ -92,5 +99,6 @@ export async function loadConfigFile(path: string): Promise<NodeConfig> {
   } catch (err) {
     throw new ConfigError(path, [`${path}: cannot read configuration: ${readFailure(err)}`]);
   }
-  return parseConfigText(text, format, path);
+  // Relative file names in the config are relative to its directory, as Crossbar.io's node directory.
+  return parseConfigText(text, format, path, dirname(resolve(path)));
 }

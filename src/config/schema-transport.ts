@@ -3,7 +3,7 @@
  * paths, WebSocket and RawSocket options and transport auth. Key names and ranges follow
  * crossbario/crossbar `src/crossbar/common/checkconfig.py`; keys Crossbar.io defines that only tune
  * its own implementation (Twisted, Autobahn|Python) are accepted and ignored, keys whose absence
- * would change behaviour a user relies on (TLS, cookies, other auth methods, origin lists) are
+ * would change behaviour a user relies on (cookies, SCRAM, origin lists) are
  * rejected with a hint. Our extensions (`max_out_buffer`, `slow_consumer`, `hello_timeout`) sit
  * beside Crossbar.io's keys in the WebSocket and RawSocket `options`; the `relay` path service is
  * ours (`schema-relay.ts`).
@@ -13,6 +13,7 @@ import {
   bool, byType, expect, int, listOf, nonEmpty, oneOf, only, str, strict, strings, tag, uniqueList,
 } from './schema-kit.js';
 import { relayPath } from './schema-relay.js';
+import { endpointTls, transportAuth } from './schema-auth.js';
 
 const MiB = 1024 * 1024;
 const ONE_HOUR_MS = 3_600_000;
@@ -35,8 +36,8 @@ const tcpEndpoint = strict(
     backlog: backlog.optional(),
     /** SO_REUSEPORT across Crossbar.io worker processes; one xbar process has no use for it. */
     shared: bool().optional(),
+    tls: endpointTls.optional(),
   },
-  ['tls'],
 );
 
 const unixEndpoint = strict({ type: tag('unix', 'endpoint type'), path: nonEmpty(), backlog: backlog.optional() });
@@ -45,14 +46,8 @@ export const endpoint = byType('endpoint type', ['tcp', 'unix'], ['twisted', 'on
 
 // ---- auth and serializers --------------------------------------------------------------------
 
-const anonymousAuth = strict({
-  type: tag('static', 'anonymous authentication type', ['dynamic']),
-  role: nonEmpty().optional(),
-});
-
-export const transportAuth = strict({ anonymous: anonymousAuth.optional() }, [
-  'ticket', 'wampcra', 'tls', 'cookie', 'cryptosign', 'scram',
-]);
+// Transport `auth` lives in schema-auth.ts.
+export { transportAuth } from './schema-auth.js';
 
 export const serializers = uniqueList(oneOf(['json', 'msgpack', 'cbor'], 'serializer', ['ubjson', 'flatbuffers']), 'serializers');
 

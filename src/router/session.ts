@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { AuthOutcome, Authenticator, AuthenticatorFactory, Identity } from '../auth/authenticator.js';
+import { AuthorizationGate } from '../auth/authorization-gate.js';
 import type { Connection } from '../transports/connection.js';
 import { Outgoing } from '../transports/connection.js';
 import { MessageType as T } from '../wamp/codes.js';
@@ -40,6 +41,7 @@ export class Session {
   /** HELLO.Details.roles: what the client announced it supports. */
   private roles: Dict = {};
   private authenticator: Authenticator | undefined;
+  private gate: AuthorizationGate | undefined;
   private pendingHello: Hello | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Called once when the session has fully ended (left its realm, connection closed). */
@@ -146,7 +148,8 @@ export class Session {
       case 'closed':
         return;
       case 'open':
-        return this.established(m);
+        // A role with a dynamic authorizer: requests wait for its decision, in order.
+        return this.gate ? this.gate.submit(m) : this.established(m);
     }
   }
 
@@ -238,6 +241,9 @@ export class Session {
     this.authenticator = undefined;
     this.id = realm.newSessionId();
     this.state = 'open';
+    if (realm.authorizer.isDynamic(identity.authrole)) {
+      this.gate = new AuthorizationGate(realm.authorizer, name, this, (m) => this.established(m), this.log);
+    }
     realm.join(this);
     const details: Dict = {
       realm: name,

@@ -8,6 +8,30 @@ export interface PeerInfo {
   readonly userAgent?: string;
   /** TLS when the connection is encrypted. */
   readonly secure: boolean;
+  /** What the TLS handshake established (encrypted TCP connections only; see `tls.ts`). */
+  readonly tls?: TlsPeerInfo;
+}
+
+/** A client certificate as the router sees it after the TLS handshake. */
+export interface PeerCertificate {
+  /** Fingerprints as uppercase hex without colons. */
+  readonly sha1: string;
+  readonly sha256: string;
+  readonly subject: Readonly<Record<string, string>>;
+  readonly issuer: Readonly<Record<string, string>>;
+  /** Verified against the endpoint's `ca_certificates`. */
+  readonly authorized: boolean;
+}
+
+export interface TlsPeerInfo {
+  /** Negotiated protocol, e.g. "TLSv1.2" or "TLSv1.3". */
+  readonly protocol: string;
+  /**
+   * RFC 5929 `tls-unique`: the first Finished message of the handshake. Undefined on TLS 1.3,
+   * which does not define it (RFC 8446, appendix C.5).
+   */
+  readonly tlsUnique?: Buffer;
+  readonly peerCertificate?: PeerCertificate;
 }
 
 /**

@@ -10,6 +10,7 @@ import type {
 } from './connection.js';
 import { nextConnectionId } from './connection-id.js';
 import { admit } from './out-buffer.js';
+import { withTls } from './tls.js';
 import {
   FrameType, HandshakeError, frameHeader, handshakeError, handshakeReply, parseFrameHeader, parseHandshake,
 } from './rawsocket-codec.js';
@@ -178,12 +179,12 @@ export function acceptRawSocket(
       return;
     }
     if ('error' in hs) {
-      socket.end(handshakeError(hs.error));
+      refuse(socket, hs.error);
       return;
     }
     const serializer = options.serializers.find((s) => s.rawsocketId === hs.serializerId);
     if (!serializer) {
-      socket.end(handshakeError(HandshakeError.serializerUnsupported));
+      refuse(socket, HandshakeError.serializerUnsupported);
       return;
     }
     socket.write(handshakeReply(serializer.rawsocketId, options.maxMessageSize));
@@ -191,11 +192,24 @@ export function acceptRawSocket(
       transport: 'rawsocket',
       remoteAddress: socket.remoteAddress ?? 'unix',
       remotePort: socket.remotePort,
-      secure: false,
+      secure: 'encrypted' in socket,
+      ...withTls(socket),
     };
     const conn = new RawSocketConnection(socket, serializer, peer, options, hs.maxLength);
     accept(conn);
     conn.feed(head.subarray(4));
   };
   socket.on('data', onData);
+}
+
+/**
+ * Answers a handshake with an error reply and closes. The socket keeps an 'error' listener (a peer
+ * that resets the connection made the reply's write fail with ECONNRESET, an uncaught 'error' that
+ * ended the process), and is destroyed once the reply is flushed, as ws does for a refused upgrade:
+ * end() only half-closes, and a peer that never closed its side held the socket forever.
+ */
+function refuse(socket: net.Socket, code: number): void {
+  socket.on('error', () => socket.destroy());
+  socket.once('finish', () => socket.destroy());
+  socket.end(handshakeError(code));
 }

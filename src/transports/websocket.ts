@@ -13,6 +13,7 @@ import type {
 } from './connection.js';
 import { nextConnectionId } from './connection-id.js';
 import { admit } from './out-buffer.js';
+import { withTls } from './tls.js';
 
 // ws exports Sender at runtime; @types/ws does not declare it.
 const { Sender } = wsModule as unknown as {
@@ -194,6 +195,9 @@ export class WebSocketService {
       const body = offered.length === 0
         ? `No WebSocket subprotocol offered; this WAMP endpoint speaks ${supported}\n`
         : `Unsupported WebSocket subprotocol ${offered.join(', ')}; this WAMP endpoint speaks ${supported}\n`;
+      // Destroyed once the reply is flushed, as ws does for the upgrades it refuses: end() only
+      // half-closes, and a client that never closed its side held the socket forever.
+      socket.once('finish', () => socket.destroy());
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
@@ -204,6 +208,7 @@ export class WebSocketService {
         remotePort: req.socket.remotePort,
         userAgent: req.headers['user-agent'],
         secure: 'encrypted' in req.socket,
+        ...withTls(req.socket),
       };
       const conn = new WebSocketConnection(ws, serializer, peer, this.options);
       this.connections.add(conn);

@@ -24,7 +24,7 @@ describe('config problems name the exact key path', () => {
 
   it('reports an unknown top-level key', () => {
     const doc = { ...minimalDoc(), node: {} };
-    assert.deepEqual(problems(doc), ['node: unknown key; allowed: $schema, version, controller, workers']);
+    assert.deepEqual(problems(doc), ['node: unknown key; allowed: $schema, version, controller, limits, cluster, workers']);
   });
 
   it('lists the allowed values of an enum', () => {
@@ -100,12 +100,10 @@ describe('config problems name the exact key path', () => {
 
   it('rejects Crossbar.io keys xbar does not implement instead of ignoring them', () => {
     const doc = minimalDoc();
-    (transportOf(doc, 0)['endpoint'] as Doc)['tls'] = { key: 'k.pem', certificate: 'c.pem' };
-    transportOf(doc, 1)['auth'] = { ticket: { type: 'static', principals: {} } };
+    transportOf(doc, 1)['auth'] = { scram: { type: 'static', principals: {} } };
     worker(doc)['manhole'] = {};
     assert.deepEqual(problems(doc), [
-      'workers[0].transports[0].endpoint.tls: Crossbar.io key not supported by xbar yet',
-      'workers[0].transports[1].auth.ticket: Crossbar.io key not supported by xbar yet',
+      'workers[0].transports[1].auth.scram: Crossbar.io key not supported by xbar yet',
       'workers[0].manhole: Crossbar.io key not supported by xbar yet',
     ]);
   });

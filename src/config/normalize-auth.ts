@@ -1,0 +1,232 @@
+/**
+ * Validated `auth`, `endpoint.tls` and `limits` documents → their normalized form, with every
+ * default and its reason. Files are read and `${VAR}` secrets resolved here, each failure
+ * reported with its key path through the `LoadContext`.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import type { KeyPath } from './issues.js';
+import type { LoadContext } from './load-context.js';
+import type { EndpointTlsDocument, LimitsDocument, TransportAuthDocument } from './schema-auth.js';
+import type {
+  AnonymousAuthConfig, AuthConfig, CryptosignAuthConfig, DynamicAuthConfig, JwtAuthConfig, JwtKey, LimitsConfig,
+  TicketAuthConfig, TlsAuthConfig, TlsEndpointConfig, WampCraAuthConfig,
+} from './types-auth.js';
+
+export const AUTH_DEFAULTS = {
+  /** Crossbar.io's default for `auth.anonymous.role`. */
+  anonymousRole: 'anonymous',
+  /** The registered JWT claim for the subject. */
+  jwtAuthidClaim: 'sub',
+  jwtRoleClaim: 'role',
+  /** Enough for hosts whose clocks are NTP-synchronized. */
+  jwtClockTolerance: 30,
+} as const;
+
+/**
+ * Per-IP defences, on unless the config turns them off. Generous: a browser tab opens one
+ * connection, and a whole office behind one NAT address rarely opens 100 a second; an honest user
+ * does not mistype a password 20 times a minute. Behind a reverse proxy every client shares the
+ * proxy's address: raise or turn off `connections` there.
+ */
+export const LIMIT_DEFAULTS = {
+  connections: { rate: 100, burst: 1000 },
+  failedAuth: { max: 20, window: 60_000, block: 60_000 },
+} as const;
+
+type Dyn = { type: 'dynamic'; authenticator: string; 'authenticator-realm'?: string | undefined; 'authenticator-role'?: string | undefined };
+
+function dynamic(d: Dyn): DynamicAuthConfig {
+  return {
+    type: 'dynamic',
+    authenticator: d.authenticator,
+    ...(d['authenticator-realm'] === undefined ? {} : { authenticatorRealm: d['authenticator-realm'] }),
+    ...(d['authenticator-role'] === undefined ? {} : { authenticatorRole: d['authenticator-role'] }),
+  };
+}
+
+const realmOf = (realm: string | undefined) => (realm === undefined ? {} : { realm });
+
+function anonymous(d: NonNullable<TransportAuthDocument['anonymous']>): AnonymousAuthConfig {
+  if (d.type === 'dynamic') return dynamic(d);
+  return {
+    type: 'static',
+    role: d.role ?? AUTH_DEFAULTS.anonymousRole,
+    ...(d.authid === undefined ? {} : { authid: d.authid }),
+    ...realmOf(d.realm),
+  };
+}
+
+function jwt(d: Extract<NonNullable<TransportAuthDocument['ticket']>, { type: 'jwt' }>, at: KeyPath, ctx: LoadContext): JwtAuthConfig {
+  let key: JwtKey = { kind: 'secret', secret: '' };
+  if (d.secret !== undefined) {
+    key = { kind: 'secret', secret: ctx.secret([...at, 'secret'], d.secret) };
+  } else if (d.public_key_file !== undefined) {
+    const pem = ctx.readPem([...at, 'public_key_file'], d.public_key_file, 'public key');
+    key = { kind: 'public_key', pem: pem ?? '', file: ctx.path(d.public_key_file) };
+  } else if (d.jwks_file !== undefined) {
+    const keyAt = [...at, 'jwks_file'];
+    const text = ctx.readText(keyAt, d.jwks_file);
+    let jwks: { keys: Record<string, unknown>[] } = { keys: [] };
+    if (text !== undefined) {
+      const parsed = parseJwks(text);
+      if (typeof parsed === 'string') ctx.problem(keyAt, `${JSON.stringify(ctx.path(d.jwks_file))} ${parsed}`);
+      else jwks = parsed;
+    }
+    key = { kind: 'jwks', jwks, file: ctx.path(d.jwks_file) };
+  }
+  const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
+  return {
+    type: 'jwt',
+    key,
+    audience: list(d.audience),
+    ...(d.issuer === undefined ? {} : { issuer: list(d.issuer) }),
+    ...(d.algorithms === undefined ? {} : { algorithms: d.algorithms }),
+    clockTolerance: d.clock_tolerance ?? AUTH_DEFAULTS.jwtClockTolerance,
+    claims: {
+      authid: d.claims?.authid ?? AUTH_DEFAULTS.jwtAuthidClaim,
+      authrole: d.claims?.authrole ?? AUTH_DEFAULTS.jwtRoleClaim,
+      authextra: d.claims?.authextra ?? [],
+    },
+    ...(d.role === undefined ? {} : { defaultRole: d.role }),
+  };
+}
+
+/** A JWKS document, or what is wrong with it. */
+function parseJwks(text: string): { keys: Record<string, unknown>[] } | string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return 'is not JSON';
+  }
+  const keys = (doc as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) return 'is not a JWK Set (expected {"keys": [...]} with at least one key)';
+  if (!keys.every((k) => typeof k === 'object' && k !== null && typeof (k as Record<string, unknown>).kty === 'string')) {
+    return 'has a key without "kty"';
+  }
+  return { keys: keys as Record<string, unknown>[] };
+}
+
+function ticket(d: NonNullable<TransportAuthDocument['ticket']>, at: KeyPath, ctx: LoadContext): TicketAuthConfig {
+  switch (d.type) {
+    case 'dynamic':
+      return dynamic(d);
+    case 'jwt':
+      return jwt(d, at, ctx);
+    case 'static':
+      return {
+        type: 'static',
+        principals: new Map(
+          Object.entries(d.principals).map(([authid, p]) => [
+            authid,
+            { ticket: ctx.secret([...at, 'principals', authid, 'ticket'], p.ticket), role: p.role, ...realmOf(p.realm) },
+          ]),
+        ),
+      };
+  }
+}
+
+/** Autobahn's derive_key defaults, which the spec's examples use. */
+const PBKDF2_DEFAULTS = { iterations: 1000, keylen: 32 };
+
+function wampcra(d: NonNullable<TransportAuthDocument['wampcra']>, at: KeyPath, ctx: LoadContext): WampCraAuthConfig {
+  if (d.type === 'dynamic') return dynamic(d);
+  return {
+    type: 'static',
+    users: new Map(
+      Object.entries(d.users).map(([authid, u]) => [
+        authid,
+        {
+          secret: ctx.secret([...at, 'users', authid, 'secret'], u.secret),
+          role: u.role,
+          ...realmOf(u.realm),
+          ...(u.salt === undefined
+            ? {}
+            : { salt: u.salt, iterations: u.iterations ?? PBKDF2_DEFAULTS.iterations, keylen: u.keylen ?? PBKDF2_DEFAULTS.keylen }),
+        },
+      ]),
+    ),
+  };
+}
+
+function cryptosign(d: NonNullable<TransportAuthDocument['cryptosign']>): CryptosignAuthConfig {
+  if (d.type === 'dynamic') return dynamic(d);
+  return {
+    type: 'static',
+    principals: new Map(
+      Object.entries(d.principals).map(([authid, p]) => [
+        authid,
+        { authorizedKeys: p.authorized_keys.map((k) => k.toLowerCase()), role: p.role, ...realmOf(p.realm) },
+      ]),
+    ),
+  };
+}
+
+function tls(d: NonNullable<TransportAuthDocument['tls']>): TlsAuthConfig {
+  if (d.type === 'dynamic') return dynamic(d);
+  return {
+    type: 'static',
+    principals: new Map(
+      Object.entries(d.principals).map(([authid, p]) => [
+        authid,
+        { certificateSha1: normalizeFingerprint(p['certificate-sha1']), role: p.role, ...realmOf(p.realm) },
+      ]),
+    ),
+  };
+}
+
+/** "ab:cd:…" or "ABCD…" → "ABCD…", the form compared at connect time. */
+export function normalizeFingerprint(f: string): string {
+  return f.replaceAll(':', '').toUpperCase();
+}
+
+export function authConfig(d: TransportAuthDocument | undefined, at: KeyPath, ctx: LoadContext): AuthConfig | undefined {
+  if (d === undefined) return undefined;
+  return {
+    ...(d.anonymous === undefined ? {} : { anonymous: anonymous(d.anonymous) }),
+    ...(d.ticket === undefined ? {} : { ticket: ticket(d.ticket, [...at, 'ticket'], ctx) }),
+    ...(d.wampcra === undefined ? {} : { wampcra: wampcra(d.wampcra, [...at, 'wampcra'], ctx) }),
+    ...(d.cryptosign === undefined ? {} : { cryptosign: cryptosign(d.cryptosign) }),
+    ...(d.tls === undefined ? {} : { tls: tls(d.tls) }),
+  };
+}
+
+export function endpointTlsConfig(d: EndpointTlsDocument, at: KeyPath, ctx: LoadContext): TlsEndpointConfig {
+  const key = ctx.readPem([...at, 'key'], d.key, 'private key');
+  const certificate = ctx.readPem([...at, 'certificate'], d.certificate, 'certificate');
+  if (key !== undefined && certificate !== undefined && !new X509Certificate(certificate).checkPrivateKey(createPrivateKey(key))) {
+    ctx.problem([...at, 'key'], `${JSON.stringify(ctx.path(d.key))} is not the key of the certificate ${JSON.stringify(ctx.path(d.certificate))}`);
+  }
+  const pems = (files: readonly string[] | undefined, name: string) =>
+    (files ?? []).map((f, i) => ctx.readPem([...at, name, i], f, 'certificate') ?? '');
+  const dhparam = d.dhparam === undefined ? undefined : ctx.readPem([...at, 'dhparam'], d.dhparam, 'DH parameters');
+  if (d.min_version === 'TLSv1.3' && d.max_version === 'TLSv1.2') {
+    ctx.problem([...at, 'max_version'], 'is lower than min_version "TLSv1.3"');
+  }
+  return {
+    key: key ?? '',
+    certificate: certificate ?? '',
+    chainCertificates: pems(d.chain_certificates, 'chain_certificates'),
+    ...(d.ca_certificates === undefined ? {} : { caCertificates: pems(d.ca_certificates, 'ca_certificates') }),
+    ...(dhparam === undefined ? {} : { dhparam }),
+    ...(d.ciphers === undefined ? {} : { ciphers: d.ciphers }),
+    ...(d.min_version === undefined ? {} : { minVersion: d.min_version }),
+    ...(d.max_version === undefined ? {} : { maxVersion: d.max_version }),
+  };
+}
+
+export function limitsConfig(d: LimitsDocument | undefined): LimitsConfig {
+  const connections = d?.connections === false ? undefined : (d?.connections ?? LIMIT_DEFAULTS.connections);
+  const failed = d?.failed_authentications;
+  const failedAuth =
+    failed === false
+      ? undefined
+      : failed === undefined
+        ? LIMIT_DEFAULTS.failedAuth
+        : { max: failed.max, window: failed.window * 1000, block: failed.block * 1000 };
+  return {
+    ...(connections === undefined ? {} : { connections: { rate: connections.rate, burst: connections.burst } }),
+    ...(failedAuth === undefined ? {} : { failedAuth: { ...failedAuth } }),
+    ...(d?.max_sessions_per_authid === undefined ? {} : { maxSessionsPerAuthid: d.max_sessions_per_authid }),
+  };
+}
