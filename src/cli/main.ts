@@ -1,8 +1,9 @@
-/** `xbar` command line: start, check, init, version. */
+/** `xbar` command line: start, relay, check, init, version. */
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { checkCommand } from './check.js';
 import { initCommand } from './init.js';
+import { relayCommand, type RelayOptions } from './relay.js';
 import { startCommand, type StartOptions } from './start.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -21,6 +22,16 @@ program
   .option('--node-name <name>', 'this node\'s name in logs and statistics')
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
   .action((opts: StartOptions) => startCommand(opts));
+
+program
+  .command('relay')
+  .description('run the WebSocket stream relay alone at the root of one port (practable crossbar compatible: /<topic>, /in/<topic>, /out/<topic>, /stats)')
+  .option('-l, --listen <host:port>', 'where to listen (env XBAR_LISTEN; default 127.0.0.1:8080)')
+  .option('--secret <secret>', 'require HS256 tokens signed with this secret (env XBAR_SECRET)')
+  .option('--audience <aud>', 'required token audience (env XBAR_AUDIENCE)')
+  .option('--admin-token <token>', 'bearer token for the deny-list API (env XBAR_ADMIN_TOKEN)')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+  .action((opts: RelayOptions) => relayCommand(opts));
 
 program
   .command('check')
