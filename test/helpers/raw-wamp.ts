@@ -221,6 +221,10 @@ export class RawWsClient extends RawClient {
     this.socket.pause();
   }
 
+  resume(): void {
+    this.socket.resume();
+  }
+
   private get socket(): net.Socket {
     return (this.ws as unknown as { _socket: net.Socket })._socket;
   }
@@ -348,6 +352,10 @@ export class RawSocketClient extends RawClient {
     this.socket.pause();
   }
 
+  resume(): void {
+    this.socket.resume();
+  }
+
   destroy(): void {
     this.socket.destroy();
   }
@@ -406,4 +414,38 @@ export function tcpExchange(port: number, bytes: Uint8Array, ms = DEFAULT_WAIT_M
       if (bytes.length > 0) socket.write(bytes);
     });
   });
+}
+
+/**
+ * Connects, writes `bytes`, then resets the connection (TCP RST) at once: a peer that vanishes
+ * mid-handshake or mid-message. Resolves when the socket is closed.
+ */
+export function resetAfter(port: number, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      if (bytes.length > 0) socket.write(bytes);
+      socket.resetAndDestroy();
+    });
+    socket.on('error', () => {
+      // Ours: the reset.
+    });
+    socket.on('close', () => resolve());
+  });
+}
+
+/**
+ * Connects with `allowHalfOpen`, so that the client never closes its side on its own, writes
+ * `bytes` and returns the socket and what arrives: for checking that the router closes the
+ * connection itself.
+ */
+export function halfOpenClient(port: number, bytes: Uint8Array): { socket: net.Socket; received: Buffer[]; gotEnd: Promise<void> } {
+  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  const received: Buffer[] = [];
+  socket.on('data', (c: Buffer) => received.push(c));
+  socket.on('error', () => {
+    // 'close' follows.
+  });
+  const gotEnd = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+  socket.on('connect', () => socket.write(bytes));
+  return { socket, received, gotEnd };
 }

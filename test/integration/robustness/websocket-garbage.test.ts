@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { type SerializerName, SERIALIZERS } from '../../helpers/clients.js';
 import { type TestNode, startNode } from '../../helpers/node.js';
-import { CLIENT_ROLES, Code, RawWsClient, refusedUpgrade } from '../../helpers/raw-wamp.js';
+import { CLIENT_ROLES, Code, RawWsClient, halfOpenClient, refusedUpgrade, resetAfter } from '../../helpers/raw-wamp.js';
 import { seededRandom } from '../../helpers/wamp-samples.js';
-import { HealthyPair, eventually } from './support.js';
+import { HealthyPair, eventually, eventuallyAsync, serverConnections } from './support.js';
 
 const MAX_MESSAGE = 64 * 1024;
 const HELLO_TIMEOUT = 300;
@@ -175,6 +175,26 @@ describe('WebSocket: the opening handshake', () => {
     for (const s of SERIALIZERS) assert.ok(r.body.includes(`wamp.2.${s}`), r.body);
   });
 
+  it('closes its side of a refused upgrade itself, even if the client keeps its own open', async () => {
+    const port = Number(new URL(t.wsUrl).port);
+    await onlyHealthyConnections(port);
+    const c = halfOpenClient(port, Buffer.from(upgradeRequest()));
+    await c.gotEnd;
+    assert.match(Buffer.concat(c.received).toString(), /^HTTP\/1\.1 400 Bad Request\r\n/);
+    // Before the fix the socket stayed half-open on the router for as long as the client liked.
+    await onlyHealthyConnections(port);
+    c.socket.destroy();
+  });
+
+  it('survives peers that reset the connection during or right after the upgrade', async () => {
+    const port = Number(new URL(t.wsUrl).port);
+    const requests = [upgradeRequest(), upgradeRequest('wamp.2.json'), upgradeRequest('wamp.2.json').slice(0, 40), 'GET /nowhere HTTP/1.1\r\n\r\n'];
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(requests.map((r) => resetAfter(port, Buffer.from(r))));
+    }
+    await onlyHealthyConnections(port);
+  });
+
   it('picks the first supported subprotocol the client offers', async () => {
     const c = await RawWsClient.open(t.wsUrl, { protocols: ['wamp.2.ubjson', 'wamp.2.cbor', 'wamp.2.json'], serializer: 'cbor' });
     assert.equal(c.ws.protocol, 'wamp.2.cbor');
@@ -190,3 +210,17 @@ describe('WebSocket: the opening handshake', () => {
     assert.equal(a.ended.code, 1000);
   });
 });
+
+/** Waits until the web listener holds only the healthy pair's two sockets. */
+function onlyHealthyConnections(port: number): Promise<void> {
+  return eventuallyAsync(async () => (await serverConnections(t.node, port)) === 2, 'the web listener to hold only the healthy pair');
+}
+
+/** A WebSocket upgrade request for /ws, offering `protocol` if given. */
+function upgradeRequest(protocol?: string): string {
+  return [
+    'GET /ws HTTP/1.1', 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13',
+    ...(protocol ? [`Sec-WebSocket-Protocol: ${protocol}`] : []), '', '',
+  ].join('\r\n');
+}
