@@ -6,7 +6,8 @@
  *
  * Channel binding: when authextra.channel_binding is "tls-unique", the signed message is the
  * challenge XOR SHA-256(tls-unique), Autobahn's channel id, so a signature captured on one TLS
- * connection is worthless on another. tls-unique exists only up to TLS 1.2 (RFC 8446, appendix
+ * connection is worthless on another. Autobahn disagrees with itself on which Finished message
+ * tls-unique is (see `TlsPeerInfo.otherFinished`), so either of this connection's is accepted. tls-unique exists only up to TLS 1.2 (RFC 8446, appendix
  * C.5), so on TLS 1.3, and without TLS, a request for it is refused with a clear ABORT rather
  * than silently ignored as Crossbar.io does.
  */
@@ -37,19 +38,22 @@ function xor(a: Buffer, b: Buffer): Buffer {
  * The message the client must sign, given the transport: the challenge itself, or XORed with
  * the channel id. A string is why the requested binding cannot be had (sent in ABORT).
  */
-function binding(requested: unknown, peer: PeerInfo): { type: 'tls-unique' | null; channel?: Buffer } | string {
-  if (requested === undefined || requested === null) return { type: null };
+function binding(requested: unknown, peer: PeerInfo): { type: 'tls-unique' | null; channels: Buffer[] } | string {
+  if (requested === undefined || requested === null) return { type: null, channels: [] };
   if (requested !== 'tls-unique') return `channel binding ${JSON.stringify(requested)} is not supported; the only binding is "tls-unique"`;
   if (peer.tls === undefined) return 'channel binding "tls-unique" needs a TLS connection (wss:// or RawSocket over TLS)';
   if (peer.tls.tlsUnique === undefined) {
     return `channel binding "tls-unique" is not defined for ${peer.tls.protocol} (RFC 8446, appendix C.5); ` +
       'connect with TLS 1.2 or leave out channel_binding';
   }
-  return { type: 'tls-unique', channel: channelId(peer.tls.tlsUnique) };
+  const channels = [channelId(peer.tls.tlsUnique)];
+  if (peer.tls.otherFinished !== undefined) channels.push(channelId(peer.tls.otherFinished));
+  return { type: 'tls-unique', channels };
 }
 
 interface Pending {
-  readonly message: Buffer;
+  /** What the client may have signed: the challenge, or it XOR one of the connection's channel ids. */
+  readonly messages: readonly Buffer[];
   readonly key: KeyObject | undefined;
   readonly principal: Principal | undefined;
   readonly authprovider: string;
@@ -63,7 +67,7 @@ abstract class CryptosignBase implements Authenticator {
   abstract begin(hello: Hello, peer: PeerInfo): AuthOutcome | Promise<AuthOutcome>;
 
   /** Checks HELLO and prepares the challenge; a string is the ABORT message. */
-  protected prepare(hello: Hello, peer: PeerInfo): { pubkey: string; challenge: Buffer; bound: 'tls-unique' | null; message: Buffer } | AuthOutcome {
+  protected prepare(hello: Hello, peer: PeerInfo): { pubkey: string; challenge: Buffer; bound: 'tls-unique' | null; messages: Buffer[] } | AuthOutcome {
     const extra = helloAuthextra(hello);
     const pubkey = extra.pubkey;
     if (typeof pubkey !== 'string' || !HEX_KEY.test(pubkey)) {
@@ -72,7 +76,8 @@ abstract class CryptosignBase implements Authenticator {
     const b = binding(extra.channel_binding, peer);
     if (typeof b === 'string') return abort('wamp.error.authentication_failed', b);
     const challenge = randomBytes(32);
-    return { pubkey: pubkey.toLowerCase(), challenge, bound: b.type, message: b.channel ? xor(challenge, b.channel) : challenge };
+    const messages = b.channels.length === 0 ? [challenge] : b.channels.map((c) => xor(challenge, c));
+    return { pubkey: pubkey.toLowerCase(), challenge, bound: b.type, messages };
   }
 
   protected challenge(challenge: Buffer, bound: 'tls-unique' | null): AuthOutcome {
@@ -84,10 +89,12 @@ abstract class CryptosignBase implements Authenticator {
     if (typeof signature !== 'string' || !HEX.test(signature) || (signature.length !== 128 && signature.length !== 192)) return FAILED;
     const bytes = Buffer.from(signature, 'hex');
     const sig = bytes.subarray(0, 64);
-    // The 96-byte form repeats the signed message after the signature; it must be ours.
-    const echoed = bytes.length === 96 ? secretsEqual(bytes.subarray(64), p.message) : true;
-    const valid = p.key !== undefined && verify(null, p.message, p.key, sig);
-    if (!valid || !echoed || p.principal === undefined) return FAILED;
+    const valid = p.messages.some((message) => {
+      // The 96-byte form repeats the signed message after the signature; it must be ours.
+      const echoed = bytes.length === 96 ? secretsEqual(bytes.subarray(64), message) : true;
+      return p.key !== undefined && verify(null, message, p.key, sig) && echoed;
+    });
+    if (!valid || p.principal === undefined) return FAILED;
     return welcome(this.hello!, p.principal, { authmethod: 'cryptosign', authprovider: p.authprovider });
   }
 }
@@ -124,7 +131,7 @@ export class StaticCryptosignAuthenticator extends CryptosignBase {
     const known = p !== undefined && p.authorizedKeys.includes(prep.pubkey);
     // An unknown key is challenged like a known one and fails at AUTHENTICATE.
     this.pending = {
-      message: prep.message,
+      messages: prep.messages,
       key: known ? ed25519Key(prep.pubkey) : undefined,
       principal: known ? { role: p.role, realm: p.realm, authid } : undefined,
       authprovider: 'static',
@@ -151,7 +158,7 @@ export class DynamicCryptosignAuthenticator extends CryptosignBase {
       this.deps.log.warn({ authenticator: this.config.authenticator }, 'dynamic cryptosign authenticator returned an invalid "pubkey"');
       return FAILED;
     }
-    this.pending = { message: prep.message, key: ed25519Key(returned), principal: p as Principal & Dict, authprovider: 'dynamic' };
+    this.pending = { messages: prep.messages, key: ed25519Key(returned), principal: p as Principal & Dict, authprovider: 'dynamic' };
     return this.challenge(prep.challenge, prep.bound);
   }
 }

@@ -31,6 +31,13 @@ export interface TlsPeerInfo {
    * which does not define it (RFC 8446, appendix C.5).
    */
   readonly tlsUnique?: Buffer;
+  /**
+   * The other Finished message of the handshake (TLS 1.2). Autobahn|Python on Twisted, and
+   * Crossbar.io as a router, take the server's Finished message as tls-unique where the RFC (and
+   * Python's ssl module, under Autobahn's asyncio flavour) take the client's; both are unique to
+   * this connection, so a binding to either still pins a signature to it.
+   */
+  readonly otherFinished?: Buffer;
   readonly peerCertificate?: PeerCertificate;
 }
 

@@ -12,10 +12,10 @@ export function tlsPeerInfo(socket: unknown): TlsPeerInfo | undefined {
   const tls = socket as TLSSocket;
   const protocol = tls.getProtocol() ?? 'unknown';
   const peerCertificate = certificateOf(tls);
-  const tlsUnique = protocol === 'TLSv1.3' ? undefined : tlsUniqueOf(tls);
+  const finished = protocol === 'TLSv1.3' ? undefined : finishedOf(tls);
   return {
     protocol,
-    ...(tlsUnique === undefined ? {} : { tlsUnique }),
+    ...(finished === undefined ? {} : finished),
     ...(peerCertificate === undefined ? {} : { peerCertificate }),
   };
 }
@@ -29,10 +29,13 @@ export function withTls(socket: unknown): { tls?: TlsPeerInfo } {
 /**
  * RFC 5929 §3.1: tls-unique is the first Finished message of the most recent handshake: the
  * client's in a full handshake (the one a server receives), the server's in an abbreviated one
- * (session resumption).
+ * (session resumption). The other one is kept for peers that bind to it (see `TlsPeerInfo`).
  */
-function tlsUniqueOf(socket: TLSSocket): Buffer | undefined {
-  return socket.isSessionReused() ? socket.getFinished() : socket.getPeerFinished();
+function finishedOf(socket: TLSSocket): { tlsUnique: Buffer; otherFinished: Buffer } | undefined {
+  const received = socket.getPeerFinished();
+  const sent = socket.getFinished();
+  if (received === undefined || sent === undefined) return undefined;
+  return socket.isSessionReused() ? { tlsUnique: sent, otherFinished: received } : { tlsUnique: received, otherFinished: sent };
 }
 
 function certificateOf(socket: TLSSocket): PeerCertificate | undefined {

@@ -188,16 +188,23 @@ export function makeCertificates(): Certificates {
 export const DEBIAN_PYTHON = '/usr/bin/python3';
 
 /**
- * A WAMP client in Autobahn|Python (asyncio): joins with one auth method, optionally calls a
- * procedure, leaves, and prints one JSON line: {"joined": {...}} or {"aborted": {...}}.
+ * A WAMP client in Autobahn|Python: joins with one auth method, leaves, and prints one JSON line:
+ * {"joined": {...}} or {"aborted": {...}}, plus the CHALLENGE extra it saw. WebSocket URLs run on
+ * asyncio; RawSocket URLs (rs://, rss://) on Twisted, because Debian's autobahn 22.7.1 asyncio
+ * RawSocket protocol lacks the `transport_details` property that joining needs.
  */
 const PYTHON_CLIENT = String.raw`
-import asyncio, json, ssl, sys
-from autobahn.asyncio.wamp import ApplicationSession, ApplicationRunner
+import json, sys
+cfg = json.loads(sys.argv[1])
+twisted_mode = cfg['url'].startswith('rs')
+if twisted_mode:
+    from autobahn.twisted.wamp import ApplicationSession, ApplicationRunner
+else:
+    import asyncio, ssl
+    from autobahn.asyncio.wamp import ApplicationSession, ApplicationRunner
 from autobahn.wamp import auth as wauth
 from autobahn.wamp.auth import AuthCryptoSign
 
-cfg = json.loads(sys.argv[1])
 result = {}
 
 class Client(ApplicationSession):
@@ -223,10 +230,8 @@ class Client(ApplicationSession):
             return self.cs.on_challenge(self, challenge)
         raise Exception('unexpected challenge ' + method)
 
-    async def onJoin(self, details):
+    def onJoin(self, details):
         result['joined'] = {k: getattr(details, k) for k in ('realm', 'authid', 'authrole', 'authmethod', 'authprovider')}
-        if cfg.get('call'):
-            result['call'] = await self.call(cfg['call'])
         self.leave()
 
     def onLeave(self, details):
@@ -235,23 +240,38 @@ class Client(ApplicationSession):
         self.disconnect()
 
     def onDisconnect(self):
-        asyncio.get_event_loop().stop()
+        if twisted_mode:
+            from twisted.internet import reactor
+            if reactor.running:
+                reactor.stop()
+        else:
+            asyncio.get_event_loop().stop()
 
 context = None
 if cfg.get('cafile'):
-    context = ssl.create_default_context(cafile=cfg['cafile'])
-    if cfg.get('tls_max') == '1.2':
-        context.maximum_version = ssl.TLSVersion.TLSv1_2
-    if cfg.get('certfile'):
-        context.load_cert_chain(cfg['certfile'], cfg['keyfile'])
-    result['tls'] = cfg.get('tls_max') or 'default'
+    if twisted_mode:
+        from twisted.internet.ssl import Certificate, PrivateCertificate, optionsForClientTLS
+        # (tls_max applies to asyncio only; limit a RawSocket endpoint with the router's max_version.)
+        client_cert = None
+        if cfg.get('certfile'):
+            client_cert = PrivateCertificate.loadPEM(open(cfg['certfile']).read() + open(cfg['keyfile']).read())
+        context = optionsForClientTLS('127.0.0.1', trustRoot=Certificate.loadPEM(open(cfg['cafile']).read()),
+                                      clientCertificate=client_cert)
+    else:
+        context = ssl.create_default_context(cafile=cfg['cafile'])
+        if cfg.get('tls_max') == '1.2':
+            context.maximum_version = ssl.TLSVersion.TLSv1_2
+        if cfg.get('certfile'):
+            context.load_cert_chain(cfg['certfile'], cfg['keyfile'])
 
 runner = ApplicationRunner(cfg['url'], cfg['realm'], ssl=context)
 try:
-    runner.run(Client, log_level='critical')
+    runner.run(Client, log_level='critical') if not twisted_mode else runner.run(Client, log_level='critical', auto_reconnect=False)
 except Exception as e:
     result['error'] = repr(e)
-print(json.dumps(result))
+# Twisted's logging takes over sys.stdout; the original stream is still ours.
+sys.__stdout__.write(json.dumps(result) + '\n')
+sys.__stdout__.flush()
 `;
 
 export interface PythonResult {
