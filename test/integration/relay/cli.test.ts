@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { parseListen } from '../../../src/cli/relay.js';
-import { runCli, XBAR_BIN } from '../../helpers/cli.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCli, startCli, XBAR_BIN } from '../../helpers/cli.js';
+import { connectAutobahn } from '../../helpers/clients.js';
 import { freePort } from '../../helpers/ports.js';
 import { Client, refusal } from './support.js';
 
@@ -102,6 +106,65 @@ describe('xbar relay (command line)', () => {
       first.child.kill('SIGTERM');
       await first.exited;
     }
+  });
+
+  it('xbar start mounts a relay path from a YAML config beside WAMP, bridged to its realm', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(path.join(tmpdir(), 'xbar-relay-cli-'));
+    const file = path.join(dir, 'node.yaml');
+    writeFileSync(file, [
+      'version: 2',
+      'workers:',
+      '  - type: router',
+      '    realms:',
+      '      - name: lab',
+      '        roles:',
+      '          - name: anonymous',
+      '            permissions: [{uri: "", match: prefix, allow: {publish: true, subscribe: true}}]',
+      '    transports:',
+      '      - type: web',
+      `        endpoint: {type: tcp, interface: 127.0.0.1, port: ${port}}`,
+      '        paths:',
+      '          ws: {type: websocket}',
+      '          relay:',
+      '            type: relay',
+      '            queue_messages: 64',
+      '            bridge: {realm: lab, prefix: lab.relay}',
+      '',
+    ].join('\n'));
+    const { child, exited } = await startCli(['--config', file]);
+    try {
+      const wamp = await connectAutobahn(`ws://127.0.0.1:${port}/ws`, { realm: 'lab' });
+      const events: unknown[] = [];
+      await wamp.session.subscribe('lab.relay.out.cam', (args) => void events.push(args[0]));
+      const cam = await Client.open(`ws://127.0.0.1:${port}/relay/in/cam`);
+      const viewer = await Client.open(`ws://127.0.0.1:${port}/relay/out/cam`);
+      await cam.send('frame');
+      await viewer.waitFor(1);
+      await wamp.session.publish('lab.relay.in.cam', ['from wamp'], {}, { acknowledge: true });
+      await viewer.waitFor(2);
+      assert.deepEqual(viewer.texts(), ['frame', 'from wamp']);
+      assert.deepEqual(events, ['frame']);
+      await Promise.all([cam.close(), viewer.close(), wamp.close()]);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal((await exited).code, 0);
+  });
+
+  it('xbar check reports relay config problems with their key paths', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'xbar-relay-check-'));
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({
+      version: 2,
+      workers: [{
+        type: 'router',
+        transports: [{ type: 'web', endpoint: { type: 'tcp', port: 8089 }, paths: { '/': { type: 'relay', queue_lenght: 5, bridge: { realm: 'none', prefix: 'x' } } } }],
+      }],
+    }));
+    const r = await runCli(['check', file]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /workers\[0\]\.transports\[0\]\.paths\["\/"\]\.queue_lenght: unknown key; allowed: type, tokens/);
   });
 
   it('reads listen addresses as practable does', () => {
