@@ -21,7 +21,8 @@ export interface ScenarioResult {
 
 /** The server child on CPU 0, this process (the clients) on CPU 1, when taskset is there. */
 export const placement = ((): { pinned: boolean; serverCpu: number; text: string } => {
-  const cpus = os.availableParallelism();
+  // Every CPU of the machine, not this process's affinity (bench/run.ts may have pinned it already).
+  const cpus = os.cpus().length;
   const taskset = ['/usr/bin/taskset', '/bin/taskset'].find((p) => existsSync(p));
   if (cpus >= 2 && taskset) {
     try {
