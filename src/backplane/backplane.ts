@@ -95,7 +95,8 @@ export interface ReplyPort {
 /** Controls an invocation in flight: further progressive chunks, and cancellation. */
 export interface CallHandle {
   chunk(args: Args, kwargs: Kwargs, last: boolean): void;
-  cancel(mode: CancelMode): void;
+  /** `reason` is the INTERRUPT's reason at the callee (wamp.error.canceled or wamp.error.timeout). */
+  cancel(mode: CancelMode, reason?: string): void;
 }
 
 export interface BackplaneHandlers {
@@ -119,5 +120,10 @@ export interface Backplane {
   publish(ev: EventOut): 'sent' | 'local-only' | 'unavailable';
   register(realm: string, uri: string, match: MatchPolicy, invoke: InvokePolicy, callee: ClusterCallee, force: boolean): Promise<RegisterOutcome>;
   unregister(realm: string, uri: string, match: MatchPolicy, session: number): void;
+  /**
+   * Brings the local replica of one registration up to date (the registry may have changed an
+   * instant ago on another node); `registryChanged` fires if it did. Resolves when done.
+   */
+  refresh(realm: string, uri: string, match: MatchPolicy): Promise<void>;
   invoke(node: string, inv: RemoteInvocation, sink: ReplySink): CallHandle;
 }

@@ -50,6 +50,10 @@ export class Broker {
     return this.byId.size;
   }
 
+  subscriptions(): IterableIterator<Subscription> {
+    return this.byId.values();
+  }
+
   subscription(id: number): Subscription | undefined {
     return this.byId.get(id);
   }

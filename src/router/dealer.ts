@@ -272,7 +272,21 @@ export class Dealer {
     const decision = this.authorizer.authorize(session.authrole, m.procedure, 'call');
     if (!decision.allow) return refuse(ErrorUri.notAuthorized, `session is not authorized to call procedure "${m.procedure}"`);
     const reg = this.index.best(m.procedure)?.value;
-    if (!reg || reg.callees.length === 0) return refuse(ErrorUri.noSuchProcedure, `no procedure "${m.procedure}" is registered`);
+    if (!reg || reg.callees.length === 0) {
+      // This node's view of the registry may be an instant behind another node's REGISTER.
+      void this.backplane.refresh(this.realm, m.procedure, 'exact').then(() => {
+        if (!session.isOpen || this.byCaller.get(session)?.has(m.request)) return;
+        const now = this.index.best(m.procedure)?.value;
+        if (now && now.callees.length > 0) this.route(session, m, now, decision.disclose);
+        else refuse(ErrorUri.noSuchProcedure, `no procedure "${m.procedure}" is registered`);
+      });
+      return;
+    }
+    this.route(session, m, reg, decision.disclose);
+  }
+
+  private route(session: Session, m: Call, reg: Registration, roleDisclose: boolean): void {
+    const refuse = (error: string, message: string) => session.sendError(T.CALL, m.request, error, [message]);
     const callee = reg.pick();
     if (m.options.progress) {
       // ap_10_rpc_progressive_call_invocations.md: the chunks need one callee that streams
@@ -291,7 +305,7 @@ export class Dealer {
     if (reg.match !== 'exact') details.procedure = m.procedure;
     if (m.options.receiveProgress) details.receive_progress = true;
     const p = newPendingCall(session, m.request, localCaller(session, m.request), m, reg, details);
-    p.disclose = m.options.discloseMe || decision.disclose;
+    p.disclose = m.options.discloseMe || roleDisclose;
     let calls = this.byCaller.get(session);
     if (!calls) this.byCaller.set(session, (calls = new Map()));
     calls.set(p.request, p);
@@ -330,7 +344,7 @@ export class Dealer {
     this.dispatch(p, callee);
     return {
       chunk: (args, kwargs, last) => this.forwardChunk(p, args, kwargs, !last),
-      cancel: (mode) => this.stop(p, mode, ErrorUri.canceled, 'call canceled by the caller'),
+      cancel: (mode, reason) => this.stop(p, mode, reason ?? ErrorUri.canceled, 'call canceled by the caller'),
     };
   }
 
@@ -388,11 +402,33 @@ export class Dealer {
         (p.tried ??= new Set()).add(callee);
         const next = p.streaming ? undefined : p.registration.pick(p.tried);
         if (next) return this.dispatch(p, next);
-        if (!this.finish(p)) return;
-        if (why === 'busy') p.answer.error(MAX_CONCURRENCY_REACHED, [`every callee of "${p.registration.uri}" is at its concurrency limit`], undefined, {});
-        else p.answer.error(ErrorUri.noEligibleCallee, [`no callee of "${p.registration.uri}" could take the call`], undefined, {});
+        if (why === 'busy' || p.streaming) return this.fail(p, why);
+        // Every callee had left, and this node's view of the registry was behind: refresh it
+        // and route once more by the current registrations (perhaps another pattern now).
+        const stale = p.registration;
+        void this.backplane.refresh(this.realm, stale.uri, stale.match).then(() => {
+          if (p.done || p.callee) return;
+          const best = this.index.best(p.procedure)?.value;
+          const again = best?.pick(p.tried);
+          if (!best || !again) return this.fail(p, 'gone');
+          if (best !== stale) {
+            const details = { ...p.details };
+            if (best.match === 'exact') delete details.procedure;
+            else details.procedure = p.procedure;
+            p.registration = best;
+            p.details = details;
+          }
+          this.dispatch(p, again);
+        });
       },
     };
+  }
+
+  private fail(p: PendingCall, why: 'gone' | 'busy'): void {
+    if (!this.finish(p)) return;
+    if (why === 'busy') p.answer.error(MAX_CONCURRENCY_REACHED, [`every callee of "${p.registration.uri}" is at its concurrency limit`], undefined, {});
+    // Every callee tried had left (its node had not yet heard): the procedure is gone.
+    else p.answer.error(ErrorUri.noSuchProcedure, [`no procedure "${p.procedure}" is registered any more`], undefined, {});
   }
 
   /** A further CALL of a progressive call invocation goes to the same INVOCATION. */
@@ -467,7 +503,7 @@ export class Dealer {
 
   private interrupt(callee: Callee, invocation: number, remote: CallHandle | undefined, mode: CancelMode, reason: string): void {
     if (callee.session) callee.session.send({ type: T.INTERRUPT, request: invocation, options: { mode, reason } });
-    else remote?.cancel(mode);
+    else remote?.cancel(mode, reason);
   }
 
   private expire(p: PendingCall): void {

@@ -37,7 +37,8 @@ export interface PendingCall {
   readonly kwargs: Kwargs;
   readonly receiveProgress: boolean;
   readonly timeoutMs: number;
-  readonly registration: Registration;
+  /** The registration the call is routed by (it may change when a stale route is refreshed). */
+  registration: Registration;
   /** INVOCATION.Details, including caller disclosure; progressive chunks reuse them. */
   details: Dict;
   /** INVOCATION.Request at a local callee; 0 while queued or when the callee is remote. */

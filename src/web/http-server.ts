@@ -21,7 +21,8 @@ export class WebServer {
     this.server = http.createServer((req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
     this.server.on('clientError', (_err, socket: Socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      // Destroy once the reply is out: a peer that never closes its side must not keep it half-open.
+      if (socket.writable) socket.once('finish', () => socket.destroy()).end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
     });
   }
@@ -62,6 +63,7 @@ export class WebServer {
     const hit = this.resolve(req.url);
     if (!hit?.handler.upgrade) {
       const body = `No WebSocket service at ${req.url}\n`;
+      socket.once('finish', () => socket.destroy());
       socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }

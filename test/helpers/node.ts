@@ -44,18 +44,57 @@ export function testConfig(o: TestNodeOptions = {}): NodeConfig {
 
 export interface TestNode {
   node: XbarNode;
+  /** Every node: one, or the whole cluster under XBAR_TEST_CLUSTER. */
+  nodes: XbarNode[];
   wsUrl: string;
   rawPort: number;
   stop(): Promise<void>;
 }
 
+/**
+ * Starts one node — or, with XBAR_TEST_CLUSTER=N in the environment, N nodes over a real NATS
+ * server behind a round-robin proxy, so the same test runs with its clients spread over a cluster
+ * (`node` is then the first node).
+ */
 export async function startNode(o: TestNodeOptions = {}): Promise<TestNode> {
+  const clusterSize = Number(process.env.XBAR_TEST_CLUSTER ?? 0);
+  if (clusterSize > 1) return startSpreadCluster(clusterSize, o);
   const node = new XbarNode(testConfig(o), { logger: pino({ level: process.env.XBAR_TEST_LOG ?? 'silent' }) });
   await node.start();
   return {
     node,
+    nodes: [node],
     wsUrl: `ws://127.0.0.1:${node.port('web')}/ws`,
     rawPort: node.port('rawsocket'),
     stop: () => node.stop(),
   };
+}
+
+async function startSpreadCluster(size: number, o: TestNodeOptions): Promise<TestNode> {
+  const { startCluster } = await import('./cluster.js');
+  const { spreadProxy } = await import('./spread-proxy.js');
+  const c = await startCluster(size, o);
+  const web = await spreadProxy(c.nodes.map((n) => n.port('web')));
+  const raw = await spreadProxy(c.nodes.map((n) => n.port('rawsocket')));
+  return {
+    node: c.nodes[0]!,
+    nodes: c.nodes,
+    wsUrl: `ws://127.0.0.1:${web.port}/ws`,
+    rawPort: raw.port,
+    stop: async () => {
+      // Nodes first, so their GOODBYEs pass the proxy before it closes.
+      await c.stop();
+      await Promise.all([web.close(), raw.close()]);
+    },
+  };
+}
+
+/** Pending-call tables summed over every node of the test (one, or the cluster). */
+export function pendingState(t: TestNode, realmName = 'realm1'): Record<'invocations' | 'callers' | 'callees' | 'queued' | 'remote', number> {
+  const sum = { invocations: 0, callers: 0, callees: 0, queued: 0, remote: 0 };
+  for (const n of t.nodes) {
+    const s = n.router.realm(realmName)!.dealer.pendingState();
+    for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += s[k];
+  }
+  return sum;
 }

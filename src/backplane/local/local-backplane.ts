@@ -69,6 +69,9 @@ export class LocalBackplane implements Backplane {
     this.handlers?.registryChanged(realm, uri, match, next);
   }
 
+  /** The registry is this process's own: always current. */
+  async refresh(): Promise<void> {}
+
   invoke(): CallHandle {
     // Every callee of a single node is local; the dealer never routes a call here.
     throw new Error('LocalBackplane has no remote callees');

@@ -287,6 +287,14 @@ export class NatsBackplane implements Backplane {
       .catch((err: unknown) => this.log.warn({ err, uri }, 'registry cleanup failed; the reaper will retry when this node is gone'));
   }
 
+  async refresh(realm: string, uri: string, match: MatchPolicy): Promise<void> {
+    const kv = this.kv;
+    if (!kv) return;
+    const key = registryKey(realm, uri, match);
+    const e = await kv.get(key).catch(() => null);
+    if (e) this.replica.applyEntry(e);
+  }
+
   private track<T>(p: Promise<T>): Promise<T> {
     this.writes.add(p);
     void p.finally(() => this.writes.delete(p)).catch(() => undefined);
@@ -310,9 +318,9 @@ export class NatsBackplane implements Backplane {
       chunk: (args: Args, kwargs: Kwargs, last: boolean) => {
         if (this.pending.has(call)) nc.publish(inbox, encodeFrame(FrameKind.chunk, { o: this.nodeId, c: call, l: last }, args, kwargs));
       },
-      cancel: (mode: CancelMode) => {
+      cancel: (mode: CancelMode, reason?: string) => {
         // skip: the callee is not told; its late answer finds no pending call here and is dropped.
-        if (mode !== 'skip' && this.pending.has(call)) nc.publish(inbox, encodeFrame(FrameKind.cancel, { o: this.nodeId, c: call, m: mode }));
+        if (mode !== 'skip' && this.pending.has(call)) nc.publish(inbox, encodeFrame(FrameKind.cancel, { o: this.nodeId, c: call, m: mode, w: reason }));
         if (mode !== 'kill') this.pending.delete(call);
       },
     };
@@ -387,7 +395,7 @@ export class NatsBackplane implements Backplane {
         const s = this.served.get(key);
         if (!s) return;
         if (f.meta.m !== 'kill') this.served.delete(key);
-        return s.handle.cancel(f.meta.m as CancelMode);
+        return s.handle.cancel(f.meta.m as CancelMode, typeof f.meta.w === 'string' ? f.meta.w : undefined);
       }
     }
   }

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import autobahn from 'autobahn';
 import type { Permission } from '../../../src/config/types.js';
-import { ALLOW_ALL, realm, startNode, type TestNode } from '../../helpers/node.js';
+import { ALLOW_ALL, realm, startNode, type TestNode, pendingState } from '../../helpers/node.js';
 import { connectAutobahn, connectWampy, SERIALIZERS } from '../../helpers/clients.js';
 import { M, RawPeer } from '../../helpers/raw-rpc.js';
 
@@ -38,7 +38,6 @@ describe('rpc basics', () => {
     });
   });
   after(() => t.stop());
-  const dealer = () => t.node.router.realm('realm1')!.dealer;
 
   for (const s of SERIALIZERS) {
     it(`carries args and kwargs untouched from a wampy caller to an Autobahn|JS callee and back (${s})`, async () => {
@@ -55,7 +54,7 @@ describe('rpc basics', () => {
       assert.deepEqual(r.argsDict, KWARGS);
       await caller.disconnect();
       await callee.close();
-      assert.deepEqual(dealer().pendingState(), IDLE);
+      assert.deepEqual(pendingState(t), IDLE);
     });
   }
 
@@ -202,7 +201,7 @@ describe('rpc basics', () => {
     }
     assert.equal(p.isOpen, true);
     await p.goodbye();
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
   });
 
   it('enforces role permissions: wamp.error.not_authorized for a role lacking call or register', async () => {

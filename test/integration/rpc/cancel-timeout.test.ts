@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type autobahn from 'autobahn';
 import type { Wampy } from 'wampy';
-import { startNode, type TestNode } from '../../helpers/node.js';
+import { startNode, type TestNode, pendingState } from '../../helpers/node.js';
 import { connectAutobahn, connectWampy } from '../../helpers/clients.js';
 import { M, RawPeer, until } from '../../helpers/raw-rpc.js';
 
@@ -26,7 +26,6 @@ describe('rpc call canceling and timeouts', () => {
     t = await startNode();
   });
   after(() => t.stop());
-  const dealer = () => t.node.router.realm('realm1')!.dealer;
 
   /** A raw callee of `procedure` that supports call canceling and answers only when told. */
   async function interruptibleCallee(procedure: string): Promise<RawPeer> {
@@ -64,7 +63,7 @@ describe('rpc call canceling and timeouts', () => {
     callee.yield(inv[1] as number, ['too late']);
     await syncCallee(callee, caller, 'com.cancel.skip');
     assert.equal(callee.log.filter((m) => m[0] === M.INTERRUPT).length, 0);
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
     await Promise.all([callee.goodbye(), caller.disconnect()]);
   });
 
@@ -80,7 +79,7 @@ describe('rpc call canceling and timeouts', () => {
     assert.equal((interrupt[2] as Record<string, unknown>).mode, 'killnowait');
     // The callee's answer to the INTERRUPT is discarded.
     callee.error(inv[1] as number, 'wamp.error.canceled');
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
     await Promise.all([callee.goodbye(), caller.disconnect()]);
   });
 
@@ -96,12 +95,12 @@ describe('rpc call canceling and timeouts', () => {
     // Nothing reached the caller yet: a round trip after the CANCEL finds the call still open.
     await syncCallee(callee, caller, 'com.cancel.kill');
     assert.equal(call.done(), false);
-    assert.equal(dealer().pendingState().invocations, 1);
+    assert.equal(pendingState(t).invocations, 1);
     callee.error(inv[1] as number, 'wamp.error.canceled', ['stopped at 40%']);
     const e = await call.settled as WampyFailure;
     assert.equal(e.errorUri, 'wamp.error.canceled');
     assert.deepEqual(e.argsList, ['stopped at 40%']);
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
     await Promise.all([callee.goodbye(), caller.disconnect()]);
   });
 
@@ -114,7 +113,7 @@ describe('rpc call canceling and timeouts', () => {
     await callee.next((m) => m[0] === M.INTERRUPT);
     callee.yield(inv[1] as number, ['finished anyway']);
     assert.equal(await p, 'finished anyway');
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
     await Promise.all([callee.goodbye(), caller.close()]);
   });
 
@@ -159,7 +158,7 @@ describe('rpc call canceling and timeouts', () => {
     // An INTERRUPT would have made Autobahn|JS drop its connection; it still serves calls.
     assert.deepEqual((await caller.call('com.cancel.plain', ['sync'])).argsList, ['synced']);
     assert.equal(callee.connection.isOpen, true);
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
     await Promise.all([callee.close(), caller.disconnect()]);
   });
 
@@ -207,7 +206,7 @@ describe('rpc call canceling and timeouts', () => {
       assert.equal(interrupt[1], inv[1]);
       assert.deepEqual(interrupt[2], { mode: 'killnowait', reason: 'wamp.error.timeout' });
       callee.yield(inv[1] as number, ['late']);
-      assert.deepEqual(dealer().pendingState(), IDLE);
+      assert.deepEqual(pendingState(t), IDLE);
       await Promise.all([callee.goodbye(), caller.disconnect()]);
     });
 
@@ -224,7 +223,7 @@ describe('rpc call canceling and timeouts', () => {
       assert.ok(elapsed >= 299 && elapsed < 360, `timeout after ${elapsed.toFixed(1)} ms`);
       release!();
       assert.equal(await caller.session.call('com.timeout.plain', ['quick']), 'quick');
-      assert.deepEqual(dealer().pendingState(), IDLE);
+      assert.deepEqual(pendingState(t), IDLE);
       await Promise.all([callee.close(), caller.close()]);
     });
 
@@ -234,7 +233,7 @@ describe('rpc call canceling and timeouts', () => {
       const caller = await connectWampy(t.wsUrl);
       const answers = await Promise.all(Array.from({ length: 50 }, () => caller.call('com.timeout.fast', null, { timeout: 10_000 })));
       assert.ok(answers.every((a) => a.argsList?.[0] === 'fast'));
-      assert.deepEqual(dealer().pendingState(), IDLE);
+      assert.deepEqual(pendingState(t), IDLE);
       await Promise.all([callee.disconnect(), caller.disconnect()]);
     });
   });

@@ -11,7 +11,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startNode, type TestNode } from '../../helpers/node.js';
+import { startNode, type TestNode, pendingState } from '../../helpers/node.js';
 import { FULL_ROLES, M, type Msg, RawPeer, prng, until } from '../../helpers/raw-rpc.js';
 
 const TOTAL = 10_000;
@@ -43,7 +43,6 @@ describe('rpc chaos', () => {
     t = await startNode();
   });
   after(() => t.stop());
-  const dealer = () => t.node.router.realm('realm1')!.dealer;
 
   it(`gives each of ${TOTAL} calls exactly one answer while ${CALLERS} callers and ${CALLEES} callees come and go (seed ${SEED})`, async () => {
     const rand = prng(SEED);
@@ -221,7 +220,7 @@ describe('rpc chaos', () => {
     await Promise.all(callers.map((slot) => startCaller(slot)));
     await Promise.race([
       finished,
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`chaos run stalled: ${sent} sent, outstanding ${JSON.stringify(callers.map((c) => [c.tag, c.peer?.isOpen, [...c.outstanding.values()].map((r) => r.kind + r.tag)]))}; dealer ${JSON.stringify(dealer().pendingState())} reconnecting ${reconnecting.size} callees ${callees.map((p) => p?.isOpen)}`)), 30_000).unref()),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`chaos run stalled: ${sent} sent, outstanding ${JSON.stringify(callers.map((c) => [c.tag, c.peer?.isOpen, [...c.outstanding.values()].map((r) => r.kind + r.tag)]))}; dealer ${JSON.stringify(pendingState(t))} reconnecting ${reconnecting.size} callees ${callees.map((p) => p?.isOpen)}`)), 30_000).unref()),
     ]);
     const elapsed = performance.now() - started;
 
@@ -245,9 +244,9 @@ describe('rpc chaos', () => {
 
     // ---- and nothing is left behind in the dealer ----
     await Promise.all([...callers.map((c) => c.peer?.goodbye()), ...callees.map((p) => p?.goodbye())]);
-    await until(() => t.node.router.connectionCount === 0, 5000, 'every connection to close');
-    assert.deepEqual(dealer().pendingState(), IDLE);
-    assert.equal(dealer().registrationCount, 0);
+    await until(() => t.nodes.every((n) => n.router.connectionCount === 0), 5000, 'every connection to close');
+    assert.deepEqual(pendingState(t), IDLE);
+    await until(() => t.nodes.every((n) => n.router.realm('realm1')!.dealer.registrationCount === 0), 5000, 'every registration to go');
     console.log(`# chaos seed ${SEED}: ${TOTAL} calls in ${elapsed.toFixed(0)} ms; ${JSON.stringify(stats)}; ${JSON.stringify(Object.fromEntries(outcomes))}`);
   });
 });

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type autobahn from 'autobahn';
-import { startNode, type TestNode } from '../../helpers/node.js';
+import { startNode, type TestNode, pendingState } from '../../helpers/node.js';
 import { connectAutobahn, connectWampy } from '../../helpers/clients.js';
 import { M, RawPeer, until } from '../../helpers/raw-rpc.js';
 
@@ -17,7 +17,6 @@ describe('rpc liveness', () => {
     t = await startNode();
   });
   after(() => t.stop());
-  const dealer = () => t.node.router.realm('realm1')!.dealer;
 
   for (const how of ['leaves with GOODBYE', 'drops its connection'] as const) {
     it(`answers every call in flight with wamp.error.canceled when the callee ${how}`, async () => {
@@ -32,14 +31,14 @@ describe('rpc liveness', () => {
         raw.callAndWait('com.live.callee_gone', [3]).then((m) => [m[4], (m[5] as unknown[])[0]]),
       ];
       for (let i = 0; i < 3; i++) await callee.invocation();
-      assert.equal(dealer().pendingState().invocations, 3);
+      assert.equal(pendingState(t).invocations, 3);
       if (how === 'leaves with GOODBYE') await callee.goodbye();
       else await callee.kill();
       // No timeout is set on these calls: only the callee's departure can answer them.
       for (const answer of await Promise.all(calls)) {
         assert.deepEqual(answer, ['wamp.error.canceled', 'callee left before answering']);
       }
-      assert.deepEqual(dealer().pendingState(), IDLE);
+      assert.deepEqual(pendingState(t), IDLE);
       await Promise.all([ab.close(), wampy.disconnect(), raw.goodbye()]);
     });
 
@@ -59,7 +58,7 @@ describe('rpc liveness', () => {
         interrupted.push(m[1]);
       }
       assert.deepEqual(interrupted.sort(), [...invs].sort());
-      assert.deepEqual(dealer().pendingState(), IDLE);
+      assert.deepEqual(pendingState(t), IDLE);
       // Answers that cross the INTERRUPT are dropped; the callee goes on serving.
       for (const inv of invs) callee.yield(inv as number, ['late']);
       const other = await connectAutobahn(t.wsUrl);
@@ -67,7 +66,7 @@ describe('rpc liveness', () => {
       callee.yield((await callee.invocation())[1] as number, ['served']);
       assert.equal(await p, 'served');
       await Promise.all([other.close(), callee.goodbye()]);
-      assert.deepEqual(dealer().pendingState(), IDLE);
+      assert.deepEqual(pendingState(t), IDLE);
     });
   }
 
@@ -84,8 +83,8 @@ describe('rpc liveness', () => {
     void caller.call('com.live.plain').catch(() => undefined);
     await until(() => started === 2);
     await caller.disconnect();
-    await until(() => dealer().pendingState().callers === 0, 5000, 'the router to see the caller leave');
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    await until(() => pendingState(t).callers === 0, 5000, 'the router to see the caller leave');
+    assert.deepEqual(pendingState(t), IDLE);
     for (const r of release) r();
     // Autobahn|JS would have dropped the connection on an INTERRUPT; it still serves calls.
     const other = await connectAutobahn(t.wsUrl);
@@ -105,7 +104,7 @@ describe('rpc liveness', () => {
     await assert.rejects(caller.session.call('com.live.unregistered'), (e: autobahn.Error) => e.error === 'wamp.error.no_such_procedure');
     callee.yield(inv[1] as number, ['still answered']);
     assert.equal(await p, 'still answered');
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
     await Promise.all([callee.goodbye(), caller.close()]);
   });
 
@@ -116,9 +115,9 @@ describe('rpc liveness', () => {
     self.call('com.live.self', [2]);
     await self.invocation();
     await self.invocation();
-    assert.equal(dealer().pendingState().invocations, 2);
+    assert.equal(pendingState(t).invocations, 2);
     await self.goodbye();
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
     assert.equal(self.log.filter((m) => m[0] === M.INTERRUPT || m[0] === M.ERROR).length, 0, 'nothing is sent to a session after its GOODBYE');
   });
 
@@ -141,7 +140,7 @@ describe('rpc liveness', () => {
     const rc = caller.call('com.live.shared', ['next']);
     b.yield((await b.invocation())[1] as number, ['b again']);
     assert.deepEqual((await caller.answer(rc))[3], ['b again']);
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
     await Promise.all([b.goodbye(), caller.goodbye()]);
   });
 });

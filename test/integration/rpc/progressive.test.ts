@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import autobahn from 'autobahn';
-import { startNode, type TestNode } from '../../helpers/node.js';
+import { startNode, type TestNode, pendingState } from '../../helpers/node.js';
 import { connectAutobahn, connectWampy } from '../../helpers/clients.js';
 import { M, type Msg, RawPeer, callMessage } from '../../helpers/raw-rpc.js';
 
@@ -23,7 +23,6 @@ describe('rpc progressive results and invocations', () => {
     t = await startNode();
   });
   after(() => t.stop());
-  const dealer = () => t.node.router.realm('realm1')!.dealer;
 
   it(`delivers ${N} progressive results in order before the final result (Autobahn|JS both sides)`, async () => {
     const callee = await connectAutobahn(t.wsUrl, { serializer: 'msgpack' });
@@ -49,7 +48,7 @@ describe('rpc progressive results and invocations', () => {
     assert.equal(progressAtFinal, N);
     assert.deepEqual(progress, Array.from({ length: N }, (_, i) => i));
     await Promise.all([callee.close(), caller.close()]);
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
   });
 
   it(`delivers ${N} progressive results with args and kwargs in order to a wampy caller`, async () => {
@@ -110,7 +109,7 @@ describe('rpc progressive results and invocations', () => {
     assert.deepEqual(chunks.map((c) => (c[3] as Record<string, unknown>).progress ?? false), [true, true, true, false]);
     assert.ok(chunks.every((c) => c[2] === reg));
     await Promise.all([callee.goodbye(), caller.disconnect()]);
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
   });
 
   it('combines progressive invocations with progressive results (a two-way stream), options frozen from the first CALL', async () => {
@@ -137,7 +136,7 @@ describe('rpc progressive results and invocations', () => {
     // Options of the first CALL hold for every chunk: receive_progress and disclose_me.
     assert.ok(details.every((d) => d.receive_progress === true && d.caller === caller.session), JSON.stringify(details));
     await Promise.all([callee.goodbye(), caller.goodbye()]);
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
   });
 
   it('refuses a progressive call to a callee without progressive_call_invocations with wamp.error.feature_not_supported', async () => {
@@ -148,7 +147,7 @@ describe('rpc progressive results and invocations', () => {
     await assert.rejects(result, (e: { errorUri: string }) => e.errorUri === 'wamp.error.feature_not_supported');
     assert.deepEqual((await caller.call('com.prog.plain')).argsList, ['plain']);
     await Promise.all([callee.close(), caller.disconnect()]);
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
   });
 
   it('keeps every chunk of a progressive call on the callee the invoke policy chose first', async () => {
@@ -196,7 +195,7 @@ describe('rpc progressive results and invocations', () => {
     assert.deepEqual((await caller.answer(next))[3], ['ok']);
     assert.equal(callee.log.filter((m) => m[0] === M.INVOCATION).length, 2);
     assert.equal(caller.log.filter((m) => m[0] === M.ERROR || m[0] === M.RESULT).length, 2);
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
     await Promise.all([callee.goodbye(), caller.goodbye()]);
   });
 
@@ -211,7 +210,7 @@ describe('rpc progressive results and invocations', () => {
     const interrupt = await callee.next((m) => m[0] === M.INTERRUPT);
     assert.equal(interrupt[1], inv[1]);
     assert.equal((interrupt[2] as Record<string, unknown>).mode, 'killnowait');
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
     await callee.goodbye();
   });
 
@@ -228,7 +227,7 @@ describe('rpc progressive results and invocations', () => {
     // The callee is told the call is off, and nothing is left pending.
     const interrupt = await callee.next((m) => m[0] === M.INTERRUPT);
     assert.equal(interrupt[1], inv[1]);
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
     await callee.goodbye();
   });
 });

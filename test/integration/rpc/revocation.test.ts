@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startNode, type TestNode } from '../../helpers/node.js';
+import { startNode, type TestNode, pendingState } from '../../helpers/node.js';
 import { connectAutobahn, connectWampy } from '../../helpers/clients.js';
 import { M, RawPeer } from '../../helpers/raw-rpc.js';
 
@@ -18,7 +18,6 @@ describe('rpc registration revocation', () => {
     t = await startNode();
   });
   after(() => t.stop());
-  const dealer = () => t.node.router.realm('realm1')!.dealer;
 
   it('force_reregister revokes the first callee: Autobahn|JS resolves on_unregister with the reason', async () => {
     const first = await connectAutobahn(t.wsUrl);
@@ -51,7 +50,7 @@ describe('rpc registration revocation', () => {
     assert.equal(typeof details.reason, 'string');
     first.yield(inv[1] as number, ['answered after revocation']);
     assert.equal(await pending, 'answered after revocation');
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
     await Promise.all([first.goodbye(), second.goodbye(), caller.close()]);
   });
 
@@ -88,11 +87,13 @@ describe('rpc registration revocation', () => {
     const inFlight = caller.call('com.rev.router', [1]);
     const waiting = caller.call('com.rev.router', [2]);
     const inv = await callee.invocation();
-    const reg = dealer().registration(id)!;
-    dealer().revoke(reg, 'removed by the operator');
+    // The dealer of the node the callee is on (the only node under a single-node run).
+    const owner = t.nodes.map((n) => n.router.realm('realm1')!.dealer).find((d) => d.registration(id)?.callees.some((c) => c.session))!;
+    const reg = owner.registration(id)!;
+    owner.revoke(reg, 'removed by the operator');
     assert.deepEqual(await callee.next((x) => x[0] === M.UNREGISTERED), [M.UNREGISTERED, 0, { registration: id, reason: 'removed by the operator' }]);
     assert.equal((await caller.answer(waiting))[4], 'wamp.error.canceled');
-    assert.equal(dealer().registration(id), undefined);
+    assert.equal(owner.registration(id), undefined);
     const r = caller.call('com.rev.router');
     assert.equal((await caller.answer(r))[4], 'wamp.error.no_such_procedure');
     callee.yield(inv[1] as number, ['done']);
@@ -102,7 +103,7 @@ describe('rpc registration revocation', () => {
     callee.send([M.UNREGISTER, u, id]);
     assert.equal((await callee.next((x) => x[0] === M.ERROR && x[2] === u))[4], 'wamp.error.no_such_registration');
     await callee.register('com.rev.router');
-    assert.deepEqual(dealer().pendingState(), IDLE);
+    assert.deepEqual(pendingState(t), IDLE);
     await Promise.all([callee.goodbye(), caller.goodbye()]);
   });
 });
