@@ -227,6 +227,14 @@ describe('static authentication methods', () => {
       }));
       assert.match(String(r.message), /needs a TLS connection/);
     });
+
+    it('refuses a channel binding type other than tls-unique by name', async () => {
+      const r = await rejected(wampyJoin(url, {
+        authmethods: ['cryptosign'], authid: 'device1', authextra: { pubkey: device.pub, channel_binding: 'tls-exporter' },
+        onChallenge: wampyCryptosign.sign(device.seed),
+      }));
+      assert.deepEqual(r, { reason: 'wamp.error.authentication_failed', message: 'channel binding "tls-exporter" is not supported; the only binding is "tls-unique"' });
+    });
   });
 
   it('answers no_auth_method when none of the client\'s methods is offered', async () => {
