@@ -101,6 +101,8 @@ export interface CallHandle {
 
 export interface BackplaneHandlers {
   event(ev: EventOut): void;
+  /** Answers another node's scatter-gather query about this node's part of a realm (meta API). */
+  metaQuery(realm: string, query: Dict): Dict | undefined;
   invocation(inv: RemoteInvocation, reply: ReplyPort): CallHandle;
   registryChanged(realm: string, uri: string, match: MatchPolicy, reg: ClusterReg | undefined): void;
   memberDown(node: string): void;
@@ -126,4 +128,10 @@ export interface Backplane {
    */
   refresh(realm: string, uri: string, match: MatchPolicy): Promise<void>;
   invoke(node: string, inv: RemoteInvocation, sink: ReplySink): CallHandle;
+  /**
+   * Scatter-gather: asks every other live node `query` about `realm` and resolves with the
+   * answers that came within `maxWaitMs` (silent nodes are left out and logged). This node's
+   * own part is the caller's to add.
+   */
+  query(realm: string, query: Dict, maxWaitMs?: number): Promise<Dict[]>;
 }

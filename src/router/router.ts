@@ -21,6 +21,7 @@ export class Router {
     const none: CallHandle = { chunk: () => undefined, cancel: () => undefined };
     return {
       event: (ev) => this.realms.get(ev.realm)?.broker.remoteEvent(ev),
+      metaQuery: (realm, query) => this.realms.get(realm)?.answerMetaQuery(query),
       invocation: (inv, port) => {
         const realm = this.realms.get(inv.realm);
         if (realm) return realm.dealer.remoteInvocation(inv, port);

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { MatchPolicy } from '../../config/types.js';
 import { randomId } from '../../wamp/ids.js';
-import type { InvokePolicy } from '../../wamp/messages.js';
+import type { Dict, InvokePolicy } from '../../wamp/messages.js';
 import type {
   Backplane, BackplaneHandlers, BackplaneHealth, CallHandle, ClusterCallee, ClusterReg, RegisterOutcome,
 } from '../backplane.js';
@@ -67,6 +67,11 @@ export class LocalBackplane implements Backplane {
     if (next) this.registry.set(key, next);
     else this.registry.delete(key);
     this.handlers?.registryChanged(realm, uri, match, next);
+  }
+
+  /** No other node exists to ask. */
+  async query(): Promise<Dict[]> {
+    return [];
   }
 
   /** The registry is this process's own: always current. */

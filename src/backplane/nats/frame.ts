@@ -17,6 +17,7 @@ export const FrameKind = {
   reject: 8,
   heartbeat: 9,
   bye: 10,
+  meta: 11,
 } as const;
 
 export interface Frame {

@@ -12,7 +12,7 @@
  * Guarantees as in backplane.ts: pub/sub at-most-once in publisher order; RPC exactly one outcome.
  */
 import { randomBytes } from 'node:crypto';
-import { connect, type ConnectionOptions, type KV, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { connect, type ConnectionOptions, type KV, type Msg, type NatsConnection, RequestStrategy, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import type { MatchPolicy } from '../../config/types.js';
 import { randomId } from '../../wamp/ids.js';
@@ -25,7 +25,7 @@ import { applyNodeLoss, applyRegister, applyUnregister, type RegisterDecision } 
 import { decodeFrame, encodeFrame, FrameKind } from './frame.js';
 import { Membership } from './membership.js';
 import { casUpdate, RegistryReplica, registryKey } from './registry-kv.js';
-import { Subjects } from './subjects.js';
+import { decodeToken, Subjects } from './subjects.js';
 
 export interface NatsBackplaneOptions {
   readonly servers: readonly string[];
@@ -108,6 +108,7 @@ export class NatsBackplane implements Backplane {
     nc.subscribe(this.subjects.nodeInbox(this.nodeId), { callback: (err, msg) => !err && this.onInbox(msg) });
     nc.subscribe(`${this.subjects.nodeReplies(this.nodeId)}.*`, { callback: (err, msg) => !err && this.onReply(msg) });
     nc.subscribe(this.subjects.heartbeat, { callback: (err, msg) => !err && this.onHeartbeat(msg) });
+    nc.subscribe(`${this.subjects.prefix}.meta.>`, { callback: (err, msg) => !err && this.onMetaQuery(msg) });
     const js = nc.jetstream();
     this.kv = await js.views.kv(`xbar_${this.options.cluster.replace(/[^A-Za-z0-9_-]/g, '_')}_reg`, {
       history: 1,
@@ -398,6 +399,41 @@ export class NatsBackplane implements Backplane {
         return s.handle.cancel(f.meta.m as CancelMode, typeof f.meta.w === 'string' ? f.meta.w : undefined);
       }
     }
+  }
+
+  // ---- meta queries --------------------------------------------------------------------
+
+  async query(realm: string, query: Dict, maxWaitMs = 500): Promise<Dict[]> {
+    const nc = this.nc;
+    const others = this.membership.live().size - 1;
+    if (!nc || nc.isClosed() || others <= 0) return [];
+    const answers: Dict[] = [];
+    try {
+      const replies = await nc.requestMany(this.subjects.meta(realm), encodeFrame(FrameKind.meta, { q: query }), {
+        maxWait: maxWaitMs, maxMessages: others, strategy: RequestStrategy.Count,
+      });
+      for await (const m of replies) {
+        const f = decodeFrame(m.data);
+        if (f && typeof f.meta.a === 'object' && f.meta.a !== null) answers.push(f.meta.a as Dict);
+      }
+    } catch (err) {
+      this.log.warn({ err, realm }, 'meta query failed');
+    }
+    if (answers.length < others) this.log.debug({ realm, answered: answers.length, expected: others }, 'meta query: some nodes were silent');
+    return answers;
+  }
+
+  private onMetaQuery(msg: Msg): void {
+    const f = decodeFrame(msg.data);
+    if (!f || !msg.reply || typeof f.meta.q !== 'object' || f.meta.q === null) return;
+    const realm = decodeToken(msg.subject.slice(`${this.subjects.prefix}.meta.`.length));
+    let answer: Dict | undefined;
+    try {
+      answer = this.handlers?.metaQuery(realm, f.meta.q as Dict);
+    } catch (err) {
+      this.log.warn({ err, realm }, 'meta query handler failed');
+    }
+    msg.respond(encodeFrame(FrameKind.meta, { a: answer ?? {} }));
   }
 
   // ---- membership ----------------------------------------------------------------------
