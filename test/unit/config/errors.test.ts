@@ -116,9 +116,17 @@ describe('config problems name the exact key path', () => {
     ]);
   });
 
-  it('reserves the cluster key', () => {
-    const doc = { ...minimalDoc(), cluster: { nats: 'nats://127.0.0.1:4222' } };
-    assert.deepEqual(problems(doc), ['cluster: clustering is not configurable yet; remove the "cluster" key']);
+  it('names the cluster key that is wrong', () => {
+    const doc = { ...minimalDoc(), cluster: { nats: { servers: ['127.0.0.1:4222'] } } };
+    assert.deepEqual(problems(doc), ['cluster.nats.servers[0]: expected a NATS URL such as "nats://127.0.0.1:4222", got "127.0.0.1:4222"']);
+  });
+
+  it('accepts a NATS cluster section and fills its defaults', () => {
+    const config = parseConfig({ ...minimalDoc(), cluster: { nats: { servers: ['nats://127.0.0.1:4222'], heartbeat_interval: 200 } } }, 'test');
+    assert.deepEqual(config.cluster, {
+      servers: ['nats://127.0.0.1:4222'], name: 'xbar', node: undefined, user: undefined, password: undefined, token: undefined,
+      heartbeatInterval: 200, deadAfter: 600,
+    });
   });
 
   it('requires version 2', () => {
