@@ -252,6 +252,8 @@ export class Session {
       authmethod: identity.authmethod,
       authprovider: identity.authprovider,
       roles: routerRoles(),
+      // The node that serves this session, as Crossbar.io's x_cb_node: which member of a cluster it is on.
+      x_xbar_node: realm.backplane.nodeId,
     };
     if (identity.authextra) details.authextra = identity.authextra;
     this.send({ type: T.WELCOME, session: this.id, details });
