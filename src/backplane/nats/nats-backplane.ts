@@ -465,26 +465,29 @@ export class NatsBackplane implements Backplane {
       this.served.delete(key);
       s.handle.cancel('killnowait');
     }
-    for (const e of [...this.replica.values()]) {
+    const affected: string[] = [];
+    for (const [key, e] of [...this.replica.keyed()]) {
       const next = e.reg ? applyNodeLoss(e.reg, node) : 'unchanged';
       if (next === 'unchanged') continue;
-      this.replica.apply(registryKey(e.reg!.realm, e.reg!.uri, e.reg!.match), e.revision + 0.5, next);
+      affected.push(key);
+      this.replica.apply(key, e.revision + 0.5, next);
     }
     this.handlers?.memberDown(node);
-    if (this.membership.isReaper()) void this.reap(node);
+    if (this.membership.isReaper()) void this.reap(node, affected);
   }
 
-  private async reap(node: string): Promise<void> {
+  /** Removes a lost node's callees from the registry keys that name it (`keys`, from this replica). */
+  private async reap(node: string, keys: readonly string[]): Promise<void> {
     const kv = this.kv;
     if (!kv) return;
+    const started = Date.now();
     const never = (_x: unknown): _x is never => false;
-    const keys = await kv.keys().catch(() => undefined);
-    if (!keys) return;
-    for await (const key of keys) {
-      await this.track(casUpdate(kv, key, (current) => (current ? applyNodeLoss(current, node) : 'unchanged'), never)).catch(
+    await Promise.all(keys.map((key) =>
+      this.track(casUpdate(kv, key, (current) => (current ? applyNodeLoss(current, node) : 'unchanged'), never)).catch(
         (err: unknown) => this.log.warn({ err, key }, 'reaping a lost node failed'),
-      );
-    }
+      ),
+    ));
+    this.log.info({ node, keys: keys.length, ms: Date.now() - started }, 'reaped the registrations of a lost node');
   }
 }
 

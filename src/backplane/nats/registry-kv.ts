@@ -29,6 +29,10 @@ export class RegistryReplica {
 
   constructor(private readonly onChange: Change) {}
 
+  keyed(): IterableIterator<[string, ReplicaEntry]> {
+    return this.entries.entries();
+  }
+
   get(key: string): ReplicaEntry | undefined {
     return this.entries.get(key);
   }

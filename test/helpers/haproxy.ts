@@ -1,0 +1,83 @@
+/** A real HAProxy (TCP mode) in front of xbar nodes, on a free loopback port; stopped by its pid. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort } from './ports.js';
+
+export interface HaproxyBackend {
+  readonly name: string;
+  readonly port: number;
+}
+
+export interface Haproxy {
+  readonly port: number;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * `least connections` balancing with health checks every 200 ms; a server that fails two checks
+ * is marked down and its sessions are shut, so clients reconnect to a live node — the layout of
+ * Crossbar.io's HA guide. `healthPath` switches the check from TCP connect to HTTP GET.
+ */
+export async function startHaproxy(backends: readonly HaproxyBackend[], healthPath?: string): Promise<Haproxy> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'xbar-haproxy-'));
+  const file = path.join(dir, 'haproxy.cfg');
+  writeFileSync(file, haproxyConfig(port, backends, healthPath));
+  const child = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  process.once('exit', () => child.kill('SIGKILL'));
+  await waitListening(port, () => stderr);
+  return {
+    port,
+    process: child,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export function haproxyConfig(port: number, backends: readonly HaproxyBackend[], healthPath?: string): string {
+  return [
+    'global',
+    '  maxconn 4096',
+    'defaults',
+    '  mode tcp',
+    '  timeout connect 1s',
+    '  timeout client 1h',
+    '  timeout server 1h',
+    '  timeout tunnel 1h',
+    'frontend wamp',
+    `  bind 127.0.0.1:${port}`,
+    '  default_backend xbar',
+    'backend xbar',
+    '  balance leastconn',
+    ...(healthPath ? ['  option httpchk', `  http-check send meth GET uri ${healthPath}`, '  http-check expect status 200'] : []),
+    '  default-server check inter 200 fall 2 rise 1 on-marked-down shutdown-sessions',
+    ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port}`),
+    '',
+  ].join('\n');
+}
+
+async function waitListening(port: number, log: () => string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`haproxy did not listen on ${port}: ${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
