@@ -120,6 +120,11 @@ export interface Backplane {
   addInterest(realm: string, uri: string, match: MatchPolicy): Promise<void>;
   removeInterest(realm: string, uri: string, match: MatchPolicy): void;
   publish(ev: EventOut): 'sent' | 'local-only' | 'unavailable';
+  /**
+   * Resolves once everything published so far has reached the backplane (a NATS server), so an
+   * acknowledged publication is acknowledged only when it left this node; at once on one node.
+   */
+  confirm(): Promise<void>;
   register(realm: string, uri: string, match: MatchPolicy, invoke: InvokePolicy, callee: ClusterCallee, force: boolean): Promise<RegisterOutcome>;
   unregister(realm: string, uri: string, match: MatchPolicy, session: number): void;
   /**

@@ -51,6 +51,8 @@ export class LocalBackplane implements Backplane {
     return 'local-only';
   }
 
+  async confirm(): Promise<void> {}
+
   async register(realm: string, uri: string, match: MatchPolicy, invoke: InvokePolicy, callee: ClusterCallee, force: boolean): Promise<RegisterOutcome> {
     const key = registryKey(realm, uri, match);
     const decision = applyRegister(this.registry.get(key), { realm, uri, match, invoke, callee, force });

@@ -230,6 +230,16 @@ export class NatsBackplane implements Backplane {
     return this.connected ? 'sent' : 'unavailable';
   }
 
+  async confirm(): Promise<void> {
+    const nc = this.nc;
+    if (nc && !nc.isClosed()) await nc.flush();
+  }
+
+  /** The NATS server this node is connected to now (for operators and tests). */
+  server(): string | undefined {
+    return this.nc?.getServer();
+  }
+
   private onEvent(msg: Msg): void {
     const f = decodeFrame(msg.data);
     if (!f || f.kind !== FrameKind.event) return;
