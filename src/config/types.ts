@@ -24,10 +24,30 @@ export interface RoleConfig {
   readonly authorizer?: string;
 }
 
+/** Event history of one topic or pattern (Crossbar.io's `store.event-history` item). */
+export interface EventHistoryConfig {
+  readonly uri: string;
+  readonly match: MatchPolicy;
+  /** Publications kept. */
+  readonly limit: number;
+  /** ms; older publications are dropped. undefined = kept until `limit` pushes them out. */
+  readonly maxAge?: number;
+}
+
+/** A realm's event store (Crossbar.io's realm `store`, type memory). */
+export interface RealmStoreConfig {
+  readonly type: 'memory';
+  readonly eventHistory: readonly EventHistoryConfig[];
+  /** Topics whose last `retain: true` publication is kept; 0 = no retention. */
+  readonly maxRetained: number;
+}
+
 export interface RealmConfig {
   readonly name: string;
   readonly uriCheck: UriCheck;
   readonly roles: readonly RoleConfig[];
+  /** Event history and retention limits; undefined = no history, default retention. */
+  readonly store?: RealmStoreConfig;
 }
 
 export type {

@@ -23,6 +23,19 @@ import { isReservedUri } from '../wamp/uri.js';
 import { MatchIndex } from './match/match-index.js';
 import type { Session } from './session.js';
 import { stableId } from '../backplane/stable-id.js';
+import type { PubSubCounters } from '../stats/realm-counters.js';
+
+/**
+ * Who hears of subscription changes and publications besides the subscribers: the realm's meta
+ * API (meta events, retained events, event history). Calls come after the reply to the client.
+ */
+export interface BrokerHooks {
+  /** `created`: first subscriber; `added`: not a repeated SUBSCRIBE; `getRetained`: SUBSCRIBE.Options.get_retained. */
+  subscribed(session: Session, sub: Subscription, created: boolean, added: boolean, getRetained: boolean): void;
+  unsubscribed(session: Session, sub: Subscription, deleted: boolean): void;
+  /** A publication, local or from another node, after its local delivery. */
+  published(ev: EventOut, retain: boolean): void;
+}
 
 export interface Subscription {
   readonly id: number;
@@ -38,6 +51,12 @@ export class Broker {
   private readonly index = new MatchIndex<Subscription>();
   private readonly byId = new Map<number, Subscription>();
   private readonly bySession = new Map<Session, Set<Subscription>>();
+  /** Meta API, retention and history; undefined until the realm sets it. */
+  hooks: BrokerHooks | undefined;
+  /** Statistics (plain counters); undefined when statistics are off. */
+  counters: PubSubCounters | undefined;
+  /** Receivers the last `deliver` sent to (a field, so the hot path allocates nothing to count). */
+  private sent = 0;
 
   constructor(
     private readonly realm: string,
@@ -77,11 +96,14 @@ export class Broker {
     joined.ready.then(
       () => {
         if (!session.isOpen || this.byId.get(joined.id) !== joined) return this.dropIfEmpty(joined);
+        const created = joined.subscribers.size === 0;
+        const already = joined.subscribers.has(session);
         joined.subscribers.add(session);
         let mine = this.bySession.get(session);
         if (!mine) this.bySession.set(session, (mine = new Set()));
         mine.add(joined);
         session.send({ type: T.SUBSCRIBED, request: m.request, subscription: joined.id });
+        this.hooks?.subscribed(session, joined, created && !already, !already, options.getRetained);
       },
       (err: unknown) => {
         this.log.warn({ err, topic }, 'backplane interest failed');
@@ -98,9 +120,9 @@ export class Broker {
         `session has no subscription ${m.subscription}`,
       ]);
     }
-    this.detach(session, sub);
     this.bySession.get(session)?.delete(sub);
     session.send({ type: T.UNSUBSCRIBED, request: m.request });
+    this.detach(session, sub);
   }
 
   publish(session: Session, m: Publish): void {
@@ -117,22 +139,59 @@ export class Broker {
       ? { session: session.id, authid: session.authid, authrole: session.authrole }
       : undefined;
     this.deliver(topic, publication, m.args, m.kwargs, ReceiverFilter.of(options, session), publisher);
-    this.backplane.publish({
+    const ev: EventOut = {
       realm: this.realm, topic, publication, publisher, args: m.args, kwargs: m.kwargs,
       exclude: options.exclude, eligible: options.eligible,
       excludeAuthid: options.excludeAuthid, excludeAuthrole: options.excludeAuthrole,
       eligibleAuthid: options.eligibleAuthid, eligibleAuthrole: options.eligibleAuthrole,
-    });
-    if (options.acknowledge) session.send({ type: T.PUBLISHED, request: m.request, publication });
+    };
+    this.backplane.publish(ev);
+    if (options.acknowledge) {
+      // Acknowledged: the publication reached every local subscriber and the backplane.
+      this.backplane.confirm().then(
+        () => session.send({ type: T.PUBLISHED, request: m.request, publication }),
+        () => session.sendError(T.PUBLISH, m.request, 'xbar.error.backplane_unavailable', ['the publication could not be handed to the cluster']),
+      );
+    }
+    this.counters?.published(topic, this.sent);
+    this.hooks?.published(ev, options.retain);
+  }
+
+  /**
+   * A publication by the router itself (meta events, testaments, statistics): delivered here and
+   * handed to the other nodes like any other, without the client-side checks (wamp.* is the
+   * router's own namespace). `filters` are PUBLISH options of a testament.
+   */
+  publishInternal(topic: string, args: Args, kwargs: Kwargs, filters: Filters & { retain?: boolean } = {}): number {
+    const publication = randomId();
+    this.deliver(topic, publication, args, kwargs, ReceiverFilter.of(filters, undefined), undefined);
+    const ev: EventOut = {
+      realm: this.realm, topic, publication, args, kwargs,
+      exclude: filters.exclude, eligible: filters.eligible,
+      excludeAuthid: filters.excludeAuthid, excludeAuthrole: filters.excludeAuthrole,
+      eligibleAuthid: filters.eligibleAuthid, eligibleAuthrole: filters.eligibleAuthrole,
+    };
+    this.backplane.publish(ev);
+    this.counters?.published(topic, this.sent);
+    this.hooks?.published(ev, filters.retain === true);
+    return publication;
   }
 
   /** An event published on another node of the cluster; its options filter our own sessions. */
   remoteEvent(ev: EventOut): void {
     this.deliver(ev.topic, ev.publication, ev.args, ev.kwargs, ReceiverFilter.of(ev, undefined), ev.publisher);
+    this.counters?.remote(ev.topic, this.sent);
+    this.hooks?.published(ev, false);
+  }
+
+  /** Whether `s` may receive a publication with these options (exclude/eligible lists). */
+  static accepts(o: Filters, s: Session): boolean {
+    return ReceiverFilter.of(o, undefined).accepts(s);
   }
 
   /** Delivers one publication to every matching local subscription. */
   private deliver(topic: string, publication: number, args: Args, kwargs: Kwargs, filter: ReceiverFilter, publisher: Ident | undefined): void {
+    this.sent = 0;
     this.index.forEachMatch(topic, (sub, policy) => {
       if (sub.subscribers.size === 0) return;
       const details: Dict = {};
@@ -154,6 +213,7 @@ export class Broker {
           out = bySerializer[ser.rawsocketId] = new Outgoing(ser.encode(array), ser.binary);
         }
         s.conn.send(out, true);
+        this.sent++;
       }
     });
   }
@@ -174,14 +234,32 @@ export class Broker {
 
   private detach(session: Session, sub: Subscription): void {
     sub.subscribers.delete(session);
-    this.dropIfEmpty(sub);
+    const deleted = this.dropIfEmpty(sub);
+    this.hooks?.unsubscribed(session, sub, deleted);
   }
 
-  private dropIfEmpty(sub: Subscription): void {
-    if (sub.subscribers.size > 0 || this.byId.get(sub.id) !== sub) return;
+  /** Removes a subscription nobody holds any more; true if it did. */
+  private dropIfEmpty(sub: Subscription): boolean {
+    if (sub.subscribers.size > 0 || this.byId.get(sub.id) !== sub) return false;
     this.index.delete(sub.uri, sub.match);
     this.byId.delete(sub.id);
     this.backplane.removeInterest(this.realm, sub.uri, sub.match);
+    return true;
+  }
+
+  /** The subscription managing `uri` under `match` (wamp.subscription.lookup). */
+  lookup(uri: string, match: MatchPolicy): Subscription | undefined {
+    const sub = this.index.get(uri, match);
+    return sub && sub.subscribers.size > 0 ? sub : undefined;
+  }
+
+  /** Every subscription with subscribers that matches `topic` (wamp.subscription.match). */
+  matching(topic: string): Subscription[] {
+    const out: Subscription[] = [];
+    this.index.forEachMatch(topic, (sub) => {
+      if (sub.subscribers.size > 0) out.push(sub);
+    });
+    return out;
   }
 }
 

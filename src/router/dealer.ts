@@ -35,6 +35,21 @@ import { MatchIndex } from './match/match-index.js';
 import { localCaller, newPendingCall, type PendingCall, remoteCaller } from './pending-call.js';
 import { type Callee, Registration } from './registration.js';
 import type { Session } from './session.js';
+import type { CallCounters } from '../stats/realm-counters.js';
+
+/** Procedures the router answers itself (the meta API): consulted before any registration. */
+export interface InternalProcedures {
+  handles(procedure: string): boolean;
+  call(session: Session, m: Call): void;
+}
+
+/** Who hears of callees coming and going (registration meta events); calls come after the reply. */
+export interface DealerHooks {
+  /** `created`: the session is the registration's first callee. */
+  registered(session: Session, reg: Registration, created: boolean): void;
+  /** `deleted`: the registration has no callee left. */
+  unregistered(session: Session, reg: Registration, deleted: boolean): void;
+}
 
 /** Default bound of the queue of calls waiting for a callee with spare concurrency, per registration. */
 export const QUEUE_LIMIT = 1000;
@@ -71,6 +86,11 @@ export class Dealer {
    */
   private readonly endedStreams = new Map<Session, Set<number>>();
   private readonly queueLimit: number;
+  /** The meta API; undefined until the realm sets it. */
+  internal: InternalProcedures | undefined;
+  hooks: DealerHooks | undefined;
+  /** Statistics (plain counters); undefined when statistics are off. */
+  counters: CallCounters | undefined;
 
   constructor(
     private readonly realm: string,
@@ -93,6 +113,18 @@ export class Dealer {
 
   registrations(): IterableIterator<Registration> {
     return this.byId.values();
+  }
+
+  /** The registration under exactly (uri, match), if it has callees (wamp.registration.lookup). */
+  lookup(uri: string, match: MatchPolicy): Registration | undefined {
+    const reg = this.index.get(uri, match);
+    return reg && reg.callees.length > 0 ? reg : undefined;
+  }
+
+  /** The registration a call to `procedure` is routed by (wamp.registration.match). */
+  bestMatch(procedure: string): Registration | undefined {
+    const reg = this.index.best(procedure)?.value;
+    return reg && reg.callees.length > 0 ? reg : undefined;
   }
 
   /** Sizes of every pending-call table; all zero when no call is in flight. */
@@ -130,6 +162,7 @@ export class Dealer {
         if (!reg || !mine) return refuse('xbar.error.registry_unavailable', 'the registration was lost while it was being made');
         mine.ready = true;
         session.send({ type: T.REGISTERED, request: m.request, registration: reg.id });
+        this.hooks?.registered(session, reg, reg.callees.length === 1);
         // A new callee of a shared registration takes waiting calls at once (after its REGISTERED).
         this.drain(reg);
       })
@@ -148,6 +181,7 @@ export class Dealer {
     }
     // Invocations already sent stay valid: the callee may still answer them.
     session.send({ type: T.UNREGISTERED, request: m.request });
+    this.hooks?.unregistered(session, reg, reg.callees.length === 0);
     this.afterCalleeRemoved(reg);
   }
 
@@ -199,7 +233,10 @@ export class Dealer {
    */
   revoke(reg: Registration, reason: string): void {
     for (const c of [...reg.callees]) {
-      if (c.session && this.removeLocalCallee(reg, c.session)) this.tellRevoked(c.session, reg, reason);
+      if (c.session && this.removeLocalCallee(reg, c.session)) {
+        this.tellRevoked(c.session, reg, reason);
+        this.hooks?.unregistered(c.session, reg, reg.callees.length === 0);
+      }
     }
     this.afterCalleeRemoved(reg);
   }
@@ -209,6 +246,7 @@ export class Dealer {
     if (!session || !this.bySession.get(session)?.has(reg)) return; // it unregistered itself
     this.untrackCallee(session, reg);
     this.tellRevoked(session, reg, reason);
+    this.hooks?.unregistered(session, reg, false);
   }
 
   private tellRevoked(session: Session, reg: Registration, reason: string): void {
@@ -271,6 +309,8 @@ export class Dealer {
     const refuse = (error: string, message: string) => session.sendError(T.CALL, m.request, error, [message]);
     const decision = this.authorizer.authorize(session.authrole, m.procedure, 'call');
     if (!decision.allow) return refuse(ErrorUri.notAuthorized, `session is not authorized to call procedure "${m.procedure}"`);
+    // Meta procedures obey authorization like any other URI, then the router answers them.
+    if (this.internal?.handles(m.procedure)) return this.internal.call(session, m);
     const reg = this.index.best(m.procedure)?.value;
     if (!reg || reg.callees.length === 0) {
       // This node's view of the registry may be an instant behind another node's REGISTER.
@@ -309,6 +349,7 @@ export class Dealer {
     let calls = this.byCaller.get(session);
     if (!calls) this.byCaller.set(session, (calls = new Map()));
     calls.set(p.request, p);
+    if (this.counters) p.started = this.counters.callStarted();
     if (m.options.timeout > 0) {
       // Node fires a delay above 2^31-1 ms at once; a timeout that long means "none" in practice.
       p.timer = setTimeout(() => this.expire(p), Math.min(m.options.timeout, MAX_TIMER_MS));
@@ -516,7 +557,9 @@ export class Dealer {
     // Its registrations go first, so no queued call is handed to it while it leaves.
     const regs = this.bySession.get(session);
     for (const reg of regs ? [...regs] : []) {
-      if (this.removeLocalCallee(reg, session)) this.afterCalleeRemoved(reg);
+      if (!this.removeLocalCallee(reg, session)) continue;
+      this.hooks?.unregistered(session, reg, reg.callees.length === 0);
+      this.afterCalleeRemoved(reg);
     }
     this.bySession.delete(session);
     // As caller: nobody is left to answer; the callee is told to stop (killnowait, as
@@ -562,6 +605,7 @@ export class Dealer {
     if (p.done) return false;
     p.done = true;
     if (p.caller) {
+      if (p.started !== 0) this.counters?.callEnded(p.started);
       const calls = this.byCaller.get(p.caller);
       calls?.delete(p.request);
       if (calls?.size === 0) this.byCaller.delete(p.caller);

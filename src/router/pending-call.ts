@@ -56,6 +56,8 @@ export interface PendingCall {
   /** Disclose the caller to the callee (disclose_me or the role's disclose.caller). */
   disclose: boolean;
   done: boolean;
+  /** When the call started (performance.now()), for the latency histogram; 0 when not measured. */
+  started: number;
 }
 
 export function newPendingCall(
@@ -66,6 +68,6 @@ export function newPendingCall(
     caller, request, answer, procedure: call.procedure, args: call.args, kwargs: call.kwargs,
     receiveProgress: call.options.receiveProgress, timeoutMs: call.options.timeout, registration, details,
     invocation: 0, callee: undefined, remote: undefined, tried: undefined, timer: undefined,
-    streaming: call.options.progress, interrupted: false, disclose: false, done: false,
+    streaming: call.options.progress, interrupted: false, disclose: false, done: false, started: 0,
   };
 }

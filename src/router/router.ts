@@ -4,16 +4,33 @@ import type { Backplane, BackplaneHandlers, CallHandle } from '../backplane/back
 import type { RealmConfig } from '../config/types.js';
 import type { Connection } from '../transports/connection.js';
 import { CloseUri } from '../wamp/errors.js';
-import { Realm } from './realm.js';
+import { Realm, type RealmOptions } from './realm.js';
+import { Traffic } from '../stats/traffic.js';
 import { Session, type SessionOptions } from './session.js';
 
 export class Router {
   private readonly realms = new Map<string, Realm>();
   private readonly sessions = new Set<Session>();
   private accepting = true;
+  /** Traffic of the connections that have ended. */
+  readonly retired = new Traffic();
 
-  constructor(realms: readonly RealmConfig[], backplane: Backplane, private readonly log: Logger) {
-    for (const r of realms) this.realms.set(r.name, new Realm(r, backplane, log));
+  constructor(realms: readonly RealmConfig[], backplane: Backplane, private readonly log: Logger, options: RealmOptions = {}) {
+    for (const r of realms) this.realms.set(r.name, new Realm(r, backplane, log, options));
+  }
+
+  /** After the backplane has started: realms listen for what they keep (event history). */
+  async start(): Promise<void> {
+    for (const realm of this.realms.values()) await realm.start();
+  }
+
+  /** Every connection with a session in any state (statistics). */
+  connections(): Iterable<Connection> {
+    return [...this.sessions].map((s) => s.conn);
+  }
+
+  get accepts(): boolean {
+    return this.accepting;
   }
 
   /** How traffic from other nodes of the cluster reaches the realms. */
@@ -53,7 +70,10 @@ export class Router {
     }
     const session = new Session(conn, this, options, this.log);
     this.sessions.add(session);
-    session.onEnded = () => this.sessions.delete(session);
+    session.onEnded = () => {
+      this.sessions.delete(session);
+      this.retired.add(conn);
+    };
   }
 
   /**

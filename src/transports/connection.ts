@@ -76,6 +76,11 @@ export interface Connection {
   readonly peer: PeerInfo;
   /** Events dropped for this connection by the slow-consumer policy. */
   readonly dropped: number;
+  /** Whole messages and their bytes each way, for statistics (zero unless `countTraffic`). */
+  readonly messagesIn: number;
+  readonly bytesIn: number;
+  readonly messagesOut: number;
+  readonly bytesOut: number;
   /** Start delivering messages to the handler (nothing is delivered before). */
   attach(handler: ConnectionHandler): void;
   /**
@@ -95,4 +100,6 @@ export interface ConnectionLimits {
   /** High-water mark of the outgoing buffer in bytes. */
   readonly maxOutBuffer: number;
   readonly slowConsumer: SlowConsumerPolicy;
+  /** Count messages and bytes each way (statistics on); two integer additions per message. */
+  readonly countTraffic?: boolean;
 }

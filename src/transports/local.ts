@@ -21,6 +21,11 @@ class LocalConnection implements Connection {
   readonly serializer: Serializer = serializerById('msgpack')!;
   readonly peer: PeerInfo;
   readonly dropped = 0;
+  // In-process traffic is not network traffic: not counted.
+  readonly messagesIn = 0;
+  readonly bytesIn = 0;
+  readonly messagesOut = 0;
+  readonly bytesOut = 0;
   handler: ConnectionHandler | undefined;
   closed = false;
   toClient: ((message: unknown) => void) | undefined;

@@ -24,6 +24,11 @@ export interface RawSocketOptions extends ConnectionLimits {
 export class RawSocketConnection implements Connection {
   readonly id = nextConnectionId();
   dropped = 0;
+  messagesIn = 0;
+  bytesIn = 0;
+  messagesOut = 0;
+  bytesOut = 0;
+  private readonly counting: boolean;
   private handler: ConnectionHandler | undefined;
   private closed = false;
   private pending: Buffer[] = [];
@@ -37,6 +42,7 @@ export class RawSocketConnection implements Connection {
     /** Largest message the peer accepts. */
     private readonly peerMaxLength: number,
   ) {
+    this.counting = limits.countTraffic === true;
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('close', () => this.ended(1006, 'connection closed', true));
     socket.on('error', () => {
@@ -91,6 +97,10 @@ export class RawSocketConnection implements Connection {
   private deliver(body: Buffer): void {
     const handler = this.handler;
     if (!handler) return;
+    if (this.counting) {
+      this.messagesIn++;
+      this.bytesIn += body.length;
+    }
     let msg: unknown;
     try {
       msg = this.serializer.decode(body);
@@ -126,6 +136,10 @@ export class RawSocketConnection implements Connection {
       Buffer.concat([frameHeader(FrameType.message, msg.bytes.length), msg.bytes]),
     ]);
     this.socket.write(framed[0]!);
+    if (this.counting) {
+      this.messagesOut++;
+      this.bytesOut += msg.bytes.length;
+    }
     return 'sent';
   }
 

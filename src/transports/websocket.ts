@@ -34,6 +34,11 @@ export interface WebSocketServiceOptions extends ConnectionLimits {
 export class WebSocketConnection implements Connection {
   readonly id = nextConnectionId();
   dropped = 0;
+  messagesIn = 0;
+  bytesIn = 0;
+  messagesOut = 0;
+  bytesOut = 0;
+  private readonly counting: boolean;
   private handler: ConnectionHandler | undefined;
   private closed = false;
   private readonly socket: Socket;
@@ -48,6 +53,7 @@ export class WebSocketConnection implements Connection {
     private readonly limits: ConnectionLimits,
   ) {
     this.socket = (ws as unknown as { _socket: Socket })._socket;
+    this.counting = limits.countTraffic === true;
     ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
     ws.on('pong', () => {
       this.lastSeen = Date.now();
@@ -67,6 +73,10 @@ export class WebSocketConnection implements Connection {
     this.lastSeen = Date.now();
     const handler = this.handler;
     if (!handler || this.closed) return;
+    if (this.counting) {
+      this.messagesIn++;
+      this.bytesIn += data.length;
+    }
     if (isBinary !== this.serializer.binary) {
       handler.malformed(new Error(`${isBinary ? 'binary' : 'text'} frame on a ${this.serializer.subprotocol} connection`));
       return;
@@ -94,6 +104,10 @@ export class WebSocketConnection implements Connection {
         break;
     }
     const frames = (msg.framed.websocket ??= frame(msg.bytes, msg.binary));
+    if (this.counting) {
+      this.messagesOut++;
+      this.bytesOut += msg.bytes.length;
+    }
     if (frames.length === 1) {
       this.socket.write(frames[0]!);
     } else {

@@ -8,6 +8,7 @@ export const ErrorUri = {
   invalidArgument: 'wamp.error.invalid_argument',
   noSuchRealm: 'wamp.error.no_such_realm',
   noSuchRole: 'wamp.error.no_such_role',
+  noSuchSession: 'wamp.error.no_such_session',
   noSuchSubscription: 'wamp.error.no_such_subscription',
   noSuchProcedure: 'wamp.error.no_such_procedure',
   noSuchRegistration: 'wamp.error.no_such_registration',

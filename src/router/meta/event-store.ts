@@ -1,0 +1,227 @@
+/**
+ * Event retention and event history of one realm, in memory (advanced/ap_pubsub_event_retention.md,
+ * ap_pubsub_event_history.md).
+ *
+ * Retention keeps the last `retain: true` publication per topic, for at most `maxRetained` topics
+ * (the least recently retained topic is forgotten first). History keeps, for each configured
+ * `{uri, match, limit, maxAge}` rule, the last `limit` publications whose topic matches, none older
+ * than `maxAge`; a rule's id is the id a subscription to the same (uri, match) gets, so a client
+ * calls `wamp.subscription.get_events` with its own subscription id. Both are bounded: memory is
+ * at most (maxRetained + Σ limit) publications, each no larger than the transport's message size
+ * (an event matching several rules is stored once and shared).
+ *
+ * As the spec asks, publications restricted by session id (`exclude`/`eligible`) are not kept in
+ * history: session ids mean nothing to a later reader. Delivery rules by authid/authrole are kept
+ * and applied to each reader.
+ */
+import type { EventOut, Ident } from '../../backplane/backplane.js';
+import { stableId } from '../../backplane/stable-id.js';
+import type { MatchPolicy } from '../../config/types.js';
+import type { Args, Kwargs } from '../../wamp/messages.js';
+import { MatchIndex } from '../match/match-index.js';
+
+export interface StoredEvent {
+  readonly topic: string;
+  readonly publication: number;
+  readonly publisher?: Ident;
+  readonly args: Args;
+  readonly kwargs: Kwargs;
+  /** The publication's delivery rules (exclude/eligible lists). */
+  readonly filters: Pick<EventOut, 'exclude' | 'eligible' | 'excludeAuthid' | 'excludeAuthrole' | 'eligibleAuthid' | 'eligibleAuthrole'>;
+  /** ms since the epoch, when this node stored it. */
+  readonly time: number;
+}
+
+export interface HistoryRule {
+  readonly uri: string;
+  readonly match: MatchPolicy;
+  /** Publications kept. */
+  readonly limit: number;
+  /** ms; older publications are dropped. undefined = no age limit. */
+  readonly maxAge?: number;
+}
+
+export interface HistoryQuery {
+  readonly limit?: number;
+  /** Newest first. */
+  readonly reverse?: boolean;
+  /** Only publications to this topic (pattern rules). */
+  readonly topic?: string;
+  readonly fromTime?: number;
+  readonly afterTime?: number;
+  readonly beforeTime?: number;
+  readonly untilTime?: number;
+  readonly fromPublication?: number;
+  readonly afterPublication?: number;
+  readonly beforePublication?: number;
+  readonly untilPublication?: number;
+}
+
+/** Fixed-capacity ring of the newest items. */
+class Ring<T> {
+  private readonly buf: (T | undefined)[];
+  private start = 0;
+  size = 0;
+
+  constructor(readonly capacity: number) {
+    this.buf = new Array<T | undefined>(Math.min(capacity, 1024));
+  }
+
+  push(item: T): void {
+    if (this.size < this.capacity) {
+      if (this.size === this.buf.length) this.grow();
+      this.buf[(this.start + this.size) % this.buf.length] = item;
+      this.size++;
+      return;
+    }
+    this.buf[this.start] = item;
+    this.start = (this.start + 1) % this.buf.length;
+  }
+
+  /** Drops the oldest item. */
+  shift(): void {
+    if (this.size === 0) return;
+    this.buf[this.start] = undefined;
+    this.start = (this.start + 1) % this.buf.length;
+    this.size--;
+  }
+
+  at(i: number): T {
+    return this.buf[(this.start + i) % this.buf.length]!;
+  }
+
+  private grow(): void {
+    const items = Array.from({ length: this.size }, (_, i) => this.at(i));
+    this.buf.length = Math.min(this.capacity, this.buf.length * 2);
+    this.buf.fill(undefined);
+    items.forEach((x, i) => (this.buf[i] = x));
+    this.start = 0;
+  }
+}
+
+interface History {
+  readonly id: number;
+  readonly rule: HistoryRule;
+  readonly ring: Ring<StoredEvent>;
+}
+
+export class EventStore {
+  private readonly retainedByTopic = new Map<string, StoredEvent>();
+  private readonly rules = new MatchIndex<History>();
+  private readonly byId = new Map<number, History>();
+
+  constructor(realm: string, rules: readonly HistoryRule[], private readonly maxRetained: number) {
+    for (const rule of rules) {
+      const h: History = { id: stableId(realm, rule.match, rule.uri), rule, ring: new Ring(rule.limit) };
+      this.rules.set(rule.uri, rule.match, h);
+      this.byId.set(h.id, h);
+    }
+  }
+
+  /** Whether any history rule is configured (nodes then listen for those topics cluster-wide). */
+  get historyRules(): readonly HistoryRule[] {
+    return [...this.byId.values()].map((h) => h.rule);
+  }
+
+  get retainedCount(): number {
+    return this.retainedByTopic.size;
+  }
+
+  /** A publication passed through this node: kept as the retained one and/or in history. */
+  store(ev: EventOut, retain: boolean): void {
+    let stored: StoredEvent | undefined;
+    const make = (): StoredEvent => (stored ??= {
+      topic: ev.topic, publication: ev.publication, publisher: ev.publisher, args: ev.args, kwargs: ev.kwargs,
+      filters: {
+        exclude: ev.exclude, eligible: ev.eligible, excludeAuthid: ev.excludeAuthid, excludeAuthrole: ev.excludeAuthrole,
+        eligibleAuthid: ev.eligibleAuthid, eligibleAuthrole: ev.eligibleAuthrole,
+      },
+      time: Date.now(),
+    });
+    if (retain && this.maxRetained > 0) {
+      // Re-inserting moves the topic to the end of the Map's order: the oldest retained go first.
+      this.retainedByTopic.delete(ev.topic);
+      this.retainedByTopic.set(ev.topic, make());
+      if (this.retainedByTopic.size > this.maxRetained) {
+        this.retainedByTopic.delete(this.retainedByTopic.keys().next().value!);
+      }
+    }
+    if (this.byId.size === 0 || ev.exclude !== undefined || ev.eligible !== undefined) return;
+    this.rules.forEachMatch(ev.topic, (h) => {
+      const e = make();
+      this.expire(h, e.time);
+      h.ring.push(e);
+    });
+  }
+
+  /** The retained events a subscription to (uri, match) would receive: one per matching topic. */
+  retained(uri: string, match: MatchPolicy): StoredEvent[] {
+    if (match === 'exact') {
+      const e = this.retainedByTopic.get(uri);
+      return e ? [e] : [];
+    }
+    const out: StoredEvent[] = [];
+    for (const [topic, e] of this.retainedByTopic) if (topicMatches(topic, uri, match)) out.push(e);
+    return out;
+  }
+
+  hasHistory(id: number): boolean {
+    return this.byId.has(id);
+  }
+
+  /** The history rule with this id (the subscription id of its (uri, match)). */
+  historyRule(id: number): HistoryRule | undefined {
+    return this.byId.get(id)?.rule;
+  }
+
+  /** The stored events of history `id` that pass `q`, in order of occurrence (newest first with `reverse`). */
+  events(id: number, q: HistoryQuery, accept: (e: StoredEvent) => boolean): StoredEvent[] | undefined {
+    const h = this.byId.get(id);
+    if (!h) return undefined;
+    this.expire(h, Date.now());
+    const all: StoredEvent[] = [];
+    for (let i = 0; i < h.ring.size; i++) all.push(h.ring.at(i));
+    let from = 0;
+    let to = all.length;
+    const index = (pub: number | undefined) => (pub === undefined ? -1 : all.findIndex((e) => e.publication === pub));
+    if (q.fromPublication !== undefined) from = Math.max(from, indexOr(index(q.fromPublication), to));
+    if (q.afterPublication !== undefined) from = Math.max(from, indexOr(index(q.afterPublication), to - 1) + 1);
+    if (q.beforePublication !== undefined) to = Math.min(to, indexOr(index(q.beforePublication), 0));
+    if (q.untilPublication !== undefined) to = Math.min(to, indexOr(index(q.untilPublication), -1) + 1);
+    let picked = all.slice(from, Math.max(from, to)).filter((e) =>
+      (q.topic === undefined || e.topic === q.topic)
+      && (q.fromTime === undefined || e.time >= q.fromTime)
+      && (q.afterTime === undefined || e.time > q.afterTime)
+      && (q.beforeTime === undefined || e.time < q.beforeTime)
+      && (q.untilTime === undefined || e.time <= q.untilTime)
+      && accept(e));
+    if (q.reverse) picked = picked.reverse();
+    return q.limit === undefined ? picked : picked.slice(0, q.limit);
+  }
+
+  private expire(h: History, now: number): void {
+    const maxAge = h.rule.maxAge;
+    if (maxAge === undefined) return;
+    while (h.ring.size > 0 && now - h.ring.at(0).time > maxAge) h.ring.shift();
+  }
+}
+
+/** A publication id not in the history: nothing before it (`missing`) rather than everything. */
+function indexOr(i: number, missing: number): number {
+  return i < 0 ? missing : i;
+}
+
+/** WAMP matching of one topic against one pattern (basic/pubsub.md, pattern-based subscriptions). */
+export function topicMatches(topic: string, uri: string, match: MatchPolicy): boolean {
+  switch (match) {
+    case 'exact':
+      return topic === uri;
+    case 'prefix':
+      return topic.startsWith(uri);
+    case 'wildcard': {
+      const t = topic.split('.');
+      const p = uri.split('.');
+      return t.length === p.length && p.every((c, i) => c === '' || c === t[i]);
+    }
+  }
+}

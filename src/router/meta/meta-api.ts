@@ -1,0 +1,189 @@
+/**
+ * The WAMP meta API of one realm, answered by the router itself: session, subscription,
+ * registration and testament procedures, meta events, event retention and history.
+ *
+ * The dealer consults `handles()` before any registration (clients cannot register `wamp.*`), after
+ * the caller's `call` permission was checked like for any URI. Meta events are published by the
+ * router into the realm (`Broker.publishInternal`), so they reach subscribers on every node; as in
+ * Crossbar.io, none is published about subscriptions to `wamp.*` topics nor about the router's own
+ * sessions (role `trusted`). Each event follows the reply to the request that caused it.
+ *
+ * Cluster: session and subscription questions are asked of every node (`Backplane.query`);
+ * registrations come from this node's replica of the registry; `subscription.on_create` and
+ * `on_delete` are per node (a node creates its subscription when its first local subscriber comes).
+ */
+import type { Logger } from 'pino';
+import type { EventOut } from '../../backplane/backplane.js';
+import type { Call, Dict } from '../../wamp/messages.js';
+import { MessageType as T } from '../../wamp/codes.js';
+import { isReservedUri } from '../../wamp/uri.js';
+import { Broker, type BrokerHooks, type Subscription } from '../broker.js';
+import type { DealerHooks, InternalProcedures } from '../dealer.js';
+import type { Realm } from '../realm.js';
+import type { Registration } from '../registration.js';
+import type { Session } from '../session.js';
+import { EventStore, type HistoryRule, type StoredEvent } from './event-store.js';
+import { MetaError, type MetaProcedure } from './meta-call.js';
+import { registrationDetails, registrationProcedures } from './registration-meta.js';
+import { SessionMeta, sessionDetails, visible } from './session-meta.js';
+import { SubscriptionMeta } from './subscription-meta.js';
+import { testamentProcedures } from './testament-meta.js';
+import { MemoryTestamentStore, type TestamentStore } from './testaments.js';
+
+export interface MetaOptions {
+  /** Event history rules of the realm's `store`. */
+  readonly history: readonly HistoryRule[];
+  /** Topics whose retained event is kept (0 = no retention). */
+  readonly maxRetained: number;
+  /** Where testaments wait; default in memory. */
+  readonly testaments?: TestamentStore;
+}
+
+/** How long a retained-event question waits for the other nodes, ms. */
+const RETAINED_QUERY_MS = 500;
+
+export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
+  private readonly procedures = new Map<string, MetaProcedure>();
+  readonly events: EventStore;
+  readonly testaments: TestamentStore;
+  private readonly quiet = new Set<number>();
+
+  constructor(private readonly realm: Realm, options: MetaOptions, private readonly log: Logger) {
+    this.events = new EventStore(realm.name, options.history, options.maxRetained);
+    this.testaments = options.testaments ?? new MemoryTestamentStore();
+    const sessions = new SessionMeta(realm, this.quiet);
+    const subscriptions = new SubscriptionMeta(realm, this.events);
+    for (const table of [sessions.procedures(), subscriptions.procedures(), registrationProcedures(realm), testamentProcedures(realm, this.testaments)]) {
+      for (const [uri, fn] of Object.entries(table)) this.procedures.set(uri, fn);
+    }
+    for (const table of [sessions.answers(), subscriptions.answers()]) {
+      for (const [kind, fn] of Object.entries(table)) realm.onMetaQuery(kind, fn);
+    }
+    realm.onMetaQuery('retained', (q) => {
+      const match = q.match === 'prefix' || q.match === 'wildcard' ? q.match : 'exact';
+      return { events: typeof q.uri === 'string' ? this.events.retained(q.uri, match) : [] };
+    });
+  }
+
+  /** Once the backplane runs: this node hears every publication of the history topics. */
+  async start(): Promise<void> {
+    for (const rule of this.events.historyRules) await this.realm.backplane.addInterest(this.realm.name, rule.uri, rule.match);
+  }
+
+  /** Adds a procedure the router answers in this realm (e.g. `xbar.stats.get`). */
+  addProcedure(uri: string, fn: MetaProcedure): void {
+    this.procedures.set(uri, fn);
+  }
+
+  handles(procedure: string): boolean {
+    return this.procedures.has(procedure);
+  }
+
+  call(session: Session, m: Call): void {
+    const fn = this.procedures.get(m.procedure)!;
+    const call = { session, procedure: m.procedure, args: m.args, kwargs: m.kwargs };
+    new Promise<Awaited<ReturnType<MetaProcedure>>>((resolve) => resolve(fn(call))).then(
+      (reply) => {
+        if (session.isOpen) session.send({ type: T.RESULT, request: m.request, details: {}, args: reply.args, kwargs: reply.kwargs });
+      },
+      (err: unknown) => {
+        if (!session.isOpen) return;
+        if (err instanceof MetaError) return session.sendError(T.CALL, m.request, err.uri, [err.message]);
+        this.log.error({ err, procedure: m.procedure }, 'meta procedure failed');
+        session.sendError(T.CALL, m.request, 'wamp.error.runtime_error', [`${m.procedure} failed inside the router`]);
+      },
+    );
+  }
+
+  // ---- sessions --------------------------------------------------------------------------
+
+  joined(session: Session): void {
+    if (!visible(session)) return;
+    this.publish('wamp.session.on_join', [sessionDetails(session, this.realm.backplane.nodeId)]);
+  }
+
+  /** The session has left the realm (GOODBYE, kill, dropped connection): testaments, then on_leave. */
+  left(session: Session): void {
+    const testaments = this.testaments.take(session.id);
+    // kill_all: "will not generate session meta events or testament events" (spec).
+    if (this.quiet.delete(session.id)) return;
+    for (const t of testaments) this.realm.broker.publishInternal(t.topic, t.args, t.kwargs, t.options);
+    if (session.authrole !== 'trusted') this.publish('wamp.session.on_leave', [session.id, session.authid, session.authrole]);
+  }
+
+  // ---- broker hooks ----------------------------------------------------------------------
+
+  subscribed(session: Session, sub: Subscription, created: boolean, added: boolean, getRetained: boolean): void {
+    if (added && visible(session) && !isReservedUri(sub.uri)) {
+      if (created) this.publish('wamp.subscription.on_create', [session.id, { id: sub.id, created: sub.created.toISOString(), uri: sub.uri, match: sub.match }]);
+      this.publish('wamp.subscription.on_subscribe', [session.id, sub.id]);
+    }
+    if (getRetained) this.sendRetained(session, sub);
+  }
+
+  unsubscribed(session: Session, sub: Subscription, deleted: boolean): void {
+    if (isReservedUri(sub.uri) || session.authrole === 'trusted') return;
+    this.publish('wamp.subscription.on_unsubscribe', [session.id, sub.id]);
+    if (deleted) this.publish('wamp.subscription.on_delete', [session.id, sub.id]);
+  }
+
+  published(ev: EventOut, retain: boolean): void {
+    this.events.store(ev, retain);
+  }
+
+  // ---- dealer hooks ----------------------------------------------------------------------
+
+  registered(session: Session, reg: Registration, created: boolean): void {
+    if (!visible(session)) return;
+    if (created) this.publish('wamp.registration.on_create', [session.id, registrationDetails(reg)]);
+    this.publish('wamp.registration.on_register', [session.id, reg.id]);
+  }
+
+  unregistered(session: Session, reg: Registration, deleted: boolean): void {
+    if (session.authrole === 'trusted') return;
+    this.publish('wamp.registration.on_unregister', [session.id, reg.id]);
+    if (deleted) this.publish('wamp.registration.on_delete', [session.id, reg.id]);
+  }
+
+  // ---- retained events -------------------------------------------------------------------
+
+  /**
+   * SUBSCRIBE with get_retained: the newest retained event of each matching topic the session may
+   * receive, with `retained: true`. Alone, this node answers at once (before any newer EVENT); in a
+   * cluster the other nodes are asked too (each keeps what was published through it).
+   */
+  private sendRetained(session: Session, sub: Subscription): void {
+    const local = this.events.retained(sub.uri, sub.match);
+    if (this.realm.backplane.members().size <= 1) return this.deliverRetained(session, sub, local);
+    this.realm.backplane.query(this.realm.name, { kind: 'retained', uri: sub.uri, match: sub.match }, RETAINED_QUERY_MS).then(
+      (answers) => {
+        const newest = new Map<string, StoredEvent>();
+        for (const e of [...local, ...answers.flatMap((a) => (Array.isArray(a.events) ? (a.events as StoredEvent[]) : []))]) {
+          const seen = newest.get(e.topic);
+          if (!seen || e.time > seen.time) newest.set(e.topic, e);
+        }
+        this.deliverRetained(session, sub, [...newest.values()]);
+      },
+      (err: unknown) => this.log.warn({ err, topic: sub.uri }, 'retained events: cluster query failed'),
+    );
+  }
+
+  private deliverRetained(session: Session, sub: Subscription, events: readonly StoredEvent[]): void {
+    for (const e of events) {
+      if (!session.isOpen || !sub.subscribers.has(session)) return;
+      if (!Broker.accepts(e.filters ?? {}, session)) continue;
+      const details: Dict = { retained: true };
+      if (sub.match !== 'exact') details.topic = e.topic;
+      if (e.publisher) {
+        details.publisher = e.publisher.session;
+        details.publisher_authid = e.publisher.authid;
+        details.publisher_authrole = e.publisher.authrole;
+      }
+      session.send({ type: T.EVENT, subscription: sub.id, publication: e.publication, details, args: e.args ?? undefined, kwargs: e.kwargs ?? undefined });
+    }
+  }
+
+  private publish(topic: string, args: unknown[]): void {
+    this.realm.broker.publishInternal(topic, args, undefined);
+  }
+}

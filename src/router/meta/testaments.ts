@@ -1,0 +1,65 @@
+/**
+ * Testaments (advanced/ap_pubsub_testament.md): events a session leaves with the router, published
+ * when it goes away — cleanly (GOODBYE) or because its connection dropped. Two buckets per session,
+ * `detached` and `destroyed`; xbar has no session resumption, so both fire when the session ends,
+ * detached ones first, each bucket in the order added (as the spec requires of such routers).
+ *
+ * The store is an interface so a cluster can keep testaments where a dead node's can still be
+ * found (design/cluster.md §4, Testament); `MemoryTestamentStore` is the single-process default and
+ * loses a node's testaments when the node itself dies.
+ */
+import type { Args, Kwargs } from '../../wamp/messages.js';
+import type { EventOut } from '../../backplane/backplane.js';
+
+export type TestamentScope = 'detached' | 'destroyed';
+
+export interface Testament {
+  readonly topic: string;
+  readonly args: Args;
+  readonly kwargs: Kwargs;
+  /** PUBLISH options honoured for a testament: delivery rules and `retain`. */
+  readonly options: Pick<EventOut, 'exclude' | 'eligible' | 'excludeAuthid' | 'excludeAuthrole' | 'eligibleAuthid' | 'eligibleAuthrole'> & { readonly retain?: boolean };
+}
+
+export interface TestamentStore {
+  /** Adds a testament; false when the session already holds `MAX_TESTAMENTS` in that scope. */
+  add(session: number, scope: TestamentScope, t: Testament): boolean;
+  /** Removes the session's testaments of one scope; returns how many there were. */
+  flush(session: number, scope: TestamentScope): number;
+  /** Removes and returns all of the session's testaments, detached ones first. */
+  take(session: number): Testament[];
+}
+
+/** Testaments per session and scope: bounds what one session can make the router hold. */
+export const MAX_TESTAMENTS = 100;
+
+export class MemoryTestamentStore implements TestamentStore {
+  private readonly bySession = new Map<number, Record<TestamentScope, Testament[]>>();
+
+  add(session: number, scope: TestamentScope, t: Testament): boolean {
+    let buckets = this.bySession.get(session);
+    if (!buckets) this.bySession.set(session, (buckets = { detached: [], destroyed: [] }));
+    if (buckets[scope].length >= MAX_TESTAMENTS) return false;
+    buckets[scope].push(t);
+    return true;
+  }
+
+  flush(session: number, scope: TestamentScope): number {
+    const buckets = this.bySession.get(session);
+    if (!buckets) return 0;
+    const n = buckets[scope].length;
+    buckets[scope] = [];
+    return n;
+  }
+
+  take(session: number): Testament[] {
+    const buckets = this.bySession.get(session);
+    if (!buckets) return [];
+    this.bySession.delete(session);
+    return [...buckets.detached, ...buckets.destroyed];
+  }
+
+  get sessions(): number {
+    return this.bySession.size;
+  }
+}
