@@ -18,6 +18,13 @@ import type { Serializer } from './serializers/serializer.js';
 import { acceptRawSocket } from './transports/rawsocket.js';
 import { WebSocketService } from './transports/websocket.js';
 import { WebServer } from './web/http-server.js';
+import { statsConfig } from './config/normalize-stats.js';
+import { installStats, publishUpdate } from './router/meta/stats-procedures.js';
+import { StatsCollector, type NodeSource } from './stats/collector.js';
+import { Traffic } from './stats/traffic.js';
+import { healthHandler, type Readiness } from './web/health.js';
+import { metricsHandler } from './web/metrics.js';
+import { statsJsonHandler, statsPageHandler } from './web/stats-page.js';
 
 export interface NodeOptions {
   readonly logger?: Logger;
@@ -43,18 +50,42 @@ export class XbarNode {
   readonly relays: RelayService[] = [];
   /** Authentication, TLS and per-IP limits. */
   private readonly security: NodeSecurity;
+  /** Statistics: samples the router's counters (stats/, web/ stats, metrics and health services). */
+  readonly stats: StatsCollector;
+  /** Listeners up and not stopping (readiness). */
+  private serving = false;
 
   constructor(readonly config: NodeConfig, options: NodeOptions = {}) {
     this.log = options.logger ?? pino({ level: process.env.XBAR_LOG_LEVEL ?? 'info' });
     this.backplane = options.backplane ?? backplaneFor(config, this.log);
-    this.router = new Router(config.realms, this.backplane, this.log);
+    const stats = config.stats ?? statsConfig(undefined);
+    this.router = new Router(config.realms, this.backplane, this.log, {
+      ...(stats.enabled ? { stats: { maxTopics: stats.maxTopics, topTopics: stats.topTopics } } : {}),
+    });
     this.security = new NodeSecurity(config, this.router, this.log);
+    this.stats = new StatsCollector(statsSource(this.router, this.backplane), stats);
+    for (const realm of this.router.allRealms()) installStats(realm, () => this.stats.snapshot());
+    this.stats.onSample = (s) => {
+      for (const realm of this.router.allRealms()) publishUpdate(realm, s);
+    };
+  }
+
+  /** Serving (listeners up, not stopping) and the backplane standalone or ready. */
+  readiness(): Readiness {
+    const backplane = this.backplane.health();
+    const reasons: string[] = [];
+    if (!this.serving) reasons.push(this.router.accepts ? 'the node is starting: not every listener is up yet' : 'the node is shutting down');
+    if (backplane !== 'standalone' && backplane !== 'ready') reasons.push(`the cluster backplane is ${backplane}`);
+    return { ready: reasons.length === 0, reasons, backplane, node: this.backplane.nodeId };
   }
 
   async start(): Promise<void> {
     try {
       await this.backplane.start(this.router.backplaneHandlers());
+      await this.router.start();
       for (const t of this.config.transports) await this.listen(t);
+      this.stats.start();
+      this.serving = true;
     } catch (e) {
       await this.stop();
       throw e;
@@ -73,6 +104,21 @@ export class XbarNode {
           web.mount(p, relay);
           continue;
         }
+        if (service.type === 'stats') {
+          // The page at the path, its JSON beside it: /stats and /stats.json.
+          const json = p === '' ? 'stats.json' : `${p}.json`;
+          web.mount(p, statsPageHandler(`/${json}`, this.stats.config.interval));
+          web.mount(json, statsJsonHandler(this.stats));
+          continue;
+        }
+        if (service.type === 'metrics') {
+          web.mount(p, metricsHandler(this.stats));
+          continue;
+        }
+        if (service.type === 'health') {
+          web.mount(p, healthHandler(() => this.readiness()));
+          continue;
+        }
         const ws = new WebSocketService(
           {
             serializers: serializersOf(service.serializers),
@@ -81,6 +127,7 @@ export class XbarNode {
             slowConsumer: service.slowConsumer,
             pingInterval: service.autoPingInterval,
             pingTimeout: service.autoPingTimeout,
+            countTraffic: this.stats.config.enabled,
           },
           (conn) => this.router.attach(conn, this.security.sessionOptions(service)),
         );
@@ -95,6 +142,7 @@ export class XbarNode {
         maxOutBuffer: t.maxOutBuffer,
         slowConsumer: t.slowConsumer,
         handshakeTimeout: t.helloTimeout,
+        countTraffic: this.stats.config.enabled,
       };
       const session = this.security.sessionOptions(t);
       server = net.createServer((socket) => acceptRawSocket(socket, options, (conn) => this.router.attach(conn, session)));
@@ -116,6 +164,8 @@ export class XbarNode {
 
   /** Graceful stop: stop accepting, GOODBYE every session, close listeners. */
   async stop(): Promise<void> {
+    this.serving = false;
+    this.stats.stop();
     this.security.close();
     const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
     await this.router.shutdown();
@@ -171,6 +221,25 @@ function removeStaleSocket(file: string): void {
   }
   if (!stat.isSocket()) throw new Error(`${file} exists and is not a Unix socket`);
   rmSync(file);
+}
+
+/** The router and backplane as the statistics collector reads them. */
+function statsSource(router: Router, backplane: Backplane): NodeSource {
+  return {
+    nodeId: backplane.nodeId,
+    connections: () => router.connectionCount,
+    traffic: () => Traffic.sum(router.retired, router.connections()),
+    realms: () => [...router.allRealms()].map((r) => ({
+      name: r.name,
+      sessions: () => r.sessions.size,
+      subscriptions: () => r.broker.subscriptionCount,
+      registrations: () => r.dealer.registrationCount,
+      retainedTopics: () => r.meta.events.retainedCount,
+      traffic: () => Traffic.sum(r.retired, [...r.sessions.values()].map((s) => s.conn)),
+      counters: r.counters,
+    })),
+    backplane: () => ({ health: backplane.health(), members: backplane.members().size }),
+  };
 }
 
 /** The embedded single-node backplane, or NATS when the config has a `cluster` section. */

@@ -1,7 +1,9 @@
 /**
  * The embedded default node, used when no configuration file is given: realm `realm1` where the
  * role `anonymous` may do everything, WAMP-over-WebSocket on 127.0.0.1:8080/ws and RawSocket on
- * 127.0.0.1:8081, both with every serializer and anonymous authentication. It binds loopback
+ * 127.0.0.1:8081, both with every serializer and anonymous authentication, and beside /ws the
+ * statistics page (/stats, /stats.json), Prometheus metrics (/metrics) and health (/health,
+ * /health/ready). It binds loopback
  * only, since it lets anyone do anything. It exists twice, as the Crossbar.io document and as
  * the normalized config; a unit test proves that parsing the first yields the second.
  */
@@ -51,6 +53,9 @@ export function defaultConfigDocument(): NodeConfigDocument {
                 options: { auto_ping_interval: PING_INTERVAL_MS, auto_ping_timeout: PING_TIMEOUT_MS },
                 auth: { anonymous: { type: 'static', role: 'anonymous' } },
               },
+              stats: { type: 'stats' },
+              metrics: { type: 'metrics' },
+              health: { type: 'health' },
             },
           },
           {
@@ -103,6 +108,9 @@ export function defaultConfig(): NodeConfig {
               autoPingTimeout: PING_TIMEOUT_MS,
             },
           ],
+          ['stats', { type: 'stats' }],
+          ['metrics', { type: 'metrics' }],
+          ['health', { type: 'health' }],
         ]),
       },
       {

@@ -9,6 +9,7 @@ import type { KeyPath } from './issues.js';
 import { LoadContext } from './load-context.js';
 import { authConfig, endpointTlsConfig, limitsConfig } from './normalize-auth.js';
 import { relayPath } from './normalize-relay.js';
+import { realmStoreConfig, statsConfig } from './normalize-stats.js';
 import type { ValidDocument, PermissionDocument, RouterWorkerDocument } from './schema.js';
 import type {
   ClusterConfig,
@@ -83,6 +84,7 @@ function realm(r: RealmDocument): RealmConfig {
       permissions: (role.permissions ?? []).map(permission),
       ...(role.authorizer === undefined ? {} : { authorizer: role.authorizer }),
     })),
+    ...(r.store === undefined ? {} : { store: realmStoreConfig(r.store) }),
   };
 }
 
@@ -155,7 +157,9 @@ function transport(t: TransportDocument, id: string, at: KeyPath, ctx: LoadConte
       const paths = new Map(
         Object.entries(t.paths).map(([key, service]): [string, PathService] => [
           pathOf(key),
-          service.type === 'relay' ? relayPath(service) : websocketPath(service, [...at, 'paths', key], ctx),
+          service.type === 'relay' ? relayPath(service)
+            : service.type === 'stats' || service.type === 'metrics' || service.type === 'health' ? { type: service.type }
+              : websocketPath(service, [...at, 'paths', key], ctx),
         ]),
       );
       return { type: 'web', id, endpoint: listen, paths } satisfies WebTransportConfig;
@@ -198,6 +202,7 @@ export function normalize(doc: ValidDocument, ctx: LoadContext = new LoadContext
     realms: realms.map(realm),
     transports: transports.map(({ t, at }, i) => transport(t, ids[i] ?? '', at, ctx)),
     limits: limitsConfig(doc.limits),
+    ...(doc.stats ? { stats: statsConfig(doc.stats) } : {}),
     ...(doc.cluster ? { cluster: clusterConfig(doc.cluster) } : {}),
   };
 }

@@ -13,6 +13,7 @@ import {
   bool, byType, expect, int, listOf, nonEmpty, oneOf, only, str, strict, strings, tag, uniqueList,
 } from './schema-kit.js';
 import { relayPath } from './schema-relay.js';
+import { healthPath, metricsPath, statsPath } from './schema-stats.js';
 import { endpointTls, transportAuth } from './schema-auth.js';
 
 const MiB = 1024 * 1024;
@@ -150,7 +151,9 @@ const CROSSBAR_PATH_SERVICES = [
   'publisher', 'webhook', 'caller', 'path', 'upload', 'websocket-reverseproxy', 'archive', 'wap',
 ];
 
-export const pathService = byType('path service type', ['websocket', 'relay'], CROSSBAR_PATH_SERVICES, [websocketPath, relayPath]);
+export const pathService = byType('path service type', ['websocket', 'relay', 'stats', 'metrics', 'health'], CROSSBAR_PATH_SERVICES, [
+  websocketPath, relayPath, statsPath, metricsPath, healthPath,
+]);
 
 /** Crossbar.io's path keys: "/" (the root) or one segment (`_WEB_PATH_PAT_STR`). */
 const pathKey = z

@@ -11,6 +11,7 @@ import { clusterDocument } from './schema-cluster.js';
 import { bool, byType, expect, int, listOf, nonEmpty, oneOf, only, str, strict, strings, tag } from './schema-kit.js';
 import { configId, transports } from './schema-transport.js';
 import { limits } from './schema-auth.js';
+import { realmStore, statsDocument } from './schema-stats.js';
 
 /** A loose WAMP URI with non-empty components (the spec's loose rule, used for realm names). */
 const LOOSE_URI = /^([^\s.#]+\.)*([^\s.#]+)$/;
@@ -88,8 +89,10 @@ export const realm = strict(
     id: configId.optional(),
     roles: listOf(role, 'roles').optional(),
     options: realmOptions.optional(),
+    /** Event history and retention limits (`schema-stats.ts`); Crossbar.io's memory store. */
+    store: realmStore.optional(),
   },
-  ['store', 'inventory'],
+  ['inventory'],
 );
 
 /**
@@ -130,6 +133,8 @@ export const nodeConfigDocument = strict(
     controller: z.record(z.string(), z.unknown(), expect('object')).optional(),
     /** xbar's per-IP defences (`schema-auth.ts`); absent = generous defaults. */
     limits: limits.optional(),
+    /** xbar's statistics (`schema-stats.ts`); absent = on, with defaults. */
+    stats: statsDocument.optional(),
     /** xbar's scale-out over NATS (`schema-cluster.ts`); absent = one embedded node. */
     cluster: clusterDocument.optional(),
     // A union of one, so that another worker type is one problem, not one per key it has.

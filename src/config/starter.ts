@@ -57,6 +57,12 @@ workers:
               anonymous:
                 type: static
                 role: anonymous
+          stats:                  # live statistics page; its JSON at /stats.json
+            type: stats
+          metrics:                # Prometheus text exposition
+            type: metrics
+          health:                 # liveness; /health/ready is readiness (for load balancers)
+            type: health
 
       # WAMP-over-RawSocket at tcp://127.0.0.1:8081 (one TCP connection, length-prefixed frames)
       - type: rawsocket

@@ -121,8 +121,23 @@ export interface RelayPathConfig {
   readonly bridge?: RelayBridgeConfig;
 }
 
-/** A path service of a `web` transport; later issues add stats, metrics and health. */
-export type PathService = WebSocketPathConfig | RelayPathConfig;
+/** The statistics page at the path, its JSON at `<path>.json`. */
+export interface StatsPathConfig {
+  readonly type: 'stats';
+}
+
+/** Prometheus text exposition. */
+export interface MetricsPathConfig {
+  readonly type: 'metrics';
+}
+
+/** Liveness at the path, readiness at `<path>/ready`. */
+export interface HealthPathConfig {
+  readonly type: 'health';
+}
+
+/** A path service of a `web` transport. */
+export type PathService = WebSocketPathConfig | RelayPathConfig | StatsPathConfig | MetricsPathConfig | HealthPathConfig;
 
 /**
  * A listening endpoint. A TCP endpoint without `interface` in the config binds every interface, as
@@ -170,8 +185,20 @@ export interface ClusterConfig {
   readonly deadAfter: number;
 }
 
+/** Statistics (xbar's top-level `stats`). */
+export interface StatsConfig {
+  /** false: nothing is counted; the stats, metrics and health services still answer. */
+  readonly enabled: boolean;
+  /** ms between samples (rates) and `xbar.stats.on_update` events. */
+  readonly interval: number;
+  readonly topTopics: number;
+  readonly maxTopics: number;
+}
+
 export interface NodeConfig {
   readonly realms: readonly RealmConfig[];
+  /** undefined = the defaults (statistics on, sampled every 5 s). */
+  readonly stats?: StatsConfig;
   readonly transports: readonly TransportConfig[];
   readonly cluster?: ClusterConfig;
   /** Per-IP defences; undefined (a config built in code) = none. The loader always fills them. */

@@ -7,6 +7,11 @@ export const BROKER_FEATURES = {
   publisher_exclusion: true,
   subscriber_blackwhite_listing: true,
   pattern_based_subscription: true,
+  // Meta API, retention and history: router/meta/.
+  session_meta_api: true,
+  subscription_meta_api: true,
+  event_retention: true,
+  event_history: true,
 } as const;
 
 export const DEALER_FEATURES = {
@@ -18,6 +23,9 @@ export const DEALER_FEATURES = {
   call_timeout: true,
   call_canceling: true,
   registration_revocation: true,
+  session_meta_api: true,
+  registration_meta_api: true,
+  testament_meta_api: true,
 } as const;
 
 export function routerRoles(): Record<string, { features: Record<string, boolean> }> {

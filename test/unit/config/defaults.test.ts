@@ -10,7 +10,7 @@ describe('the embedded default configuration', () => {
     assert.deepEqual(parseConfig(defaultConfigDocument(), 'embedded default'), defaultConfig());
   });
 
-  it('binds loopback only: WebSocket on 127.0.0.1:8080/ws and RawSocket on 127.0.0.1:8081', () => {
+  it('binds loopback only: WebSocket on 127.0.0.1:8080/ws (with /stats, /metrics, /health beside it) and RawSocket on 127.0.0.1:8081', () => {
     const config = defaultConfig();
     assert.deepEqual(
       config.transports.map((t) => [t.type, t.endpoint]),
@@ -20,7 +20,7 @@ describe('the embedded default configuration', () => {
       ],
     );
     const web = config.transports[0];
-    assert.deepEqual(web?.type === 'web' ? [...web.paths.keys()] : [], ['ws']);
+    assert.deepEqual(web?.type === 'web' ? [...web.paths.keys()] : [], ['ws', 'stats', 'metrics', 'health']);
   });
 
   it('lets the anonymous role of realm1 do everything without disclosure', () => {

@@ -24,7 +24,7 @@ describe('config problems name the exact key path', () => {
 
   it('reports an unknown top-level key', () => {
     const doc = { ...minimalDoc(), node: {} };
-    assert.deepEqual(problems(doc), ['node: unknown key; allowed: $schema, version, controller, limits, cluster, workers']);
+    assert.deepEqual(problems(doc), ['node: unknown key; allowed: $schema, version, controller, limits, stats, cluster, workers']);
   });
 
   it('lists the allowed values of an enum', () => {
@@ -92,7 +92,7 @@ describe('config problems name the exact key path', () => {
     paths['/'] = { type: 'static', directory: '../web' };
     paths['a/b'] = { type: 'websocket' };
     assert.deepEqual(problems(doc), [
-      'workers[0].transports[0].paths["/"].type: expected one of "websocket", "relay", got "static"; ' +
+      'workers[0].transports[0].paths["/"].type: expected one of "websocket", "relay", "stats", "metrics", "health", got "static"; ' +
         '"static" is a Crossbar.io path service type that xbar does not support yet',
       'workers[0].transports[0].paths["a/b"]: invalid key "a/b"; expected "/" or one path segment of letters, digits, "_" or "-"',
     ]);

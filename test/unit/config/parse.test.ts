@@ -58,8 +58,8 @@ describe('a Crossbar.io node configuration', () => {
     assert.deepEqual(
       problems(doc).map((p) => p.split(';')[0]),
       [
-        'workers[0].transports[0].paths["/"].type: expected one of "websocket", "relay", got "static"',
-        'workers[0].transports[0].paths.info.type: expected one of "websocket", "relay", got "nodeinfo"',
+        'workers[0].transports[0].paths["/"].type: expected one of "websocket", "relay", "stats", "metrics", "health", got "static"',
+        'workers[0].transports[0].paths.info.type: expected one of "websocket", "relay", "stats", "metrics", "health", got "nodeinfo"',
       ],
     );
   });

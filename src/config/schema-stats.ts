@@ -1,0 +1,63 @@
+/**
+ * Zod schemas of xbar's statistics and event-store settings (Crossbar.io has no statistics
+ * section; its realm `store` is ours too, type memory only):
+ *
+ *   "stats": {"enabled": true, "interval": 5000, "top_topics": 10, "max_topics": 10000}
+ *
+ *   realm "store": {"type": "memory", "limit": 100, "max_retained": 10000,
+ *                   "event-history": [{"uri": "com.example.oncounter", "match": "exact",
+ *                                      "limit": 1000, "max_age": 3600000}]}
+ *
+ * and the `stats`, `metrics` and `health` path services of a web transport.
+ */
+import { z } from 'zod';
+import { isValidUri } from '../wamp/uri.js';
+import { bool, expect, int, listOf, oneOf, strict, tag } from './schema-kit.js';
+
+const ONE_HOUR_MS = 3_600_000;
+/** Publications kept per history rule, at most: with 16 MiB messages this is already a lot of memory. */
+export const MAX_HISTORY_LIMIT = 1_000_000;
+
+export const statsDocument = strict({
+  /** false: no counting at all (the bench compares both). */
+  enabled: bool().optional(),
+  /** How often rates are computed and `xbar.stats.on_update` is published. */
+  interval: int(100, ONE_HOUR_MS, 'milliseconds').optional(),
+  /** Rows of the busiest-topics table. */
+  top_topics: int(1, 1000).optional(),
+  /** Topics counted individually per realm before the rest are lumped together. */
+  max_topics: int(10, 1_000_000).optional(),
+});
+
+const historyRule = strict({
+  uri: z.string(expect('topic URI or pattern')),
+  match: oneOf(['exact', 'prefix', 'wildcard'], 'match policy').optional(),
+  limit: int(1, MAX_HISTORY_LIMIT, 'publications').optional(),
+  /** Ours: publications older than this are dropped (ms). */
+  max_age: int(1, 365 * 24 * ONE_HOUR_MS, 'milliseconds').optional(),
+}).check((ctx) => {
+  const { uri, match = 'exact' } = ctx.value;
+  if (!isValidUri(uri, 'loose', match)) {
+    ctx.issues.push({ code: 'custom', path: ['uri'], input: uri, message: `${JSON.stringify(uri)} is not a valid WAMP URI for match "${match}"` });
+  }
+});
+
+export const realmStore = strict(
+  {
+    type: tag('memory', 'store type', ['cfxdb']),
+    /** Crossbar.io: the history limit of rules that set none. */
+    limit: int(1, MAX_HISTORY_LIMIT, 'publications').optional(),
+    'event-history': listOf(historyRule, 'event history rules').optional(),
+    /** Ours: topics whose retained event is kept (least recently retained forgotten first); 0 = none. */
+    max_retained: int(0, 1_000_000, 'topics').optional(),
+  },
+  ['call-queue'],
+  { 'call-queue': "call queues are not supported by xbar: calls wait in the dealer's own bounded queue" },
+);
+
+export const statsPath = strict({ type: tag('stats', 'path service type') });
+export const metricsPath = strict({ type: tag('metrics', 'path service type') });
+export const healthPath = strict({ type: tag('health', 'path service type') });
+
+export type StatsDocument = z.output<typeof statsDocument>;
+export type RealmStoreDocument = z.output<typeof realmStore>;

@@ -1,0 +1,141 @@
+/**
+ * Samples a node's counters every `interval` ms (an unref'd timer started by `start()`, stopped by
+ * `stop()`): totals, per-second rates over the interval, the busiest topics. Reading is O(sessions +
+ * tracked topics) per interval; nothing here runs per message. The node adapts the router to
+ * `NodeSource`, so this layer knows nothing of WAMP.
+ */
+import type { StatsConfig } from '../config/types.js';
+import type { Histogram } from './histogram.js';
+import type { RealmCounters } from './realm-counters.js';
+import type { LatencyReport, NodeSnapshot, Rates, RealmSnapshot, Totals } from './snapshot.js';
+import type { TrafficSource } from './traffic.js';
+
+export interface RealmSource {
+  readonly name: string;
+  sessions(): number;
+  subscriptions(): number;
+  registrations(): number;
+  retainedTopics(): number;
+  /** Traffic of this realm's sessions, the ended ones included. */
+  traffic(): TrafficSource;
+  readonly counters: RealmCounters | undefined;
+}
+
+export interface NodeSource {
+  readonly nodeId: string;
+  connections(): number;
+  /** Traffic of every connection, the ended ones included. */
+  traffic(): TrafficSource;
+  realms(): Iterable<RealmSource>;
+  backplane(): { health: string; members: number };
+}
+
+const ZERO: Totals = { messages_in: 0, messages_out: 0, bytes_in: 0, bytes_out: 0, dropped: 0, publications: 0, events: 0, calls: 0 };
+
+function totals(t: TrafficSource, c: RealmCounters | undefined): Totals {
+  return {
+    messages_in: t.messagesIn, messages_out: t.messagesOut, bytes_in: t.bytesIn, bytes_out: t.bytesOut, dropped: t.dropped,
+    publications: c?.publications ?? 0, events: c?.events ?? 0, calls: c?.calls ?? 0,
+  };
+}
+
+function rates(now: Totals, before: Totals | undefined, seconds: number): Rates {
+  const r = { ...ZERO };
+  if (!before || seconds <= 0) return r;
+  for (const k of Object.keys(r) as (keyof Totals)[]) r[k] = Math.max(0, now[k] - before[k]) / seconds;
+  return r;
+}
+
+function latency(h: Histogram | undefined): LatencyReport {
+  const orNull = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : v);
+  return {
+    count: h?.count ?? 0,
+    sum_ms: h?.sum ?? 0,
+    p50_ms: orNull(h?.quantile(0.5)),
+    p90_ms: orNull(h?.quantile(0.9)),
+    p99_ms: orNull(h?.quantile(0.99)),
+    buckets: (h?.cumulative() ?? []).map((b) => ({ le: Number.isFinite(b.le) ? b.le : null, count: b.count })),
+  };
+}
+
+export class StatsCollector {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly started = Date.now();
+  private last: { at: number; node: Totals; realms: Map<string, Totals> } | undefined;
+  private latest: NodeSnapshot | undefined;
+  /** Called after each sample (e.g. to publish `xbar.stats.on_update`). */
+  onSample: ((s: NodeSnapshot) => void) | undefined;
+
+  constructor(private readonly source: NodeSource, readonly config: StatsConfig) {}
+
+  start(): void {
+    if (!this.config.enabled || this.timer) return;
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.config.interval);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The latest sample; with statistics off (or before the first interval) a fresh one without rates. */
+  snapshot(): NodeSnapshot {
+    return this.latest ?? this.build(Date.now(), false);
+  }
+
+  /** Totals as of now (rates and topics as of the last sample): what a scrape reads. */
+  current(): NodeSnapshot {
+    return this.build(Date.now(), false);
+  }
+
+  /** Closes an interval: rates since the previous sample, busiest topics. */
+  sample(): NodeSnapshot {
+    const s = this.build(Date.now(), true);
+    this.latest = s;
+    this.onSample?.(s);
+    return s;
+  }
+
+  private build(at: number, advance: boolean): NodeSnapshot {
+    const seconds = this.last ? (at - this.last.at) / 1000 : 0;
+    const realms: RealmSnapshot[] = [];
+    const realmTotals = new Map<string, Totals>();
+    const sum = { ...ZERO };
+    let sessions = 0;
+    for (const r of this.source.realms()) {
+      const c = r.counters;
+      if (advance && seconds > 0) c?.topics.sample(seconds);
+      const t = totals(r.traffic(), c);
+      realmTotals.set(r.name, t);
+      sum.publications += t.publications;
+      sum.events += t.events;
+      sum.calls += t.calls;
+      const n = r.sessions();
+      sessions += n;
+      realms.push({
+        name: r.name, sessions: n, subscriptions: r.subscriptions(), registrations: r.registrations(),
+        calls_in_flight: c?.callsInFlight ?? 0, retained_topics: r.retainedTopics(),
+        totals: t, rates: rates(t, this.last?.realms.get(r.name), seconds),
+        top_topics: c?.topics.busiest() ?? [], call_latency: latency(c?.latency),
+      });
+    }
+    const node = { ...totals(this.source.traffic(), undefined), publications: sum.publications, events: sum.events, calls: sum.calls };
+    const snapshot: NodeSnapshot = {
+      node: this.source.nodeId,
+      time: new Date(at).toISOString(),
+      uptime_s: (at - this.started) / 1000,
+      enabled: this.config.enabled,
+      interval_ms: this.config.interval,
+      backplane: this.source.backplane(),
+      connections: this.source.connections(),
+      sessions,
+      totals: node,
+      rates: rates(node, this.last?.node, seconds),
+      realms,
+    };
+    if (advance) this.last = { at, node, realms: realmTotals };
+    return snapshot;
+  }
+}

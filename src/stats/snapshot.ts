@@ -1,0 +1,62 @@
+/**
+ * The shape of a statistics report, as `/stats.json`, `xbar.stats.get` and
+ * `xbar.stats.on_update` carry it. Totals count since the node started; rates are per second over
+ * the last sampling interval.
+ */
+import type { TopicRate } from './topic-rates.js';
+
+export interface Totals {
+  messages_in: number;
+  messages_out: number;
+  bytes_in: number;
+  bytes_out: number;
+  /** Events dropped for slow consumers. */
+  dropped: number;
+  /** Publications made on this node (clients' and the router's own). */
+  publications: number;
+  /** EVENTs sent to this node's subscribers. */
+  events: number;
+  /** Calls from this node's callers. */
+  calls: number;
+}
+
+export type Rates = { [K in keyof Totals]: number };
+
+export interface LatencyReport {
+  readonly count: number;
+  readonly sum_ms: number;
+  /** Upper bounds of the buckets holding the quantiles (ms); null while no call was measured. */
+  readonly p50_ms: number | null;
+  readonly p90_ms: number | null;
+  readonly p99_ms: number | null;
+  /** Cumulative counts per upper bound (ms); the last bound is null (+Inf). */
+  readonly buckets: readonly { le: number | null; count: number }[];
+}
+
+export interface RealmSnapshot {
+  readonly name: string;
+  readonly sessions: number;
+  readonly subscriptions: number;
+  readonly registrations: number;
+  readonly calls_in_flight: number;
+  readonly retained_topics: number;
+  readonly totals: Totals;
+  readonly rates: Rates;
+  readonly top_topics: readonly TopicRate[];
+  readonly call_latency: LatencyReport;
+}
+
+export interface NodeSnapshot {
+  readonly node: string;
+  readonly time: string;
+  readonly uptime_s: number;
+  /** false: statistics are off; only the structural counts are real. */
+  readonly enabled: boolean;
+  readonly interval_ms: number;
+  readonly backplane: { readonly health: string; readonly members: number };
+  readonly connections: number;
+  readonly sessions: number;
+  readonly totals: Totals;
+  readonly rates: Rates;
+  readonly realms: readonly RealmSnapshot[];
+}

@@ -1,0 +1,119 @@
+/**
+ * The `metrics` path service: Prometheus text exposition through prom-client. Nothing is updated
+ * per message: every metric is filled from the node's own counters when scraped (`collect`), and
+ * the call-duration histogram is exported straight from its fixed buckets.
+ */
+import { Counter, Gauge, type Metric, Registry } from 'prom-client';
+import type { StatsCollector } from '../stats/collector.js';
+import type { NodeSnapshot, RealmSnapshot, Totals } from '../stats/snapshot.js';
+import type { PathHandler } from './http-server.js';
+import { notAllowed, notFound } from './stats-page.js';
+
+type Source = () => NodeSnapshot;
+
+function gauge(registry: Registry, name: string, help: string, labelNames: string[], fill: (g: Gauge) => void): void {
+  new Gauge({ name, help, labelNames, registers: [registry], collect() { this.reset(); fill(this); } });
+}
+
+function counter(registry: Registry, name: string, help: string, labelNames: string[], fill: (c: Counter) => void): void {
+  new Counter({ name, help, labelNames, registers: [registry], collect() { this.reset(); fill(this); } });
+}
+
+const TRAFFIC: [keyof Totals, string, string][] = [
+  ['messages_in', 'messages_received_total', 'WAMP messages received'],
+  ['messages_out', 'messages_sent_total', 'WAMP messages sent'],
+  ['bytes_in', 'bytes_received_total', 'Bytes of WAMP messages received (payload, before framing)'],
+  ['bytes_out', 'bytes_sent_total', 'Bytes of WAMP messages sent (payload, before framing)'],
+  ['dropped', 'events_dropped_total', 'Events dropped for slow consumers'],
+];
+
+/** A registry whose metrics read `source()` once per scrape. */
+export function metricsRegistry(source: Source): Registry {
+  const registry = new Registry();
+  let current: NodeSnapshot | undefined;
+  // One snapshot per scrape, taken by the first metric collected (registry.metrics() collects in order).
+  const snap = (): NodeSnapshot => (current ??= source());
+  gauge(registry, 'xbar_up', 'Always 1 while the node answers; scraping starts here', [], (g) => {
+    current = source();
+    g.set(1);
+  });
+  gauge(registry, 'xbar_backplane_ready', '1 when the backplane is standalone or ready, else 0', ['health'], (g) => {
+    const h = snap().backplane.health;
+    g.set({ health: h }, h === 'standalone' || h === 'ready' ? 1 : 0);
+  });
+  gauge(registry, 'xbar_cluster_members', 'Live nodes of the cluster, this one included', [], (g) => g.set(snap().backplane.members));
+  gauge(registry, 'xbar_connections', 'Open client connections', [], (g) => g.set(snap().connections));
+  for (const [key, name, help] of TRAFFIC) {
+    counter(registry, `xbar_${name}`, `${help}, all connections of this node`, [], (c) => c.inc(snap().totals[key]));
+  }
+  const perRealm = (fn: (r: RealmSnapshot) => number) => (m: Gauge | Counter) => {
+    for (const r of snap().realms) m.inc({ realm: r.name }, fn(r));
+  };
+  const realmGauge = (name: string, help: string, fn: (r: RealmSnapshot) => number) =>
+    gauge(registry, name, help, ['realm'], (g) => {
+      for (const r of snap().realms) g.set({ realm: r.name }, fn(r));
+    });
+  realmGauge('xbar_realm_sessions', 'Sessions joined to the realm on this node', (r) => r.sessions);
+  realmGauge('xbar_realm_subscriptions', 'Subscriptions with subscribers on this node', (r) => r.subscriptions);
+  realmGauge('xbar_realm_registrations', 'Registrations of the realm (cluster-wide registry)', (r) => r.registrations);
+  realmGauge('xbar_realm_calls_in_flight', 'Calls from this node\'s callers not answered yet', (r) => r.calls_in_flight);
+  realmGauge('xbar_realm_retained_topics', 'Topics with a retained event on this node', (r) => r.retained_topics);
+  for (const [key, name, help] of TRAFFIC) {
+    counter(registry, `xbar_realm_${name}`, `${help}, sessions of the realm`, ['realm'], perRealm((r) => r.totals[key]));
+  }
+  counter(registry, 'xbar_realm_publications_total', 'Publications made on this node', ['realm'], perRealm((r) => r.totals.publications));
+  counter(registry, 'xbar_realm_events_sent_total', 'EVENTs sent to this node\'s subscribers', ['realm'], perRealm((r) => r.totals.events));
+  counter(registry, 'xbar_realm_calls_total', 'Calls from this node\'s callers', ['realm'], perRealm((r) => r.totals.calls));
+  gauge(registry, 'xbar_topic_events_per_second', 'EVENTs sent per second on the busiest topics (last interval)', ['realm', 'topic'], (g) => {
+    for (const r of snap().realms) for (const t of r.top_topics) g.set({ realm: r.name, topic: t.topic }, t.events_per_s);
+  });
+  registry.registerMetric(callDuration(snap, () => (current = undefined)));
+  return registry;
+}
+
+/**
+ * `xbar_realm_call_duration_seconds`, a Prometheus histogram read from the fixed buckets the
+ * dealer fills; prom-client's own Histogram can only be fed one observation at a time. It is
+ * registered last and ends the scrape's snapshot.
+ */
+function callDuration(snap: () => NodeSnapshot, done: () => void): Metric {
+  const name = 'xbar_realm_call_duration_seconds';
+  const help = 'Call latency seen by the caller\'s node, from CALL to RESULT or ERROR';
+  const metric = {
+    name, help, type: 'histogram', aggregator: 'sum',
+    get: async () => {
+      const values: { metricName: string; labels: Record<string, string>; value: number }[] = [];
+      for (const r of snap().realms) {
+        for (const b of r.call_latency.buckets) {
+          values.push({ metricName: `${name}_bucket`, labels: { realm: r.name, le: b.le === null ? '+Inf' : String(b.le / 1000) }, value: b.count });
+        }
+        values.push({ metricName: `${name}_sum`, labels: { realm: r.name }, value: r.call_latency.sum_ms / 1000 });
+        values.push({ metricName: `${name}_count`, labels: { realm: r.name }, value: r.call_latency.count });
+      }
+      done();
+      return { name, help, type: 'histogram', aggregator: 'sum', values };
+    },
+    reset: () => undefined,
+  };
+  return metric as unknown as Metric;
+}
+
+export function metricsHandler(collector: StatsCollector): PathHandler {
+  const registry = metricsRegistry(() => collector.current());
+  return {
+    request(req, res, rest) {
+      if (rest !== '') return notFound(res, req.url);
+      if (req.method !== 'GET' && req.method !== 'HEAD') return notAllowed(res);
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        (err: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end(`metrics failed: ${(err as Error).message}\n`);
+        },
+      );
+    },
+  };
+}
