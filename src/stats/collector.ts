@@ -5,7 +5,7 @@
  * `NodeSource`, so this layer knows nothing of WAMP.
  */
 import type { StatsConfig } from '../config/types.js';
-import type { Histogram } from './histogram.js';
+import { Histogram, LATENCY_BUCKETS_MS } from './histogram.js';
 import type { RealmCounters } from './realm-counters.js';
 import type { LatencyReport, NodeSnapshot, Rates, RealmSnapshot, Totals } from './snapshot.js';
 import type { TrafficSource } from './traffic.js';
@@ -46,15 +46,18 @@ function rates(now: Totals, before: Totals | undefined, seconds: number): Rates 
   return r;
 }
 
-function latency(h: Histogram | undefined): LatencyReport {
+/** What an unmeasured realm reports: the same buckets, all zero. */
+const NO_CALLS = new Histogram(LATENCY_BUCKETS_MS);
+
+function latency(h: Histogram = NO_CALLS): LatencyReport {
   const orNull = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : v);
   return {
-    count: h?.count ?? 0,
-    sum_ms: h?.sum ?? 0,
-    p50_ms: orNull(h?.quantile(0.5)),
-    p90_ms: orNull(h?.quantile(0.9)),
-    p99_ms: orNull(h?.quantile(0.99)),
-    buckets: (h?.cumulative() ?? []).map((b) => ({ le: Number.isFinite(b.le) ? b.le : null, count: b.count })),
+    count: h.count,
+    sum_ms: h.sum,
+    p50_ms: orNull(h.quantile(0.5)),
+    p90_ms: orNull(h.quantile(0.9)),
+    p99_ms: orNull(h.quantile(0.99)),
+    buckets: h.cumulative().map((b) => ({ le: Number.isFinite(b.le) ? b.le : null, count: b.count })),
   };
 }
 
@@ -80,13 +83,11 @@ export class StatsCollector {
     this.timer = undefined;
   }
 
-  /** The latest sample; with statistics off (or before the first interval) a fresh one without rates. */
+  /**
+   * Counts and totals as of now; rates and busiest topics as of the last sample (a rate over a
+   * few milliseconds would only be noise). With statistics off there are no rates.
+   */
   snapshot(): NodeSnapshot {
-    return this.latest ?? this.build(Date.now(), false);
-  }
-
-  /** Totals as of now (rates and topics as of the last sample): what a scrape reads. */
-  current(): NodeSnapshot {
     return this.build(Date.now(), false);
   }
 
@@ -96,6 +97,10 @@ export class StatsCollector {
     this.latest = s;
     this.onSample?.(s);
     return s;
+  }
+
+  private latestRates(realm: string): Rates {
+    return this.latest?.realms.find((r) => r.name === realm)?.rates ?? { ...ZERO };
   }
 
   private build(at: number, advance: boolean): NodeSnapshot {
@@ -117,7 +122,7 @@ export class StatsCollector {
       realms.push({
         name: r.name, sessions: n, subscriptions: r.subscriptions(), registrations: r.registrations(),
         calls_in_flight: c?.callsInFlight ?? 0, retained_topics: r.retainedTopics(),
-        totals: t, rates: rates(t, this.last?.realms.get(r.name), seconds),
+        totals: t, rates: advance ? rates(t, this.last?.realms.get(r.name), seconds) : this.latestRates(r.name),
         top_topics: c?.topics.busiest() ?? [], call_latency: latency(c?.latency),
       });
     }
@@ -132,7 +137,7 @@ export class StatsCollector {
       connections: this.source.connections(),
       sessions,
       totals: node,
-      rates: rates(node, this.last?.node, seconds),
+      rates: advance ? rates(node, this.last?.node, seconds) : (this.latest?.rates ?? { ...ZERO }),
       realms,
     };
     if (advance) this.last = { at, node, realms: realmTotals };

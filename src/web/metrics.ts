@@ -99,7 +99,7 @@ function callDuration(snap: () => NodeSnapshot, done: () => void): Metric {
 }
 
 export function metricsHandler(collector: StatsCollector): PathHandler {
-  const registry = metricsRegistry(() => collector.current());
+  const registry = metricsRegistry(() => collector.snapshot());
   return {
     request(req, res, rest) {
       if (rest !== '') return notFound(res, req.url);

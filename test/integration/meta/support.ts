@@ -1,7 +1,8 @@
 /** A node with the meta API's optional parts configured (event history, fast statistics), and Autobahn|JS helpers. */
 import autobahn from 'autobahn';
 import pino from 'pino';
-import type { NodeConfig, RealmConfig, RealmStoreConfig, StatsConfig, TransportConfig } from '../../../src/config/types.js';
+import type { Backplane } from '../../../src/backplane/backplane.js';
+import type { NodeConfig, RealmConfig, RealmStoreConfig, SessionTransportOptions, StatsConfig, TransportConfig } from '../../../src/config/types.js';
 import { XbarNode } from '../../../src/node.js';
 import { connectAutobahn, type AutobahnClient } from '../../helpers/clients.js';
 import { ALLOW_ALL, testConfig } from '../../helpers/node.js';
@@ -20,11 +21,13 @@ export interface MetaNodeOptions {
   store?: RealmStoreConfig;
   stats?: Partial<StatsConfig>;
   roles?: RealmConfig['roles'];
+  session?: Partial<SessionTransportOptions>;
+  backplane?: Backplane;
 }
 
 /** One node: WebSocket at /ws plus /stats, /metrics and /health, RawSocket, realm1 with an optional store. */
 export async function startMetaNode(o: MetaNodeOptions = {}): Promise<MetaNode> {
-  const base = testConfig({ realms: [{ name: 'realm1', uriCheck: 'loose', roles: o.roles ?? [{ name: 'anonymous', permissions: [ALLOW_ALL] }], ...(o.store ? { store: o.store } : {}) }] });
+  const base = testConfig({ session: o.session, realms: [{ name: 'realm1', uriCheck: 'loose', roles: o.roles ?? [{ name: 'anonymous', permissions: [ALLOW_ALL] }], ...(o.store ? { store: o.store } : {}) }] });
   const [web, ...rest] = base.transports as [Extract<TransportConfig, { type: 'web' }>, ...TransportConfig[]];
   const paths = new Map(web.paths);
   paths.set('stats', { type: 'stats' });
@@ -35,7 +38,7 @@ export async function startMetaNode(o: MetaNodeOptions = {}): Promise<MetaNode> 
     transports: [{ ...web, paths }, ...rest],
     stats: { enabled: true, interval: 5000, topTopics: 10, maxTopics: 10_000, ...o.stats },
   };
-  const node = new XbarNode(config, { logger: pino({ level: process.env.XBAR_TEST_LOG ?? 'silent' }) });
+  const node = new XbarNode(config, { logger: pino({ level: process.env.XBAR_TEST_LOG ?? 'silent' }), ...(o.backplane ? { backplane: o.backplane } : {}) });
   await node.start();
   const port = node.port('web');
   return { node, wsUrl: `ws://127.0.0.1:${port}/ws`, rawPort: node.port('rawsocket'), http: `http://127.0.0.1:${port}`, stop: () => node.stop() };
