@@ -92,6 +92,7 @@ const STATS_PAGE = `<!DOCTYPE html>
   var URL_JSON = __JSON_URL__;
   var EVERY = __REFRESH_MS__;
   var status = document.getElementById("status");
+  var reports = 0;
   function fmt(v, digits) {
     if (v === null || v === undefined) return "-";
     if (typeof v !== "number") return String(v);
@@ -160,6 +161,8 @@ const STATS_PAGE = `<!DOCTYPE html>
       });
     });
     fill("topics", topics);
+    reports++;
+    document.body.setAttribute("data-reports", String(reports));
     status.className = "live";
     status.textContent = s.sessions + " sessions, " + s.connections + " connections; updated " + s.time + (s.enabled ? "" : " (statistics are off)") + " (live)";
   }
