@@ -6,6 +6,8 @@
 export class Membership {
   private readonly lastSeen = new Map<string, number>();
   private readonly gone = new Set<string>();
+  /** Why the last node went down (for the log). */
+  why = '';
 
   constructor(
     private readonly self: string,
@@ -30,8 +32,9 @@ export class Membership {
     return this.gone.has(node);
   }
 
-  down(node: string): void {
+  down(node: string, why = 'said bye'): void {
     if (node === this.self || this.gone.has(node)) return;
+    this.why = why;
     this.lastSeen.delete(node);
     this.gone.add(node);
     this.onDown(node);
@@ -41,7 +44,7 @@ export class Membership {
   sweep(now = Date.now()): void {
     this.lastSeen.set(this.self, now);
     for (const [node, t] of this.lastSeen) {
-      if (node !== this.self && now - t > this.deadAfterMs) this.down(node);
+      if (node !== this.self && now - t > this.deadAfterMs) this.down(node, `silent for ${now - t} ms`);
     }
   }
 

@@ -25,6 +25,7 @@ import { applyNodeLoss, applyRegister, applyUnregister, type RegisterDecision } 
 import { decodeFrame, encodeFrame, FrameKind } from './frame.js';
 import { Membership } from './membership.js';
 import { casUpdate, RegistryReplica, registryKey } from './registry-kv.js';
+import { RecentFrames } from './replay.js';
 import { decodeToken, Subjects } from './subjects.js';
 
 export interface NatsBackplaneOptions {
@@ -49,6 +50,10 @@ interface PendingRemote {
 }
 
 const REGISTRY_UNAVAILABLE = 'xbar.error.registry_unavailable';
+/** After a reconnect, replay rounds go on at least this long (interest propagation in NATS)… */
+const SETTLE_MS = 600;
+/** …and never longer than this (live events are held back meanwhile). */
+const REPLAY_MAX_MS = 3000;
 
 export class NatsBackplane implements Backplane {
   readonly nodeId: string;
@@ -60,6 +65,10 @@ export class NatsBackplane implements Backplane {
   private readonly replica: RegistryReplica;
   private readonly interests = new Map<string, { count: number; sub: Subscription }>();
   private readonly lastSeq = new Map<string, number>();
+  /** What this node published lately, for peers that lost some of it in a reconnect. */
+  private readonly recent = new RecentFrames(5000, 50_000);
+  /** Live events held back while a reconnect's replay is under way. */
+  private heldBack: Msg[] | undefined;
   private seq = 0;
   private callSeq = 0;
   private readonly pending = new Map<number, PendingRemote>();
@@ -73,8 +82,11 @@ export class NatsBackplane implements Backplane {
   private readonly heartbeatMs: number;
   private readonly deadAfterMs: number;
 
-  constructor(private readonly options: NatsBackplaneOptions, private readonly log: Logger) {
+  private readonly log: Logger;
+
+  constructor(private readonly options: NatsBackplaneOptions, log: Logger) {
     this.nodeId = `${options.name ?? 'node'}-${randomBytes(4).toString('hex')}`;
+    this.log = log.child({ self: this.nodeId });
     this.subjects = new Subjects(options.cluster);
     this.heartbeatMs = options.heartbeatMs ?? 1000;
     this.deadAfterMs = options.deadAfterMs ?? 3 * this.heartbeatMs;
@@ -109,6 +121,7 @@ export class NatsBackplane implements Backplane {
     nc.subscribe(`${this.subjects.nodeReplies(this.nodeId)}.*`, { callback: (err, msg) => !err && this.onReply(msg) });
     nc.subscribe(this.subjects.heartbeat, { callback: (err, msg) => !err && this.onHeartbeat(msg) });
     nc.subscribe(`${this.subjects.prefix}.meta.>`, { callback: (err, msg) => !err && this.onMetaQuery(msg) });
+    nc.subscribe(`${this.subjects.prefix}.replay`, { callback: (err, msg) => !err && this.onReplayRequest(msg) });
     const js = nc.jetstream();
     this.kv = await js.views.kv(`xbar_${this.options.cluster.replace(/[^A-Za-z0-9_-]/g, '_')}_reg`, {
       history: 1,
@@ -135,12 +148,17 @@ export class NatsBackplane implements Backplane {
       if (s.type === 'disconnect') {
         this.connected = false;
         this.disconnectedSince = Date.now();
+        // Hold live events from now until the reconnect's replay has filled the gap, so nothing
+        // that arrives first on the new server makes the replayed ones look like duplicates.
+        this.heldBack ??= [];
         this.log.warn({ server: s.data }, 'NATS disconnected');
       } else if (s.type === 'reconnect') {
+        const since = this.disconnectedSince;
         this.connected = true;
         this.disconnectedSince = 0;
         this.log.info({ server: s.data }, 'NATS reconnected');
         this.heartbeat();
+        void this.replay(since);
       }
     }
   }
@@ -226,13 +244,26 @@ export class NatsBackplane implements Backplane {
     if (ev.excludeAuthrole) meta.xr = ev.excludeAuthrole;
     if (ev.eligibleAuthid) meta.ea = ev.eligibleAuthid;
     if (ev.eligibleAuthrole) meta.er = ev.eligibleAuthrole;
-    nc.publish(this.subjects.event(ev.realm, ev.topic), encodeFrame(FrameKind.event, meta, ev.args, ev.kwargs));
+    const subject = this.subjects.event(ev.realm, ev.topic);
+    const data = encodeFrame(FrameKind.event, meta, ev.args, ev.kwargs);
+    nc.publish(subject, data);
+    this.recent.add({ seq: this.seq, subject, at: Date.now(), data });
     return this.connected ? 'sent' : 'unavailable';
   }
 
   async confirm(): Promise<void> {
-    const nc = this.nc;
-    if (nc && !nc.isClosed()) await nc.flush();
+    // While reconnecting, flush fails: wait for the new server rather than fail the publisher.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const nc = this.nc;
+      if (!nc || nc.isClosed()) throw new Error('NATS connection closed');
+      try {
+        return await nc.flush();
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
 
   /** The NATS server this node is connected to now (for operators and tests). */
@@ -241,7 +272,15 @@ export class NatsBackplane implements Backplane {
   }
 
   private onEvent(msg: Msg): void {
-    const f = decodeFrame(msg.data);
+    if (this.heldBack) {
+      this.heldBack.push(msg);
+      return;
+    }
+    this.deliverFrame(msg.data);
+  }
+
+  private deliverFrame(data: Uint8Array): void {
+    const f = decodeFrame(data);
     if (!f || f.kind !== FrameKind.event) return;
     const m = f.meta;
     const origin = String(m.o);
@@ -259,6 +298,58 @@ export class NatsBackplane implements Backplane {
     });
   }
 
+  /** After a reconnect: fetch what the others published since shortly before the disconnect. */
+  private async replay(disconnectedAt: number): Promise<void> {
+    const nc = this.nc;
+    const others = this.membership.live().size - 1;
+    this.heldBack ??= [];
+    try {
+      if (!nc || others <= 0 || this.interests.size === 0) return;
+      await nc.flush(); // our subscriptions are back on the new server before we ask
+      // Ask in rounds while holding live events back: a publisher that was on the same dead
+      // server may be reconnecting too, and our new subscriptions take a moment to reach every
+      // server of the NATS cluster (what is published meanwhile is dropped there). Rounds go on
+      // for at least SETTLE_MS and until one brings nothing new.
+      const started = Date.now();
+      let replayed = 0;
+      for (let round = 0; Date.now() - started < REPLAY_MAX_MS; round++) {
+        if (round > 0) await new Promise((r) => setTimeout(r, 200));
+        const ask = { since: disconnectedAt - 1000, filters: [...this.interests.keys()], after: Object.fromEntries(this.lastSeq) };
+        const replies = await nc.requestMany(`${this.subjects.prefix}.replay`, encodeFrame(FrameKind.meta, ask), {
+          maxWait: 500, maxMessages: others, strategy: RequestStrategy.Count,
+        });
+        let got = 0;
+        let answers = 0;
+        for await (const m of replies) {
+          answers++;
+          const f = decodeFrame(m.data);
+          for (const data of (f?.meta.frames as Uint8Array[] | undefined) ?? []) {
+            got++;
+            this.deliverFrame(data);
+          }
+        }
+        replayed += got;
+        if (got === 0 && answers >= this.membership.live().size - 1 && Date.now() - started >= SETTLE_MS) break;
+      }
+      this.log.info({ replayed }, 'replayed the events published while this node reconnected');
+    } catch (err) {
+      this.log.warn({ err }, 'replay after reconnect failed: events published meanwhile may be missing');
+    } finally {
+      const held = this.heldBack ?? [];
+      this.heldBack = undefined;
+      for (const msg of held) this.deliverFrame(msg.data);
+    }
+  }
+
+  private onReplayRequest(msg: Msg): void {
+    const f = decodeFrame(msg.data);
+    if (!f || !msg.reply) return;
+    const after = (f.meta.after as Record<string, number> | undefined)?.[this.nodeId] ?? 0;
+    const filters = Array.isArray(f.meta.filters) ? (f.meta.filters as string[]) : [];
+    const frames = this.recent.select(Number(f.meta.since) || 0, after, filters);
+    msg.respond(encodeFrame(FrameKind.meta, { o: this.nodeId, frames }));
+  }
+
   // ---- registry ------------------------------------------------------------------------
 
   async register(realm: string, uri: string, match: MatchPolicy, invoke: InvokePolicy, callee: ClusterCallee, force: boolean): Promise<RegisterOutcome> {
@@ -266,11 +357,25 @@ export class NatsBackplane implements Backplane {
     if (!kv) return { error: REGISTRY_UNAVAILABLE, message: 'the cluster registry is not available' };
     const key = registryKey(realm, uri, match);
     const isError = (x: unknown): x is { error: string; message: string } => typeof x === 'object' && x !== null && 'error' in x;
-    const write = casUpdate(kv, key, (current): ClusterReg | { error: string; message: string } => {
+    const change = (current: ClusterReg | undefined): ClusterReg | { error: string; message: string } => {
       const d: RegisterDecision = applyRegister(current, { realm, uri, match, invoke, callee, force });
       return 'error' in d ? d : d.next;
-    }, isError);
-    const outcome = await this.track(withTimeout(write, this.options.registryTimeoutMs ?? 10_000)).catch((err: unknown) => {
+    };
+    // While JetStream elects a new leader (a NATS server died) writes fail for seconds: retry
+    // until the deadline, then give up with registry_unavailable (design/cluster.md §5).
+    const deadline = Date.now() + (this.options.registryTimeoutMs ?? 10_000);
+    const write = async () => {
+      for (;;) {
+        try {
+          return await casUpdate(kv, key, change, isError);
+        } catch (err) {
+          if (Date.now() > deadline || this.stopping) throw err;
+          this.log.debug({ err, uri }, 'registry write failed; retrying');
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    };
+    const outcome = await this.track(withTimeout(write(), this.options.registryTimeoutMs ?? 10_000)).catch((err: unknown) => {
       this.log.warn({ err, uri }, 'registry write failed');
       return { error: REGISTRY_UNAVAILABLE, message: 'the cluster registry did not answer in time' };
     });
@@ -464,7 +569,7 @@ export class NatsBackplane implements Backplane {
 
   /** A node died: its calls fail, invocations it asked for stop, its registrations go. */
   private nodeLost(node: string): void {
-    this.log.warn({ node }, 'cluster node lost');
+    this.log.warn({ node, why: this.membership.why }, 'cluster node lost');
     for (const [call, p] of this.pending) {
       if (p.node !== node) continue;
       this.pending.delete(call);

@@ -1,0 +1,103 @@
+/**
+ * NATS loss (issue: scale-out, scope 4): three xbar nodes over a 3-server NATS cluster.
+ * - One NATS server is killed: the nodes on it reconnect to another server and the cluster goes on
+ *   (cross-node events and calls work again). An acknowledged publication is confirmed once a
+ *   NATS server has it, and what a node missed while it reconnected is replayed from its
+ *   publishers' recent frames: no acknowledged publication is lost between live sessions.
+ * - Every NATS server is down: each node keeps serving its local sessions (local events and
+ *   calls); cross-node traffic resumes when NATS returns.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { NatsBackplane } from '../../src/backplane/nats/nats-backplane.js';
+import { connectAutobahn, type AutobahnClient } from '../helpers/clients.js';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+
+async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<number> {
+  const started = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - started > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return Date.now() - started;
+}
+
+describe('NATS server loss under a 3-node xbar cluster', { timeout: 90_000 }, () => {
+  let c: TestCluster;
+  const clients: AutobahnClient[] = [];
+  before(async () => {
+    c = await startCluster(3, { natsServers: 3 });
+  });
+  after(async () => {
+    await Promise.all(clients.map((x) => x.close().catch(() => undefined)));
+    await c.stop();
+  });
+
+  const serverOf = (i: number) => (c.nodes[i]!.backplane as NatsBackplane).server();
+
+  it('keeps routing between nodes when one of three NATS servers is killed', async () => {
+    const [pub, sub, callee] = await Promise.all([connectAutobahn(c.urls[0]!), connectAutobahn(c.urls[1]!), connectAutobahn(c.urls[2]!)]);
+    clients.push(pub, sub, callee);
+    await callee.session.register('com.nats.echo', (args) => args[0]);
+    const seen = new Set<number>();
+    await sub.session.subscribe('com.nats.tick', (args) => void seen.add(args[0] as number));
+    // Kill the server the subscriber's node uses: the worst case for delivery.
+    const victim = c.nats.find((s) => s.url === `nats://${serverOf(1)}` || serverOf(1)?.endsWith(`:${s.port}`))!;
+    assert.ok(victim, `node 2 is on ${serverOf(1)}`);
+
+    let n = 0;
+    const acked: number[] = [];
+    const publishSome = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        const k = ++n;
+        await pub.session.publish('com.nats.tick', [k], {}, { acknowledge: true });
+        acked.push(k);
+      }
+    };
+    await publishSome(200);
+    await until(() => seen.size === 200, 5000, 'the first 200 events');
+    const killedAt = Date.now();
+    await Promise.all([victim.kill('SIGKILL'), publishSome(300)]);
+    // The subscriber's node reconnects to a live server; then every publication arrives again.
+    const reconnected = await until(() => serverOf(1) !== undefined && !serverOf(1)!.endsWith(`:${victim.port}`), 10_000, 'node 2 to reconnect');
+    const before = n;
+    await publishSome(200);
+    await until(() => acked.filter((k) => k > before).every((k) => seen.has(k)), 5000, 'every publication after the reconnect');
+    assert.equal(await callee.session.call('com.nats.echo', ['x']).then((r) => r), 'x');
+    assert.equal(await pub.session.call('com.nats.echo', ['y']), 'y');
+    const lost = acked.filter((k) => !seen.has(k)).length;
+    console.log(`# NATS server killed: node 2 reconnected in ${reconnected} ms (killed at +0); acknowledged publications not delivered across the reconnect: ${lost} of ${acked.length}`);
+    assert.equal(lost, 0, 'acknowledged publications lost between live sessions');
+    assert.ok(Date.now() - killedAt < 15_000);
+    await victim.restart();
+  });
+
+  it('serves local sessions while NATS is entirely down, and routes between nodes again when it returns', async () => {
+    const [a1, a2, b] = await Promise.all([connectAutobahn(c.urls[0]!), connectAutobahn(c.urls[0]!), connectAutobahn(c.urls[1]!)]);
+    clients.push(a1, a2, b);
+    await a2.session.register('com.local.echo', (args) => args[0]);
+    const local: unknown[] = [];
+    const remote: unknown[] = [];
+    await a2.session.subscribe('com.down.tick', (args) => void local.push(args[0]));
+    await b.session.subscribe('com.down.tick', (args) => void remote.push(args[0]));
+
+    await Promise.all(c.nats.map((s) => s.kill('SIGKILL')));
+    await until(() => c.nodes.every((x) => x.backplane.health() !== 'ready'), 10_000, 'every node to see NATS gone');
+    // Local traffic on node 1 goes on: events between its own sessions, calls to its own callee.
+    for (let i = 0; i < 5; i++) a1.session.publish('com.down.tick', [`down${i}`]);
+    await until(() => local.length === 5, 5000, 'local events while NATS is down');
+    assert.equal(await a1.session.call('com.local.echo', ['still here']), 'still here');
+
+    await Promise.all(c.nats.map((s) => s.restart()));
+    const back = await until(() => c.nodes.every((x) => x.backplane.health() === 'ready'), 20_000, 'every node to reconnect');
+    // Cross-node events flow again (subscriptions were re-established by the NATS client).
+    let k = 0;
+    await until(async () => {
+      await a1.session.publish('com.down.tick', [`up${++k}`], {}, { acknowledge: true });
+      return remote.some((x) => String(x).startsWith('up'));
+    }, 10_000, 'cross-node events after NATS returned');
+    // Published while NATS was down: delivered on node 1 at once; elsewhere only if the receiving
+    // node's replay found the publisher already back (best effort, documented in the README).
+    console.log(`# NATS down and back: nodes ready ${back} ms after the restart; node 2 got ${remote.filter((x) => String(x).startsWith('down')).length} of 5 events published while NATS was down`);
+  });
+});
