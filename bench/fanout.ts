@@ -16,7 +16,7 @@ import {
 import { M, WAMP_JSON, WampPeer } from './wamp-peer.js';
 import { BenchSocket } from './ws-client.js';
 
-const SUBSCRIBERS = 1000;
+export const SUBSCRIBERS = 1000;
 const PAYLOAD = 'x'.repeat(128);
 const TOPIC = 'bench.fanout';
 /** Events in flight (published, not yet received by all); refilled when half have arrived. */
@@ -54,7 +54,7 @@ class Delivery {
   }
 }
 
-interface Rig {
+export interface Rig {
   readonly label: string;
   readonly server: ServerChild;
   readonly delivery: Delivery;
@@ -79,7 +79,7 @@ function subscriberHandler(d: Delivery, i: number, subscription: number): (paylo
   };
 }
 
-async function xbarRig(server: ServerChild): Promise<Rig> {
+export async function xbarRig(server: ServerChild): Promise<Rig> {
   const delivery = new Delivery();
   const subs = await connectMany(SUBSCRIBERS, 50, async (i) => {
     const peer = await WampPeer.join(server.url);
@@ -118,12 +118,12 @@ async function bareRig(server: ServerChild): Promise<Rig> {
   };
 }
 
-type FanoutRun = {
+export type FanoutRun = {
   events_per_s: number; server_cpu_us_per_event: number; server_cpu_util: number; client_cpu_util: number; other_load: number;
 };
 
 /** Publishes with flow control for `ms`, then drains; checks every delivery. */
-async function run(rig: Rig, ms: number): Promise<FanoutRun> {
+export async function run(rig: Rig, ms: number): Promise<FanoutRun> {
   const d = rig.delivery;
   let published = d.complete;
   let running = true;

@@ -71,7 +71,8 @@ export class ServerChild {
     child.on('message', (m: FromServer) => this.replies.shift()?.(m));
   }
 
-  static async start(kind: ServerKind, label: string = kind): Promise<ServerChild> {
+  /** `extra`: more arguments for server.js (e.g. `--stats-off`). */
+  static async start(kind: ServerKind, label: string = kind, extra: readonly string[] = []): Promise<ServerChild> {
     const script = path.join(here, 'server.js');
     // BENCH_SERVER_FLAGS: extra node flags for the server children (experiments, e.g. GC flags).
     const nodeArgs: string[] = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
@@ -79,7 +80,7 @@ export class ServerChild {
       mkdirSync(options.profileDir, { recursive: true });
       nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`);
     }
-    const argv = [...nodeArgs, script, kind, ...(kind === 'bare' && options.bareCork ? ['--cork'] : [])];
+    const argv = [...nodeArgs, script, kind, ...(kind === 'bare' && options.bareCork ? ['--cork'] : []), ...extra];
     const child = placement.pinned
       ? spawn('taskset', ['-c', String(placement.serverCpu), process.execPath, ...argv], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
       : spawn(process.execPath, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

@@ -14,6 +14,7 @@ import { rpc } from './rpc.js';
 
 const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = { fanout, pingpong, match: matchScenario, rpc };
 SCENARIOS.relay = (await import('./relay.js')).relay; // practable relay shapes (bench/relay.ts)
+SCENARIOS.stats = (await import('./stats-overhead.js')).statsOverhead; // statistics on vs off (bench/stats-overhead.ts)
 
 function parseArgs(argv: readonly string[]): string[] {
   const names: string[] = [];

@@ -4,6 +4,7 @@
  *   node dist/bench/server.js xbar   an XbarNode: one WebSocket transport on 127.0.0.1, port 0
  *   node dist/bench/server.js bare   the baseline: a bare `ws` server, no WAMP
  *   node dist/bench/server.js bare --cork   the same, coalescing each tick's writes per socket
+ *   node dist/bench/server.js xbar --stats-off   the XbarNode with statistics switched off
  *
  * It reports `{ ready, url }` over IPC, then answers `{ cmd: 'cpu' }` with its
  * `process.cpuUsage()` and `{ cmd: 'stop' }` by exiting (so `--cpu-prof` writes its profile).
@@ -67,6 +68,8 @@ function xbarConfig(): NodeConfig {
     transports: [
       { type: 'web', id: 'web', endpoint: { type: 'tcp', interface: '127.0.0.1', port: 0 }, paths: new Map([['ws', ws]]) },
     ],
+    // Statistics are on by default (sampled every 5 s); the stats scenario compares both.
+    ...(process.argv.includes('--stats-off') ? { stats: { enabled: false, interval: 5000, topTopics: 10, maxTopics: 10_000 } } : {}),
   };
 }
 
