@@ -27,6 +27,23 @@ describe('three xbar nodes over one NATS server', () => {
     await Promise.all([a.close(), b.close(), d.disconnect()]);
   });
 
+  it('gives session ids from a slot each node owns alone, so ids are unique across the cluster', async () => {
+    const slots = new Map<number, Set<string>>();
+    const clients = [];
+    for (let i = 0; i < 9; i++) {
+      const client = await connectAutobahn(c.urls[i % 3]!);
+      clients.push(client);
+      const id = client.session.id;
+      assert.ok(id >= 1 && id <= 2 ** 53);
+      const slot = (id - 1) % 1024;
+      if (!slots.has(slot)) slots.set(slot, new Set());
+      slots.get(slot)!.add(String(client.details.x_xbar_node));
+    }
+    assert.equal(slots.size, 3, 'one slot per node');
+    for (const nodes of slots.values()) assert.equal(nodes.size, 1, 'a slot belongs to one node');
+    await Promise.all(clients.map((x) => x.close()));
+  });
+
   it('routes a call made on node 1 to a callee on node 3, and keeps single registrations unique cluster-wide', async () => {
     const callee = await connectAutobahn(c.urls[2]!);
     await callee.session.register('com.cluster.add', (args) => (args[0] as number) + (args[1] as number));

@@ -26,6 +26,7 @@ import { decodeFrame, encodeFrame, FrameKind } from './frame.js';
 import { Membership } from './membership.js';
 import { casUpdate, RegistryReplica, registryKey } from './registry-kv.js';
 import { RecentFrames } from './replay.js';
+import { SessionSlot } from './session-slot.js';
 import { decodeToken, Subjects } from './subjects.js';
 
 export interface NatsBackplaneOptions {
@@ -50,6 +51,8 @@ interface PendingRemote {
 }
 
 const REGISTRY_UNAVAILABLE = 'xbar.error.registry_unavailable';
+/** How often a node refreshes its session-id slot (the slot bucket's TTL is at least 10 s). */
+const SLOT_REFRESH_MS = 2000;
 /** After a reconnect, replay rounds go on at least this long (interest propagation in NATS)… */
 const SETTLE_MS = 600;
 /** …and never longer than this (live events are held back meanwhile). */
@@ -74,6 +77,8 @@ export class NatsBackplane implements Backplane {
   private readonly pending = new Map<number, PendingRemote>();
   private readonly served = new Map<string, { origin: string; handle: CallHandle }>();
   private readonly sessionIds = new Set<number>();
+  private slot: SessionSlot | undefined;
+  private slotRefreshedAt = Date.now();
   private readonly writes = new Set<Promise<unknown>>();
   private timers: NodeJS.Timeout[] = [];
   private connected = false;
@@ -128,6 +133,13 @@ export class NatsBackplane implements Backplane {
       replicas: Math.min(3, o.servers.length),
     });
     await this.watchRegistry(this.kv);
+    const slots = await js.views.kv(`xbar_${this.options.cluster.replace(/[^A-Za-z0-9_-]/g, '_')}_slots`, {
+      history: 1,
+      replicas: Math.min(3, o.servers.length),
+      ttl: Math.max(10_000, 3 * this.deadAfterMs),
+    });
+    this.slot = new SessionSlot(slots, this.nodeId);
+    await this.slot.claim();
     await nc.flush();
     this.heartbeat();
     const hb = setInterval(() => this.heartbeat(), this.heartbeatMs);
@@ -181,6 +193,7 @@ export class NatsBackplane implements Backplane {
     const nc = this.nc;
     if (!nc || nc.isClosed()) return;
     await Promise.allSettled([...this.writes]);
+    await this.slot?.release();
     nc.publish(this.subjects.heartbeat, encodeFrame(FrameKind.bye, { o: this.nodeId }));
     await nc.drain().catch(() => undefined);
   }
@@ -196,9 +209,10 @@ export class NatsBackplane implements Backplane {
   }
 
   newSessionId(): number {
-    // 53 random bits: a collision needs ~2^26 live sessions before it is likely at all; checked locally.
-    let id = randomId();
-    while (this.sessionIds.has(id)) id = randomId();
+    // Unique across the cluster by this node's slot; unique here by the set of live ids.
+    const next = () => (this.slot && this.slot.claimed >= 0 ? this.slot.newId() : randomId());
+    let id = next();
+    while (this.sessionIds.has(id)) id = next();
     this.sessionIds.add(id);
     return id;
   }
@@ -557,6 +571,13 @@ export class NatsBackplane implements Backplane {
     const nc = this.nc;
     if (!nc || nc.isClosed() || this.stopping) return;
     nc.publish(this.subjects.heartbeat, encodeFrame(FrameKind.heartbeat, { o: this.nodeId }));
+    const now = Date.now();
+    if (this.slot && now - this.slotRefreshedAt >= SLOT_REFRESH_MS) {
+      this.slotRefreshedAt = now;
+      void this.slot.refresh().then((ok) => {
+        if (!ok) this.log.error({ slot: this.slot?.claimed }, 'lost this node\'s session-id slot: restart the node to claim a new one');
+      });
+    }
   }
 
   private onHeartbeat(msg: Msg): void {
