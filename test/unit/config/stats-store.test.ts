@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfig } from '../../../src/config/load.js';
+import { minimalDoc, problems, transportOf, worker, type Doc } from './config-helpers.js';
+
+const realmOf = (doc: Doc): Doc => (worker(doc).realms as Doc[])[0]!;
+
+describe('statistics, realm store and the stats/metrics/health path services', () => {
+  it('reads a Crossbar.io memory store with event history, filling the limits', () => {
+    const doc = minimalDoc();
+    realmOf(doc).store = {
+      type: 'memory', limit: 50,
+      'event-history': [{ uri: 'com.example.log' }, { uri: 'com.example.', match: 'prefix', limit: 7, max_age: 60_000 }],
+    };
+    assert.deepEqual(parseConfig(doc, 'test').realms[0]!.store, {
+      type: 'memory', maxRetained: 10_000,
+      eventHistory: [
+        { uri: 'com.example.log', match: 'exact', limit: 50 },
+        { uri: 'com.example.', match: 'prefix', limit: 7, maxAge: 60_000 },
+      ],
+    });
+  });
+
+  it('names the key of every store problem', () => {
+    const doc = minimalDoc();
+    realmOf(doc).store = { type: 'cfxdb', 'call-queue': [] };
+    assert.deepEqual(problems(doc), [
+      'workers[0].realms[0].store.type: expected "memory", got "cfxdb"; "cfxdb" is a Crossbar.io store type that xbar does not support yet',
+      'workers[0].realms[0].store["call-queue"]: call queues are not supported by xbar: calls wait in the dealer\'s own bounded queue',
+    ]);
+    realmOf(doc).store = { type: 'memory', 'event-history': [{ uri: 'com..x', limit: 0 }], max_retained: -1 };
+    assert.deepEqual(problems(doc), [
+      'workers[0].realms[0].store["event-history"][0].limit: expected integer 1-1000000 (publications), got 0',
+      'workers[0].realms[0].store["event-history"][0].uri: "com..x" is not a valid WAMP URI for match "exact"',
+      'workers[0].realms[0].store.max_retained: expected integer 0-1000000 (topics), got -1',
+    ]);
+  });
+
+  it('reads the top-level stats section and refuses bad values by key', () => {
+    const doc = minimalDoc();
+    doc.stats = { enabled: false, interval: 1000 };
+    assert.deepEqual(parseConfig(doc, 'test').stats, { enabled: false, interval: 1000, topTopics: 10, maxTopics: 10_000 });
+    doc.stats = { enabled: 'no', interval: 10, extra: 1 };
+    assert.deepEqual(problems(doc), [
+      'stats.enabled: expected true or false, got "no"',
+      'stats.interval: expected integer 100-3600000 (milliseconds), got 10',
+      'stats.extra: unknown key; allowed: enabled, interval, top_topics, max_topics',
+    ]);
+  });
+
+  it('mounts stats, metrics and health path services, which take no options', () => {
+    const doc = minimalDoc();
+    transportOf(doc, 0).paths = { ws: { type: 'websocket' }, stats: { type: 'stats' }, metrics: { type: 'metrics' }, health: { type: 'health' } };
+    const web = parseConfig(doc, 'test').transports[0]!;
+    assert.deepEqual(web.type === 'web' ? [...web.paths.entries()].slice(1) : [], [
+      ['stats', { type: 'stats' }], ['metrics', { type: 'metrics' }], ['health', { type: 'health' }],
+    ]);
+    transportOf(doc, 0).paths = { health: { type: 'health', path: '/ready' } };
+    assert.deepEqual(problems(doc), ['workers[0].transports[0].paths.health.path: unknown key; allowed: type']);
+  });
+});
