@@ -76,7 +76,7 @@ describe('cluster failover behind HAProxy', { timeout: 60_000 }, () => {
     nats = await startNats(1);
     const cluster = `ha${process.pid}`;
     nodes = await Promise.all(['x1', 'x2', 'x3'].map((name) => startXbarProcess({ name, natsUrls: nats.map((n) => n.url), cluster, deadAfterMs: DEAD_AFTER })));
-    haproxy = await startHaproxy(nodes.map((n) => ({ name: n.name, port: n.webPort })));
+    haproxy = await startHaproxy(nodes.map((n) => ({ name: n.name, port: n.webPort })), '/health/ready');
   });
 
   after(async () => {

@@ -60,7 +60,7 @@ export function nodeConfig(webPort: number, rawPort: number, o: XbarProcessOptio
         roles: [{ name: 'anonymous', permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true }, disclose: { caller: true, publisher: true } }] }],
       }],
       transports: [
-        { type: 'web', endpoint: { type: 'tcp', interface: '127.0.0.1', port: webPort }, paths: { ws: { type: 'websocket' } } },
+        { type: 'web', endpoint: { type: 'tcp', interface: '127.0.0.1', port: webPort }, paths: { ws: { type: 'websocket' }, health: { type: 'health' } } },
         { type: 'rawsocket', endpoint: { type: 'tcp', interface: '127.0.0.1', port: rawPort } },
       ],
     }],
