@@ -20,6 +20,7 @@ import { WebSocketService } from './transports/websocket.js';
 import { WebServer } from './web/http-server.js';
 import { statsConfig } from './config/normalize-stats.js';
 import { installStats, publishUpdate } from './router/meta/stats-procedures.js';
+import type { TestamentStore } from './router/meta/testaments.js';
 import { StatsCollector, type NodeSource } from './stats/collector.js';
 import { Traffic } from './stats/traffic.js';
 import { healthHandler, type Readiness } from './web/health.js';
@@ -29,6 +30,8 @@ import { statsJsonHandler, statsPageHandler } from './web/stats-page.js';
 export interface NodeOptions {
   readonly logger?: Logger;
   readonly backplane?: Backplane;
+  /** Where testaments wait (default: in memory, lost if this node dies). */
+  readonly testaments?: TestamentStore;
 }
 
 export interface ListeningAddress {
@@ -61,6 +64,7 @@ export class XbarNode {
     const stats = config.stats ?? statsConfig(undefined);
     this.router = new Router(config.realms, this.backplane, this.log, {
       ...(stats.enabled ? { stats: { maxTopics: stats.maxTopics, topTopics: stats.topTopics } } : {}),
+      ...(options.testaments ? { testaments: options.testaments } : {}),
     });
     this.security = new NodeSecurity(config, this.router, this.log);
     this.stats = new StatsCollector(statsSource(this.router, this.backplane), stats);

@@ -28,7 +28,7 @@ import { registrationDetails, registrationProcedures } from './registration-meta
 import { SessionMeta, sessionDetails, visible } from './session-meta.js';
 import { SubscriptionMeta } from './subscription-meta.js';
 import { testamentProcedures } from './testament-meta.js';
-import { MemoryTestamentStore, type TestamentStore } from './testaments.js';
+import { MemoryTestamentStore, type Testament, type TestamentStore } from './testaments.js';
 
 export interface MetaOptions {
   /** Event history rules of the realm's `store`. */
@@ -104,10 +104,14 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
 
   /** The session has left the realm (GOODBYE, kill, dropped connection): testaments, then on_leave. */
   left(session: Session): void {
-    const testaments = this.testaments.take(session.id);
+    const taken = this.testaments.take(session.id);
     // kill_all: "will not generate session meta events or testament events" (spec).
     if (this.quiet.delete(session.id)) return;
-    for (const t of testaments) this.realm.broker.publishInternal(t.topic, t.args, t.kwargs, t.options);
+    const publish = (testaments: readonly Testament[]) => {
+      for (const t of testaments) this.realm.broker.publishInternal(t.topic, t.args, t.kwargs, t.options);
+    };
+    if (Array.isArray(taken)) publish(taken);
+    else taken.then(publish, (err: unknown) => this.log.error({ err, session: session.id }, 'testaments could not be read; not published'));
     if (session.authrole !== 'trusted') this.publish('wamp.session.on_leave', [session.id, session.authid, session.authrole]);
   }
 

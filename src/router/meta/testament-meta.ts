@@ -33,7 +33,7 @@ const isString = (x: unknown): x is string => typeof x === 'string';
 
 export function testamentProcedures(realm: Realm, store: TestamentStore): Record<string, MetaProcedure> {
   return {
-    'wamp.session.add_testament': (call) => {
+    'wamp.session.add_testament': async (call) => {
       const topic = stringArg(call, 0, 'topic');
       if (!isValidUri(topic, realm.uriCheck) || isReservedUri(topic)) {
         throw new MetaError(ErrorUri.invalidUri, `${call.procedure}: ${JSON.stringify(topic)} is not a topic a session may publish to`);
@@ -63,11 +63,11 @@ export function testamentProcedures(realm: Realm, store: TestamentStore): Record
           retain: po.retain === true,
         },
       };
-      if (!store.add(call.session.id, scope, t)) {
+      if (!(await store.add(call.session.id, scope, t))) {
         throw new MetaError(TESTAMENT_ERROR, `${call.procedure}: a session may hold at most ${MAX_TESTAMENTS} testaments per scope`);
       }
       return {};
     },
-    'wamp.session.flush_testaments': (call) => ({ args: [store.flush(call.session.id, scopeOf(call))] }),
+    'wamp.session.flush_testaments': async (call) => ({ args: [await store.flush(call.session.id, scopeOf(call))] }),
   };
 }

@@ -21,13 +21,18 @@ export interface Testament {
   readonly options: Pick<EventOut, 'exclude' | 'eligible' | 'excludeAuthid' | 'excludeAuthrole' | 'eligibleAuthid' | 'eligibleAuthrole'> & { readonly retain?: boolean };
 }
 
+/**
+ * Where testaments wait. A store backed by the cluster (KV) answers asynchronously; the memory
+ * store answers at once, so testaments of a leaving session are published in the same turn as
+ * its other departure events.
+ */
 export interface TestamentStore {
   /** Adds a testament; false when the session already holds `MAX_TESTAMENTS` in that scope. */
-  add(session: number, scope: TestamentScope, t: Testament): boolean;
+  add(session: number, scope: TestamentScope, t: Testament): boolean | Promise<boolean>;
   /** Removes the session's testaments of one scope; returns how many there were. */
-  flush(session: number, scope: TestamentScope): number;
+  flush(session: number, scope: TestamentScope): number | Promise<number>;
   /** Removes and returns all of the session's testaments, detached ones first. */
-  take(session: number): Testament[];
+  take(session: number): Testament[] | Promise<Testament[]>;
 }
 
 /** Testaments per session and scope: bounds what one session can make the router hold. */
