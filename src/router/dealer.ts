@@ -356,6 +356,7 @@ export class Dealer {
       p.timer.unref();
     }
     if (callee) return this.dispatch(p, callee);
+    p.waited = true;
     const queue = this.queues.get(reg);
     if (queue) queue.push(p);
     else this.queues.set(reg, [p]);
@@ -468,7 +469,9 @@ export class Dealer {
   private fail(p: PendingCall, why: 'gone' | 'busy'): void {
     if (!this.finish(p)) return;
     if (why === 'busy') p.answer.error(MAX_CONCURRENCY_REACHED, [`every callee of "${p.registration.uri}" is at its concurrency limit`], undefined, {});
-    // Every callee tried had left (its node had not yet heard): the procedure is gone.
+    // Every callee tried had left (this node had not yet heard): the procedure is gone — for a
+    // call that waited, as when the registration goes while it waits.
+    else if (p.waited) p.answer.error(ErrorUri.canceled, [`procedure "${p.registration.uri}" was unregistered while the call waited`], undefined, {});
     else p.answer.error(ErrorUri.noSuchProcedure, [`no procedure "${p.procedure}" is registered any more`], undefined, {});
   }
 

@@ -55,6 +55,8 @@ export interface PendingCall {
   interrupted: boolean;
   /** Disclose the caller to the callee (disclose_me or the role's disclose.caller). */
   disclose: boolean;
+  /** The call waited in the queue for a callee with spare concurrency. */
+  waited: boolean;
   done: boolean;
   /** When the call started (performance.now()), for the latency histogram; 0 when not measured. */
   started: number;
@@ -68,6 +70,6 @@ export function newPendingCall(
     caller, request, answer, procedure: call.procedure, args: call.args, kwargs: call.kwargs,
     receiveProgress: call.options.receiveProgress, timeoutMs: call.options.timeout, registration, details,
     invocation: 0, callee: undefined, remote: undefined, tried: undefined, timer: undefined,
-    streaming: call.options.progress, interrupted: false, disclose: false, done: false, started: 0,
+    streaming: call.options.progress, interrupted: false, disclose: false, waited: false, done: false, started: 0,
   };
 }

@@ -203,10 +203,9 @@ describe('rpc concurrency limits', () => {
         assert.deepEqual((await caller.answer(inFlight))[3], ['answered']);
         await callee.goodbye();
       }
-      for (const w of waiting) {
+      if (how === 'leave') {
         // Across a cluster the registry change may arrive just after the in-flight answer.
-        const m = await caller.answer(w);
-        assert.equal(m[4], 'wamp.error.canceled');
+        for (const w of waiting) assert.equal((await caller.answer(w))[4], 'wamp.error.canceled');
       }
       assert.deepEqual(pendingState(t), IDLE);
       await caller.goodbye();
