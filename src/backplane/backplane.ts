@@ -99,7 +99,17 @@ export interface CallHandle {
   cancel(mode: CancelMode, reason?: string): void;
 }
 
+/** A testament as the backplane keeps it for a session (published if the session's node dies). */
+export interface StoredTestament {
+  readonly topic: string;
+  readonly args: Args;
+  readonly kwargs: Kwargs;
+  readonly options: Dict;
+}
+
 export interface BackplaneHandlers {
+  /** Testaments of sessions whose node died, to be published in `realm` (by exactly one node). */
+  orphanedTestaments(realm: string, testaments: readonly StoredTestament[]): void;
   event(ev: EventOut): void;
   /** Answers another node's scatter-gather query about this node's part of a realm (meta API). */
   metaQuery(realm: string, query: Dict): Dict | undefined;
@@ -139,4 +149,9 @@ export interface Backplane {
    * own part is the caller's to add.
    */
   query(realm: string, query: Dict, maxWaitMs?: number): Promise<Dict[]>;
+  /**
+   * Keeps a copy of one session's testaments (in publication order; empty = none) where the
+   * cluster finds them if this node dies; a no-op on one node, whose testaments die with it.
+   */
+  keepTestaments(realm: string, session: number, testaments: readonly StoredTestament[]): void;
 }

@@ -38,6 +38,10 @@ export class Router {
     const none: CallHandle = { chunk: () => undefined, cancel: () => undefined };
     return {
       event: (ev) => this.realms.get(ev.realm)?.broker.remoteEvent(ev),
+      orphanedTestaments: (realm, testaments) => {
+        const broker = this.realms.get(realm)?.broker;
+        for (const t of testaments) broker?.publishInternal(t.topic, t.args, t.kwargs, t.options);
+      },
       metaQuery: (realm, query) => this.realms.get(realm)?.answerMetaQuery(query),
       invocation: (inv, port) => {
         const realm = this.realms.get(inv.realm);

@@ -71,6 +71,9 @@ export class LocalBackplane implements Backplane {
     this.handlers?.registryChanged(realm, uri, match, next);
   }
 
+  /** Testaments live in the router's memory: a single node cannot outlive itself. */
+  keepTestaments(): void {}
+
   /** No other node exists to ask. */
   async query(): Promise<Dict[]> {
     return [];

@@ -11,7 +11,7 @@
  *
  * Guarantees as in backplane.ts: pub/sub at-most-once in publisher order; RPC exactly one outcome.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { connect, type ConnectionOptions, type KV, type Msg, type NatsConnection, RequestStrategy, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import type { MatchPolicy } from '../../config/types.js';
@@ -19,7 +19,7 @@ import { randomId } from '../../wamp/ids.js';
 import type { Args, CancelMode, Dict, InvokePolicy, Kwargs } from '../../wamp/messages.js';
 import type {
   Backplane, BackplaneHandlers, BackplaneHealth, CallHandle, ClusterCallee, ClusterReg, EventOut,
-  RegisterOutcome, RemoteInvocation, ReplyPort, ReplySink,
+  RegisterOutcome, RemoteInvocation, ReplyPort, ReplySink, StoredTestament,
 } from '../backplane.js';
 import { applyNodeLoss, applyRegister, applyUnregister, type RegisterDecision } from '../registry-rules.js';
 import { decodeFrame, encodeFrame, FrameKind } from './frame.js';
@@ -78,6 +78,9 @@ export class NatsBackplane implements Backplane {
   private readonly served = new Map<string, { origin: string; handle: CallHandle }>();
   private readonly sessionIds = new Set<number>();
   private slot: SessionSlot | undefined;
+  private testaments: KV | undefined;
+  /** Per-session chain of testament writes, so the last change is the one that stays. */
+  private readonly testamentWrites = new Map<number, Promise<unknown>>();
   private slotRefreshedAt = Date.now();
   private readonly writes = new Set<Promise<unknown>>();
   private timers: NodeJS.Timeout[] = [];
@@ -138,8 +141,13 @@ export class NatsBackplane implements Backplane {
       replicas: Math.min(3, o.servers.length),
       ttl: Math.max(10_000, 3 * this.deadAfterMs),
     });
+    this.testaments = await js.views.kv(`xbar_${this.options.cluster.replace(/[^A-Za-z0-9_-]/g, '_')}_testament`, {
+      history: 1,
+      replicas: Math.min(3, o.servers.length),
+    });
     this.slot = new SessionSlot(slots, this.nodeId);
     await this.slot.claim();
+    await this.watchSlots(slots);
     await nc.flush();
     this.heartbeat();
     const hb = setInterval(() => this.heartbeat(), this.heartbeatMs);
@@ -173,6 +181,24 @@ export class NatsBackplane implements Backplane {
         void this.replay(since);
       }
     }
+  }
+
+  /**
+   * Members also come from the slot bucket: a node that claimed a slot is known even before its
+   * first heartbeat reaches us, so one that dies at once is still declared dead and reaped.
+   */
+  private async watchSlots(kv: KV): Promise<void> {
+    let ready!: () => void;
+    const initialized = new Promise<void>((r) => (ready = r));
+    const iter = await kv.watch({ key: '>', initializedFn: () => ready() });
+    void (async () => {
+      for await (const e of iter) {
+        if (e.operation !== 'PUT') continue;
+        const node = new TextDecoder().decode(e.value);
+        if (node !== this.nodeId) this.membership.know(node);
+      }
+    })().catch((err: unknown) => this.log.warn({ err }, 'slot watch ended'));
+    await initialized;
   }
 
   private async watchRegistry(kv: KV): Promise<void> {
@@ -530,6 +556,44 @@ export class NatsBackplane implements Backplane {
     }
   }
 
+  // ---- testaments ----------------------------------------------------------------------
+
+  keepTestaments(realm: string, session: number, testaments: readonly StoredTestament[]): void {
+    const kv = this.testaments;
+    if (!kv) return;
+    const key = `t.${nodeKey(this.nodeId)}.${session}`;
+    const write = async (): Promise<void> => {
+      if (testaments.length === 0) await kv.delete(key);
+      else await kv.put(key, encodeFrame(FrameKind.meta, { r: realm, t: testaments.map((t) => [t.topic, t.args ?? [], t.kwargs ?? {}, t.options]) }));
+    };
+    const previous = this.testamentWrites.get(session) ?? Promise.resolve();
+    const next = previous.then(write, write).catch((err: unknown) => this.log.warn({ err, session }, 'testament copy not written'));
+    this.testamentWrites.set(session, next);
+    void this.track(next).finally(() => {
+      if (this.testamentWrites.get(session) === next) this.testamentWrites.delete(session);
+    });
+  }
+
+  /** Publishes (through one node, the reaper) the testaments of a dead node's sessions. */
+  private async reapTestaments(node: string): Promise<void> {
+    const kv = this.testaments;
+    if (!kv) return;
+    const keys = await kv.keys(`t.${nodeKey(node)}.>`).catch(() => undefined);
+    if (!keys) return;
+    let published = 0;
+    for await (const key of keys) {
+      const e = await kv.get(key).catch(() => null);
+      const f = e && e.operation === 'PUT' ? decodeFrame(e.value) : undefined;
+      if (f) {
+        const list = (f.meta.t as [string, Args, Kwargs, Dict][]).map(([topic, args, kwargs, options]) => ({ topic, args, kwargs, options }));
+        this.handlers?.orphanedTestaments(String(f.meta.r), list);
+        published += list.length;
+      }
+      await kv.delete(key).catch(() => undefined);
+    }
+    if (published > 0) this.log.info({ node, published }, 'published the testaments of a lost node');
+  }
+
   // ---- meta queries --------------------------------------------------------------------
 
   async query(realm: string, query: Dict, maxWaitMs = 500): Promise<Dict[]> {
@@ -609,7 +673,10 @@ export class NatsBackplane implements Backplane {
       this.replica.apply(key, e.revision + 0.5, next);
     }
     this.handlers?.memberDown(node);
-    if (this.membership.isReaper()) void this.reap(node, affected);
+    if (this.membership.isReaper()) {
+      void this.reap(node, affected);
+      void this.reapTestaments(node);
+    }
   }
 
   /** Removes a lost node's callees from the registry keys that name it (`keys`, from this replica). */
@@ -625,6 +692,11 @@ export class NatsBackplane implements Backplane {
     ));
     this.log.info({ node, keys: keys.length, ms: Date.now() - started }, 'reaped the registrations of a lost node');
   }
+}
+
+/** A node id as one KV key token. */
+function nodeKey(node: string): string {
+  return createHash('sha256').update(node).digest('hex').slice(0, 24);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -28,7 +28,7 @@ import { registrationDetails, registrationProcedures } from './registration-meta
 import { SessionMeta, sessionDetails, visible } from './session-meta.js';
 import { SubscriptionMeta } from './subscription-meta.js';
 import { testamentProcedures } from './testament-meta.js';
-import { MemoryTestamentStore, type Testament, type TestamentStore } from './testaments.js';
+import { ClusterTestamentStore, type Testament, type TestamentStore } from './testaments.js';
 
 export interface MetaOptions {
   /** Event history rules of the realm's `store`. */
@@ -50,7 +50,7 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
 
   constructor(private readonly realm: Realm, options: MetaOptions, private readonly log: Logger) {
     this.events = new EventStore(realm.name, options.history, options.maxRetained);
-    this.testaments = options.testaments ?? new MemoryTestamentStore();
+    this.testaments = options.testaments ?? new ClusterTestamentStore(realm.name, realm.backplane);
     const sessions = new SessionMeta(realm, this.quiet);
     const subscriptions = new SubscriptionMeta(realm, this.events);
     for (const table of [sessions.procedures(), subscriptions.procedures(), registrationProcedures(realm), testamentProcedures(realm, this.testaments)]) {

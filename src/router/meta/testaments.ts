@@ -9,7 +9,7 @@
  * loses a node's testaments when the node itself dies.
  */
 import type { Args, Kwargs } from '../../wamp/messages.js';
-import type { EventOut } from '../../backplane/backplane.js';
+import type { Backplane, EventOut } from '../../backplane/backplane.js';
 
 export type TestamentScope = 'detached' | 'destroyed';
 
@@ -66,5 +66,48 @@ export class MemoryTestamentStore implements TestamentStore {
 
   get sessions(): number {
     return this.bySession.size;
+  }
+}
+
+/**
+ * Testaments in memory, with a copy in the backplane after every change, so that the cluster
+ * publishes them if this node dies (kill -9) before the session ends (design/cluster.md §4).
+ */
+export class ClusterTestamentStore implements TestamentStore {
+  private readonly local = new MemoryTestamentStore();
+  private readonly copies = new Map<number, Record<TestamentScope, Testament[]>>();
+
+  constructor(private readonly realm: string, private readonly backplane: Backplane) {}
+
+  add(session: number, scope: TestamentScope, t: Testament): boolean {
+    if (!this.local.add(session, scope, t)) return false;
+    let c = this.copies.get(session);
+    if (!c) this.copies.set(session, (c = { detached: [], destroyed: [] }));
+    c[scope].push(t);
+    this.keep(session);
+    return true;
+  }
+
+  flush(session: number, scope: TestamentScope): number {
+    const n = this.local.flush(session, scope);
+    const c = this.copies.get(session);
+    if (c && n > 0) {
+      c[scope] = [];
+      this.keep(session);
+    }
+    return n;
+  }
+
+  take(session: number): Testament[] {
+    const taken = this.local.take(session);
+    if (this.copies.delete(session)) this.backplane.keepTestaments(this.realm, session, []);
+    return taken;
+  }
+
+  private keep(session: number): void {
+    const c = this.copies.get(session);
+    const all = c ? [...c.detached, ...c.destroyed] : [];
+    if (all.length === 0) this.copies.delete(session);
+    this.backplane.keepTestaments(this.realm, session, all.map((t) => ({ topic: t.topic, args: t.args, kwargs: t.kwargs, options: { ...t.options } })));
   }
 }
