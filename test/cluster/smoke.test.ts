@@ -3,11 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { connectAutobahn, connectWampy } from '../helpers/clients.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 
-describe('three xbar nodes over one NATS server', () => {
+describe('three xbar nodes over one NATS server', { timeout: 60_000 }, () => {
   let c: TestCluster;
   before(async () => {
     c = await startCluster(3);
-  });
+  }, { timeout: 30_000 });
   after(() => c.stop());
 
   it('delivers an event published on node 1 to subscribers on nodes 2 and 3, once each', async () => {

@@ -198,7 +198,16 @@ export class NatsBackplane implements Backplane {
         if (node !== this.nodeId) this.membership.know(node);
       }
     })().catch((err: unknown) => this.log.warn({ err }, 'slot watch ended'));
-    await initialized;
+    await this.settled(initialized, 'KV watch');
+  }
+
+  /** Waits for a watch's initial values, but never forever: a missed signal must not stall start-up. */
+  private async settled(initialized: Promise<void>, what: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 5000)));
+    const outcome = await Promise.race([initialized, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') this.log.warn({ what }, 'initial values not confirmed within 5 s; going on (updates still arrive)');
   }
 
   private async watchRegistry(kv: KV): Promise<void> {
@@ -208,7 +217,7 @@ export class NatsBackplane implements Backplane {
     void (async () => {
       for await (const e of iter) this.replica.applyEntry(e);
     })().catch((err: unknown) => this.log.error({ err }, 'registry watch ended'));
-    await initialized;
+    await this.settled(initialized, 'KV watch');
   }
 
   async stop(): Promise<void> {
