@@ -253,6 +253,8 @@ function backplaneFor(config: NodeConfig, log: Logger): Backplane {
   return new NatsBackplane(
     {
       servers: c.servers, cluster: c.name, name: c.node, user: c.user, pass: c.password, token: c.token,
+      ...(c.creds ? { creds: c.creds } : {}),
+      ...(c.tls ? { tls: c.tls } : {}),
       heartbeatMs: c.heartbeatInterval, deadAfterMs: c.deadAfter,
     },
     log.child({ component: 'backplane' }),

@@ -203,15 +203,25 @@ export function normalize(doc: ValidDocument, ctx: LoadContext = new LoadContext
     transports: transports.map(({ t, at }, i) => transport(t, ids[i] ?? '', at, ctx)),
     limits: limitsConfig(doc.limits),
     ...(doc.stats ? { stats: statsConfig(doc.stats) } : {}),
-    ...(doc.cluster ? { cluster: clusterConfig(doc.cluster) } : {}),
+    ...(doc.cluster ? { cluster: clusterConfig(doc.cluster, ctx) } : {}),
   };
 }
 
-function clusterConfig(c: ClusterDocument): ClusterConfig {
+function clusterConfig(c: ClusterDocument, ctx: LoadContext): ClusterConfig {
   const n = c.nats;
+  // Files are read at start-up, relative to the config file, so a wrong path is a config error.
+  const file = (key: string, f: string | undefined) => {
+    if (f === undefined) return undefined;
+    ctx.readText(['cluster', 'nats', ...key.split('.')], f);
+    return ctx.path(f);
+  };
+  const tls = n.tls && { ca: file('tls.ca', n.tls.ca), cert: file('tls.cert', n.tls.cert), key: file('tls.key', n.tls.key) };
+  const creds = file('creds', n.creds);
   const heartbeatInterval = n.heartbeat_interval ?? 1000;
   return {
     servers: n.servers, name: n.name ?? 'xbar', node: n.node, user: n.user, password: n.password, token: n.token,
+    ...(creds ? { creds } : {}),
+    ...(tls ? { tls } : {}),
     heartbeatInterval, deadAfter: n.dead_after ?? 3 * heartbeatInterval,
   };
 }

@@ -19,6 +19,10 @@ export const clusterDocument = strict({
     user: str().optional(),
     password: str().optional(),
     token: str().optional(),
+    /** A NATS credentials file (JWT + NKey seed), as `nats` CLI users have them. */
+    creds: nonEmpty().optional(),
+    /** TLS to the NATS servers: CA to trust, and a client certificate if the servers ask for one. */
+    tls: strict({ ca: nonEmpty().optional(), cert: nonEmpty().optional(), key: nonEmpty().optional() }).optional(),
     heartbeat_interval: int(50, 60_000, ' ms').optional(),
     dead_after: int(150, 600_000, ' ms').optional(),
   }),

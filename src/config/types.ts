@@ -179,6 +179,10 @@ export interface ClusterConfig {
   readonly user?: string;
   readonly password?: string;
   readonly token?: string;
+  /** Path of a NATS credentials file. */
+  readonly creds?: string;
+  /** Paths of PEM files for TLS to NATS. */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
   /** ms between heartbeats. */
   readonly heartbeatInterval: number;
   /** ms of silence after which a node is taken for dead. */

@@ -12,7 +12,8 @@
  * Guarantees as in backplane.ts: pub/sub at-most-once in publisher order; RPC exactly one outcome.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { connect, type ConnectionOptions, type KV, type Msg, type NatsConnection, RequestStrategy, type Subscription } from 'nats';
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, type KV, type Msg, type NatsConnection, RequestStrategy, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import type { MatchPolicy } from '../../config/types.js';
 import { randomId } from '../../wamp/ids.js';
@@ -42,7 +43,10 @@ export interface NatsBackplaneOptions {
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
-  readonly tls?: ConnectionOptions['tls'];
+  /** Path of a NATS credentials file. */
+  readonly creds?: string;
+  /** PEM file paths for TLS to NATS. */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
 }
 
 interface PendingRemote {
@@ -120,7 +124,8 @@ export class NatsBackplane implements Backplane {
       user: o.user,
       pass: o.pass,
       token: o.token,
-      tls: o.tls,
+      ...(o.creds ? { authenticator: credsAuthenticator(readFileSync(o.creds)) } : {}),
+      ...(o.tls ? { tls: { caFile: o.tls.ca, certFile: o.tls.cert, keyFile: o.tls.key } } : {}),
     });
     this.nc = nc;
     this.connected = true;

@@ -121,6 +121,13 @@ describe('config problems name the exact key path', () => {
     assert.deepEqual(problems(doc), ['cluster.nats.servers[0]: expected a NATS URL such as "nats://127.0.0.1:4222", got "127.0.0.1:4222"']);
   });
 
+  it('names an unreadable NATS credentials file by its key path', () => {
+    assert.throws(
+      () => parseConfig({ ...minimalDoc(), cluster: { nats: { servers: ['nats://127.0.0.1:4222'], creds: '/nonexistent/user.creds' } } }, 'test'),
+      /cluster\.nats\.creds: cannot read/,
+    );
+  });
+
   it('accepts a NATS cluster section and fills its defaults', () => {
     const config = parseConfig({ ...minimalDoc(), cluster: { nats: { servers: ['nats://127.0.0.1:4222'], heartbeat_interval: 200 } } }, 'test');
     assert.deepEqual(config.cluster, {
