@@ -4,6 +4,7 @@
  * exact message order, and drive thousands of calls cheaply. It speaks only what tests ask it to.
  */
 import WebSocket from 'ws';
+import { prng } from './prng.js';
 
 export const M = {
   HELLO: 1, WELCOME: 2, ABORT: 3, GOODBYE: 6, ERROR: 8,
@@ -179,14 +180,4 @@ export async function until(cond: () => boolean, ms = 5000, what = 'condition'):
   }
 }
 
-/** A seeded PRNG (mulberry32): the same seed gives the same run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };

@@ -4,18 +4,9 @@
  * each field kind, and random mutations of valid messages. Not a test file itself.
  */
 import { Buffer } from 'node:buffer';
+import { prng } from './prng.js';
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1); the same seed gives the same inputs. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng as seededRandom };
 
 export type Random = () => number;
 

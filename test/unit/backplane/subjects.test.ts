@@ -2,17 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeToken, encodeToken, Subjects } from '../../../src/backplane/nats/subjects.js';
 import { subjectMatches } from '../../../src/backplane/nats/replay.js';
+import { prng } from '../../helpers/prng.js';
 
-/** Seeded PRNG (mulberry32), so a failure names its case. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = ['a', 'Z', '0', '_', '-', '*', '>', '$', '~', ' ', 'ü', '€', '😀', '/', '\\', '%', 'é', '.'];
 

@@ -1,20 +1,11 @@
 /** Shared helpers for the serializer tests (not a test file itself). */
 import { Buffer } from 'node:buffer';
+import { prng } from '../../helpers/prng.js';
 
 export const hex = (text: string): Buffer => Buffer.from(text, 'hex');
 export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
-/** A small seeded PRNG (mulberry32), so every fuzz run sees the same inputs. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng as seededRandom };
 
 /** WAMP messages every serializer must carry unchanged. Bytes are Buffers, as decoders return them. */
 export const SAMPLE_MESSAGES: readonly (readonly unknown[])[] = [

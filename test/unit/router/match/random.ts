@@ -1,17 +1,8 @@
 /** Seeded randomness for the matching tests: the same seed gives the same patterns. */
 import type { MatchPolicy } from '../../../../src/router/match/match-index.js';
+import { prng } from '../../../helpers/prng.js';
 
-/** mulberry32: a tiny 32-bit PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng as mulberry32 };
 
 /** A small alphabet so that random patterns and topics collide often. */
 export const COMPONENTS = ['a', 'b', 'ab', 'ba', 'c'] as const;
