@@ -1,7 +1,7 @@
 /**
  * WAMP over RawSocket on TCP or a Unix socket: handshake (serializer, max length), framing,
  * PING/PONG (every PING is echoed), handshake timeout, max message size, and the same bounded
- * out-buffer and frame-once fan-out as WebSocket.
+ * out-buffer, frame-once fan-out and per-tick write coalescing (`write-batcher.ts`) as WebSocket.
  */
 import net from 'node:net';
 import type { Serializer } from '../serializers/serializer.js';
@@ -11,6 +11,7 @@ import type {
 import { nextConnectionId } from './connection-id.js';
 import { admit } from './out-buffer.js';
 import { withTls } from './tls.js';
+import { BatchedSocket, sharedBatcher, type WriteBatcher } from './write-batcher.js';
 import {
   FrameType, HandshakeError, frameHeader, handshakeError, handshakeReply, parseFrameHeader, parseHandshake,
 } from './rawsocket-codec.js';
@@ -19,6 +20,8 @@ export interface RawSocketOptions extends ConnectionLimits {
   readonly serializers: readonly Serializer[];
   /** ms to wait for the 4 handshake octets. */
   readonly handshakeTimeout: number;
+  /** Coalesces each tick's writes per socket; default: the process's shared batcher. */
+  readonly batcher?: WriteBatcher;
 }
 
 export class RawSocketConnection implements Connection {
@@ -33,6 +36,7 @@ export class RawSocketConnection implements Connection {
   private closed = false;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private readonly out: BatchedSocket;
 
   constructor(
     private readonly socket: net.Socket,
@@ -41,7 +45,9 @@ export class RawSocketConnection implements Connection {
     private readonly limits: ConnectionLimits,
     /** Largest message the peer accepts. */
     private readonly peerMaxLength: number,
+    private readonly batcher: WriteBatcher = sharedBatcher,
   ) {
+    this.out = new BatchedSocket(socket);
     this.counting = limits.countTraffic === true;
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('close', () => this.ended(1006, 'connection closed', true));
@@ -87,7 +93,8 @@ export class RawSocketConnection implements Connection {
       this.pending = rest.length > 0 ? [rest] : [];
       this.pendingBytes = rest.length;
       if (header.type === FrameType.ping) {
-        this.socket.write(Buffer.concat([frameHeader(FrameType.pong, body.length), body]));
+        // In order with the messages written this tick (the copy: `body` is a view of the read chunk).
+        this.batcher.write(this.out, Buffer.concat([frameHeader(FrameType.pong, body.length), body]));
       } else if (header.type === FrameType.message) {
         this.deliver(body);
       }
@@ -135,7 +142,7 @@ export class RawSocketConnection implements Connection {
     const framed = (msg.framed.rawsocket ??= [
       Buffer.concat([frameHeader(FrameType.message, msg.bytes.length), msg.bytes]),
     ]);
-    this.socket.write(framed[0]!);
+    this.batcher.write(this.out, framed[0]!);
     if (this.counting) {
       this.messagesOut++;
       this.bytesOut += msg.bytes.length;
@@ -209,7 +216,7 @@ export function acceptRawSocket(
       secure: 'encrypted' in socket,
       ...withTls(socket),
     };
-    const conn = new RawSocketConnection(socket, serializer, peer, options, hs.maxLength);
+    const conn = new RawSocketConnection(socket, serializer, peer, options, hs.maxLength, options.batcher);
     accept(conn);
     conn.feed(head.subarray(4));
   };

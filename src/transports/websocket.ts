@@ -1,7 +1,8 @@
 /**
  * WAMP over WebSocket (`ws`): subprotocol negotiation (wamp.2.json|msgpack|cbor), max message
  * size (ws closes with 1009), ping keepalive, and frame-once fan-out: an Outgoing is framed once
- * (`Sender.frame`) and the same buffer is written to every socket.
+ * (`Sender.frame`) and the same buffer is written to every socket, the writes of one tick
+ * coalesced per socket (`write-batcher.ts`).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -14,6 +15,7 @@ import type {
 import { nextConnectionId } from './connection-id.js';
 import { admit } from './out-buffer.js';
 import { withTls } from './tls.js';
+import { BatchedSocket, sharedBatcher, type WriteBatcher } from './write-batcher.js';
 
 // ws exports Sender at runtime; @types/ws does not declare it.
 const { Sender } = wsModule as unknown as {
@@ -29,6 +31,8 @@ export interface WebSocketServiceOptions extends ConnectionLimits {
   readonly pingInterval: number;
   /** ms to wait for a pong before closing. */
   readonly pingTimeout: number;
+  /** Coalesces each tick's writes per socket; default: the process's shared batcher. */
+  readonly batcher?: WriteBatcher;
 }
 
 export class WebSocketConnection implements Connection {
@@ -42,6 +46,7 @@ export class WebSocketConnection implements Connection {
   private handler: ConnectionHandler | undefined;
   private closed = false;
   private readonly socket: Socket;
+  private readonly out: BatchedSocket;
   /** Time the last pong (or any message) arrived, for keepalive. */
   lastSeen = Date.now();
   private pingSentAt = 0;
@@ -51,8 +56,10 @@ export class WebSocketConnection implements Connection {
     readonly serializer: Serializer,
     readonly peer: PeerInfo,
     private readonly limits: ConnectionLimits,
+    private readonly batcher: WriteBatcher = sharedBatcher,
   ) {
     this.socket = (ws as unknown as { _socket: Socket })._socket;
+    this.out = new BatchedSocket(this.socket);
     this.counting = limits.countTraffic === true;
     ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
     ws.on('pong', () => {
@@ -108,14 +115,9 @@ export class WebSocketConnection implements Connection {
       this.messagesOut++;
       this.bytesOut += msg.bytes.length;
     }
-    if (frames.length === 1) {
-      this.socket.write(frames[0]!);
-    } else {
-      this.socket.cork();
-      this.socket.write(frames[0]!);
-      this.socket.write(frames[1]!);
-      this.socket.uncork();
-    }
+    // Corked until the end of the tick (both parts of a large frame too): one writev per socket.
+    this.batcher.write(this.out, frames[0]!);
+    if (frames.length === 2) this.batcher.write(this.out, frames[1]!);
     return 'sent';
   }
 
@@ -224,7 +226,7 @@ export class WebSocketService {
         secure: 'encrypted' in req.socket,
         ...withTls(req.socket),
       };
-      const conn = new WebSocketConnection(ws, serializer, peer, this.options);
+      const conn = new WebSocketConnection(ws, serializer, peer, this.options, this.options.batcher);
       this.connections.add(conn);
       ws.once('close', () => this.connections.delete(conn));
       this.startKeepalive();
