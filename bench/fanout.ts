@@ -11,14 +11,14 @@
  * write the same number of same-sized frames.
  */
 import {
-  connectMany, debug, Meter, medians, pairedRatio, rounds, type ScenarioResult, ServerChild, sleep, until,
+  connectMany, type CpuSource, debug, Meter, medians, pairedRatio, rounds, type ScenarioResult, ServerChild, sleep, until,
 } from './harness.js';
 import { M, WAMP_JSON, WampPeer } from './wamp-peer.js';
 import { BenchSocket } from './ws-client.js';
 
 export const SUBSCRIBERS = 1000;
-const PAYLOAD = 'x'.repeat(128);
-const TOPIC = 'bench.fanout';
+export const PAYLOAD = 'x'.repeat(128);
+export const TOPIC = 'bench.fanout';
 /** Events in flight (published, not yet received by all); refilled when half have arrived. */
 const WINDOW = 64;
 const RUN_MS = 1500;
@@ -30,7 +30,7 @@ const BARE_SUBSCRIPTION = 7036874417766401;
 const BARE_PUBLICATION = 5629499534213121;
 
 /** Counts deliveries per subscriber and knows the newest event every subscriber has. */
-class Delivery {
+export class Delivery {
   readonly counts = new Int32Array(SUBSCRIBERS);
   private readonly reached = new Int32Array(WINDOW * 2);
   /** Every subscriber has received events 1…complete. */
@@ -56,7 +56,8 @@ class Delivery {
 
 export interface Rig {
   readonly label: string;
-  readonly server: ServerChild;
+  /** Whose CPU the run measures: the server, or every process of a cluster. */
+  readonly server: CpuSource;
   readonly delivery: Delivery;
   publish(): void;
   cork(): void;
@@ -71,7 +72,7 @@ function checkEvent(payload: Buffer, subscription: number): boolean {
     && JSON.stringify(m[3]) === '{}' && Array.isArray(m[4]) && m[4].length === 1 && m[4][0] === PAYLOAD;
 }
 
-function subscriberHandler(d: Delivery, i: number, subscription: number): (payload: Buffer) => void {
+export function subscriberHandler(d: Delivery, i: number, subscription: number): (payload: Buffer) => void {
   return (payload) => {
     // Cheap check on every frame ("[36,"), full check on every 256th.
     if (payload[1] !== 0x33 || payload[2] !== 0x36 || ((d.counts[i]! & 255) === 0 && !checkEvent(payload, subscription))) d.badFrames++;

@@ -29,6 +29,12 @@ function killAll(): void {
   children.clear();
 }
 process.on('exit', killAll);
+
+/** Kills `child` with the bench's own children: at exit, on a signal, on errors. */
+export function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     killAll();
@@ -58,12 +64,31 @@ export const placement = ((): { pinned: boolean; serverCpu: number; clientCpu: n
 export interface Options {
   /** Write a V8 CPU profile of each server child into this directory. */
   profileDir: string | undefined;
-  /** Run the bare baseline with per-tick write coalescing (see server.ts). */
+  /**
+   * Run the bare baseline with per-tick write coalescing (see server.ts), as xbar's transports
+   * write (src/transports/write-batcher.ts); `--bare-write` turns it off (one write per message).
+   */
   bareCork: boolean;
 }
-export const options: Options = { profileDir: undefined, bareCork: false };
+export const options: Options = { profileDir: undefined, bareCork: true };
 
-export class ServerChild {
+/** Something whose CPU time the bench reads: a server child, a nats-server, a group of them. */
+export interface CpuSource {
+  /** CPU time so far, in µs (user + system). */
+  cpuMicros(): Promise<number>;
+}
+
+/** The CPU of several processes, summed (a cluster's nodes and its nats-server). */
+export class CpuGroup implements CpuSource {
+  constructor(private readonly members: readonly CpuSource[]) {}
+
+  async cpuMicros(): Promise<number> {
+    const all = await Promise.all(this.members.map((m) => m.cpuMicros()));
+    return all.reduce((a, b) => a + b, 0);
+  }
+}
+
+export class ServerChild implements CpuSource {
   private replies: ((m: FromServer) => void)[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -154,7 +179,7 @@ export class Meter {
   private server0 = 0;
   private client0: NodeJS.CpuUsage = { user: 0, system: 0 };
 
-  constructor(private readonly server: ServerChild) {}
+  constructor(private readonly server: CpuSource) {}
 
   private busy0 = 0;
 
@@ -259,6 +284,8 @@ export interface ScenarioResult {
   readonly info?: Record<string, unknown>;
   /** The human table, when it is not simply xbar / baseline / ratio (not part of the JSON line). */
   readonly rows?: Record<string, Record<string, unknown>>;
+  /** Several human tables, by title (not part of the JSON line). */
+  readonly tables?: Record<string, Record<string, Record<string, unknown>>>;
 }
 
 /** A human table: one row per label, one column per key. */

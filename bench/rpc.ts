@@ -3,7 +3,8 @@
  *
  * Configurations: 1 callee (invoke single), then 4 callees (invoke roundrobin). CALLERS callers
  * each keep WINDOW calls outstanding (closed loop) → calls/s and latency p50/p99. Then an open
- * loop paced at half of xbar's peak rate, the same rate for both servers → latency at equal load.
+ * loop paced at half load (`halfLoad`: xbar's server about half busy), the same rate for both
+ * servers → latency at equal load.
  *
  * Callees echo the arguments without parsing ([68,INV,REG,{},ARGS] → [70,INV,{},ARGS]); callers
  * read only the request id of each RESULT and check its tail. After every run the number of
@@ -22,6 +23,7 @@ const WINDOW = 16;
 const ARG = 'x'.repeat(32);
 const PEAK_MS = 1000;
 const PACED_MS = 1200;
+const PROBE_MS = 600;
 /** Rounds (an xbar run and a baseline run): at least MIN, up to MAX until 3 were quiet. */
 const MIN_ROUNDS = 4;
 const MAX_ROUNDS = 5;
@@ -205,6 +207,21 @@ export async function paced(rig: Rig, rate: number, ms: number): Promise<PacedRu
   };
 }
 
+/**
+ * "Half load" for the open loop: the rate at which xbar's server is about half busy, capped at
+ * half its peak calls/s. The peak comes from pipelined calls whose writes coalesce (each read
+ * carries many calls); paced calls arrive one per read and cost more each, so half the peak
+ * rate can be at or past saturation for both servers (then p99 only compares two queues). A
+ * short paced probe at a tenth of the peak measures xbar's CPU per paced call.
+ */
+async function halfLoad(x: Rig, peakPerS: number): Promise<number> {
+  const probe = await paced(x, Math.round(peakPerS / 10), PROBE_MS);
+  const cpuSecondsPerCall = probe.server_cpu_util / probe.achieved_per_s;
+  const rate = Math.round(Math.min(peakPerS / 2, 0.5 / cpuSecondsPerCall));
+  debug(`rpc half load: ${(cpuSecondsPerCall * 1e6).toFixed(1)} µs server CPU per paced call → ${rate}/s (peak ${Math.round(peakPerS)}/s)`);
+  return rate;
+}
+
 export async function rpc(): Promise<ScenarioResult> {
   const xs = await ServerChild.start('xbar', 'rpc-xbar');
   const bs = await ServerChild.start('bare', 'rpc-bare');
@@ -230,7 +247,7 @@ export async function rpc(): Promise<ScenarioResult> {
       if (!xr || !br) throw new Error('no runs');
       const xm = medians(xr);
       const bm = medians(br);
-      const rate = Math.round(xm.calls_per_s / 2);
+      const rate = await halfLoad(x, xm.calls_per_s);
       const pacedRounds = await rounds([() => paced(x, rate, PACED_MS), () => paced(b, rate, PACED_MS)], MIN_ROUNDS, MAX_ROUNDS);
       const [xp, bp] = pacedRounds.series;
       if (!xp || !bp) throw new Error('no runs');
@@ -273,7 +290,8 @@ export async function rpc(): Promise<ScenarioResult> {
       scenario: 'rpc', xbar, baseline, ratio: r, target, pass, rows,
       info: {
         callers: CALLERS, window: WINDOW, arg_bytes: ARG.length, peak_ms: PEAK_MS, paced_ms: PACED_MS, rounds: quality,
-        half: 'open loop at half of xbar\'s median peak calls/s, same rate for both', serializer: 'json',
+        half: 'open loop at the rate where xbar\'s server is ~50% busy with paced calls (probe), capped at half its median peak calls/s; same rate for both',
+        serializer: 'json',
       },
     };
   } finally {

@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- [--prof[=DIR]] [--bare-cork] [scenario…]]`: runs the named scenarios (default: all), each
- * against xbar and its baseline in the same run, printing one JSON line and a table per scenario
- * and a summary of the targets at the end.
+ * `npm run bench [-- [--prof[=DIR]] [--bare-write] [--cluster] [scenario…]]`: runs the named scenarios
+ * (default: all but `cluster`), each against xbar and its baseline in the same run, printing one
+ * JSON line and a table per scenario and a summary of the targets at the end. `--cluster` (or the
+ * scenario name `cluster`) runs the cluster bench: real nats-server and xbar node processes.
  *
  * Not part of `npm test`: figures depend on the machine. Absolute numbers on a shared 2-core
  * machine are noisy; the ratios are the result.
@@ -15,6 +16,9 @@ import { rpc } from './rpc.js';
 const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = { fanout, pingpong, match: matchScenario, rpc };
 SCENARIOS.relay = (await import('./relay.js')).relay; // practable relay shapes (bench/relay.ts)
 SCENARIOS.stats = (await import('./stats-overhead.js')).statsOverhead; // statistics on vs off (bench/stats-overhead.ts)
+SCENARIOS.cluster = (await import('./cluster.js')).cluster; // NATS cluster (bench/cluster.ts); needs nats-server
+/** What `npm run bench` runs when no scenario is named. */
+const DEFAULT = Object.keys(SCENARIOS).filter((s) => s !== 'cluster');
 
 function parseArgs(argv: readonly string[]): string[] {
   const names: string[] = [];
@@ -22,17 +26,26 @@ function parseArgs(argv: readonly string[]): string[] {
     if (a === '--prof') options.profileDir = 'bench-profiles';
     else if (a.startsWith('--prof=')) options.profileDir = a.slice('--prof='.length);
     else if (a === '--bare-cork') options.bareCork = true;
+    else if (a === '--bare-write') options.bareCork = false;
+    else if (a === '--cluster') names.push('cluster');
     else if (a in SCENARIOS) names.push(a);
     else {
-      console.error(`unknown scenario or option "${a}"; scenarios: ${Object.keys(SCENARIOS).join(', ')}; options: --prof[=DIR], --bare-cork`);
+      console.error(`unknown scenario or option "${a}"; scenarios: ${Object.keys(SCENARIOS).join(', ')}; options: --prof[=DIR], --bare-write, --bare-cork, --cluster`);
       process.exit(2);
     }
   }
-  return names.length > 0 ? names : Object.keys(SCENARIOS);
+  return names.length > 0 ? names : DEFAULT;
 }
 
 /** The human table of a scenario: xbar, baseline and ratio rows over the measured keys. */
 function table(r: ScenarioResult): void {
+  if (r.tables) {
+    Object.entries(r.tables).forEach(([title, rows], i) => {
+      if (i > 0) console.log('');
+      printTable(title, rows);
+    });
+    return;
+  }
   if (r.rows) return printTable(r.scenario, r.rows);
   const numeric = (o: Record<string, unknown>): Record<string, unknown> =>
     Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v === 'number'));
@@ -45,7 +58,7 @@ function table(r: ScenarioResult): void {
 
 async function main(): Promise<void> {
   const names = parseArgs(process.argv.slice(2));
-  const bare = options.bareCork ? 'bare ws baseline with per-tick write coalescing (--bare-cork)' : 'bare ws baseline, one write per message';
+  const bare = options.bareCork ? 'bare ws baseline coalescing each tick\'s writes per socket, as xbar does' : 'bare ws baseline, one write per message (--bare-write)';
   console.log(`# xbar bench: ${placement.text}; node ${process.version}; ${bare}; scenarios: ${names.join(', ')}`);
   if (options.profileDir) console.log(`# CPU profiles of the server children go to ${options.profileDir}/`);
   const started = Date.now();
@@ -56,8 +69,9 @@ async function main(): Promise<void> {
     try {
       const r = await SCENARIOS[name]!();
       results.push(r);
-      const { rows: _rows, ...line } = r;
+      const { rows: _rows, tables: _tables, ...line } = r;
       console.log(JSON.stringify(line));
+      if (typeof r.info?.['machine'] === 'string') console.log(`# ${r.info['machine']}`);
       table(r);
       console.log(roundsNote(r));
       console.log(`(${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);

@@ -5,6 +5,8 @@
  *   node dist/bench/server.js bare   the baseline: a bare `ws` server, no WAMP
  *   node dist/bench/server.js bare --cork   the same, coalescing each tick's writes per socket
  *   node dist/bench/server.js xbar --stats-off   the XbarNode with statistics switched off
+ *   node dist/bench/server.js xbar --cluster nats://… --node n1   the XbarNode as a member of the
+ *                  NATS cluster `bench` (`cluster` section of the config; bench/cluster.ts)
  *
  * It reports `{ ready, url }` over IPC, then answers `{ cmd: 'cpu' }` with its
  * `process.cpuUsage()` and `{ cmd: 'stop' }` by exiting (so `--cpu-prof` writes its profile).
@@ -70,7 +72,19 @@ function xbarConfig(): NodeConfig {
     ],
     // Statistics are on by default (sampled every 5 s); the stats scenario compares both.
     ...(process.argv.includes('--stats-off') ? { stats: { enabled: false, interval: 5000, topTopics: 10, maxTopics: 10_000 } } : {}),
+    ...clusterConfig(),
   };
+}
+
+/** `--cluster URL --node NAME`: the `cluster` section (heartbeat 1 s, dead after 3 s, the defaults). */
+function clusterConfig(): Pick<NodeConfig, 'cluster'> {
+  const arg = (name: string): string | undefined => {
+    const i = process.argv.indexOf(name);
+    return i < 0 ? undefined : process.argv[i + 1];
+  };
+  const url = arg('--cluster');
+  if (!url) return {};
+  return { cluster: { servers: [url], name: 'bench', node: arg('--node'), heartbeatInterval: 1000, deadAfter: 3000 } };
 }
 
 async function startXbar(): Promise<{ url: string; stats: () => Record<string, number> }> {
@@ -85,6 +99,7 @@ async function startXbar(): Promise<{ url: string; stats: () => Record<string, n
         subscriptions: realm?.broker.subscriptionCount ?? 0,
         registrations: realm?.dealer.registrationCount ?? 0,
         pending_invocations: realm?.dealer.pendingState().invocations ?? 0,
+        members: node.backplane.members().size,
       };
     },
   };
