@@ -17,10 +17,15 @@ export class Membership {
     this.lastSeen.set(self, Date.now());
   }
 
-  /** A heartbeat (or any traffic) from `node`. */
-  seen(node: string, now = Date.now()): void {
-    if (this.gone.has(node)) return;
+  /**
+   * A heartbeat (or any traffic) from `node`. A node declared dead that is heard again (it was
+   * paused, or cut off from NATS longer than dead-after) is a member again; what was reaped while
+   * it was away stays reaped (its callees were told, by registration revocation).
+   */
+  seen(node: string, now = Date.now()): boolean {
+    const returned = this.gone.delete(node);
     this.lastSeen.set(node, now);
+    return returned;
   }
 
   /** A node named by the registry but not heard yet gets a full dead-after window from now. */

@@ -72,6 +72,7 @@ export class NatsBackplane implements Backplane {
   private readonly replica: RegistryReplica;
   private readonly interests = new Map<string, { count: number; sub: Subscription }>();
   private readonly lastSeq = new Map<string, number>();
+  private readonly subjectCache = new Map<string, string>();
   /** What this node published lately, for peers that lost some of it in a reconnect. */
   private readonly recent = new RecentFrames(5000, 50_000);
   /** Live events held back while a reconnect's replay is under way. */
@@ -290,6 +291,8 @@ export class NatsBackplane implements Backplane {
   publish(ev: EventOut): 'sent' | 'local-only' | 'unavailable' {
     const nc = this.nc;
     if (!nc || nc.isClosed()) return 'unavailable';
+    // Alone in the cluster: nobody else can want it (a node that joins later starts from now).
+    if (this.membership.live().size <= 1) return 'local-only';
     const meta: Dict = { o: this.nodeId, s: ++this.seq, r: ev.realm, t: ev.topic, p: ev.publication };
     if (ev.publisher) meta.pub = ev.publisher;
     if (ev.exclude) meta.x = ev.exclude;
@@ -298,11 +301,23 @@ export class NatsBackplane implements Backplane {
     if (ev.excludeAuthrole) meta.xr = ev.excludeAuthrole;
     if (ev.eligibleAuthid) meta.ea = ev.eligibleAuthid;
     if (ev.eligibleAuthrole) meta.er = ev.eligibleAuthrole;
-    const subject = this.subjects.event(ev.realm, ev.topic);
+    const subject = this.eventSubject(ev.realm, ev.topic);
     const data = encodeFrame(FrameKind.event, meta, ev.args, ev.kwargs);
     nc.publish(subject, data);
     this.recent.add({ seq: this.seq, subject, at: Date.now(), data });
     return this.connected ? 'sent' : 'unavailable';
+  }
+
+  /** Subjects of recently published topics (building one escapes every component). */
+  private eventSubject(realm: string, topic: string): string {
+    const key = `${realm}\u0000${topic}`;
+    let subject = this.subjectCache.get(key);
+    if (subject === undefined) {
+      if (this.subjectCache.size >= 10_000) this.subjectCache.clear();
+      subject = this.subjects.event(realm, topic);
+      this.subjectCache.set(key, subject);
+    }
+    return subject;
   }
 
   async confirm(): Promise<void> {
@@ -663,7 +678,7 @@ export class NatsBackplane implements Backplane {
     if (!f) return;
     const node = String(f.meta.o);
     if (f.kind === FrameKind.bye) this.membership.down(node);
-    else this.membership.seen(node);
+    else if (this.membership.seen(node)) this.log.warn({ node }, 'a node taken for dead is back');
   }
 
   /** A node died: its calls fail, invocations it asked for stop, its registrations go. */

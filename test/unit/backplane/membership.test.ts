@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Membership } from '../../../src/backplane/nats/membership.js';
+
+describe('cluster membership by heartbeats', () => {
+  it('declares a node dead after dead-after of silence, once, and keeps the live ones', () => {
+    const down: string[] = [];
+    const m = new Membership('b', 1000, (n) => down.push(n));
+    m.seen('a', 0);
+    m.seen('c', 0);
+    m.seen('c', 900);
+    m.sweep(1001);
+    assert.deepEqual(down, ['a']);
+    m.sweep(1500);
+    assert.deepEqual(down, ['a']);
+    assert.deepEqual([...m.live().keys()].sort(), ['b', 'c']);
+  });
+
+  it('takes a node that says bye for gone at once, and never itself', () => {
+    const down: string[] = [];
+    const m = new Membership('b', 1000, (n) => down.push(n));
+    m.seen('a', Date.now());
+    m.down('a');
+    m.down('b');
+    assert.deepEqual(down, ['a']);
+    assert.ok(m.isGone('a'));
+  });
+
+  it('admits a node taken for dead again when it is heard again', () => {
+    const down: string[] = [];
+    const m = new Membership('b', 1000, (n) => down.push(n));
+    m.seen('a', 0);
+    m.sweep(2000);
+    assert.ok(m.isGone('a'));
+    assert.equal(m.seen('a', 2100), true, 'reported as returned');
+    assert.ok(!m.isGone('a'));
+    assert.ok(m.live().has('a'));
+    assert.equal(m.seen('a', 2200), false);
+  });
+
+  it('gives a node known only from the registry a full dead-after window, then reaps it', () => {
+    const down: string[] = [];
+    const m = new Membership('b', 1000, (n) => down.push(n));
+    m.know('z');
+    m.sweep(Date.now() + 500);
+    assert.deepEqual(down, []);
+    m.sweep(Date.now() + 1500);
+    assert.deepEqual(down, ['z']);
+  });
+
+  it('makes exactly one live node the reaper: the lowest id', () => {
+    const a = new Membership('a', 1000, () => undefined);
+    const b = new Membership('b', 1000, () => undefined);
+    a.seen('b');
+    b.seen('a');
+    assert.equal(a.isReaper(), true);
+    assert.equal(b.isReaper(), false);
+  });
+});
