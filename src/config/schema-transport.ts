@@ -97,7 +97,7 @@ export const websocketOptions = strict(
     show_server_version: bool().optional(),
     /** permessage-deflate parameters; xbar sends uncompressed frames, which every client accepts. */
     compression: z.record(z.string(), z.unknown(), expect('object')).optional(),
-    // Origin checks are not implemented: only the lists that allow every origin are accepted.
+    // xbar does not check the Origin header, so only the lists that allow every origin are accepted.
     allowed_origins: strings()
       .refine((origins) => origins.includes('*'), {
         message: 'origin restrictions are not supported by xbar yet; use ["*"] or remove the key',
