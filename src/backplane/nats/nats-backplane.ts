@@ -233,10 +233,13 @@ export class NatsBackplane implements Backplane {
     this.timers = [];
     const nc = this.nc;
     if (!nc || nc.isClosed()) return;
-    await Promise.allSettled([...this.writes]);
-    await this.slot?.release();
+    // Every step is bounded: with NATS gone, a write or a drain would otherwise wait forever and
+    // keep the process alive, reconnecting.
+    await bounded(Promise.allSettled([...this.writes]), 2000);
+    await bounded(this.slot?.release() ?? Promise.resolve(), 1000);
     nc.publish(this.subjects.heartbeat, encodeFrame(FrameKind.bye, { o: this.nodeId }));
-    await nc.drain().catch(() => undefined);
+    await bounded(nc.drain().catch(() => undefined), 2000);
+    if (!nc.isClosed()) await nc.close().catch(() => undefined);
   }
 
   health(): BackplaneHealth {
@@ -721,6 +724,12 @@ export class NatsBackplane implements Backplane {
     ));
     this.log.info({ node, keys: keys.length, ms: Date.now() - started }, 'reaped the registrations of a lost node');
   }
+}
+
+/** Waits for `p`, but at most `ms`. */
+function bounded(p: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
 }
 
 /** A node id as one KV key token. */
