@@ -147,7 +147,7 @@ export class Mesh {
   }
 }
 
-/** Send time in the payload (`…,["12345.678|xxx…"]]`) → µs until now. */
+/** Send time in the payload (`…,["12345.678|<padding>"]]`) → µs until now. */
 function latencyMicros(payload: Buffer): number {
   const start = payload.lastIndexOf('["') + 2;
   const end = payload.indexOf('|', start);
