@@ -172,11 +172,17 @@ export class XbarNode {
     this.stats.stop();
     this.security.close();
     const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
-    await this.router.shutdown();
-    for (const c of this.closers) c();
-    for (const s of this.servers) (s as net.Server & { closeAllConnections?: () => void }).closeAllConnections?.();
-    await Promise.all(closing);
-    await this.backplane.stop();
+    try {
+      await this.router.shutdown();
+      for (const c of this.closers) c();
+      for (const s of this.servers) (s as net.Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+      // A peer that never closes its side must not keep the node from stopping.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(closing), new Promise((r) => (timer = setTimeout(r, 3000)))]);
+      clearTimeout(timer);
+    } finally {
+      await this.backplane.stop();
+    }
   }
 }
 
