@@ -363,9 +363,10 @@ export class Dealer {
   }
 
   /** A call from another node to one of this node's callees. */
-  remoteInvocation(inv: RemoteInvocation, port: ReplyPort): CallHandle {
+  remoteInvocation(inv: RemoteInvocation, port: ReplyPort, waited = false): CallHandle {
     const reg = this.byId.get(inv.regId);
     const callee = reg?.callees.find((c) => c.session !== undefined && c.sessionId === inv.callee);
+    if (!waited && callee && !callee.ready && callee.session?.isOpen) return this.whenReady(callee, inv, port);
     if (!reg || !callee?.ready || !callee.session?.isOpen) {
       port.reject('gone');
       return NO_HANDLE;
@@ -387,6 +388,28 @@ export class Dealer {
     return {
       chunk: (args, kwargs, last) => this.forwardChunk(p, args, kwargs, !last),
       cancel: (mode, reason) => this.stop(p, mode, reason ?? ErrorUri.canceled, 'call canceled by the caller'),
+    };
+  }
+
+  /**
+   * Another node already routes to a callee whose REGISTERED this node has not sent yet (the
+   * registry told it first): the invocation waits for it, briefly, so it never overtakes REGISTERED.
+   */
+  private whenReady(callee: Callee, inv: RemoteInvocation, port: ReplyPort): CallHandle {
+    let handle: CallHandle | undefined;
+    let canceled = false;
+    const chunks: [Args, Kwargs, boolean][] = [];
+    let waited = 0;
+    const attempt = () => {
+      if (canceled) return port.reject('gone');
+      if (!callee.ready && callee.session?.isOpen && waited++ < 200) return void setTimeout(attempt, 5);
+      handle = this.remoteInvocation(inv, port, true);
+      for (const [a, k, last] of chunks) handle.chunk(a, k, last);
+    };
+    setTimeout(attempt, 0);
+    return {
+      chunk: (args, kwargs, last) => (handle ? handle.chunk(args, kwargs, last) : void chunks.push([args, kwargs, last])),
+      cancel: (mode, reason) => (handle ? handle.cancel(mode, reason) : void (canceled = true)),
     };
   }
 
