@@ -8,18 +8,14 @@ import { after, before, describe, it } from 'node:test';
 import { LocalClient } from '../../../src/client/local-client.js';
 import { RawWsClient } from '../../helpers/raw-wamp.js';
 import { ALLOW_ALL } from '../../helpers/node.js';
-import { callError, Clients, Events, LIMIT, type MetaNode, one, startMetaNode } from './support.js';
+import { callError, Clients, Events, LIMIT, type MetaNode, one, startMetaNode, metaSuite } from './support.js';
 
 describe('session meta API', LIMIT, () => {
   let t: MetaNode;
   let clients: Clients;
-  before(async () => {
-    t = await startMetaNode();
-    clients = new Clients(t.wsUrl);
-  });
-  after(async () => {
-    await clients.closeAll();
-    await t.stop();
+  metaSuite((node, c) => {
+    t = node;
+    clients = c;
   });
 
   it('counts and lists the sessions of the realm, with the authrole filter, leaving out the router\'s own', async () => {

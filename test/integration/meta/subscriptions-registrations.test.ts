@@ -6,20 +6,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { stableId } from '../../../src/backplane/stable-id.js';
-import { callError, Clients, Events, LIMIT, type MetaNode, one, startMetaNode } from './support.js';
+import { callError, Clients, Events, LIMIT, type MetaNode, one, metaSuite } from './support.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 describe('subscription meta API', LIMIT, () => {
   let t: MetaNode;
   let clients: Clients;
-  before(async () => {
-    t = await startMetaNode();
-    clients = new Clients(t.wsUrl);
-  });
-  after(async () => {
-    await clients.closeAll();
-    await t.stop();
+  metaSuite((node, c) => {
+    t = node;
+    clients = c;
   });
 
   it('lists exact, prefix and wildcard subscriptions; looks up, matches and gets them', async () => {
@@ -111,13 +107,9 @@ describe('subscription meta API', LIMIT, () => {
 describe('registration meta API', LIMIT, () => {
   let t: MetaNode;
   let clients: Clients;
-  before(async () => {
-    t = await startMetaNode();
-    clients = new Clients(t.wsUrl);
-  });
-  after(async () => {
-    await clients.closeAll();
-    await t.stop();
+  metaSuite((node, c) => {
+    t = node;
+    clients = c;
   });
 
   it('lists, looks up, matches and gets registrations, and lists and counts callees', async () => {

@@ -1,4 +1,5 @@
 /** A node with the meta API's optional parts configured (event history, fast statistics), and Autobahn|JS helpers. */
+import { after, before } from 'node:test';
 import autobahn from 'autobahn';
 import pino from 'pino';
 import type { Backplane } from '../../../src/backplane/backplane.js';
@@ -122,4 +123,22 @@ export class Events {
 /** Autobahn|JS returns a lone positional result as itself, several as a Result. */
 export function one(v: unknown): unknown {
   return v instanceof autobahn.Result ? v.args[0] : v;
+}
+
+/**
+ * Starts a meta node before the enclosing describe's tests (`use` receives it and a client pool)
+ * and closes every client and the node after them.
+ */
+export function metaSuite(use: (node: MetaNode, clients: Clients) => void, o: MetaNodeOptions = {}): void {
+  let node: MetaNode | undefined;
+  let clients: Clients | undefined;
+  before(async () => {
+    node = await startMetaNode(o);
+    clients = new Clients(node.wsUrl);
+    use(node, clients);
+  });
+  after(async () => {
+    await clients?.closeAll();
+    await node?.stop();
+  });
 }

@@ -7,18 +7,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { stableId } from '../../../src/backplane/stable-id.js';
 import { RawSocketClient, RawWsClient } from '../../helpers/raw-wamp.js';
-import { callError, Clients, Events, LIMIT, type MetaNode, one, startMetaNode } from './support.js';
+import { callError, Clients, Events, LIMIT, type MetaNode, one, metaSuite } from './support.js';
 
 describe('testaments', LIMIT, () => {
   let t: MetaNode;
   let clients: Clients;
-  before(async () => {
-    t = await startMetaNode();
-    clients = new Clients(t.wsUrl);
-  });
-  after(async () => {
-    await clients.closeAll();
-    await t.stop();
+  metaSuite((node, c) => {
+    t = node;
+    clients = c;
   });
 
   it('publishes a session\'s testaments when it leaves cleanly, detached before destroyed, in order', async () => {
@@ -100,13 +96,9 @@ describe('testaments', LIMIT, () => {
 describe('event retention', LIMIT, () => {
   let t: MetaNode;
   let clients: Clients;
-  before(async () => {
-    t = await startMetaNode();
-    clients = new Clients(t.wsUrl);
-  });
-  after(async () => {
-    await clients.closeAll();
-    await t.stop();
+  metaSuite((node, c) => {
+    t = node;
+    clients = c;
   });
 
   it('delivers the last retained event at once to a subscriber that asks, with retained: true', async () => {
@@ -150,8 +142,10 @@ describe('event retention', LIMIT, () => {
 describe('event history', LIMIT, () => {
   let t: MetaNode;
   let clients: Clients;
-  before(async () => {
-    t = await startMetaNode({
+  metaSuite((node, c) => {
+    t = node;
+    clients = c;
+  }, {
       store: {
         type: 'memory',
         maxRetained: 100,
@@ -161,12 +155,6 @@ describe('event history', LIMIT, () => {
         ],
       },
     });
-    clients = new Clients(t.wsUrl);
-  });
-  after(async () => {
-    await clients.closeAll();
-    await t.stop();
-  });
 
   it('lets a client that reconnects catch up on what it missed (Crossbar.io form: newest first)', async () => {
     const pub = await clients.connect();
