@@ -29,7 +29,7 @@ import type { MatchPolicy } from '../config/types.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { ErrorUri } from '../wamp/errors.js';
 import { IdSequence } from '../wamp/ids.js';
-import type { Args, Call, Cancel, CancelMode, Dict, ErrorMessage, Kwargs, Register, Unregister, Yield } from '../wamp/messages.js';
+import type { Args, Call, Cancel, CancelMode, Dict, ErrorMessage, Kwargs, Payload, Register, Unregister, Yield } from '../wamp/messages.js';
 import { isReservedUri } from '../wamp/uri.js';
 import { MatchIndex } from './match/match-index.js';
 import { localCaller, newPendingCall, type PendingCall, remoteCaller } from './pending-call.js';
@@ -317,7 +317,8 @@ export class Dealer {
       void this.backplane.refresh(this.realm, m.procedure, 'exact').then(() => {
         if (!session.isOpen || this.byCaller.get(session)?.has(m.request)) return;
         const now = this.index.best(m.procedure)?.value;
-        if (now && now.callees.length > 0) this.route(session, m, now, decision.disclose);
+        // Later than its CALL: the encoded payload may no longer be read (see Payload).
+        if (now && now.callees.length > 0) this.route(session, { ...m, payload: undefined }, now, decision.disclose);
         else refuse(ErrorUri.noSuchProcedure, `no procedure "${m.procedure}" is registered`);
       });
       return;
@@ -357,6 +358,8 @@ export class Dealer {
     }
     if (callee) return this.dispatch(p, callee);
     p.waited = true;
+    // A waiting call must not pin the read buffer its payload is a view of.
+    p.payload = undefined;
     const queue = this.queues.get(reg);
     if (queue) queue.push(p);
     else this.queues.set(reg, [p]);
@@ -423,6 +426,9 @@ export class Dealer {
     p.details = details;
     const first = p.streaming ? { ...details, progress: true } : details;
     const session = callee.session;
+    // The encoded payload is a view of the CALL's read buffer: used only by a dispatch made at once.
+    const payload = p.payload;
+    p.payload = undefined;
     if (!session) {
       const inv: RemoteInvocation = {
         realm: this.realm, procedure: p.procedure, regId: p.registration.id, callee: callee.sessionId,
@@ -436,7 +442,7 @@ export class Dealer {
     let set = this.byCallee.get(session);
     if (!set) this.byCallee.set(session, (set = new Set()));
     set.add(p);
-    session.send({ type: T.INVOCATION, request: p.invocation, registration: p.registration.id, details: first, args: p.args, kwargs: p.kwargs });
+    session.send({ type: T.INVOCATION, request: p.invocation, registration: p.registration.id, details: first, args: p.args, kwargs: p.kwargs, payload });
   }
 
   /** Answers from a callee on another node. */
@@ -504,16 +510,16 @@ export class Dealer {
       // Reusing the ID of a call in flight: no ERROR can answer it without also ending that call.
       return p.caller?.abort(ErrorUri.protocolViolation, `CALL request ${m.request} is already in flight and is not a progressive call invocation`);
     }
-    this.forwardChunk(p, m.args, m.kwargs, m.options.progress);
+    this.forwardChunk(p, m.args, m.kwargs, m.options.progress, m.payload);
   }
 
-  private forwardChunk(p: PendingCall, args: Args, kwargs: Kwargs, more: boolean): void {
+  private forwardChunk(p: PendingCall, args: Args, kwargs: Kwargs, more: boolean, payload?: Payload): void {
     if (p.done || !p.callee || !p.streaming) return;
     p.streaming = more;
     const session = p.callee.session;
     if (!session) return p.remote?.chunk(args, kwargs, !more);
     const details: Dict = more ? { ...p.details, progress: true } : p.details;
-    session.send({ type: T.INVOCATION, request: p.invocation, registration: p.registration.id, details, args, kwargs });
+    session.send({ type: T.INVOCATION, request: p.invocation, registration: p.registration.id, details, args, kwargs, payload });
   }
 
   yieldResult(session: Session, m: Yield): void {
@@ -521,11 +527,11 @@ export class Dealer {
     // A late answer (after cancel, timeout or the caller leaving) is dropped.
     if (!p || p.callee?.session !== session) return;
     if (m.progress) {
-      if (p.receiveProgress) p.answer.progress(m.args, m.kwargs);
+      if (p.receiveProgress) p.answer.progress(m.args, m.kwargs, m.payload);
       return;
     }
     if (!this.finish(p)) return;
-    p.answer.result(m.args, m.kwargs);
+    p.answer.result(m.args, m.kwargs, m.payload);
     this.drain(p.registration);
   }
 
@@ -534,7 +540,7 @@ export class Dealer {
     if (!p || p.callee?.session !== session) return;
     if (!this.finish(p)) return;
     // Application errors pass through unchanged: URI, Arguments, ArgumentsKw and Details.
-    p.answer.error(m.error, m.args, m.kwargs, m.details);
+    p.answer.error(m.error, m.args, m.kwargs, m.details, m.payload);
     this.drain(p.registration);
   }
 

@@ -4,22 +4,22 @@
  */
 import type { CallHandle, ReplyPort } from '../backplane/backplane.js';
 import { MessageType as T } from '../wamp/codes.js';
-import type { Args, Call, Dict, Kwargs } from '../wamp/messages.js';
+import type { Args, Call, Dict, Kwargs, Payload } from '../wamp/messages.js';
 import type { Callee, Registration } from './registration.js';
 import type { Session } from './session.js';
 
-/** Where the answers of a call go. */
+/** Where the answers of a call go; `payload` is the callee's encoded args/kwargs, when known. */
 export interface CallerEnd {
-  progress(args: Args, kwargs: Kwargs): void;
-  result(args: Args, kwargs: Kwargs): void;
-  error(uri: string, args: Args, kwargs: Kwargs, details: Dict): void;
+  progress(args: Args, kwargs: Kwargs, payload?: Payload): void;
+  result(args: Args, kwargs: Kwargs, payload?: Payload): void;
+  error(uri: string, args: Args, kwargs: Kwargs, details: Dict, payload?: Payload): void;
 }
 
 export function localCaller(session: Session, request: number): CallerEnd {
   return {
-    progress: (args, kwargs) => session.send({ type: T.RESULT, request, details: { progress: true }, args, kwargs }),
-    result: (args, kwargs) => session.send({ type: T.RESULT, request, details: {}, args, kwargs }),
-    error: (uri, args, kwargs, details) => session.sendError(T.CALL, request, uri, args, kwargs, details),
+    progress: (args, kwargs, payload) => session.send({ type: T.RESULT, request, details: { progress: true }, args, kwargs, payload }),
+    result: (args, kwargs, payload) => session.send({ type: T.RESULT, request, details: {}, args, kwargs, payload }),
+    error: (uri, args, kwargs, details, payload) => session.send({ type: T.ERROR, requestType: T.CALL, request, details, error: uri, args, kwargs, payload }),
   };
 }
 
@@ -35,6 +35,8 @@ export interface PendingCall {
   readonly procedure: string;
   readonly args: Args;
   readonly kwargs: Kwargs;
+  /** The CALL's encoded args/kwargs, for its first INVOCATION only if that is sent at once (see Payload). */
+  payload: Payload;
   readonly receiveProgress: boolean;
   readonly timeoutMs: number;
   /** The registration the call is routed by (it may change when a stale route is refreshed). */
@@ -63,11 +65,12 @@ export interface PendingCall {
 }
 
 export function newPendingCall(
-  caller: Session | undefined, request: number, answer: CallerEnd, call: Pick<Call, 'procedure' | 'args' | 'kwargs'> & { options: { receiveProgress: boolean; timeout: number; progress: boolean } },
+  caller: Session | undefined, request: number, answer: CallerEnd,
+  call: Pick<Call, 'procedure' | 'args' | 'kwargs' | 'payload'> & { options: { receiveProgress: boolean; timeout: number; progress: boolean } },
   registration: Registration, details: Dict,
 ): PendingCall {
   return {
-    caller, request, answer, procedure: call.procedure, args: call.args, kwargs: call.kwargs,
+    caller, request, answer, procedure: call.procedure, args: call.args, kwargs: call.kwargs, payload: call.payload,
     receiveProgress: call.options.receiveProgress, timeoutMs: call.options.timeout, registration, details,
     invocation: 0, callee: undefined, remote: undefined, tried: undefined, timer: undefined,
     streaming: call.options.progress, interrupted: false, disclose: false, waited: false, done: false, started: 0,

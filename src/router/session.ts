@@ -6,11 +6,12 @@
 import type { Logger } from 'pino';
 import type { AuthOutcome, Authenticator, AuthenticatorFactory, Identity } from '../auth/authenticator.js';
 import { AuthorizationGate } from '../auth/authorization-gate.js';
+import type { Serializer } from '../serializers/serializer.js';
 import type { Connection } from '../transports/connection.js';
 import { Outgoing } from '../transports/connection.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { decodeMessage } from '../wamp/decode.js';
-import { encodeMessage } from '../wamp/encode.js';
+import { encodeHead, encodeMessage, type PayloadMessage } from '../wamp/encode.js';
 import { CloseUri, ErrorUri } from '../wamp/errors.js';
 import type { Args, Dict, Hello, Kwargs, WampMessage } from '../wamp/messages.js';
 import { ProtocolViolation, RequestRejected } from '../wamp/violation.js';
@@ -54,7 +55,7 @@ export class Session {
     private readonly log: Logger,
   ) {
     conn.attach({
-      message: (m) => this.receive(m),
+      message: (m, bytes) => this.receive(m, bytes),
       malformed: (e) => this.violation(new ProtocolViolation(`could not decode message: ${e.message}`)),
       closed: (cause) => this.ended(cause.reason),
     });
@@ -90,17 +91,19 @@ export class Session {
   send(msg: WampMessage): void {
     if (this.state === 'closed') return;
     const s = this.conn.serializer;
-    this.conn.send(new Outgoing(s.encode(encodeMessage(msg)), s.binary), false);
+    this.conn.send(new Outgoing(encode(s, msg), s.binary), false);
   }
 
   sendError(requestType: number, request: number, error: string, args?: Args, kwargs?: Kwargs, details: Dict = {}): void {
     this.send({ type: T.ERROR, requestType, request, details, error, args, kwargs });
   }
 
-  private receive(raw: unknown): void {
+  private receive(raw: unknown, bytes: Uint8Array | undefined): void {
     if (this.state === 'closed') return;
     const uriCheck = this.realm?.uriCheck ?? 'loose';
-    const m = decodeMessage(raw, uriCheck);
+    // The encoded payload is a view of the read buffer: only for a message handled now, not one
+    // that waits for a dynamic authorizer's decision.
+    const m = this.gate ? decodeMessage(raw, uriCheck) : decodeMessage(raw, uriCheck, bytes, this.conn.serializer);
     if (m instanceof ProtocolViolation) return this.violation(m);
     if (m instanceof RequestRejected) {
       if (this.state !== 'open') return this.violation(new ProtocolViolation(m.message, m.uri));
@@ -313,4 +316,11 @@ function asksAcknowledge(raw: unknown): boolean {
 
 function messageName(m: WampMessage): string {
   return Object.entries(T).find(([, code]) => code === m.type)?.[0] ?? String(m.type);
+}
+
+/** A message's bytes: its payload spliced in as it arrived when that came in this serializer. */
+function encode(s: Serializer, m: WampMessage): Uint8Array {
+  const payload = 'payload' in m ? m.payload : undefined;
+  if (payload?.serializer === s.id && s.encodeSpliced) return s.encodeSpliced(encodeHead(m as PayloadMessage), payload);
+  return s.encode(encodeMessage(m));
 }

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
-import { DecodeError, type Serializer } from './serializer.js';
+import { jsonElementOffset, jsonLastBracket } from './json-scan.js';
+import { DecodeError, type EncodedPayload, type Serializer } from './serializer.js';
 import { adoptDecoded } from './wamp-value.js';
 
 /**
@@ -36,9 +37,179 @@ export class JsonSerializer implements Serializer {
   }
 
   encode(message: readonly unknown[]): Uint8Array {
-    // Buffer#toJSON would give {type:'Buffer',data:[…]}; a replacer measured 2x slower than this.
-    return Buffer.from(JSON.stringify(binaryToText(message)), 'utf8');
+    // Buffer#toJSON would give {type:'Buffer',data:[…]}; a replacer measured 2x slower than binaryToText.
+    // (A test may hand in a non-list on purpose, to send garbage.)
+    const out = Array.isArray(message) ? headBytes(message, 1) : undefined;
+    if (!out) return Buffer.from(JSON.stringify(binaryToText(message)), 'utf8');
+    out[out.length - 1] = 0x5d; // ]
+    return out;
   }
+
+  payloadOf(message: Uint8Array, index: number, count: 1 | 2): EncodedPayload | undefined {
+    const start = jsonElementOffset(message, index);
+    const end = jsonLastBracket(message);
+    return start < 0 || end < start ? undefined : { serializer: 'json', message, start, end, count };
+  }
+
+  encodeSpliced(head: readonly unknown[], payload: EncodedPayload): Uint8Array {
+    const size = payload.end - payload.start;
+    const out = headBytes(head, size + 2) ?? textBytes(`${elementsText(head)},`, size + 1);
+    const at = out.length - size - 1;
+    out[at - 1] = 0x2c; // ,
+    copyBytes(payload.message, payload.start, payload.end, out, at);
+    out[out.length - 1] = 0x5d; // ]
+    return out;
+  }
+}
+
+/**
+ * "[" and a head of integers, plain strings and empty dicts (most message heads) written straight
+ * into a new buffer with `spare` bytes after it; undefined for any other head. No string is built:
+ * for a short head, building one and writing it cost several times more (bench/README.md, rpc).
+ */
+function headBytes(head: readonly unknown[], spare: number): Buffer | undefined {
+  let size = head.length; // "[" and the commas between elements
+  for (let i = 0; i < head.length; i++) {
+    const v = head[i];
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) return undefined;
+      size += digits(v);
+    } else if (typeof v === 'string') {
+      if (!isPlainText(v)) return undefined;
+      size += v.length + 2;
+    } else if (isEmptyDict(v)) {
+      size += 2;
+    } else {
+      return undefined;
+    }
+  }
+  const out = Buffer.allocUnsafe(size + spare);
+  out[0] = 0x5b; // [
+  let at = 1;
+  for (let i = 0; i < head.length; i++) {
+    if (i > 0) out[at++] = 0x2c;
+    const v = head[i];
+    if (typeof v === 'number') {
+      at = writeInteger(out, at, v);
+    } else if (typeof v === 'string') {
+      out[at++] = 0x22;
+      for (let k = 0; k < v.length; k++) out[at++] = v.charCodeAt(k);
+      out[at++] = 0x22;
+    } else {
+      out[at++] = 0x7b;
+      out[at++] = 0x7d;
+    }
+  }
+  return out;
+}
+
+/** Decimal digits of a safe integer, sign included. */
+function digits(n: number): number {
+  const sign = n < 0 ? 1 : 0;
+  const v = Math.abs(n);
+  return sign + (v < 1e8 ? smallDigits(v) : smallDigits(Math.floor(v / 1e8)) + 8);
+}
+
+function smallDigits(v: number): number {
+  if (v < 1e4) return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : 4;
+  return v < 1e5 ? 5 : v < 1e6 ? 6 : v < 1e7 ? 7 : 8;
+}
+
+/**
+ * Writes a safe integer in decimal. Above 10^8 it is split in two parts below 10^8, so every
+ * division is on 32-bit integers (a 53-bit ID, as registration IDs are, converted to a string
+ * cost ~100 ns; this, a tenth of that).
+ */
+function writeInteger(out: Buffer, at: number, n: number): number {
+  if (n < 0) {
+    out[at++] = 0x2d; // -
+    n = -n;
+  }
+  if (n < 1e8) return writeDigits(out, at, n, smallDigits(n));
+  const high = Math.floor(n / 1e8);
+  at = writeDigits(out, at, high, smallDigits(high));
+  return writeDigits(out, at, n - high * 1e8, 8);
+}
+
+/** `count` digits of `v` (< 10^8), zero-padded on the left. */
+function writeDigits(out: Buffer, at: number, v: number, count: number): number {
+  let rest = v | 0;
+  for (let i = at + count - 1; i >= at; i--) {
+    const q = (rest / 10) | 0;
+    out[i] = 0x30 + rest - q * 10;
+    rest = q;
+  }
+  return at + count;
+}
+
+/**
+ * `text` as UTF-8 in a new buffer with `spare` more bytes at its end; a short ASCII text is copied
+ * by loop, which for a few dozen characters is faster than a native string write.
+ */
+function textBytes(text: string, spare: number): Buffer {
+  const n = text.length;
+  if (n <= SHORT_TEXT) {
+    const out = Buffer.allocUnsafe(n + spare);
+    let i = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) break;
+      out[i] = c;
+    }
+    if (i === n) return out;
+  }
+  const length = Buffer.byteLength(text);
+  const out = Buffer.allocUnsafe(length + spare);
+  out.write(text, 0, length, 'utf8');
+  return out;
+}
+
+const SHORT_TEXT = 256;
+
+/** `source[start, end)` into `target` at `at`; a short run by loop (a typed-array view costs more). */
+function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
+  if (end - start > SHORT_TEXT) {
+    target.set(source.subarray(start, end), at);
+    return;
+  }
+  for (let i = start; i < end; i++) target[at++] = source[i]!;
+}
+
+/**
+ * "[" and the message's elements, without the closing bracket. Element by element: a message head
+ * is mostly integers, URIs and empty dicts, which JSON.stringify of the whole array took several
+ * times longer to write (bench/README.md, rpc).
+ */
+function elementsText(message: readonly unknown[]): string {
+  let text = '[';
+  for (let i = 0; i < message.length; i++) {
+    if (i > 0) text += ',';
+    text += elementText(message[i]);
+  }
+  return text;
+}
+
+function elementText(value: unknown): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return `${value}`;
+  if (typeof value === 'string') return isPlainText(value) ? `"${value}"` : JSON.stringify(value);
+  if (isEmptyDict(value)) return '{}';
+  return JSON.stringify(binaryToText(value)) ?? 'null';
+}
+
+/** Printable ASCII without quote or backslash: JSON needs no escapes (URIs, mostly). */
+function isPlainText(s: string): boolean {
+  if (s.length > SHORT_TEXT) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
+
+function isEmptyDict(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const _key in value) return false;
+  return true;
 }
 
 /** Copy-on-write: the input itself when it holds no bytes, else a copy of the paths to them. */

@@ -16,6 +16,27 @@ export interface Serializer {
   /** Decodes one message; throws `DecodeError` on malformed bytes. */
   decode(bytes: Uint8Array): unknown;
   encode(message: readonly unknown[]): Uint8Array;
+  /**
+   * Where a serializer can splice: the encoded elements of a message it decoded, from element
+   * `index` (Arguments) to the end, `count` of them (1 or 2, ArgumentsKw included). Undefined
+   * when the message is shorter.
+   */
+  payloadOf?(message: Uint8Array, index: number, count: 1 | 2): EncodedPayload | undefined;
+  /** Encodes `head` followed by the elements of `payload` (from this serializer's `payloadOf`). */
+  encodeSpliced?(head: readonly unknown[], payload: EncodedPayload): Uint8Array;
+}
+
+/**
+ * Arguments|ArgumentsKw exactly as a peer's serializer encoded them. The bytes may be a view of the
+ * transport's read buffer: hold them only while the message is being handled.
+ */
+export interface EncodedPayload {
+  readonly serializer: SerializerId;
+  /** The whole message the payload came in; the payload is `message[start, end)`. */
+  readonly message: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+  readonly count: 1 | 2;
 }
 
 export class DecodeError extends Error {

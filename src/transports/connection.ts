@@ -62,8 +62,11 @@ export interface CloseCause {
 }
 
 export interface ConnectionHandler {
-  /** One decoded message (not yet validated), or a decode failure. */
-  message(msg: unknown): void;
+  /**
+   * One decoded message (not yet validated) and the bytes it was decoded from, valid only during
+   * this call (they may be a view of the transport's read buffer).
+   */
+  message(msg: unknown, bytes?: Uint8Array): void;
   /** The bytes could not be decoded by the serializer. */
   malformed(error: Error): void;
   closed(cause: CloseCause): void;

@@ -115,7 +115,7 @@ export class RawSocketConnection implements Connection {
       handler.malformed(e as Error);
       return;
     }
-    handler.message(msg);
+    handler.message(msg, body);
   }
 
   send(msg: Outgoing, droppable: boolean): SendResult {

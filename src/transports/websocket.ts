@@ -1,12 +1,11 @@
 /**
  * WAMP over WebSocket (`ws`): subprotocol negotiation (wamp.2.json|msgpack|cbor), max message
  * size (ws closes with 1009), ping keepalive, and frame-once fan-out: an Outgoing is framed once
- * (`Sender.frame`) and the same buffer is written to every socket, the writes of one tick
+ * (`websocket-frame.ts`) and the same buffer is written to every socket, the writes of one tick
  * coalesced per socket (`write-batcher.ts`).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import * as wsModule from 'ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Serializer } from '../serializers/serializer.js';
 import type {
@@ -15,15 +14,8 @@ import type {
 import { nextConnectionId } from './connection-id.js';
 import { admit } from './out-buffer.js';
 import { withTls } from './tls.js';
+import { frameMessage } from './websocket-frame.js';
 import { BatchedSocket, sharedBatcher, type WriteBatcher } from './write-batcher.js';
-
-// ws exports Sender at runtime; @types/ws does not declare it.
-const { Sender } = wsModule as unknown as {
-  Sender: { frame(data: Buffer, options: Record<string, unknown>): Buffer[] };
-};
-
-/** Frames up to this size are merged into one buffer (one copy, then one write per socket). */
-const MERGE_LIMIT = 64 * 1024;
 
 export interface WebSocketServiceOptions extends ConnectionLimits {
   readonly serializers: readonly Serializer[];
@@ -95,7 +87,7 @@ export class WebSocketConnection implements Connection {
       handler.malformed(e as Error);
       return;
     }
-    handler.message(msg);
+    handler.message(msg, data);
   }
 
   send(msg: Outgoing, droppable: boolean): SendResult {
@@ -110,7 +102,7 @@ export class WebSocketConnection implements Connection {
       case 'write':
         break;
     }
-    const frames = (msg.framed.websocket ??= frame(msg.bytes, msg.binary));
+    const frames = (msg.framed.websocket ??= frameMessage(msg.bytes, msg.binary));
     if (this.counting) {
       this.messagesOut++;
       this.bytesOut += msg.bytes.length;
@@ -158,14 +150,6 @@ export class WebSocketConnection implements Connection {
       handler.closed(cause);
     }
   }
-}
-
-function frame(bytes: Uint8Array, binary: boolean): readonly Buffer[] {
-  const data = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const list = Sender.frame(data, {
-    fin: true, rsv1: false, opcode: binary ? 2 : 1, mask: false, readOnly: true,
-  }) as Buffer[];
-  return list.length === 2 && data.length <= MERGE_LIMIT ? [Buffer.concat(list)] : list;
 }
 
 /** WebSocket close reasons are limited to 123 bytes. */

@@ -10,24 +10,41 @@ export function encodeMessage(m: WampMessage): unknown[] {
     case T.CHALLENGE: return [T.CHALLENGE, m.authMethod, m.extra];
     case T.AUTHENTICATE: return [T.AUTHENTICATE, m.signature, m.extra];
     case T.GOODBYE: return [T.GOODBYE, m.details, m.reason];
-    case T.ERROR: return withPayload([T.ERROR, m.requestType, m.request, m.details, m.error], m.args, m.kwargs);
-    case T.PUBLISH: return withPayload([T.PUBLISH, m.request, m.rawOptions, m.topic], m.args, m.kwargs);
+    case T.ERROR:
+    case T.PUBLISH:
+    case T.EVENT:
+    case T.CALL:
+    case T.RESULT:
+    case T.INVOCATION:
+    case T.YIELD:
+      return withPayload(encodeHead(m), m.args, m.kwargs);
     case T.PUBLISHED: return [T.PUBLISHED, m.request, m.publication];
     case T.SUBSCRIBE: return [T.SUBSCRIBE, m.request, m.rawOptions, m.topic];
     case T.SUBSCRIBED: return [T.SUBSCRIBED, m.request, m.subscription];
     case T.UNSUBSCRIBE: return [T.UNSUBSCRIBE, m.request, m.subscription];
     case T.UNSUBSCRIBED: return m.details ? [T.UNSUBSCRIBED, m.request, m.details] : [T.UNSUBSCRIBED, m.request];
-    case T.EVENT: return withPayload([T.EVENT, m.subscription, m.publication, m.details], m.args, m.kwargs);
-    case T.CALL: return withPayload([T.CALL, m.request, m.rawOptions, m.procedure], m.args, m.kwargs);
     case T.CANCEL: return [T.CANCEL, m.request, m.rawOptions];
-    case T.RESULT: return withPayload([T.RESULT, m.request, m.details], m.args, m.kwargs);
     case T.REGISTER: return [T.REGISTER, m.request, m.rawOptions, m.procedure];
     case T.REGISTERED: return [T.REGISTERED, m.request, m.registration];
     case T.UNREGISTER: return [T.UNREGISTER, m.request, m.registration];
     case T.UNREGISTERED: return m.details ? [T.UNREGISTERED, m.request, m.details] : [T.UNREGISTERED, m.request];
-    case T.INVOCATION: return withPayload([T.INVOCATION, m.request, m.registration, m.details], m.args, m.kwargs);
     case T.INTERRUPT: return [T.INTERRUPT, m.request, m.options];
-    case T.YIELD: return withPayload([T.YIELD, m.request, m.rawOptions], m.args, m.kwargs);
+  }
+}
+
+/** A message that carries Arguments|ArgumentsKw. */
+export type PayloadMessage = Extract<WampMessage, { readonly args: Args }>;
+
+/** The elements of a payload message before its Arguments, for splicing an encoded payload after them. */
+export function encodeHead(m: PayloadMessage): unknown[] {
+  switch (m.type) {
+    case T.ERROR: return [T.ERROR, m.requestType, m.request, m.details, m.error];
+    case T.PUBLISH: return [T.PUBLISH, m.request, m.rawOptions, m.topic];
+    case T.EVENT: return [T.EVENT, m.subscription, m.publication, m.details];
+    case T.CALL: return [T.CALL, m.request, m.rawOptions, m.procedure];
+    case T.RESULT: return [T.RESULT, m.request, m.details];
+    case T.INVOCATION: return [T.INVOCATION, m.request, m.registration, m.details];
+    case T.YIELD: return [T.YIELD, m.request, m.rawOptions];
   }
 }
 

@@ -3,11 +3,18 @@
  * ArgumentsKw are carried untouched; `undefined` means the element was absent.
  */
 import type { MatchPolicy } from '../config/types.js';
+import type { EncodedPayload } from '../serializers/serializer.js';
 import { MessageType as T } from './codes.js';
 
 export type Dict = Record<string, unknown>;
 export type Args = readonly unknown[] | undefined;
 export type Kwargs = Readonly<Dict> | undefined;
+/**
+ * Arguments|ArgumentsKw as they arrived, when the receiving serializer could locate them: sent on
+ * to a peer with the same serializer, they are spliced in rather than encoded again. Undefined
+ * otherwise; `args`/`kwargs` always hold the decoded values.
+ */
+export type Payload = EncodedPayload | undefined;
 
 // [HELLO, Realm|uri, Details|dict]
 export interface Hello { readonly type: typeof T.HELLO; readonly realm: string; readonly details: Dict }
@@ -25,6 +32,7 @@ export interface Goodbye { readonly type: typeof T.GOODBYE; readonly details: Di
 export interface ErrorMessage {
   readonly type: typeof T.ERROR; readonly requestType: number; readonly request: number;
   readonly details: Dict; readonly error: string; readonly args: Args; readonly kwargs: Kwargs;
+  readonly payload?: Payload;
 }
 
 export interface PublishOptions {
@@ -44,6 +52,7 @@ export interface PublishOptions {
 export interface Publish {
   readonly type: typeof T.PUBLISH; readonly request: number; readonly options: PublishOptions;
   readonly rawOptions: Dict; readonly topic: string; readonly args: Args; readonly kwargs: Kwargs;
+  readonly payload?: Payload;
 }
 // [PUBLISHED, PUBLISH.Request|id, Publication|id]
 export interface Published { readonly type: typeof T.PUBLISHED; readonly request: number; readonly publication: number }
@@ -81,13 +90,14 @@ export interface CallOptions {
 export interface Call {
   readonly type: typeof T.CALL; readonly request: number; readonly options: CallOptions;
   readonly rawOptions: Dict; readonly procedure: string; readonly args: Args; readonly kwargs: Kwargs;
+  readonly payload?: Payload;
 }
 // [CANCEL, CALL.Request|id, Options|dict]
 export interface Cancel { readonly type: typeof T.CANCEL; readonly request: number; readonly mode: CancelMode | undefined; readonly rawOptions: Dict }
 // [RESULT, CALL.Request|id, Details|dict, YIELD.Arguments|list, YIELD.ArgumentsKw|dict]
 export interface Result {
   readonly type: typeof T.RESULT; readonly request: number; readonly details: Dict;
-  readonly args: Args; readonly kwargs: Kwargs;
+  readonly args: Args; readonly kwargs: Kwargs; readonly payload?: Payload;
 }
 
 export interface RegisterOptions {
@@ -112,14 +122,14 @@ export interface Unregistered { readonly type: typeof T.UNREGISTERED; readonly r
 // [INVOCATION, Request|id, REGISTERED.Registration|id, Details|dict, CALL.Arguments|list, CALL.ArgumentsKw|dict]
 export interface Invocation {
   readonly type: typeof T.INVOCATION; readonly request: number; readonly registration: number;
-  readonly details: Dict; readonly args: Args; readonly kwargs: Kwargs;
+  readonly details: Dict; readonly args: Args; readonly kwargs: Kwargs; readonly payload?: Payload;
 }
 // [INTERRUPT, INVOCATION.Request|id, Options|dict]
 export interface Interrupt { readonly type: typeof T.INTERRUPT; readonly request: number; readonly options: Dict }
 // [YIELD, INVOCATION.Request|id, Options|dict, Arguments|list, ArgumentsKw|dict]
 export interface Yield {
   readonly type: typeof T.YIELD; readonly request: number; readonly progress: boolean;
-  readonly rawOptions: Dict; readonly args: Args; readonly kwargs: Kwargs;
+  readonly rawOptions: Dict; readonly args: Args; readonly kwargs: Kwargs; readonly payload?: Payload;
 }
 
 export type WampMessage =
