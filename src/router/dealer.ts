@@ -61,6 +61,8 @@ export const MAX_CONCURRENCY_REACHED = 'crossbar.error.max_concurrency_reached';
 export const DEFAULT_CANCEL_MODE: CancelMode = 'killnowait';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** INVOCATION.Details of most calls; never written to (details are copied to be changed). */
+const NO_DETAILS: Dict = Object.freeze({});
 const NO_HANDLE: CallHandle = { chunk: () => undefined, cancel: () => undefined };
 
 export interface DealerOptions {
@@ -306,9 +308,8 @@ export class Dealer {
       }
       return;
     }
-    const refuse = (error: string, message: string) => session.sendError(T.CALL, m.request, error, [message]);
     const decision = this.authorizer.authorize(session.authrole, m.procedure, 'call');
-    if (!decision.allow) return refuse(ErrorUri.notAuthorized, `session is not authorized to call procedure "${m.procedure}"`);
+    if (!decision.allow) return refuseCall(session, m, ErrorUri.notAuthorized, `session is not authorized to call procedure "${m.procedure}"`);
     // Meta procedures obey authorization like any other URI, then the router answers them.
     if (this.internal?.handles(m.procedure)) return this.internal.call(session, m);
     const reg = this.index.best(m.procedure)?.value;
@@ -319,7 +320,7 @@ export class Dealer {
         const now = this.index.best(m.procedure)?.value;
         // Later than its CALL: the encoded payload may no longer be read (see Payload).
         if (now && now.callees.length > 0) this.route(session, { ...m, payload: undefined }, now, decision.disclose);
-        else refuse(ErrorUri.noSuchProcedure, `no procedure "${m.procedure}" is registered`);
+        else refuseCall(session, m, ErrorUri.noSuchProcedure, `no procedure "${m.procedure}" is registered`);
       });
       return;
     }
@@ -327,24 +328,26 @@ export class Dealer {
   }
 
   private route(session: Session, m: Call, reg: Registration, roleDisclose: boolean): void {
-    const refuse = (error: string, message: string) => session.sendError(T.CALL, m.request, error, [message]);
     const callee = reg.pick();
     if (m.options.progress) {
       // ap_10_rpc_progressive_call_invocations.md: the chunks need one callee that streams
       // (progressive_call_invocations) and can be interrupted (call_canceling); they cannot queue.
       // A caller that did not announce the feature is tolerated (wampy sends progressive CALLs
       // without announcing it). A remote callee's node checks its features.
-      if (!callee) return refuse(MAX_CONCURRENCY_REACHED, `every callee of "${reg.uri}" is at its concurrency limit`);
+      if (!callee) return refuseCall(session, m, MAX_CONCURRENCY_REACHED, `every callee of "${reg.uri}" is at its concurrency limit`);
       if (callee.session && !streams(callee.session)) {
-        return refuse(ErrorUri.featureNotSupported, `the callee of "${reg.uri}" does not support progressive call invocations`);
+        return refuseCall(session, m, ErrorUri.featureNotSupported, `the callee of "${reg.uri}" does not support progressive call invocations`);
       }
     }
     if (!callee && (this.queues.get(reg)?.length ?? 0) >= this.queueLimit) {
-      return refuse(MAX_CONCURRENCY_REACHED, `every callee of "${reg.uri}" is at its concurrency limit and ${this.queueLimit} calls are waiting`);
+      return refuseCall(session, m, MAX_CONCURRENCY_REACHED, `every callee of "${reg.uri}" is at its concurrency limit and ${this.queueLimit} calls are waiting`);
     }
-    const details: Dict = {};
-    if (reg.match !== 'exact') details.procedure = m.procedure;
-    if (m.options.receiveProgress) details.receive_progress = true;
+    let details = NO_DETAILS;
+    if (reg.match !== 'exact' || m.options.receiveProgress) {
+      details = {};
+      if (reg.match !== 'exact') details.procedure = m.procedure;
+      if (m.options.receiveProgress) details.receive_progress = true;
+    }
     const p = newPendingCall(session, m.request, localCaller(session, m.request), m, reg, details);
     p.disclose = m.options.discloseMe || roleDisclose;
     let calls = this.byCaller.get(session);
@@ -678,4 +681,8 @@ function supportsCanceling(s: Session): boolean {
 
 function streams(s: Session): boolean {
   return s.supports('callee', 'progressive_call_invocations') && supportsCanceling(s);
+}
+
+function refuseCall(session: Session, m: Call, error: string, message: string): void {
+  session.sendError(T.CALL, m.request, error, [message]);
 }

@@ -15,12 +15,26 @@ export interface CallerEnd {
   error(uri: string, args: Args, kwargs: Kwargs, details: Dict, payload?: Payload): void;
 }
 
+const NO_DETAILS: Dict = Object.freeze({});
+const PROGRESS: Dict = Object.freeze({ progress: true });
+
+/** Answers a caller on this node with RESULT and ERROR messages. */
+class LocalCaller implements CallerEnd {
+  constructor(private readonly session: Session, private readonly request: number) {}
+
+  progress(args: Args, kwargs: Kwargs, payload?: Payload): void {
+    this.session.send({ type: T.RESULT, request: this.request, details: PROGRESS, args, kwargs, payload });
+  }
+  result(args: Args, kwargs: Kwargs, payload?: Payload): void {
+    this.session.send({ type: T.RESULT, request: this.request, details: NO_DETAILS, args, kwargs, payload });
+  }
+  error(uri: string, args: Args, kwargs: Kwargs, details: Dict, payload?: Payload): void {
+    this.session.send({ type: T.ERROR, requestType: T.CALL, request: this.request, details, error: uri, args, kwargs, payload });
+  }
+}
+
 export function localCaller(session: Session, request: number): CallerEnd {
-  return {
-    progress: (args, kwargs, payload) => session.send({ type: T.RESULT, request, details: { progress: true }, args, kwargs, payload }),
-    result: (args, kwargs, payload) => session.send({ type: T.RESULT, request, details: {}, args, kwargs, payload }),
-    error: (uri, args, kwargs, details, payload) => session.send({ type: T.ERROR, requestType: T.CALL, request, details, error: uri, args, kwargs, payload }),
-  };
+  return new LocalCaller(session, request);
 }
 
 export function remoteCaller(port: ReplyPort): CallerEnd {

@@ -6,7 +6,6 @@
 import type { Logger } from 'pino';
 import type { AuthOutcome, Authenticator, AuthenticatorFactory, Identity } from '../auth/authenticator.js';
 import { AuthorizationGate } from '../auth/authorization-gate.js';
-import type { Serializer } from '../serializers/serializer.js';
 import type { Connection } from '../transports/connection.js';
 import { Outgoing } from '../transports/connection.js';
 import { MessageType as T } from '../wamp/codes.js';
@@ -90,8 +89,12 @@ export class Session {
   /** Sends a control message (never dropped by the slow-consumer policy). */
   send(msg: WampMessage): void {
     if (this.state === 'closed') return;
-    const s = this.conn.serializer;
-    this.conn.send(new Outgoing(encode(s, msg), s.binary), false);
+    const conn = this.conn;
+    const s = conn.serializer;
+    const payload = 'payload' in msg ? msg.payload : undefined;
+    // A payload that came in this serializer is spliced in, into the buffer that is also the frame.
+    if (payload?.serializer === s.id && s.encodeSpliced) conn.sendInPlace(s.encodeSpliced(encodeHead(msg as PayloadMessage), payload, conn));
+    else conn.send(new Outgoing(s.encode(encodeMessage(msg)), s.binary), false);
   }
 
   sendError(requestType: number, request: number, error: string, args?: Args, kwargs?: Kwargs, details: Dict = {}): void {
@@ -318,9 +321,3 @@ function messageName(m: WampMessage): string {
   return Object.entries(T).find(([, code]) => code === m.type)?.[0] ?? String(m.type);
 }
 
-/** A message's bytes: its payload spliced in as it arrived when that came in this serializer. */
-function encode(s: Serializer, m: WampMessage): Uint8Array {
-  const payload = 'payload' in m ? m.payload : undefined;
-  if (payload?.serializer === s.id && s.encodeSpliced) return s.encodeSpliced(encodeHead(m as PayloadMessage), payload);
-  return s.encode(encodeMessage(m));
-}

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { jsonElementOffset, jsonLastBracket } from './json-scan.js';
-import { DecodeError, type EncodedPayload, type Serializer } from './serializer.js';
-import { adoptDecoded } from './wamp-value.js';
+import { DecodeError, type EncodedPayload, type Headroom, InvalidUtf8Error, type Serializer } from './serializer.js';
+import { adoptDecoded, MAX_DEPTH } from './wamp-value.js';
 
 /**
  * `wamp.2.json`: UTF-8 JSON text. WAMP's binary rule applies both ways: a string that starts with
@@ -22,7 +22,7 @@ export class JsonSerializer implements Serializer {
     try {
       text = this.utf8.decode(bytes);
     } catch (err) {
-      throw new DecodeError('JSON message is not valid UTF-8', { cause: err });
+      throw new InvalidUtf8Error('JSON message is not valid UTF-8', { cause: err });
     }
     let value: unknown;
     try {
@@ -33,15 +33,20 @@ export class JsonSerializer implements Serializer {
     // A NUL can only appear in JSON text as the escape "\u0000": without one there is no binary.
     // Fixing strings up after a plain parse measured 3x faster than JSON.parse with a reviver.
     const jsonBinary = text.includes('\\u0000');
+    // Nothing to adopt in a message without binary strings that is too short to nest too deep:
+    // JSON.parse gives plain WAMP data. (Most RPC and event messages; the walk was ~4% of a call.)
+    if (!jsonBinary && bytes.byteLength <= MAX_DEPTH) return value;
     return adoptDecoded(value, bytes.byteLength, { format: 'JSON', jsonBinary });
   }
 
   encode(message: readonly unknown[]): Uint8Array {
-    // Buffer#toJSON would give {type:'Buffer',data:[…]}; a replacer measured 2x slower than binaryToText.
     // (A test may hand in a non-list on purpose, to send garbage.)
-    const out = Array.isArray(message) ? headBytes(message, 1) : undefined;
-    if (!out) return Buffer.from(JSON.stringify(binaryToText(message)), 'utf8');
-    out[out.length - 1] = 0x5d; // ]
+    const size = Array.isArray(message) ? headSize(message) : -1;
+    // Buffer#toJSON would give {type:'Buffer',data:[…]}; a replacer measured 2x slower than binaryToText.
+    if (size < 0) return Buffer.from(JSON.stringify(binaryToText(message)), 'utf8');
+    const out = Buffer.allocUnsafe(size + 1);
+    writeHead(message, out, 0);
+    out[size] = 0x5d; // ]
     return out;
   }
 
@@ -51,11 +56,21 @@ export class JsonSerializer implements Serializer {
     return start < 0 || end < start ? undefined : { serializer: 'json', message, start, end, count };
   }
 
-  encodeSpliced(head: readonly unknown[], payload: EncodedPayload): Uint8Array {
+  encodeSpliced(head: readonly unknown[], payload: EncodedPayload, room?: Headroom): Buffer {
     const size = payload.end - payload.start;
-    const out = headBytes(head, size + 2) ?? textBytes(`${elementsText(head)},`, size + 1);
-    const at = out.length - size - 1;
-    out[at - 1] = 0x2c; // ,
+    let text: string | undefined;
+    let headLength = headSize(head);
+    if (headLength < 0) {
+      text = elementsText(head);
+      headLength = Buffer.byteLength(text);
+    }
+    const length = headLength + 1 + size + 1;
+    const front = room ? room.headroom(length) : 0;
+    const out = Buffer.allocUnsafe(front + length);
+    if (text === undefined) writeHead(head, out, front);
+    else out.write(text, front, headLength, 'utf8');
+    let at = front + headLength;
+    out[at++] = 0x2c; // ,
     copyBytes(payload.message, payload.start, payload.end, out, at);
     out[out.length - 1] = 0x5d; // ]
     return out;
@@ -63,29 +78,34 @@ export class JsonSerializer implements Serializer {
 }
 
 /**
- * "[" and a head of integers, plain strings and empty dicts (most message heads) written straight
- * into a new buffer with `spare` bytes after it; undefined for any other head. No string is built:
- * for a short head, building one and writing it cost several times more (bench/README.md, rpc).
+ * Bytes of "[" and a head of integers, plain strings and empty dicts (most message heads, see
+ * writeHead), or -1 for any other head.
  */
-function headBytes(head: readonly unknown[], spare: number): Buffer | undefined {
+function headSize(head: readonly unknown[]): number {
   let size = head.length; // "[" and the commas between elements
   for (let i = 0; i < head.length; i++) {
     const v = head[i];
     if (typeof v === 'number') {
-      if (!Number.isSafeInteger(v)) return undefined;
+      if (!Number.isSafeInteger(v)) return -1;
       size += digits(v);
     } else if (typeof v === 'string') {
-      if (!isPlainText(v)) return undefined;
+      if (!isPlainText(v)) return -1;
       size += v.length + 2;
     } else if (isEmptyDict(v)) {
       size += 2;
     } else {
-      return undefined;
+      return -1;
     }
   }
-  const out = Buffer.allocUnsafe(size + spare);
-  out[0] = 0x5b; // [
-  let at = 1;
+  return size;
+}
+
+/**
+ * Writes "[" and a head that headSize accepted, at `at`. No string is built: for a short head,
+ * building one and writing it cost several times more (bench/README.md, rpc).
+ */
+function writeHead(head: readonly unknown[], out: Buffer, at: number): void {
+  out[at++] = 0x5b; // [
   for (let i = 0; i < head.length; i++) {
     if (i > 0) out[at++] = 0x2c;
     const v = head[i];
@@ -100,7 +120,6 @@ function headBytes(head: readonly unknown[], spare: number): Buffer | undefined 
       out[at++] = 0x7d;
     }
   }
-  return out;
 }
 
 /** Decimal digits of a safe integer, sign included. */
@@ -140,28 +159,6 @@ function writeDigits(out: Buffer, at: number, v: number, count: number): number 
     rest = q;
   }
   return at + count;
-}
-
-/**
- * `text` as UTF-8 in a new buffer with `spare` more bytes at its end; a short ASCII text is copied
- * by loop, which for a few dozen characters is faster than a native string write.
- */
-function textBytes(text: string, spare: number): Buffer {
-  const n = text.length;
-  if (n <= SHORT_TEXT) {
-    const out = Buffer.allocUnsafe(n + spare);
-    let i = 0;
-    for (; i < n; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 0x80) break;
-      out[i] = c;
-    }
-    if (i === n) return out;
-  }
-  const length = Buffer.byteLength(text);
-  const out = Buffer.allocUnsafe(length + spare);
-  out.write(text, 0, length, 'utf8');
-  return out;
 }
 
 const SHORT_TEXT = 256;

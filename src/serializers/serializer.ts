@@ -22,8 +22,16 @@ export interface Serializer {
    * when the message is shorter.
    */
   payloadOf?(message: Uint8Array, index: number, count: 1 | 2): EncodedPayload | undefined;
-  /** Encodes `head` followed by the elements of `payload` (from this serializer's `payloadOf`). */
-  encodeSpliced?(head: readonly unknown[], payload: EncodedPayload): Uint8Array;
+  /**
+   * Encodes `head` followed by the elements of `payload` (from this serializer's `payloadOf`),
+   * with `room.headroom(length)` bytes left free before the message for a transport's frame header.
+   */
+  encodeSpliced?(head: readonly unknown[], payload: EncodedPayload, room?: Headroom): Buffer;
+}
+
+/** How many bytes a transport's frame header takes before a message of `length` bytes. */
+export interface Headroom {
+  headroom(length: number): number;
 }
 
 /**
@@ -45,3 +53,6 @@ export class DecodeError extends Error {
     this.name = 'DecodeError';
   }
 }
+
+/** Text that is not UTF-8 (a WebSocket fails the connection with 1007 for it, RFC 6455 §8.1). */
+export class InvalidUtf8Error extends DecodeError {}

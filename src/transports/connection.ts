@@ -46,8 +46,9 @@ export interface TlsPeerInfo {
  * connections is framed once per transport kind and the same buffers are written to every socket.
  */
 export class Outgoing {
-  /** Per-transport framing cache; filled by the first connection of that kind that sends it. */
-  readonly framed: { websocket?: readonly Buffer[]; rawsocket?: readonly Buffer[] } = {};
+  /** Framing caches, one per transport kind, filled by the first connection of that kind that sends it. */
+  websocketFrames: readonly Buffer[] | undefined = undefined;
+  rawsocketFrames: readonly Buffer[] | undefined = undefined;
   constructor(readonly bytes: Uint8Array, readonly binary: boolean) {}
 }
 
@@ -91,6 +92,13 @@ export interface Connection {
    * dropped: if the buffer is over its limit the connection is closed instead.
    */
   send(msg: Outgoing, droppable: boolean): SendResult;
+  /** Bytes this transport's frame header takes before a message of `length` bytes. */
+  headroom(length: number): number;
+  /**
+   * Sends a control message encoded after `headroom(length)` free bytes (a serializer's
+   * `encodeSpliced`): the header is written there, so the message is not copied again to be framed.
+   */
+  sendInPlace(framed: Buffer): SendResult;
   /** Closes after flushing what is queued; `code` is a WebSocket close code (mapped for RawSocket). */
   close(code: number, reason: string): void;
 }

@@ -6,7 +6,7 @@
  */
 import { serializerById } from '../serializers/index.js';
 import type { Serializer } from '../serializers/serializer.js';
-import type { CloseCause, Connection, ConnectionHandler, Outgoing, PeerInfo, SendResult } from './connection.js';
+import { type CloseCause, type Connection, type ConnectionHandler, Outgoing, type PeerInfo, type SendResult } from './connection.js';
 import { nextConnectionId } from './connection-id.js';
 
 export interface LocalPeerEnd {
@@ -44,6 +44,14 @@ class LocalConnection implements Connection {
     const decoded = this.serializer.decode(msg.bytes);
     queueMicrotask(() => this.toClient?.(decoded));
     return 'sent';
+  }
+
+  headroom(): number {
+    return 0;
+  }
+
+  sendInPlace(framed: Buffer): SendResult {
+    return this.send(new Outgoing(framed, this.serializer.binary));
   }
 
   close(code: number, reason: string): void {

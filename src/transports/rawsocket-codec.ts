@@ -45,14 +45,19 @@ export function lengthExponent(maxLength: number): number {
 
 export function frameHeader(type: number, length: number): Buffer {
   const h = Buffer.allocUnsafe(4);
-  if (length === 2 ** 24) {
-    h[0] = 0x08 | type;
-    h.writeUIntBE(0, 1, 3);
-  } else {
-    h[0] = type;
-    h.writeUIntBE(length, 1, 3);
-  }
+  writeFrameHeader(h, type, length);
   return h;
+}
+
+/** Writes the 4-octet header of a frame of `type` and `length` at out[0]. */
+export function writeFrameHeader(out: Buffer, type: number, length: number): void {
+  if (length === 2 ** 24) {
+    out[0] = 0x08 | type;
+    out.writeUIntBE(0, 1, 3);
+  } else {
+    out[0] = type;
+    out.writeUIntBE(length, 1, 3);
+  }
 }
 
 export interface FrameHeader {

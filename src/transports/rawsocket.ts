@@ -13,7 +13,7 @@ import { admit } from './out-buffer.js';
 import { withTls } from './tls.js';
 import { BatchedSocket, sharedBatcher, type WriteBatcher } from './write-batcher.js';
 import {
-  FrameType, HandshakeError, frameHeader, handshakeError, handshakeReply, parseFrameHeader, parseHandshake,
+  FrameType, HandshakeError, frameHeader, handshakeError, handshakeReply, parseFrameHeader, parseHandshake, writeFrameHeader,
 } from './rawsocket-codec.js';
 
 export interface RawSocketOptions extends ConnectionLimits {
@@ -119,27 +119,8 @@ export class RawSocketConnection implements Connection {
   }
 
   send(msg: Outgoing, droppable: boolean): SendResult {
-    if (this.closed) return 'closed';
-    if (msg.bytes.length > this.peerMaxLength) {
-      // The peer said it cannot take a message this large.
-      if (droppable) {
-        this.dropped++;
-        return 'dropped';
-      }
-      this.abort(1009, `message of ${msg.bytes.length} bytes exceeds the peer's maximum of ${this.peerMaxLength}`);
-      return 'closed';
-    }
-    switch (admit(this.socket, this.limits, droppable)) {
-      case 'drop':
-        this.dropped++;
-        return 'dropped';
-      case 'disconnect':
-        this.abort(1008, `slow consumer: outgoing buffer over ${this.limits.maxOutBuffer} bytes`);
-        return 'closed';
-      case 'write':
-        break;
-    }
-    const framed = (msg.framed.rawsocket ??= [
+    if (!this.mayWrite(msg.bytes.length, droppable)) return this.closed ? 'closed' : 'dropped';
+    const framed = (msg.rawsocketFrames ??= [
       Buffer.concat([frameHeader(FrameType.message, msg.bytes.length), msg.bytes]),
     ]);
     this.batcher.write(this.out, framed[0]!);
@@ -148,6 +129,46 @@ export class RawSocketConnection implements Connection {
       this.bytesOut += msg.bytes.length;
     }
     return 'sent';
+  }
+
+  headroom(): number {
+    return 4;
+  }
+
+  sendInPlace(framed: Buffer): SendResult {
+    const length = framed.length - 4;
+    if (!this.mayWrite(length, false)) return 'closed';
+    writeFrameHeader(framed, FrameType.message, length);
+    this.batcher.write(this.out, framed);
+    if (this.counting) {
+      this.messagesOut++;
+      this.bytesOut += length;
+    }
+    return 'sent';
+  }
+
+  /** Whether a message of `length` bytes may be written now; counts a drop, or closes. */
+  private mayWrite(length: number, droppable: boolean): boolean {
+    if (this.closed) return false;
+    if (length > this.peerMaxLength) {
+      // The peer said it cannot take a message this large.
+      if (droppable) {
+        this.dropped++;
+        return false;
+      }
+      this.abort(1009, `message of ${length} bytes exceeds the peer's maximum of ${this.peerMaxLength}`);
+      return false;
+    }
+    switch (admit(this.socket, this.limits, droppable)) {
+      case 'drop':
+        this.dropped++;
+        return false;
+      case 'disconnect':
+        this.abort(1008, `slow consumer: outgoing buffer over ${this.limits.maxOutBuffer} bytes`);
+        return false;
+      case 'write':
+        return true;
+    }
   }
 
   close(_code: number, _reason: string): void {

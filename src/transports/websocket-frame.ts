@@ -34,11 +34,19 @@ export function frameMessage(payload: Uint8Array, binary: boolean): Buffer[] {
   return [out];
 }
 
-function headerSize(length: number): number {
+/** Bytes of the header of a frame of `length` payload bytes. */
+export function headerSize(length: number): number {
   return length < 126 ? 2 : length < 65536 ? 4 : 10;
 }
 
-function writeHeader(out: Buffer, length: number, binary: boolean): void {
+/** The payload length of a frame of `total` bytes, header included (the inverse of headerSize). */
+export function messageLength(total: number): number {
+  if (total - 2 < 126) return total - 2;
+  return total - 4 < 65536 ? total - 4 : total - 10;
+}
+
+/** Writes the header of an unmasked final frame of `length` payload bytes at out[0]. */
+export function writeHeader(out: Buffer, length: number, binary: boolean): void {
   out[0] = binary ? FIN_BINARY : FIN_TEXT;
   if (length < 126) {
     out[1] = length;

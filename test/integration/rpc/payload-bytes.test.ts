@@ -132,4 +132,25 @@ describe('rpc payload bytes', () => {
     await c.waitFor((m) => m[0] === RESULT && m[1] === 2);
     await Promise.all([c.goodbye(), e.goodbye()]);
   });
+
+  it('splices payloads of every WebSocket frame length form, and over RawSocket', async () => {
+    const e = await RawSocketClient.open(t.node.port('rawsocket'));
+    await e.hello();
+    const calleeTexts = recordTexts(e);
+    await callee(e, 'com.bytes.sizes', {}, (inv) => {
+      const text = calleeTexts.find((x) => x.startsWith(`[${INVOCATION},${String(inv[1])},`))!;
+      return `[${YIELD},${String(inv[1])},{},${text.slice(text.indexOf('{},') + 3, -1)}]`;
+    });
+    const c = await RawWsClient.open(url);
+    await c.hello();
+    const callerTexts = recordTexts(c);
+    // Frames of < 126, < 65536 and larger payloads take 2, 4 and 10 header bytes.
+    for (const [i, size] of [10, 200, 70_000].entries()) {
+      const args = `[ "${'s'.repeat(size)}" ]`;
+      c.sendBytes(`[${CALL},${i + 1},{},"com.bytes.sizes",${args}]`, false);
+      await c.waitFor((m) => m[0] === RESULT && m[1] === i + 1);
+      assert.equal(callerTexts.find((x) => x.startsWith(`[${RESULT},${i + 1},`)), `[${RESULT},${i + 1},{},${args}]`, `size ${size}`);
+    }
+    await Promise.all([c.goodbye(), e.goodbye()]);
+  });
 });

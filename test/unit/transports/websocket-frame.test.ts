@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as wsModule from 'ws';
-import { frameHeader, frameMessage, MERGE_LIMIT } from '../../../src/transports/websocket-frame.js';
+import { frameHeader, frameMessage, headerSize, MERGE_LIMIT, messageLength } from '../../../src/transports/websocket-frame.js';
 import { prng } from '../../helpers/prng.js';
 
 // ws exports Receiver at runtime; @types/ws does not declare it.
@@ -52,5 +52,11 @@ describe('WebSocket framing of server messages', () => {
     const large = new Uint8Array(MERGE_LIMIT + 10).fill(7);
     const frames = frameMessage(large, false);
     assert.equal(frames[1]!.buffer, large.buffer, 'a large payload is sent by reference, not copied');
+  });
+
+  it('finds the payload length of a frame from its total size, at every length boundary', () => {
+    for (const length of [0, 1, 123, 124, 125, 126, 127, 65533, 65534, 65535, 65536, 65537, 1 << 24]) {
+      assert.equal(messageLength(headerSize(length) + length), length, `length ${length}`);
+    }
   });
 });
