@@ -21,12 +21,16 @@ import { BenchSocket } from './ws-client.js';
 const CALLERS = 8;
 const WINDOW = 16;
 const ARG = 'x'.repeat(32);
-const PEAK_MS = 1000;
+const PEAK_MS = 600;
 const PACED_MS = 1200;
 const PROBE_MS = 600;
-/** Rounds (an xbar run and a baseline run): at least MIN, up to MAX until 3 were quiet. */
-const MIN_ROUNDS = 4;
-const MAX_ROUNDS = 5;
+/**
+ * Rounds (an xbar run and a baseline run, back to back): at least MIN, up to MAX until 3 were
+ * quiet. Per-round ratios on this shared VM spread ±20 % (the host's load, not visible as other
+ * processes), so the median needs many short pairs more than a few long ones.
+ */
+const MIN_ROUNDS = 7;
+const MAX_ROUNDS = 9;
 const RESULT_TAIL = Buffer.from(`,{},["${ARG}"]]`);
 const YIELD_HEAD = Buffer.from(`[${M.YIELD},`);
 const EMPTY_DETAILS = Buffer.from(',{}');

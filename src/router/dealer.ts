@@ -77,6 +77,7 @@ export class Dealer {
   private readonly bySession = new Map<Session, Set<Registration>>();
   private readonly invocationIds = new IdSequence();
   private readonly byInvocation = new Map<number, PendingCall>();
+  /** Each session's pending calls as caller and as callee; a table lives as long as its session. */
   private readonly byCaller = new Map<Session, Map<number, PendingCall>>();
   private readonly byCallee = new Map<Session, Set<PendingCall>>();
   /** Calls from other nodes to local callees. */
@@ -130,10 +131,19 @@ export class Dealer {
   }
 
   /** Sizes of every pending-call table; all zero when no call is in flight. */
+  /** Sessions holding a pending-call table (as caller or callee); 0 once every session has left. */
+  get sessionTables(): number {
+    return this.byCaller.size + this.byCallee.size;
+  }
+
   pendingState(): { invocations: number; callers: number; callees: number; queued: number; remote: number } {
     let queued = 0;
     for (const q of this.queues.values()) queued += q.length;
-    return { invocations: this.byInvocation.size, callers: this.byCaller.size, callees: this.byCallee.size, queued, remote: this.fromRemote.size };
+    let callers = 0;
+    for (const calls of this.byCaller.values()) if (calls.size > 0) callers++;
+    let callees = 0;
+    for (const invoked of this.byCallee.values()) if (invoked.size > 0) callees++;
+    return { invocations: this.byInvocation.size, callers, callees, queued, remote: this.fromRemote.size };
   }
 
   // ---- registrations --------------------------------------------------------------------
@@ -619,6 +629,8 @@ export class Dealer {
       if (!this.finish(p)) continue;
       p.answer.error(ErrorUri.canceled, ['callee left before answering'], undefined, {});
     }
+    this.byCaller.delete(session);
+    this.byCallee.delete(session);
   }
 
   /** Sends queued calls to callees that have capacity again. */
@@ -641,9 +653,8 @@ export class Dealer {
     p.done = true;
     if (p.caller) {
       if (p.started !== 0) this.counters?.callEnded(p.started);
-      const calls = this.byCaller.get(p.caller);
-      calls?.delete(p.request);
-      if (calls?.size === 0) this.byCaller.delete(p.caller);
+      // A session's table stays while it lives (removeSession drops it): no new table per call.
+      this.byCaller.get(p.caller)?.delete(p.request);
       if (p.streaming && p.caller.isOpen) {
         let ended = this.endedStreams.get(p.caller);
         if (!ended) this.endedStreams.set(p.caller, (ended = new Set()));
@@ -661,9 +672,7 @@ export class Dealer {
       p.remote = undefined;
       if (callee.session) {
         this.byInvocation.delete(p.invocation);
-        const set = this.byCallee.get(callee.session);
-        set?.delete(p);
-        if (set?.size === 0) this.byCallee.delete(callee.session);
+        this.byCallee.get(callee.session)?.delete(p);
       }
     } else {
       const queue = this.queues.get(p.registration);

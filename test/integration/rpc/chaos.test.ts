@@ -246,6 +246,8 @@ describe('rpc chaos', () => {
     await Promise.all([...callers.map((c) => c.peer?.goodbye()), ...callees.map((p) => p?.goodbye())]);
     await until(() => t.nodes.every((n) => n.router.connectionCount === 0), 5000, 'every connection to close');
     assert.deepEqual(pendingState(t), IDLE);
+    // Tables are kept per live session, not per call: none may outlive its session.
+    for (const n of t.nodes) assert.equal(n.router.realm('realm1')!.dealer.sessionTables, 0);
     await until(() => t.nodes.every((n) => n.router.realm('realm1')!.dealer.registrationCount === 0), 5000, 'every registration to go');
     console.log(`# chaos seed ${SEED}: ${TOTAL} calls in ${elapsed.toFixed(0)} ms; ${JSON.stringify(stats)}; ${JSON.stringify(Object.fromEntries(outcomes))}`);
   });
