@@ -26,6 +26,7 @@ export interface Decision {
 
 const DENY: Decision = { allow: false, disclose: false };
 const ALLOW: Decision = { allow: true, disclose: false };
+const ALLOW_DISCLOSED: Decision = { allow: true, disclose: true };
 
 /** The router's own in-process components join with this role; it may do everything (as in Crossbar.io). */
 export const TRUSTED_ROLE = 'trusted';
@@ -111,7 +112,7 @@ export class Authorizer {
     const rule = this.roles.get(role)?.rule(uri);
     if (!rule || !rule.allow[action]) return DENY;
     const disclose = action === 'publish' ? rule.disclose.publisher : action === 'call' ? rule.disclose.caller : false;
-    return { allow: true, disclose };
+    return disclose ? ALLOW_DISCLOSED : ALLOW;
   }
 
   /** A cached decision of a dynamic role, if its authorizer allowed caching it. */

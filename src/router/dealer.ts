@@ -33,6 +33,7 @@ import type { Args, Call, Cancel, CancelMode, Dict, ErrorMessage, Kwargs, Payloa
 import { isReservedUri } from '../wamp/uri.js';
 import { MatchIndex } from './match/match-index.js';
 import { localCaller, newPendingCall, type PendingCall, remoteCaller } from './pending-call.js';
+import { CallList } from './call-list.js';
 import { type Callee, Registration } from './registration.js';
 import type { Session } from './session.js';
 import type { CallCounters } from '../stats/realm-counters.js';
@@ -79,7 +80,7 @@ export class Dealer {
   private readonly byInvocation = new Map<number, PendingCall>();
   /** Each session's pending calls as caller and as callee; a table lives as long as its session. */
   private readonly byCaller = new Map<Session, Map<number, PendingCall>>();
-  private readonly byCallee = new Map<Session, Set<PendingCall>>();
+  private readonly byCallee = new Map<Session, CallList>();
   /** Calls from other nodes to local callees. */
   private readonly fromRemote = new Set<PendingCall>();
   private readonly queues = new Map<Registration, PendingCall[]>();
@@ -310,7 +311,7 @@ export class Dealer {
   call(session: Session, m: Call): void {
     const existing = this.byCaller.get(session)?.get(m.request);
     if (existing) return this.chunk(existing, m);
-    const ended = this.endedStreams.get(session);
+    const ended = this.endedStreams.size > 0 ? this.endedStreams.get(session) : undefined;
     if (ended?.has(m.request)) {
       if (!m.options.progress) {
         ended.delete(m.request);
@@ -452,9 +453,9 @@ export class Dealer {
     }
     p.invocation = this.invocationIds.next();
     this.byInvocation.set(p.invocation, p);
-    let set = this.byCallee.get(session);
-    if (!set) this.byCallee.set(session, (set = new Set()));
-    set.add(p);
+    let list = this.byCallee.get(session);
+    if (!list) this.byCallee.set(session, (list = new CallList()));
+    list.add(p);
     session.send({ type: T.INVOCATION, request: p.invocation, registration: p.registration.id, details: first, args: p.args, kwargs: p.kwargs, payload });
   }
 
@@ -625,7 +626,7 @@ export class Dealer {
     this.endedStreams.delete(session);
     // As callee: every call in flight to it fails at once.
     const invoked = this.byCallee.get(session);
-    for (const p of invoked ? [...invoked] : []) {
+    for (const p of invoked ? invoked.toArray() : []) {
       if (!this.finish(p)) continue;
       p.answer.error(ErrorUri.canceled, ['callee left before answering'], undefined, {});
     }
@@ -672,7 +673,7 @@ export class Dealer {
       p.remote = undefined;
       if (callee.session) {
         this.byInvocation.delete(p.invocation);
-        this.byCallee.get(callee.session)?.delete(p);
+        p.list?.remove(p);
       }
     } else {
       const queue = this.queues.get(p.registration);

@@ -5,6 +5,7 @@
 import type { CallHandle, ReplyPort } from '../backplane/backplane.js';
 import { MessageType as T } from '../wamp/codes.js';
 import type { Args, Call, Dict, Kwargs, Payload } from '../wamp/messages.js';
+import type { CallList } from './call-list.js';
 import type { Callee, Registration } from './registration.js';
 import type { Session } from './session.js';
 
@@ -76,6 +77,10 @@ export interface PendingCall {
   done: boolean;
   /** When the call started (performance.now()), for the latency histogram; 0 when not measured. */
   started: number;
+  /** The local callee's list of calls in flight this call is on, and its neighbours there. */
+  list: CallList | undefined;
+  prev: PendingCall | undefined;
+  next: PendingCall | undefined;
 }
 
 export function newPendingCall(
@@ -88,5 +93,6 @@ export function newPendingCall(
     receiveProgress: call.options.receiveProgress, timeoutMs: call.options.timeout, registration, details,
     invocation: 0, callee: undefined, remote: undefined, tried: undefined, timer: undefined,
     streaming: call.options.progress, interrupted: false, disclose: false, waited: false, done: false, started: 0,
+    list: undefined, prev: undefined, next: undefined,
   };
 }
