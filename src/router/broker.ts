@@ -16,7 +16,7 @@ import { Outgoing } from '../transports/connection.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { ErrorUri } from '../wamp/errors.js';
 import { randomId } from '../wamp/ids.js';
-import type { Args, Dict, Kwargs, Publish, PublishOptions, Subscribe, Unsubscribe } from '../wamp/messages.js';
+import type { Args, Dict, Kwargs, Payload, Publish, PublishOptions, Subscribe, Unsubscribe } from '../wamp/messages.js';
 import type { Backplane, EventOut, Ident } from '../backplane/backplane.js';
 import { withPayload } from '../wamp/encode.js';
 import { isReservedUri } from '../wamp/uri.js';
@@ -138,7 +138,7 @@ export class Broker {
     const publisher: Ident | undefined = options.discloseMe || decision.disclose
       ? { session: session.id, authid: session.authid, authrole: session.authrole }
       : undefined;
-    this.deliver(topic, publication, m.args, m.kwargs, ReceiverFilter.of(options, session), publisher);
+    this.deliver(topic, publication, m.args, m.kwargs, ReceiverFilter.of(options, session), publisher, m.payload);
     const ev: EventOut = {
       realm: this.realm, topic, publication, publisher, args: m.args, kwargs: m.kwargs,
       exclude: options.exclude, eligible: options.eligible,
@@ -189,8 +189,13 @@ export class Broker {
     return ReceiverFilter.of(o, undefined).accepts(s);
   }
 
-  /** Delivers one publication to every matching local subscription. */
-  private deliver(topic: string, publication: number, args: Args, kwargs: Kwargs, filter: ReceiverFilter, publisher: Ident | undefined): void {
+  /**
+   * Delivers one publication to every matching local subscription; receivers on the serializer of
+   * an encoded `payload` get it spliced in as it arrived.
+   */
+  private deliver(
+    topic: string, publication: number, args: Args, kwargs: Kwargs, filter: ReceiverFilter, publisher: Ident | undefined, payload?: Payload,
+  ): void {
     this.sent = 0;
     this.index.forEachMatch(topic, (sub, policy) => {
       if (sub.subscribers.size === 0) return;
@@ -209,8 +214,10 @@ export class Broker {
         const ser = s.conn.serializer;
         let out = bySerializer[ser.rawsocketId];
         if (!out) {
-          array ??= withPayload([T.EVENT, sub.id, publication, details], args, kwargs);
-          out = bySerializer[ser.rawsocketId] = new Outgoing(ser.encode(array), ser.binary);
+          const bytes = payload?.serializer === ser.id && ser.encodeSpliced
+            ? ser.encodeSpliced([T.EVENT, sub.id, publication, details], payload)
+            : ser.encode((array ??= withPayload([T.EVENT, sub.id, publication, details], args, kwargs)));
+          out = bySerializer[ser.rawsocketId] = new Outgoing(bytes, ser.binary);
         }
         s.conn.send(out, true);
         this.sent++;
