@@ -1,5 +1,7 @@
 import { Encoder, type Options } from 'cbor-x';
-import { DecodeError, type Serializer } from './serializer.js';
+import { cborElementRange } from './cbor-scan.js';
+import { DecodeError, type EncodedPayload, type Headroom, type Serializer } from './serializer.js';
+import { spliceBinary } from './splice.js';
 import { adoptDecoded } from './wamp-value.js';
 import { widenIntegers } from './wide-integers.js';
 
@@ -45,5 +47,14 @@ export class CborSerializer implements Serializer {
 
   encode(message: readonly unknown[]): Uint8Array {
     return this.encoder.encode(widenIntegers(message));
+  }
+
+  payloadOf(message: Uint8Array, index: number, count: 1 | 2): EncodedPayload | undefined {
+    const range = cborElementRange(message, index);
+    return range ? { serializer: 'cbor', message, start: range[0], end: range[1], count } : undefined;
+  }
+
+  encodeSpliced(head: readonly unknown[], payload: EncodedPayload, room?: Headroom): Buffer {
+    return spliceBinary(this.encoder.encode(widenIntegers(head)), 0x80, head.length, payload, room);
   }
 }

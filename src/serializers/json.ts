@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { jsonElementOffset, jsonLastBracket } from './json-scan.js';
 import { DecodeError, type EncodedPayload, type Headroom, InvalidUtf8Error, type Serializer } from './serializer.js';
+import { copy } from './splice.js';
 import { adoptDecoded, MAX_DEPTH } from './wamp-value.js';
 
 /**
@@ -71,7 +72,7 @@ export class JsonSerializer implements Serializer {
     else out.write(text, front, headLength, 'utf8');
     let at = front + headLength;
     out[at++] = 0x2c; // ,
-    copyBytes(payload.message, payload.start, payload.end, out, at);
+    copy(payload.message, payload.start, payload.end, out, at);
     out[out.length - 1] = 0x5d; // ]
     return out;
   }
@@ -163,14 +164,6 @@ function writeDigits(out: Buffer, at: number, v: number, count: number): number 
 
 const SHORT_TEXT = 256;
 
-/** `source[start, end)` into `target` at `at`; a short run by loop (a typed-array view costs more). */
-function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
-  if (end - start > SHORT_TEXT) {
-    target.set(source.subarray(start, end), at);
-    return;
-  }
-  for (let i = start; i < end; i++) target[at++] = source[i]!;
-}
 
 /**
  * "[" and the message's elements, without the closing bracket. Element by element: a message head

@@ -1,5 +1,7 @@
 import { Packr } from 'msgpackr';
-import { DecodeError, type Serializer } from './serializer.js';
+import { msgpackElementOffset } from './msgpack-scan.js';
+import { DecodeError, type EncodedPayload, type Headroom, type Serializer } from './serializer.js';
+import { spliceBinary } from './splice.js';
 import { adoptDecoded } from './wamp-value.js';
 import { widenIntegers } from './wide-integers.js';
 
@@ -41,5 +43,14 @@ export class MsgpackSerializer implements Serializer {
 
   encode(message: readonly unknown[]): Uint8Array {
     return this.packr.pack(widenIntegers(message));
+  }
+
+  payloadOf(message: Uint8Array, index: number, count: 1 | 2): EncodedPayload | undefined {
+    const start = msgpackElementOffset(message, index);
+    return start < 0 ? undefined : { serializer: 'msgpack', message, start, end: message.length, count };
+  }
+
+  encodeSpliced(head: readonly unknown[], payload: EncodedPayload, room?: Headroom): Buffer {
+    return spliceBinary(this.packr.pack(widenIntegers(head)), 0x90, head.length, payload, room);
   }
 }
