@@ -456,7 +456,7 @@ export class Dealer {
     let list = this.byCallee.get(session);
     if (!list) this.byCallee.set(session, (list = new CallList()));
     list.add(p);
-    session.send({ type: T.INVOCATION, request: p.invocation, registration: p.registration.id, details: first, args: p.args, kwargs: p.kwargs, payload });
+    session.sendPayload([T.INVOCATION, p.invocation, p.registration.id, first], p.args, p.kwargs, payload);
   }
 
   /** Answers from a callee on another node. */
@@ -533,7 +533,7 @@ export class Dealer {
     const session = p.callee.session;
     if (!session) return p.remote?.chunk(args, kwargs, !more);
     const details: Dict = more ? { ...p.details, progress: true } : p.details;
-    session.send({ type: T.INVOCATION, request: p.invocation, registration: p.registration.id, details, args, kwargs, payload });
+    session.sendPayload([T.INVOCATION, p.invocation, p.registration.id, details], args, kwargs, payload);
   }
 
   yieldResult(session: Session, m: Yield): void {

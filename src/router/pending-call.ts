@@ -24,13 +24,13 @@ class LocalCaller implements CallerEnd {
   constructor(private readonly session: Session, private readonly request: number) {}
 
   progress(args: Args, kwargs: Kwargs, payload?: Payload): void {
-    this.session.send({ type: T.RESULT, request: this.request, details: PROGRESS, args, kwargs, payload });
+    this.session.sendPayload([T.RESULT, this.request, PROGRESS], args, kwargs, payload);
   }
   result(args: Args, kwargs: Kwargs, payload?: Payload): void {
-    this.session.send({ type: T.RESULT, request: this.request, details: NO_DETAILS, args, kwargs, payload });
+    this.session.sendPayload([T.RESULT, this.request, NO_DETAILS], args, kwargs, payload);
   }
   error(uri: string, args: Args, kwargs: Kwargs, details: Dict, payload?: Payload): void {
-    this.session.send({ type: T.ERROR, requestType: T.CALL, request: this.request, details, error: uri, args, kwargs, payload });
+    this.session.sendPayload([T.ERROR, T.CALL, this.request, details, uri], args, kwargs, payload);
   }
 }
 

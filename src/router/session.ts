@@ -10,9 +10,9 @@ import type { Connection } from '../transports/connection.js';
 import { Outgoing } from '../transports/connection.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { decodeMessage } from '../wamp/decode.js';
-import { encodeHead, encodeMessage, type PayloadMessage } from '../wamp/encode.js';
+import { encodeHead, encodeMessage, type PayloadMessage, withPayload } from '../wamp/encode.js';
 import { CloseUri, ErrorUri } from '../wamp/errors.js';
-import type { Args, Dict, Hello, Kwargs, WampMessage } from '../wamp/messages.js';
+import type { Args, Dict, Hello, Kwargs, Payload, WampMessage } from '../wamp/messages.js';
 import { ProtocolViolation, RequestRejected } from '../wamp/violation.js';
 import { routerRoles } from './features.js';
 import type { Realm } from './realm.js';
@@ -88,13 +88,23 @@ export class Session {
 
   /** Sends a control message (never dropped by the slow-consumer policy). */
   send(msg: WampMessage): void {
+    if ('payload' in msg && msg.payload !== undefined) return this.sendPayload(encodeHead(msg as PayloadMessage), msg.args, msg.kwargs, msg.payload);
+    if (this.state === 'closed') return;
+    const s = this.conn.serializer;
+    this.conn.send(new Outgoing(s.encode(encodeMessage(msg)), s.binary), false);
+  }
+
+  /**
+   * Sends a control message given as its head (the elements before Arguments) and its payload: the
+   * encoded payload, when it came in this connection's serializer, is spliced in, into the buffer
+   * that is also the frame; else args/kwargs are encoded. The dealer's hot path: no message object.
+   */
+  sendPayload(head: unknown[], args: Args, kwargs: Kwargs, payload: Payload): void {
     if (this.state === 'closed') return;
     const conn = this.conn;
     const s = conn.serializer;
-    const payload = 'payload' in msg ? msg.payload : undefined;
-    // A payload that came in this serializer is spliced in, into the buffer that is also the frame.
-    if (payload?.serializer === s.id && s.encodeSpliced) conn.sendInPlace(s.encodeSpliced(encodeHead(msg as PayloadMessage), payload, conn));
-    else conn.send(new Outgoing(s.encode(encodeMessage(msg)), s.binary), false);
+    if (payload?.serializer === s.id && s.encodeSpliced) conn.sendInPlace(s.encodeSpliced(head, payload, conn));
+    else conn.send(new Outgoing(s.encode(withPayload(head, args, kwargs)), s.binary), false);
   }
 
   sendError(requestType: number, request: number, error: string, args?: Args, kwargs?: Kwargs, details: Dict = {}): void {
