@@ -88,14 +88,17 @@ describe('rpc pattern-based registrations', () => {
 
   it('shares a pattern registration with roundrobin and keeps details.procedure per call', async () => {
     const seen: string[][] = [[], []];
-    const cs = await Promise.all([0, 1].map(async (i) => {
+    // One after the other: roundrobin follows registration order, which two concurrent REGISTERs
+    // on different nodes of a cluster run would leave to chance.
+    const cs = [];
+    for (const i of [0, 1]) {
       const c = await connectAutobahn(t.wsUrl);
       await c.session.register('com.shared.pat', (_a, _k, d) => {
         seen[i]!.push(d.procedure!);
         return i;
       }, { match: 'prefix', invoke: 'roundrobin' });
-      return c;
-    }));
+      cs.push(c);
+    }
     const caller = await connectWampy(t.wsUrl);
     for (let i = 0; i < 4; i++) await caller.call(`com.shared.pat.n${i}`);
     assert.deepEqual(seen, [['com.shared.pat.n0', 'com.shared.pat.n2'], ['com.shared.pat.n1', 'com.shared.pat.n3']]);
