@@ -9,7 +9,7 @@ import { ErrorUri } from './errors.js';
 import { isId } from './ids.js';
 import type { Serializer } from '../serializers/serializer.js';
 import type {
-  Args, CancelMode, Dict, InvokePolicy, Kwargs, Payload, PublishOptions, WampMessage,
+  Args, CallOptions, CancelMode, Dict, InvokePolicy, Kwargs, Payload, PublishOptions, WampMessage,
 } from './messages.js';
 import { isValidUri } from './uri.js';
 import { ProtocolViolation, RequestRejected } from './violation.js';
@@ -224,7 +224,7 @@ function read(r: Reader, code: number): WampMessage {
       r.arity(4, 6);
       const request = r.id(1, 'Request');
       const raw = r.dict(2, 'Options');
-      const options: PublishOptions = {
+      const options: PublishOptions = isEmpty(raw) ? DEFAULT_PUBLISH_OPTIONS : {
         acknowledge: r.bool(raw, 'acknowledge', false),
         excludeMe: r.bool(raw, 'exclude_me', true),
         exclude: r.ids(raw, 'exclude'),
@@ -283,7 +283,7 @@ function read(r: Reader, code: number): WampMessage {
       const raw = r.dict(2, 'Options');
       // A bad option value refuses this call only (ERROR wamp.error.invalid_argument).
       r.forRequest(T.CALL, request);
-      const options = {
+      const options: CallOptions = isEmpty(raw) ? DEFAULT_CALL_OPTIONS : {
         timeout: r.nonNegativeInt(raw, 'timeout', 0),
         receiveProgress: r.bool(raw, 'receive_progress', false),
         progress: r.bool(raw, 'progress', false),
@@ -347,12 +347,24 @@ function read(r: Reader, code: number): WampMessage {
       const args = r.args(3);
       const kwargs = r.kwargs(4);
       return {
-        type: T.YIELD, request: r.id(1, 'INVOCATION.Request'), progress: r.bool(raw, 'progress', false), rawOptions: raw,
+        type: T.YIELD, request: r.id(1, 'INVOCATION.Request'), progress: !isEmpty(raw) && r.bool(raw, 'progress', false), rawOptions: raw,
         args, kwargs, payload: r.encoded(3, args, kwargs),
       };
     }
   }
   return fail(`unknown message type ${show(code)}`);
+}
+
+/** Most requests carry no options: they share these, and no option is looked up. */
+const DEFAULT_CALL_OPTIONS: CallOptions = Object.freeze({ timeout: 0, receiveProgress: false, progress: false, discloseMe: false });
+const DEFAULT_PUBLISH_OPTIONS: PublishOptions = Object.freeze({
+  acknowledge: false, excludeMe: true, exclude: undefined, excludeAuthid: undefined, excludeAuthrole: undefined,
+  eligible: undefined, eligibleAuthid: undefined, eligibleAuthrole: undefined, discloseMe: false, retain: false,
+});
+
+function isEmpty(dict: Dict): boolean {
+  for (const _key in dict) return false;
+  return true;
 }
 
 const CANCEL_MODES = ['skip', 'kill', 'killnowait'] as const;
