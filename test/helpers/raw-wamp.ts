@@ -60,6 +60,16 @@ export abstract class RawClient {
     });
   }
 
+  /** From now on, keeps the text of every message as it arrived (for JSON byte-exactness checks). */
+  recordTexts(): string[] {
+    const texts: string[] = [];
+    this.onRaw = (data) => {
+      texts.push(data.toString('utf8'));
+      return false;
+    };
+    return texts;
+  }
+
   /** Encodes `msg` with the client's serializer and sends it as one message. */
   send(msg: readonly unknown[]): void {
     this.sendBytes(this.serializer.encode(msg), this.serializer.binary);

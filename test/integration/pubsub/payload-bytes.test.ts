@@ -7,18 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { startNode, type TestNode } from '../../helpers/node.js';
-import { Code, type RawClient, RawWsClient } from '../../helpers/raw-wamp.js';
+import { Code, RawWsClient } from '../../helpers/raw-wamp.js';
 
 const PAYLOAD_TEXT = '[1.50, "a,]\\"b", "\\u0000AQID"] , {"z" : 2.0e0}';
-
-function recordTexts(c: RawClient): string[] {
-  const texts: string[] = [];
-  c.onRaw = (data) => {
-    texts.push(data.toString('utf8'));
-    return false;
-  };
-  return texts;
-}
 
 describe('pub/sub payload bytes', () => {
   let t: TestNode;
@@ -40,8 +31,8 @@ describe('pub/sub payload bytes', () => {
     const packed = await RawWsClient.open(url, { serializer: 'msgpack' });
     await packed.hello();
     await packed.subscribe('com.bytes.topic');
-    const exactTexts = recordTexts(exact);
-    const prefixTexts = recordTexts(prefix);
+    const exactTexts = exact.recordTexts();
+    const prefixTexts = prefix.recordTexts();
     const publisher = await RawWsClient.open(url);
     await publisher.hello();
     publisher.sendBytes(`[${Code.PUBLISH}, 1, {"disclose_me": true}, "com.bytes.topic", ${PAYLOAD_TEXT}]`, false);

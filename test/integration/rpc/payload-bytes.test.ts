@@ -22,16 +22,6 @@ const ARGS_TEXT = '[1.50, 1e3, "a,]\\"b", "\\u0000AQID", "ü", {"k" : [ ] }] , {
 const ARGS = [1.5, 1000, 'a,]"b', Buffer.from([1, 2, 3]), 'ü', { k: [] }];
 const KWARGS = { z: 2 };
 
-/** Records every message's text as it arrived, alongside the decoded messages. */
-function recordTexts(c: RawClient): string[] {
-  const texts: string[] = [];
-  c.onRaw = (data) => {
-    texts.push(data.toString('utf8'));
-    return false;
-  };
-  return texts;
-}
-
 /** Registers `procedure` and answers each INVOCATION with `answer(invocation)`'s text. */
 async function callee(c: RawClient, procedure: string, options: Record<string, unknown>, answer: (inv: unknown[]) => string | undefined): Promise<void> {
   const request = c.nextRequest();
@@ -60,11 +50,11 @@ describe('rpc payload bytes', () => {
   it('hands a JSON callee the CALL\'s payload bytes, and the JSON caller the YIELD\'s', async () => {
     const e = await RawWsClient.open(url);
     await e.hello();
-    const calleeTexts = recordTexts(e);
+    const calleeTexts = e.recordTexts();
     await callee(e, 'com.bytes.echo', {}, (inv) => `[${YIELD}, ${String(inv[1])}, {}, ["yielded", 0.10 ], {"w":1E2}]`);
     const c = await RawWsClient.open(url);
     await c.hello();
-    const callerTexts = recordTexts(c);
+    const callerTexts = c.recordTexts();
     c.sendBytes(`[${CALL}, 9, {}, "com.bytes.echo", ${ARGS_TEXT}]`, false);
     const result = await c.waitFor((m) => m[0] === RESULT && m[1] === 9);
     const invocation = calleeTexts.find((x) => x.startsWith(`[${INVOCATION},`))!;
@@ -80,7 +70,7 @@ describe('rpc payload bytes', () => {
     await callee(e, 'com.bytes.fail', {}, (inv) => `[8, 68, ${String(inv[1])}, {"d":1}, "com.example.oops", [ 3.0 ], {"why" : "x"}]`);
     const c = await RawWsClient.open(url);
     await c.hello();
-    const texts = recordTexts(c);
+    const texts = c.recordTexts();
     c.send([CALL, 4, {}, 'com.bytes.fail', []]);
     await c.waitFor((m) => m[0] === Code.ERROR && m[2] === 4);
     assert.equal(texts.find((x) => x.startsWith('[8,')), '[8,48,4,{"d":1},"com.example.oops",[ 3.0 ], {"why" : "x"}]');
@@ -136,14 +126,14 @@ describe('rpc payload bytes', () => {
   it('splices payloads of every WebSocket frame length form, and over RawSocket', async () => {
     const e = await RawSocketClient.open(t.node.port('rawsocket'));
     await e.hello();
-    const calleeTexts = recordTexts(e);
+    const calleeTexts = e.recordTexts();
     await callee(e, 'com.bytes.sizes', {}, (inv) => {
       const text = calleeTexts.find((x) => x.startsWith(`[${INVOCATION},${String(inv[1])},`))!;
       return `[${YIELD},${String(inv[1])},{},${text.slice(text.indexOf('{},') + 3, -1)}]`;
     });
     const c = await RawWsClient.open(url);
     await c.hello();
-    const callerTexts = recordTexts(c);
+    const callerTexts = c.recordTexts();
     // Frames of < 126, < 65536 and larger payloads take 2, 4 and 10 header bytes.
     for (const [i, size] of [10, 200, 70_000].entries()) {
       const args = `[ "${'s'.repeat(size)}" ]`;

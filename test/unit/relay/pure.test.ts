@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import * as wsModule from 'ws';
 import { AccessCodes } from '../../../src/relay/access-codes.js';
 import { DenyList } from '../../../src/relay/deny-list.js';
 import { RelayRefusal } from '../../../src/relay/errors.js';
@@ -9,20 +8,7 @@ import { frame } from '../../../src/relay/frame.js';
 import { parseRoute } from '../../../src/relay/route.js';
 import { SendQueue } from '../../../src/relay/send-queue.js';
 import { checkGrant, grantOf } from '../../../src/relay/token.js';
-
-// ws exports Receiver at runtime; @types/ws does not declare it.
-const { Receiver } = wsModule as unknown as {
-  Receiver: new (o: { isServer: boolean }) => NodeJS.WritableStream & { on(e: 'message', f: (d: Buffer, b: boolean) => void): void };
-};
-
-/** Parses frames with ws's own Receiver (client side: unmasked server frames). */
-function parse(buffers: readonly Buffer[]): { data: Buffer; binary: boolean }[] {
-  const out: { data: Buffer; binary: boolean }[] = [];
-  const r = new Receiver({ isServer: false });
-  r.on('message', (data: Buffer, binary: boolean) => out.push({ data: Buffer.from(data), binary }));
-  for (const b of buffers) r.write(b);
-  return out;
-}
+import { parseServerFrames } from '../../helpers/ws-frames.js';
 
 describe('relay frame', () => {
   it('frames that ws parses back to the same payload and type; small ones in one buffer, large ones by reference', () => {
@@ -34,7 +20,7 @@ describe('relay frame', () => {
         assert.equal(f.wireBytes, f.buffers.reduce((n, b) => n + b.length, 0));
         assert.equal(f.buffers.length, size > 64 * 1024 ? 2 : 1);
         if (size > 64 * 1024) assert.equal(f.buffers[1], payload, 'the payload is not copied');
-        const [m] = parse(f.buffers);
+        const [m] = parseServerFrames(f.buffers);
         assert.deepEqual([m!.data.equals(payload), m!.binary], [true, binary]);
       }
     }

@@ -1,22 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import * as wsModule from 'ws';
 import { frameHeader, frameMessage, headerSize, MERGE_LIMIT, messageLength } from '../../../src/transports/websocket-frame.js';
 import { prng } from '../../helpers/prng.js';
-
-// ws exports Receiver at runtime; @types/ws does not declare it.
-const { Receiver } = wsModule as unknown as {
-  Receiver: new (o: { isServer: boolean }) => NodeJS.WritableStream & { on(e: 'message', f: (d: Buffer, b: boolean) => void): void };
-};
-
-/** What ws's own client-side Receiver reads from server frames. */
-function parse(buffers: readonly Buffer[]): { data: Buffer; binary: boolean }[] {
-  const out: { data: Buffer; binary: boolean }[] = [];
-  const r = new Receiver({ isServer: false });
-  r.on('message', (data: Buffer, binary: boolean) => out.push({ data: Buffer.from(data), binary }));
-  for (const b of buffers) r.write(b);
-  return out;
-}
+import { parseServerFrames } from '../../helpers/ws-frames.js';
 
 describe('WebSocket framing of server messages', () => {
   it('writes the three RFC 6455 length forms (7-bit, 16-bit, 64-bit), FIN set, unmasked', () => {
@@ -36,7 +22,7 @@ describe('WebSocket framing of server messages', () => {
         const payload = Buffer.from(Array.from({ length: size }, () => Math.floor(random() * (binary ? 256 : 128))));
         const frames = frameMessage(payload, binary);
         assert.equal(frames.length, size > MERGE_LIMIT ? 2 : 1, `size ${size}`);
-        const [got] = parse(frames);
+        const [got] = parseServerFrames(frames);
         assert.equal(got?.binary, binary);
         assert.ok(got.data.equals(payload), `size ${size}`);
       }
@@ -46,7 +32,7 @@ describe('WebSocket framing of server messages', () => {
   it('takes a plain Uint8Array view and never writes into the payload', () => {
     const backing = new Uint8Array([9, 1, 2, 3, 4, 9]);
     const view = backing.subarray(1, 5);
-    const [got] = parse(frameMessage(view, true));
+    const [got] = parseServerFrames(frameMessage(view, true));
     assert.deepEqual([...got!.data], [1, 2, 3, 4]);
     assert.deepEqual([...backing], [9, 1, 2, 3, 4, 9]);
     const large = new Uint8Array(MERGE_LIMIT + 10).fill(7);
