@@ -74,6 +74,8 @@ export interface DealerOptions {
 export class Dealer {
   private readonly index = new MatchIndex<Registration>();
   private readonly byId = new Map<number, Registration>();
+  /** REGISTERs in progress with the registry, by session id. */
+  private readonly pendingRegisters = new Map<number, number>();
   /** Registrations each local session is a callee of, so a leaving session costs ∝ its own. */
   private readonly bySession = new Map<Session, Set<Registration>>();
   private readonly invocationIds = new IdSequence();
@@ -161,8 +163,14 @@ export class Dealer {
       node: this.backplane.nodeId, session: session.id, authid: session.authid, authrole: session.authrole,
       concurrency: options.concurrency, discloseCaller: options.discloseCaller,
     };
+    this.pendingRegisters.set(session.id, (this.pendingRegisters.get(session.id) ?? 0) + 1);
     this.backplane
       .register(this.realm, procedure, options.match, options.invoke, callee, options.forceReregister)
+      .finally(() => {
+        const left = (this.pendingRegisters.get(session.id) ?? 1) - 1;
+        if (left > 0) this.pendingRegisters.set(session.id, left);
+        else this.pendingRegisters.delete(session.id);
+      })
       .then((outcome) => {
         if (!session.isOpen) {
           // The session left while the registry answered: take the registration back.
@@ -383,7 +391,7 @@ export class Dealer {
   remoteInvocation(inv: RemoteInvocation, port: ReplyPort, waited = false): CallHandle {
     const reg = this.byId.get(inv.regId);
     const callee = reg?.callees.find((c) => c.session !== undefined && c.sessionId === inv.callee);
-    if (!waited && callee && !callee.ready && callee.session?.isOpen) return this.whenReady(callee, inv, port);
+    if (!waited && this.registering(inv)) return this.whenReady(inv, port);
     if (!reg || !callee?.ready || !callee.session?.isOpen) {
       port.reject('gone');
       return NO_HANDLE;
@@ -409,17 +417,28 @@ export class Dealer {
   }
 
   /**
-   * Another node already routes to a callee whose REGISTERED this node has not sent yet (the
-   * registry told it first): the invocation waits for it, briefly, so it never overtakes REGISTERED.
+   * Whether the invoked callee is a session of this node whose registration is still being made:
+   * another node already routes to it (the registry told that node first) while this node has not
+   * mirrored it yet or not sent its REGISTERED.
    */
-  private whenReady(callee: Callee, inv: RemoteInvocation, port: ReplyPort): CallHandle {
+  private registering(inv: RemoteInvocation): boolean {
+    const callee = this.byId.get(inv.regId)?.callees.find((c) => c.session !== undefined && c.sessionId === inv.callee);
+    if (callee) return !callee.ready && callee.session?.isOpen === true;
+    return this.pendingRegisters.has(inv.callee) && this.sessions.get(inv.callee)?.isOpen === true;
+  }
+
+  /**
+   * An invocation for a callee whose registration is still being made here waits for it, briefly
+   * (up to 1 s), so it never overtakes REGISTERED and is not refused as gone meanwhile.
+   */
+  private whenReady(inv: RemoteInvocation, port: ReplyPort): CallHandle {
     let handle: CallHandle | undefined;
     let canceled = false;
     const chunks: [Args, Kwargs, boolean][] = [];
     let waited = 0;
     const attempt = () => {
       if (canceled) return port.reject('gone');
-      if (!callee.ready && callee.session?.isOpen && waited++ < 200) return void setTimeout(attempt, 5);
+      if (this.registering(inv) && waited++ < 200) return void setTimeout(attempt, 5);
       handle = this.remoteInvocation(inv, port, true);
       for (const [a, k, last] of chunks) handle.chunk(a, k, last);
     };
