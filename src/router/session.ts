@@ -88,7 +88,9 @@ export class Session {
 
   /** Sends a control message (never dropped by the slow-consumer policy). */
   send(msg: WampMessage): void {
-    if ('payload' in msg && msg.payload !== undefined) return this.sendPayload(encodeHead(msg as PayloadMessage), msg.args, msg.kwargs, msg.payload);
+    if ('payload' in msg && msg.payload !== undefined) {
+      return this.sendPayload(encodeHead(msg as PayloadMessage), msg.args, msg.kwargs, msg.payload);
+    }
     if (this.state === 'closed') return;
     const s = this.conn.serializer;
     this.conn.send(new Outgoing(s.encode(encodeMessage(msg)), s.binary), false);
@@ -330,4 +332,3 @@ function asksAcknowledge(raw: unknown): boolean {
 function messageName(m: WampMessage): string {
   return Object.entries(T).find(([, code]) => code === m.type)?.[0] ?? String(m.type);
 }
-
