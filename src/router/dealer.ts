@@ -476,6 +476,9 @@ export class Dealer {
     if (!list) this.byCallee.set(session, (list = new CallList()));
     list.add(p);
     session.sendPayload([T.INVOCATION, p.invocation, p.registration.id, first], p.args, p.kwargs, payload);
+    // A local invocation is never sent again: the call need not keep its arguments alive.
+    p.args = undefined;
+    p.kwargs = undefined;
   }
 
   /** Answers from a callee on another node. */

@@ -48,8 +48,9 @@ export interface PendingCall {
   readonly request: number;
   readonly answer: CallerEnd;
   readonly procedure: string;
-  readonly args: Args;
-  readonly kwargs: Kwargs;
+  /** Kept for a dispatch to another node (which may be retried); dropped once a local callee has them. */
+  args: Args;
+  kwargs: Kwargs;
   /** The CALL's encoded args/kwargs, for its first INVOCATION only if that is sent at once (see Payload). */
   payload: Payload;
   readonly receiveProgress: boolean;
