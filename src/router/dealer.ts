@@ -32,7 +32,7 @@ import { IdSequence } from '../wamp/ids.js';
 import type { Args, Call, Cancel, CancelMode, Dict, ErrorMessage, Kwargs, Payload, Register, Unregister, Yield } from '../wamp/messages.js';
 import { isReservedUri } from '../wamp/uri.js';
 import { MatchIndex } from './match/match-index.js';
-import { localCaller, newPendingCall, type PendingCall, remoteCaller } from './pending-call.js';
+import { LOCAL_CALLER, newPendingCall, type PendingCall, remoteCaller } from './pending-call.js';
 import { CallList } from './call-list.js';
 import { type Callee, Registration } from './registration.js';
 import type { Session } from './session.js';
@@ -310,7 +310,7 @@ export class Dealer {
     this.queues.delete(reg);
     for (const p of queue ?? []) {
       if (!this.finish(p)) continue;
-      p.answer.error(ErrorUri.canceled, [`procedure "${reg.uri}" was unregistered while the call waited`], undefined, {});
+      p.answer.error(p, ErrorUri.canceled, [`procedure "${reg.uri}" was unregistered while the call waited`], undefined, {});
     }
   }
 
@@ -367,7 +367,7 @@ export class Dealer {
       if (reg.match !== 'exact') details.procedure = m.procedure;
       if (m.options.receiveProgress) details.receive_progress = true;
     }
-    const p = newPendingCall(session, m.request, localCaller(session, m.request), m, reg, details);
+    const p = newPendingCall(session, m.request, LOCAL_CALLER, m, reg, details);
     p.disclose = m.options.discloseMe || roleDisclose;
     let calls = this.byCaller.get(session);
     if (!calls) this.byCaller.set(session, (calls = new Map()));
@@ -486,17 +486,17 @@ export class Dealer {
     const current = () => !p.done && p.callee === callee;
     return {
       progress: (args, kwargs) => {
-        if (current() && p.receiveProgress) p.answer.progress(args, kwargs);
+        if (current() && p.receiveProgress) p.answer.progress(p, args, kwargs);
       },
       result: (args, kwargs) => {
         if (current() && this.finish(p)) {
-          p.answer.result(args, kwargs);
+          p.answer.result(p, args, kwargs);
           this.drain(p.registration);
         }
       },
       error: (uri, args, kwargs, details) => {
         if (current() && this.finish(p)) {
-          p.answer.error(uri, args, kwargs, details);
+          p.answer.error(p, uri, args, kwargs, details);
           this.drain(p.registration);
         }
       },
@@ -533,11 +533,11 @@ export class Dealer {
 
   private fail(p: PendingCall, why: 'gone' | 'busy'): void {
     if (!this.finish(p)) return;
-    if (why === 'busy') p.answer.error(MAX_CONCURRENCY_REACHED, [`every callee of "${p.registration.uri}" is at its concurrency limit`], undefined, {});
+    if (why === 'busy') p.answer.error(p, MAX_CONCURRENCY_REACHED, [`every callee of "${p.registration.uri}" is at its concurrency limit`], undefined, {});
     // Every callee tried had left (this node had not yet heard): the procedure is gone — for a
     // call that waited, as when the registration goes while it waits.
-    else if (p.waited) p.answer.error(ErrorUri.canceled, [`procedure "${p.registration.uri}" was unregistered while the call waited`], undefined, {});
-    else p.answer.error(ErrorUri.noSuchProcedure, [`no procedure "${p.procedure}" is registered any more`], undefined, {});
+    else if (p.waited) p.answer.error(p, ErrorUri.canceled, [`procedure "${p.registration.uri}" was unregistered while the call waited`], undefined, {});
+    else p.answer.error(p, ErrorUri.noSuchProcedure, [`no procedure "${p.procedure}" is registered any more`], undefined, {});
   }
 
   /** A further CALL of a progressive call invocation goes to the same INVOCATION. */
@@ -563,11 +563,11 @@ export class Dealer {
     // A late answer (after cancel, timeout or the caller leaving) is dropped.
     if (!p || p.callee?.session !== session) return;
     if (m.progress) {
-      if (p.receiveProgress) p.answer.progress(m.args, m.kwargs, m.payload);
+      if (p.receiveProgress) p.answer.progress(p, m.args, m.kwargs, m.payload);
       return;
     }
     if (!this.finish(p)) return;
-    p.answer.result(m.args, m.kwargs, m.payload);
+    p.answer.result(p, m.args, m.kwargs, m.payload);
     this.drain(p.registration);
   }
 
@@ -576,7 +576,7 @@ export class Dealer {
     if (!p || p.callee?.session !== session) return;
     if (!this.finish(p)) return;
     // Application errors pass through unchanged: URI, Arguments, ArgumentsKw and Details.
-    p.answer.error(m.error, m.args, m.kwargs, m.details, m.payload);
+    p.answer.error(p, m.error, m.args, m.kwargs, m.details, m.payload);
     this.drain(p.registration);
   }
 
@@ -604,7 +604,7 @@ export class Dealer {
       return;
     }
     if (!this.finish(p)) return;
-    p.answer.error(error, [message], undefined, {});
+    p.answer.error(p, error, [message], undefined, {});
     if (interrupt) this.interrupt(callee!, invocation, remote, 'killnowait', error);
     else remote?.cancel('skip');
     this.drain(p.registration);
@@ -650,7 +650,7 @@ export class Dealer {
     const invoked = this.byCallee.get(session);
     for (const p of invoked ? invoked.toArray() : []) {
       if (!this.finish(p)) continue;
-      p.answer.error(ErrorUri.canceled, ['callee left before answering'], undefined, {});
+      p.answer.error(p, ErrorUri.canceled, ['callee left before answering'], undefined, {});
     }
     this.byCaller.delete(session);
     this.byCallee.delete(session);

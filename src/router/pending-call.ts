@@ -11,35 +11,34 @@ import type { Session } from './session.js';
 
 /** Where the answers of a call go; `payload` is the callee's encoded args/kwargs, when known. */
 export interface CallerEnd {
-  progress(args: Args, kwargs: Kwargs, payload?: Payload): void;
-  result(args: Args, kwargs: Kwargs, payload?: Payload): void;
-  error(uri: string, args: Args, kwargs: Kwargs, details: Dict, payload?: Payload): void;
+  progress(p: PendingCall, args: Args, kwargs: Kwargs, payload?: Payload): void;
+  result(p: PendingCall, args: Args, kwargs: Kwargs, payload?: Payload): void;
+  error(p: PendingCall, uri: string, args: Args, kwargs: Kwargs, details: Dict, payload?: Payload): void;
 }
 
 const NO_DETAILS: Dict = Object.freeze({});
 const PROGRESS: Dict = Object.freeze({ progress: true });
 
-/** Answers a caller on this node with RESULT and ERROR messages. */
-class LocalCaller implements CallerEnd {
-  constructor(private readonly session: Session, private readonly request: number) {}
+/** Answers the call's caller session on this node with RESULT and ERROR (one object for every call). */
+export const LOCAL_CALLER: CallerEnd = {
+  progress(p, args, kwargs, payload) {
+    p.caller!.sendPayload([T.RESULT, p.request, PROGRESS], args, kwargs, payload);
+  },
+  result(p, args, kwargs, payload) {
+    p.caller!.sendPayload([T.RESULT, p.request, NO_DETAILS], args, kwargs, payload);
+  },
+  error(p, uri, args, kwargs, details, payload) {
+    p.caller!.sendPayload([T.ERROR, T.CALL, p.request, details, uri], args, kwargs, payload);
+  },
+};
 
-  progress(args: Args, kwargs: Kwargs, payload?: Payload): void {
-    this.session.sendPayload([T.RESULT, this.request, PROGRESS], args, kwargs, payload);
-  }
-  result(args: Args, kwargs: Kwargs, payload?: Payload): void {
-    this.session.sendPayload([T.RESULT, this.request, NO_DETAILS], args, kwargs, payload);
-  }
-  error(uri: string, args: Args, kwargs: Kwargs, details: Dict, payload?: Payload): void {
-    this.session.sendPayload([T.ERROR, T.CALL, this.request, details, uri], args, kwargs, payload);
-  }
-}
-
-export function localCaller(session: Session, request: number): CallerEnd {
-  return new LocalCaller(session, request);
-}
-
+/** Answers a caller on another node through the backplane. */
 export function remoteCaller(port: ReplyPort): CallerEnd {
-  return { progress: port.progress, result: port.result, error: port.error };
+  return {
+    progress: (_p, args, kwargs) => port.progress(args, kwargs),
+    result: (_p, args, kwargs) => port.result(args, kwargs),
+    error: (_p, uri, args, kwargs, details) => port.error(uri, args, kwargs, details),
+  };
 }
 
 export interface PendingCall {
