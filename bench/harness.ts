@@ -100,7 +100,7 @@ export class ServerChild implements CpuSource {
   static async start(kind: ServerKind, label: string = kind, extra: readonly string[] = []): Promise<ServerChild> {
     const script = path.join(here, 'server.js');
     // BENCH_SERVER_FLAGS: extra node flags for the server children (experiments, e.g. GC flags).
-    const nodeArgs: string[] = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
+    const nodeArgs: string[] = ['--expose-gc', ...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean)];
     if (options.profileDir) {
       mkdirSync(options.profileDir, { recursive: true });
       nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`);
@@ -148,6 +148,12 @@ export class ServerChild implements CpuSource {
     const m = await this.ask({ cmd: 'cpu' });
     if (!('cpu' in m)) throw new Error('bad cpu reply');
     return m.cpu.user + m.cpu.system;
+  }
+
+  /** A full garbage collection in the server, before a phase that must not inherit the last one's garbage. */
+  async collectGarbage(): Promise<void> {
+    const m = await this.ask({ cmd: 'gc' });
+    if (!('gc' in m) || !m.gc) throw new Error(`${this.kind} server cannot collect garbage (no --expose-gc)`);
   }
 
   async stats(): Promise<Record<string, number>> {

@@ -252,6 +252,12 @@ export async function rpc(): Promise<ScenarioResult> {
       const xm = medians(xr);
       const bm = medians(br);
       const rate = await halfLoad(x, xm.calls_per_s);
+      // The peak runs (at ~10× this rate) leave old-space garbage whose mark-compact would fall
+      // into some paced runs and not others, for either server: collect it, then warm up at the
+      // paced rate so the young generation has regrown before anything is measured.
+      await Promise.all([xs.collectGarbage(), bs.collectGarbage()]);
+      await paced(x, rate, PROBE_MS);
+      await paced(b, rate, PROBE_MS);
       const pacedRounds = await rounds([() => paced(x, rate, PACED_MS), () => paced(b, rate, PACED_MS)], MIN_ROUNDS, MAX_ROUNDS);
       const [xp, bp] = pacedRounds.series;
       if (!xp || !bp) throw new Error('no runs');

@@ -38,11 +38,12 @@ const BARE_REGISTRATION = 4503599627370497;
 
 export type ServerKind = 'xbar' | 'bare';
 
-export type ToServer = { cmd: 'cpu' } | { cmd: 'stop' } | { cmd: 'stats' };
+export type ToServer = { cmd: 'cpu' } | { cmd: 'stop' } | { cmd: 'stats' } | { cmd: 'gc' };
 export type FromServer =
   | { ready: true; url: string }
   | { cpu: NodeJS.CpuUsage; rss: number }
-  | { stats: Record<string, number> };
+  | { stats: Record<string, number> }
+  | { gc: boolean };
 
 function xbarConfig(): NodeConfig {
   const ws: WebSocketPathConfig = {
@@ -217,6 +218,12 @@ async function main(): Promise<void> {
   process.on('message', (m: ToServer) => {
     if (m.cmd === 'cpu') reply({ cpu: process.cpuUsage(), rss: process.memoryUsage.rss() });
     else if (m.cmd === 'stats') reply({ stats: server.stats() });
+    else if (m.cmd === 'gc') {
+      // A full collection (the child runs with --expose-gc), so a phase does not pay for the last one's garbage.
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      reply({ gc: gc !== undefined });
+    }
     else if (m.cmd === 'stop') process.exit(0);
   });
   // The parent going away must not leave us running.
