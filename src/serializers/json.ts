@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { jsonElementOffset, jsonLastBracket } from './json-scan.js';
 import { DecodeError, type EncodedPayload, type Headroom, InvalidUtf8Error, type Serializer } from './serializer.js';
-import { copy } from './splice.js';
+import { copyBytes } from './splice.js';
 import { adoptDecoded, MAX_DEPTH } from './wamp-value.js';
 
 /**
@@ -72,7 +72,7 @@ export class JsonSerializer implements Serializer {
     else out.write(text, front, headLength, 'utf8');
     let at = front + headLength;
     out[at++] = 0x2c; // ,
-    copy(payload.message, payload.start, payload.end, out, at);
+    copyBytes(payload.message, payload.start, payload.end, out, at);
     out[out.length - 1] = 0x5d; // ]
     return out;
   }
@@ -164,11 +164,9 @@ function writeDigits(out: Buffer, at: number, v: number, count: number): number 
 
 const SHORT_TEXT = 256;
 
-
 /**
- * "[" and the message's elements, without the closing bracket. Element by element: a message head
- * is mostly integers, URIs and empty dicts, which JSON.stringify of the whole array took several
- * times longer to write (bench/README.md, rpc).
+ * "[" and the elements of a head that headSize refused (a non-empty dict, a string that needs
+ * escapes), as text without the closing bracket.
  */
 function elementsText(message: readonly unknown[]): string {
   let text = '[';

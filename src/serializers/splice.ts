@@ -16,13 +16,13 @@ export function spliceBinary(head: Uint8Array, base: number, headLength: number,
   const front = room ? room.headroom(length) : 0;
   const out = Buffer.allocUnsafe(front + length);
   out[front] = base | (headLength + payload.count);
-  copy(head, 1, head.length, out, front + 1);
-  copy(payload.message, payload.start, payload.end, out, front + head.length);
+  copyBytes(head, 1, head.length, out, front + 1);
+  copyBytes(payload.message, payload.start, payload.end, out, front + head.length);
   return out;
 }
 
 /** `source[start, end)` into `target` at `at`; a short run by loop (a typed-array view costs more). */
-export function copy(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
+export function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
   if (end - start > 256) {
     target.set(source.subarray(start, end), at);
     return;
