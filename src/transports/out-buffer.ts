@@ -13,3 +13,23 @@ export function admit(socket: Socket, limits: ConnectionLimits, droppable: boole
   if (socket.writableLength <= limits.maxOutBuffer) return 'write';
   return droppable && limits.slowConsumer === 'drop' ? 'drop' : 'disconnect';
 }
+
+/** What `mayWrite` acts on: a connection's drop counter and its abort (close without handshake). */
+export interface Guarded {
+  dropped: number;
+  abort(code: number, reason: string): void;
+}
+
+/** Whether a message may be written to `socket` now; else a drop is counted or the connection closed (1008). */
+export function mayWrite(conn: Guarded, socket: Socket, limits: ConnectionLimits, droppable: boolean): boolean {
+  switch (admit(socket, limits, droppable)) {
+    case 'write':
+      return true;
+    case 'drop':
+      conn.dropped++;
+      return false;
+    case 'disconnect':
+      conn.abort(1008, `slow consumer: outgoing buffer over ${limits.maxOutBuffer} bytes`);
+      return false;
+  }
+}

@@ -9,7 +9,7 @@ import type {
   CloseCause, Connection, ConnectionHandler, ConnectionLimits, Outgoing, PeerInfo, SendResult,
 } from './connection.js';
 import { nextConnectionId } from './connection-id.js';
-import { admit } from './out-buffer.js';
+import { mayWrite } from './out-buffer.js';
 import { withTls } from './tls.js';
 import { BatchedSocket, sharedBatcher, type WriteBatcher } from './write-batcher.js';
 import {
@@ -159,16 +159,7 @@ export class RawSocketConnection implements Connection {
       this.abort(1009, `message of ${length} bytes exceeds the peer's maximum of ${this.peerMaxLength}`);
       return false;
     }
-    switch (admit(this.socket, this.limits, droppable)) {
-      case 'drop':
-        this.dropped++;
-        return false;
-      case 'disconnect':
-        this.abort(1008, `slow consumer: outgoing buffer over ${this.limits.maxOutBuffer} bytes`);
-        return false;
-      case 'write':
-        return true;
-    }
+    return mayWrite(this, this.socket, this.limits, droppable);
   }
 
   close(_code: number, _reason: string): void {
@@ -178,7 +169,7 @@ export class RawSocketConnection implements Connection {
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
 
-  private abort(code: number, reason: string): void {
+  abort(code: number, reason: string): void {
     if (this.closed) return;
     this.socket.destroy();
     this.ended(code, reason, false);

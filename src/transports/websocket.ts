@@ -12,7 +12,7 @@ import type {
   CloseCause, Connection, ConnectionHandler, ConnectionLimits, Outgoing, PeerInfo, SendResult,
 } from './connection.js';
 import { nextConnectionId } from './connection-id.js';
-import { admit } from './out-buffer.js';
+import { mayWrite } from './out-buffer.js';
 import { withTls } from './tls.js';
 import { frameMessage, headerSize, messageLength, writeHeader } from './websocket-frame.js';
 import { BatchedSocket, sharedBatcher, type WriteBatcher } from './write-batcher.js';
@@ -118,19 +118,8 @@ export class WebSocketConnection implements Connection {
     return 'sent';
   }
 
-  /** Whether a message may be written now; counts a drop, or closes a slow consumer. */
   private mayWrite(droppable: boolean): boolean {
-    if (this.closed) return false;
-    switch (admit(this.socket, this.limits, droppable)) {
-      case 'drop':
-        this.dropped++;
-        return false;
-      case 'disconnect':
-        this.abort(1008, `slow consumer: outgoing buffer over ${this.limits.maxOutBuffer} bytes`);
-        return false;
-      case 'write':
-        return true;
-    }
+    return !this.closed && mayWrite(this, this.socket, this.limits, droppable);
   }
 
   close(code: number, reason: string): void {
@@ -142,7 +131,7 @@ export class WebSocketConnection implements Connection {
   }
 
   /** Closes without a handshake (the out-buffer is full, a close frame would queue behind it). */
-  private abort(code: number, reason: string): void {
+  abort(code: number, reason: string): void {
     if (this.closed) return;
     this.ws.terminate();
     this.ended(code, reason, false);

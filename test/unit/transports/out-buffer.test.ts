@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import type { ConnectionLimits } from '../../../src/transports/connection.js';
-import { admit } from '../../../src/transports/out-buffer.js';
+import { admit, mayWrite } from '../../../src/transports/out-buffer.js';
 
 const socket = (writableLength: number) => ({ writableLength }) as Socket;
 const limits = (slowConsumer: 'drop' | 'disconnect'): ConnectionLimits => ({
@@ -35,5 +35,17 @@ describe('out-buffer admission', () => {
   it("disconnects above the mark under 'disconnect', whatever the message", () => {
     assert.equal(admit(socket(1001), limits('disconnect'), true), 'disconnect');
     assert.equal(admit(socket(1001), limits('disconnect'), false), 'disconnect');
+  });
+
+  it('acts on the answer for a connection: writes, counts a drop, or aborts with 1008 naming the limit', () => {
+    const aborts: [number, string][] = [];
+    const conn = { dropped: 0, abort: (code: number, reason: string) => void aborts.push([code, reason]) };
+    assert.equal(mayWrite(conn, socket(10), limits('drop'), true), true);
+    assert.equal(mayWrite(conn, socket(1001), limits('drop'), true), false);
+    assert.equal(conn.dropped, 1);
+    assert.deepEqual(aborts, []);
+    assert.equal(mayWrite(conn, socket(1001), limits('drop'), false), false);
+    assert.deepEqual(aborts, [[1008, 'slow consumer: outgoing buffer over 1000 bytes']]);
+    assert.equal(conn.dropped, 1);
   });
 });
