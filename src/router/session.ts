@@ -10,7 +10,7 @@ import type { Connection } from '../transports/connection.js';
 import { Outgoing } from '../transports/connection.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { decodeMessage } from '../wamp/decode.js';
-import { encodeHead, encodeMessage, type PayloadMessage, withPayload } from '../wamp/encode.js';
+import { encodeMessage, withPayload } from '../wamp/encode.js';
 import { CloseUri, ErrorUri } from '../wamp/errors.js';
 import type { Args, Dict, Hello, Kwargs, Payload, WampMessage } from '../wamp/messages.js';
 import { ProtocolViolation, RequestRejected } from '../wamp/violation.js';
@@ -88,9 +88,6 @@ export class Session {
 
   /** Sends a control message (never dropped by the slow-consumer policy). */
   send(msg: WampMessage): void {
-    if ('payload' in msg && msg.payload !== undefined) {
-      return this.sendPayload(encodeHead(msg as PayloadMessage), msg.args, msg.kwargs, msg.payload);
-    }
     if (this.state === 'closed') return;
     const s = this.conn.serializer;
     this.conn.send(new Outgoing(s.encode(encodeMessage(msg)), s.binary), false);

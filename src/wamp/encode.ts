@@ -33,10 +33,10 @@ export function encodeMessage(m: WampMessage): unknown[] {
 }
 
 /** A message that carries Arguments|ArgumentsKw. */
-export type PayloadMessage = Extract<WampMessage, { readonly args: Args }>;
+type PayloadMessage = Extract<WampMessage, { readonly args: Args }>;
 
-/** The elements of a payload message before its Arguments, for splicing an encoded payload after them. */
-export function encodeHead(m: PayloadMessage): unknown[] {
+/** The elements of a payload message before its Arguments. */
+function encodeHead(m: PayloadMessage): unknown[] {
   switch (m.type) {
     case T.ERROR: return [T.ERROR, m.requestType, m.request, m.details, m.error];
     case T.PUBLISH: return [T.PUBLISH, m.request, m.rawOptions, m.topic];

@@ -97,7 +97,7 @@ export interface Cancel { readonly type: typeof T.CANCEL; readonly request: numb
 // [RESULT, CALL.Request|id, Details|dict, YIELD.Arguments|list, YIELD.ArgumentsKw|dict]
 export interface Result {
   readonly type: typeof T.RESULT; readonly request: number; readonly details: Dict;
-  readonly args: Args; readonly kwargs: Kwargs; readonly payload?: Payload;
+  readonly args: Args; readonly kwargs: Kwargs;
 }
 
 export interface RegisterOptions {
@@ -122,7 +122,7 @@ export interface Unregistered { readonly type: typeof T.UNREGISTERED; readonly r
 // [INVOCATION, Request|id, REGISTERED.Registration|id, Details|dict, CALL.Arguments|list, CALL.ArgumentsKw|dict]
 export interface Invocation {
   readonly type: typeof T.INVOCATION; readonly request: number; readonly registration: number;
-  readonly details: Dict; readonly args: Args; readonly kwargs: Kwargs; readonly payload?: Payload;
+  readonly details: Dict; readonly args: Args; readonly kwargs: Kwargs;
 }
 // [INTERRUPT, INVOCATION.Request|id, Options|dict]
 export interface Interrupt { readonly type: typeof T.INTERRUPT; readonly request: number; readonly options: Dict }
