@@ -8,14 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { startNode, type TestNode } from '../../helpers/node.js';
-import { Code, RawSocketClient, RawWsClient, type RawClient } from '../../helpers/raw-wamp.js';
+import { M } from '../../helpers/raw-rpc.js';
+import { RawSocketClient, RawWsClient, type RawClient } from '../../helpers/raw-wamp.js';
 
-const INVOCATION = 68;
-const YIELD = 70;
-const REGISTER = 64;
-const REGISTERED = 65;
-const CALL = 48;
-const RESULT = 50;
+const { INVOCATION, YIELD, REGISTER, REGISTERED, CALL, RESULT } = M;
 
 /** JSON a re-encoding would not reproduce: "1.50", "1e3", spacing, escapes, a binary string. */
 const ARGS_TEXT = '[1.50, 1e3, "a,]\\"b", "\\u0000AQID", "ü", {"k" : [ ] }] , {"z" : 2.0}';
@@ -72,7 +68,7 @@ describe('rpc payload bytes', () => {
     await c.hello();
     const texts = c.recordTexts();
     c.send([CALL, 4, {}, 'com.bytes.fail', []]);
-    await c.waitFor((m) => m[0] === Code.ERROR && m[2] === 4);
+    await c.waitFor((m) => m[0] === M.ERROR && m[2] === 4);
     assert.equal(texts.find((x) => x.startsWith('[8,')), '[8,48,4,{"d":1},"com.example.oops",[ 3.0 ], {"why" : "x"}]');
     await Promise.all([c.goodbye(), e.goodbye()]);
   });
