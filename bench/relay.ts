@@ -18,7 +18,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { placement, printTable, quiet, type ScenarioResult } from './relay-kit.js';
+import { placement, printTable, quiet, type ScenarioResult } from './harness.js';
 import { RelayClient } from './relay-client.js';
 import type { FromRelayServer, RelayServerKind, ToRelayServer } from './relay-server.js';
 
