@@ -24,7 +24,7 @@ export function spliceBinary(head: Uint8Array, base: number, headLength: number,
 /** `source[start, end)` into `target` at `at`; a short run by loop (a typed-array view costs more). */
 export function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
   if (end - start > 256) {
-    target.set(source.subarray(start, end), at);
+    target.set(start === 0 && end === source.length ? source : source.subarray(start, end), at);
     return;
   }
   for (let i = start; i < end; i++) target[at++] = source[i]!;

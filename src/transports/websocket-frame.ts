@@ -3,14 +3,13 @@
  * the WAMP transport and the relay frame a message once and write the same buffers to every
  * receiver; neither alters the payload bytes.
  */
+import { copyBytes } from '../serializers/splice.js';
 
 /** Payloads up to this size are copied once into one buffer with their header (one write per socket). */
 export const MERGE_LIMIT = 64 * 1024;
 
 const FIN_TEXT = 0x81;
 const FIN_BINARY = 0x82;
-/** Below this, a payload is copied by loop: a typed-array view costs more than the copy. */
-const SHORT_COPY = 256;
 
 /** The header of an unmasked final frame of `length` payload bytes. */
 export function frameHeader(length: number, binary: boolean): Buffer {
@@ -29,8 +28,7 @@ export function frameMessage(payload: Uint8Array, binary: boolean): Buffer[] {
   const size = headerSize(length);
   const out = Buffer.allocUnsafe(size + length);
   writeHeader(out, length, binary);
-  if (length <= SHORT_COPY) for (let i = 0; i < length; i++) out[size + i] = payload[i]!;
-  else out.set(payload, size);
+  copyBytes(payload, 0, length, out, size);
   return [out];
 }
 
