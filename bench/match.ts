@@ -7,7 +7,7 @@
  * Run directly: `node dist/bench/match.js` prints one JSON line and a small table.
  */
 import { pathToFileURL } from 'node:url';
-import { MatchIndex, type MatchPolicy } from '../src/router/match/match-index.js';
+import { MatchIndex, type MatchPolicy } from '../src/match/match-index.js';
 
 const EXACT = 80_000;
 const PREFIX = 10_000;

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AnonymousAuthConfig } from '../config/types.js';
-import type { PeerInfo } from '../transports/connection.js';
+import type { PeerInfo } from '../connection/peer.js';
 import type { Hello } from '../wamp/messages.js';
 import type { AuthOutcome, Authenticator } from './authenticator.js';
 import { askAuthenticator, type AuthDeps } from './dynamic.js';

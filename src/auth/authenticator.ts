@@ -4,7 +4,7 @@
  * accepts at once or issues a CHALLENGE whose AUTHENTICATE goes to `finish`.
  */
 import type { Dict, Hello } from '../wamp/messages.js';
-import type { PeerInfo } from '../transports/connection.js';
+import type { PeerInfo } from '../connection/peer.js';
 
 export interface Identity {
   readonly authid: string;

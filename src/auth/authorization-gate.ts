@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { Action } from '../config/types.js';
-import type { PeerInfo } from '../transports/connection.js';
+import type { PeerInfo } from '../connection/peer.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { ErrorUri } from '../wamp/errors.js';
 import type { Dict, WampMessage } from '../wamp/messages.js';

@@ -15,7 +15,7 @@
  */
 import type { Logger } from 'pino';
 import type { Action, Permission, RoleConfig } from '../config/types.js';
-import { MatchIndex } from '../router/match/match-index.js';
+import { MatchIndex } from '../match/match-index.js';
 import type { Dict } from '../wamp/messages.js';
 
 export interface Decision {

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DynamicAuthConfig } from '../config/types.js';
-import type { PeerInfo } from '../transports/connection.js';
+import type { PeerInfo } from '../connection/peer.js';
 import type { Dict, Hello } from '../wamp/messages.js';
 import type { AuthOutcome } from './authenticator.js';
 import { FAILED, abort, helloAuthextra, helloAuthid, principalFrom, type Principal } from './principal.js';
@@ -41,9 +41,11 @@ const NOT_A_DECISION = new Set([
 /** Crossbar.io's TransportDetails.marshal(), as far as xbar knows the transport. */
 export function transportDetails(peer: PeerInfo): Dict {
   const family = peer.remoteAddress.includes(':') ? 'tcp6' : 'tcp4';
-  const address = peer.remotePort === undefined ? 'unix' : `${family}:${peer.remoteAddress}:${peer.remotePort}`;
+  const native = peer.transport === 'native';
+  const address = native ? peer.remoteAddress : peer.remotePort === undefined ? 'unix' : `${family}:${peer.remoteAddress}:${peer.remotePort}`;
   const d: Dict = {
-    channel_type: peer.tls ? 'tls' : 'tcp',
+    // An in-process peer is Crossbar.io's "function" channel (router-embedded sessions).
+    channel_type: native ? 'function' : peer.tls ? 'tls' : 'tcp',
     channel_framing: peer.transport,
     peer: address,
     is_server: true,

@@ -5,7 +5,7 @@
  * of a throttling episode and every 100th after it, so a brute-force loop cannot flood the log.
  */
 import type { Logger } from 'pino';
-import type { PeerInfo } from '../transports/connection.js';
+import type { PeerInfo } from '../connection/peer.js';
 import { ErrorUri } from '../wamp/errors.js';
 import type { Dict, Hello } from '../wamp/messages.js';
 import type { AuthOutcome, Authenticator, AuthenticatorFactory } from './authenticator.js';

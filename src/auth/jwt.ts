@@ -10,7 +10,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import type { JwtAuthConfig } from '../config/types.js';
-import type { PeerInfo } from '../transports/connection.js';
+import type { PeerInfo } from '../connection/peer.js';
 import type { Dict, Hello } from '../wamp/messages.js';
 import type { AuthOutcome, Authenticator } from './authenticator.js';
 import { FAILED, helloAuthid, welcome } from './principal.js';

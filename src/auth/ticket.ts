@@ -6,7 +6,7 @@
  * `details.ticket` (Crossbar.io's contract) and returns the principal.
  */
 import type { DynamicAuthConfig, TicketPrincipal } from '../config/types.js';
-import type { PeerInfo } from '../transports/connection.js';
+import type { PeerInfo } from '../connection/peer.js';
 import type { Dict, Hello } from '../wamp/messages.js';
 import type { AuthOutcome, Authenticator } from './authenticator.js';
 import { askAuthenticator, type AuthDeps } from './dynamic.js';

@@ -5,7 +5,7 @@
  * a dynamic authenticator sees it in `details.transport.peer_cert`. No CHALLENGE.
  */
 import type { DynamicAuthConfig, TlsPrincipal } from '../config/types.js';
-import type { PeerInfo } from '../transports/connection.js';
+import type { PeerInfo } from '../connection/peer.js';
 import type { Hello } from '../wamp/messages.js';
 import type { AuthOutcome, Authenticator } from './authenticator.js';
 import { askAuthenticator, type AuthDeps } from './dynamic.js';

@@ -17,7 +17,7 @@
  *   outcome: result, error, `undelivered` (provably not delivered: safe to reroute) or `lost`
  *   (the callee's node died).
  */
-import type { MatchPolicy } from '../config/types.js';
+import type { MatchPolicy } from '../wamp/uri.js';
 import type { Args, CancelMode, Dict, InvokePolicy, Kwargs } from '../wamp/messages.js';
 
 export type BackplaneHealth = 'standalone' | 'ready' | 'degraded' | 'isolated';

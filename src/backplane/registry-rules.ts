@@ -4,7 +4,7 @@
  * shared one keeps its invoke policy; callees are kept in registration order (first/last);
  * `force_reregister` replaces every existing callee.
  */
-import type { MatchPolicy } from '../config/types.js';
+import type { MatchPolicy } from '../wamp/uri.js';
 import type { InvokePolicy } from '../wamp/messages.js';
 import type { ClusterCallee, ClusterReg } from './backplane.js';
 import { stableId } from './stable-id.js';

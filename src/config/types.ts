@@ -5,8 +5,9 @@
  */
 import type { SerializerId } from '../serializers/serializer.js';
 
-export type MatchPolicy = 'exact' | 'prefix' | 'wildcard';
-export type UriCheck = 'loose' | 'strict';
+import type { MatchPolicy, UriCheck } from '../wamp/uri.js';
+
+export type { MatchPolicy, UriCheck } from '../wamp/uri.js';
 export type Action = 'call' | 'register' | 'publish' | 'subscribe';
 
 export interface Permission {

@@ -11,16 +11,15 @@
  */
 import type { Logger } from 'pino';
 import type { Authorizer } from '../auth/authorizer.js';
-import type { MatchPolicy } from '../config/types.js';
-import { Outgoing } from '../transports/connection.js';
+import { Outgoing } from '../connection/outgoing.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { ErrorUri } from '../wamp/errors.js';
 import { randomId } from '../wamp/ids.js';
 import type { Args, Dict, Kwargs, Payload, Publish, PublishOptions, Subscribe, Unsubscribe } from '../wamp/messages.js';
 import type { Backplane, EventOut, Ident } from '../backplane/backplane.js';
 import { withPayload } from '../wamp/encode.js';
-import { isReservedUri } from '../wamp/uri.js';
-import { MatchIndex } from './match/match-index.js';
+import { isReservedUri, type MatchPolicy } from '../wamp/uri.js';
+import { MatchIndex } from '../match/match-index.js';
 import type { Session } from './session.js';
 import { stableId } from '../backplane/stable-id.js';
 import type { PubSubCounters } from '../stats/realm-counters.js';

@@ -25,13 +25,12 @@
 import type { Logger } from 'pino';
 import type { Authorizer } from '../auth/authorizer.js';
 import type { Backplane, CallHandle, ClusterReg, RemoteInvocation, ReplyPort, ReplySink } from '../backplane/backplane.js';
-import type { MatchPolicy } from '../config/types.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { ErrorUri } from '../wamp/errors.js';
 import { IdSequence } from '../wamp/ids.js';
 import type { Args, Call, Cancel, CancelMode, Dict, ErrorMessage, Kwargs, Payload, Register, Unregister, Yield } from '../wamp/messages.js';
-import { isReservedUri } from '../wamp/uri.js';
-import { MatchIndex } from './match/match-index.js';
+import { isReservedUri, type MatchPolicy } from '../wamp/uri.js';
+import { MatchIndex } from '../match/match-index.js';
 import { LOCAL_CALLER, newPendingCall, type PendingCall, remoteCaller } from './pending-call.js';
 import { CallList } from './call-list.js';
 import { type Callee, Registration } from './registration.js';

@@ -1,7 +1,8 @@
 /** A realm: its sessions, broker, dealer and authorizer. Realms are isolated from each other. */
 import type { Logger } from 'pino';
 import { Authorizer } from '../auth/authorizer.js';
-import type { RealmConfig, UriCheck } from '../config/types.js';
+import type { RealmConfig } from '../config/types.js';
+import type { UriCheck } from '../wamp/uri.js';
 import type { Backplane } from '../backplane/backplane.js';
 import { Broker } from './broker.js';
 import { Dealer } from './dealer.js';

@@ -3,7 +3,7 @@
  * registration order, and the shared-registration invoke policy that picks one for each call.
  * A callee is local (`session` set) or on another node of the cluster.
  */
-import type { MatchPolicy } from '../config/types.js';
+import type { MatchPolicy } from '../wamp/uri.js';
 import type { InvokePolicy } from '../wamp/messages.js';
 import type { Session } from './session.js';
 

@@ -2,7 +2,8 @@
 import type { Logger } from 'pino';
 import type { Backplane, BackplaneHandlers, CallHandle } from '../backplane/backplane.js';
 import type { RealmConfig } from '../config/types.js';
-import type { Connection } from '../transports/connection.js';
+import { CloseCode } from '../connection/close-codes.js';
+import type { Connection } from '../connection/connection.js';
 import { CloseUri } from '../wamp/errors.js';
 import { Realm, type RealmOptions } from './realm.js';
 import { Traffic } from '../stats/traffic.js';
@@ -69,7 +70,7 @@ export class Router {
 
   attach(conn: Connection, options: SessionOptions): void {
     if (!this.accepting) {
-      conn.close(1001, 'router shutting down');
+      conn.close(CloseCode.goingAway, 'router shutting down');
       return;
     }
     const session = new Session(conn, this, options, this.log);

@@ -6,8 +6,9 @@
 import type { Logger } from 'pino';
 import type { AuthOutcome, Authenticator, AuthenticatorFactory, Identity } from '../auth/authenticator.js';
 import { AuthorizationGate } from '../auth/authorization-gate.js';
-import type { Connection } from '../transports/connection.js';
-import { Outgoing } from '../transports/connection.js';
+import { CloseCode } from '../connection/close-codes.js';
+import type { Connection } from '../connection/connection.js';
+import { Outgoing } from '../connection/outgoing.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { decodeMessage } from '../wamp/decode.js';
 import { encodeMessage, withPayload } from '../wamp/encode.js';
@@ -158,7 +159,7 @@ export class Session {
         return this.violation(new ProtocolViolation(`received ${messageName(m)} while authenticating`));
       case 'closing':
         // Only the GOODBYE reply matters now.
-        if (m.type === T.GOODBYE || m.type === T.ABORT) this.conn.close(1000, 'goodbye');
+        if (m.type === T.GOODBYE || m.type === T.ABORT) this.conn.close(CloseCode.normal, 'goodbye');
         return;
       case 'closed':
         return;
@@ -186,10 +187,10 @@ export class Session {
         this.send({ type: T.GOODBYE, details: {}, reason: CloseUri.goodbyeAndOut });
         this.leaveRealm();
         this.state = 'closing';
-        this.conn.close(1000, 'goodbye');
+        this.conn.close(CloseCode.normal, 'goodbye');
         return;
       case T.ABORT:
-        this.conn.close(1000, 'abort');
+        this.conn.close(CloseCode.normal, 'abort');
         return this.ended('peer aborted');
       case T.HELLO:
         return this.violation(new ProtocolViolation('received HELLO on an established session'));
@@ -281,19 +282,19 @@ export class Session {
   /** Router-initiated close: GOODBYE, then wait briefly for the reply. */
   goodbye(reason: string, message?: string): void {
     if (this.state !== 'open') {
-      if (this.state !== 'closed') this.conn.close(1001, reason);
+      if (this.state !== 'closed') this.conn.close(CloseCode.goingAway, reason);
       return;
     }
     this.send({ type: T.GOODBYE, details: message ? { message } : {}, reason });
     this.leaveRealm();
     this.state = 'closing';
-    setTimeout(() => this.conn.close(1001, reason), GOODBYE_WAIT_MS).unref();
+    setTimeout(() => this.conn.close(CloseCode.goingAway, reason), GOODBYE_WAIT_MS).unref();
   }
 
   abort(reason: string, message: string): void {
     if (this.state === 'closed') return;
     this.send({ type: T.ABORT, details: { message }, reason });
-    this.conn.close(1000, reason);
+    this.conn.close(CloseCode.normal, reason);
     this.ended(message);
   }
 

@@ -6,7 +6,10 @@
  */
 import { serializerById } from '../serializers/index.js';
 import type { Serializer } from '../serializers/serializer.js';
-import { type CloseCause, type Connection, type ConnectionHandler, Outgoing, type PeerInfo, type SendResult } from './connection.js';
+import { CloseCode } from '../connection/close-codes.js';
+import type { CloseCause, Connection, ConnectionHandler, SendResult } from '../connection/connection.js';
+import { Outgoing } from '../connection/outgoing.js';
+import type { PeerInfo } from '../connection/peer.js';
 import { nextConnectionId } from './connection-id.js';
 
 export interface LocalPeerEnd {
@@ -32,7 +35,8 @@ class LocalConnection implements Connection {
   clientClosed: ((cause: CloseCause) => void) | undefined;
 
   constructor(name: string) {
-    this.peer = { transport: 'websocket', remoteAddress: `local:${name}`, secure: true };
+    // In-process: no network channel, so nothing is encrypted either.
+    this.peer = { transport: 'native', remoteAddress: `local:${name}`, secure: false };
   }
 
   attach(handler: ConnectionHandler): void {
@@ -82,7 +86,7 @@ export function localConnectionPair(name: string): { router: Connection; client:
     onClose: (fn) => {
       conn.clientClosed = fn;
     },
-    close: () => conn.end({ code: 1000, reason: 'local client closed', byPeer: true }),
+    close: () => conn.end({ code: CloseCode.normal, reason: 'local client closed', byPeer: true }),
   };
   return { router: conn, client };
 }

@@ -5,7 +5,8 @@
  * message under the 'disconnect' policy — closes the connection. The publisher never waits.
  */
 import type { Socket } from 'node:net';
-import type { ConnectionLimits } from './connection.js';
+import { CloseCode } from '../connection/close-codes.js';
+import type { ConnectionLimits } from './limits.js';
 
 export type Admission = 'write' | 'drop' | 'disconnect';
 
@@ -29,7 +30,7 @@ export function mayWrite(conn: Guarded, socket: Socket, limits: ConnectionLimits
       conn.dropped++;
       return false;
     case 'disconnect':
-      conn.abort(1008, `slow consumer: outgoing buffer over ${limits.maxOutBuffer} bytes`);
+      conn.abort(CloseCode.policyViolation, `slow consumer: outgoing buffer over ${limits.maxOutBuffer} bytes`);
       return false;
   }
 }

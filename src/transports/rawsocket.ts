@@ -5,9 +5,11 @@
  */
 import net from 'node:net';
 import type { Serializer } from '../serializers/serializer.js';
-import type {
-  CloseCause, Connection, ConnectionHandler, ConnectionLimits, Outgoing, PeerInfo, SendResult,
-} from './connection.js';
+import { CloseCode } from '../connection/close-codes.js';
+import type { CloseCause, Connection, ConnectionHandler, SendResult } from '../connection/connection.js';
+import type { Outgoing, WireKind } from '../connection/outgoing.js';
+import type { PeerInfo } from '../connection/peer.js';
+import type { ConnectionLimits } from './limits.js';
 import { nextConnectionId } from './connection-id.js';
 import { mayWrite } from './out-buffer.js';
 import { withTls } from './tls.js';
@@ -23,6 +25,12 @@ export interface RawSocketOptions extends ConnectionLimits {
   /** Coalesces each tick's writes per socket; default: the process's shared batcher. */
   readonly batcher?: WriteBatcher;
 }
+
+/** RawSocket framing of an Outgoing: the 4-octet header and the message in one buffer. */
+export const RAWSOCKET_WIRE: WireKind = {
+  name: 'rawsocket',
+  frame: (bytes) => [Buffer.concat([frameHeader(FrameType.message, bytes.length), bytes])],
+};
 
 export class RawSocketConnection implements Connection {
   readonly id = nextConnectionId();
@@ -50,7 +58,7 @@ export class RawSocketConnection implements Connection {
     this.out = new BatchedSocket(socket);
     this.counting = limits.countTraffic === true;
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('close', () => this.ended(1006, 'connection closed', true));
+    socket.on('close', () => this.ended(CloseCode.abnormal, 'connection closed', true));
     socket.on('error', () => {
       // 'close' follows.
     });
@@ -74,15 +82,15 @@ export class RawSocketConnection implements Connection {
       const header = parseFrameHeader(this.pending[0]!, 0);
       if (typeof header === 'string') {
         this.handler?.malformed(new Error(header));
-        this.abort(1002, header);
+        this.abort(CloseCode.protocolError, header);
         return;
       }
       if (header.type === FrameType.message && header.length > this.limits.maxMessageSize) {
-        this.abort(1009, `message of ${header.length} bytes exceeds the maximum of ${this.limits.maxMessageSize}`);
+        this.abort(CloseCode.tooBig, `message of ${header.length} bytes exceeds the maximum of ${this.limits.maxMessageSize}`);
         return;
       }
       if (header.type !== FrameType.message && header.length > 65536) {
-        this.abort(1002, 'oversize PING/PONG');
+        this.abort(CloseCode.protocolError, 'oversize PING/PONG');
         return;
       }
       // Wait for the whole frame before joining chunks, so a large message is copied once.
@@ -120,9 +128,7 @@ export class RawSocketConnection implements Connection {
 
   send(msg: Outgoing, droppable: boolean): SendResult {
     if (!this.mayWrite(msg.bytes.length, droppable)) return this.closed ? 'closed' : 'dropped';
-    const framed = (msg.rawsocketFrames ??= [
-      Buffer.concat([frameHeader(FrameType.message, msg.bytes.length), msg.bytes]),
-    ]);
+    const framed = msg.framed(RAWSOCKET_WIRE);
     this.batcher.write(this.out, framed[0]!);
     if (this.counting) {
       this.messagesOut++;
@@ -156,7 +162,7 @@ export class RawSocketConnection implements Connection {
         this.dropped++;
         return false;
       }
-      this.abort(1009, `message of ${length} bytes exceeds the peer's maximum of ${this.peerMaxLength}`);
+      this.abort(CloseCode.tooBig, `message of ${length} bytes exceeds the peer's maximum of ${this.peerMaxLength}`);
       return false;
     }
     return mayWrite(this, this.socket, this.limits, droppable);

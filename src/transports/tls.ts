@@ -3,7 +3,7 @@
  * `tls-unique` channel binding (RFC 5929) and the client certificate.
  */
 import type { TLSSocket } from 'node:tls';
-import type { PeerCertificate, TlsPeerInfo } from './connection.js';
+import type { PeerCertificate, TlsPeerInfo } from '../connection/peer.js';
 
 /** The peer info of an encrypted socket; undefined for a plain one. */
 export function tlsPeerInfo(socket: unknown): TlsPeerInfo | undefined {

@@ -8,9 +8,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { InvalidUtf8Error, type Serializer } from '../serializers/serializer.js';
-import type {
-  CloseCause, Connection, ConnectionHandler, ConnectionLimits, Outgoing, PeerInfo, SendResult,
-} from './connection.js';
+import { CloseCode } from '../connection/close-codes.js';
+import type { CloseCause, Connection, ConnectionHandler, SendResult } from '../connection/connection.js';
+import type { Outgoing, WireKind } from '../connection/outgoing.js';
+import type { PeerInfo } from '../connection/peer.js';
+import type { ConnectionLimits } from './limits.js';
 import { nextConnectionId } from './connection-id.js';
 import { mayWrite } from './out-buffer.js';
 import { withTls } from './tls.js';
@@ -26,6 +28,9 @@ export interface WebSocketServiceOptions extends ConnectionLimits {
   /** Coalesces each tick's writes per socket; default: the process's shared batcher. */
   readonly batcher?: WriteBatcher;
 }
+
+/** WebSocket framing of an Outgoing (`websocket-frame.ts`), cached on it for every WebSocket receiver. */
+export const WEBSOCKET_WIRE: WireKind = { name: 'websocket', frame: frameMessage };
 
 export class WebSocketConnection implements Connection {
   readonly id = nextConnectionId();
@@ -82,7 +87,7 @@ export class WebSocketConnection implements Connection {
       msg = this.serializer.decode(data);
     } catch (e) {
       // ws leaves UTF-8 to the JSON decoder (skipUTF8Validation); the RFC's answer stays the same.
-      if (e instanceof InvalidUtf8Error) this.close(1007, 'invalid UTF-8 in a text frame');
+      if (e instanceof InvalidUtf8Error) this.close(CloseCode.invalidData, 'invalid UTF-8 in a text frame');
       else handler.malformed(e as Error);
       return;
     }
@@ -91,7 +96,7 @@ export class WebSocketConnection implements Connection {
 
   send(msg: Outgoing, droppable: boolean): SendResult {
     if (!this.mayWrite(droppable)) return this.closed ? 'closed' : 'dropped';
-    const frames = (msg.websocketFrames ??= frameMessage(msg.bytes, msg.binary));
+    const frames = msg.framed(WEBSOCKET_WIRE);
     if (this.counting) {
       this.messagesOut++;
       this.bytesOut += msg.bytes.length;
@@ -141,7 +146,7 @@ export class WebSocketConnection implements Connection {
   keepalive(now: number, timeout: number): void {
     if (this.closed) return;
     if (this.pingSentAt !== 0 && now - this.pingSentAt > timeout) {
-      this.abort(1001, 'ping timeout');
+      this.abort(CloseCode.goingAway, 'ping timeout');
       return;
     }
     if (this.pingSentAt === 0) {

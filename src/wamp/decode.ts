@@ -3,15 +3,14 @@
  * the message and the field, and comes back as a ProtocolViolation (ABORT) or, for a request
  * with an invalid URI, a RequestRejected (ERROR). Nothing here throws to the caller.
  */
-import type { MatchPolicy, UriCheck } from '../config/types.js';
 import { ERROR_REQUEST_TYPES, MESSAGE_NAMES, MessageType as T } from './codes.js';
 import { ErrorUri } from './errors.js';
 import { isId } from './ids.js';
-import type { Serializer } from '../serializers/serializer.js';
 import type {
   Args, CallOptions, CancelMode, Dict, InvokePolicy, Kwargs, Payload, PublishOptions, WampMessage,
 } from './messages.js';
-import { isValidUri } from './uri.js';
+import type { PayloadLocator } from './payload.js';
+import { isValidUri, type MatchPolicy, type UriCheck } from './uri.js';
 import { ProtocolViolation, RequestRejected } from './violation.js';
 
 export type Decoded = WampMessage | ProtocolViolation | RequestRejected;
@@ -31,12 +30,12 @@ export function isDict(v: unknown): v is Dict {
 }
 
 /**
- * With the message's `bytes` and the `serializer` that decoded them, a CALL, YIELD, ERROR or
- * PUBLISH also gets its encoded `payload` where the serializer can locate it.
+ * With the message's `bytes` and a `locator` for them (the serializer that decoded them), a CALL,
+ * YIELD, ERROR or PUBLISH also gets its encoded `payload`.
  */
-export function decodeMessage(raw: unknown, uriCheck: UriCheck, bytes?: Uint8Array, serializer?: Serializer): Decoded {
+export function decodeMessage(raw: unknown, uriCheck: UriCheck, bytes?: Uint8Array, locator?: PayloadLocator): Decoded {
   try {
-    return parse(raw, uriCheck, bytes, serializer);
+    return parse(raw, uriCheck, bytes, locator);
   } catch (e) {
     if (e instanceof Invalid) return e.violation;
     // A bug here must not take the process down; the peer still gets a clear ABORT.
@@ -53,17 +52,17 @@ class Reader {
   name = '';
   check: UriCheck = 'loose';
   bytes: Uint8Array | undefined;
-  serializer: Serializer | undefined;
+  locator: PayloadLocator | undefined;
   /** The request whose option values are being read (see forRequest); 0 for none. */
   private requestType = 0;
   private request = 0;
 
-  reset(m: readonly unknown[], name: string, check: UriCheck, bytes: Uint8Array | undefined, serializer: Serializer | undefined): void {
+  reset(m: readonly unknown[], name: string, check: UriCheck, bytes: Uint8Array | undefined, locator: PayloadLocator | undefined): void {
     this.m = m;
     this.name = name;
     this.check = check;
     this.bytes = bytes;
-    this.serializer = serializer;
+    this.locator = locator;
     this.requestType = 0;
     this.request = 0;
   }
@@ -72,7 +71,7 @@ class Reader {
   clear(): void {
     this.m = [];
     this.bytes = undefined;
-    this.serializer = undefined;
+    this.locator = undefined;
   }
 
   at(field: string): string {
@@ -113,10 +112,10 @@ class Reader {
     if (v !== undefined && !isDict(v)) fail(`${this.at('ArgumentsKw')}: expected a dict, got ${typeName(v)}`);
     return v as Kwargs;
   }
-  /** The encoded Arguments|ArgumentsKw starting at element `i`, where the serializer can locate them. */
+  /** The encoded Arguments|ArgumentsKw starting at element `i`, where the locator finds them. */
   encoded(i: number, args: Args, kwargs: Kwargs): Payload {
     if (args === undefined || this.bytes === undefined) return undefined;
-    return this.serializer?.payloadOf?.(this.bytes, i, kwargs === undefined ? 1 : 2);
+    return this.locator?.payloadOf(this.bytes, i, kwargs === undefined ? 1 : 2);
   }
 
   // ---- options: unknown options are ignored, as the spec asks of routers. A bad value is a
@@ -167,14 +166,14 @@ class Reader {
 
 const reader = new Reader();
 
-function parse(m: unknown, check: UriCheck, bytes: Uint8Array | undefined, serializer: Serializer | undefined): WampMessage {
+function parse(m: unknown, check: UriCheck, bytes: Uint8Array | undefined, locator: PayloadLocator | undefined): WampMessage {
   if (!Array.isArray(m)) return fail(`message must be an array, got ${typeName(m)}`);
   if (m.length === 0) return fail('message must not be empty');
   const code = m[0];
   const name = typeof code === 'number' ? MESSAGE_NAMES.get(code) : undefined;
   if (name === undefined) return fail(`unknown message type ${JSON.stringify(code) ?? String(code)}`);
   const r = reader;
-  r.reset(m, name, check, bytes, serializer);
+  r.reset(m, name, check, bytes, locator);
   try {
     return read(r, code as number);
   } finally {

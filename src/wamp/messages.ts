@@ -2,8 +2,8 @@
  * Typed WAMP messages. Each type is headed by its spec line (basic/messages.md). Arguments and
  * ArgumentsKw are carried untouched; `undefined` means the element was absent.
  */
-import type { MatchPolicy } from '../config/types.js';
-import type { EncodedPayload } from '../serializers/serializer.js';
+import type { MatchPolicy } from './uri.js';
+import type { EncodedPayload } from './payload.js';
 import { MessageType as T } from './codes.js';
 
 export type Dict = Record<string, unknown>;

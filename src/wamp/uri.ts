@@ -3,7 +3,10 @@
  * strict components are [0-9a-z_]. Empty components are allowed only in wildcard patterns, and an
  * empty last component only in prefix patterns.
  */
-import type { MatchPolicy, UriCheck } from '../config/types.js';
+/** How a subscription or registration matches URIs (basic/pubsub.md, advanced/pattern_based_*). */
+export type MatchPolicy = 'exact' | 'prefix' | 'wildcard';
+/** Which URI components a realm accepts (basic/building_blocks.md, URIs). */
+export type UriCheck = 'loose' | 'strict';
 
 const LOOSE = /^([^\s.#]+\.)*([^\s.#]+)$/;
 const LOOSE_PREFIX = /^([^\s.#]+\.)*([^\s.#]*)$/;

@@ -4,7 +4,7 @@
  * cluster's (registry-rules.ts). Limit: one node only; it cannot form a cluster.
  */
 import { randomBytes } from 'node:crypto';
-import type { MatchPolicy } from '../../config/types.js';
+import type { MatchPolicy } from '../../wamp/uri.js';
 import { randomId } from '../../wamp/ids.js';
 import type { Dict, InvokePolicy } from '../../wamp/messages.js';
 import type {

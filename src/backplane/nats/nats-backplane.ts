@@ -15,7 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, type KV, type Msg, type NatsConnection, RequestStrategy, type Subscription } from 'nats';
 import type { Logger } from 'pino';
-import type { MatchPolicy } from '../../config/types.js';
+import type { MatchPolicy } from '../../wamp/uri.js';
 import { randomId } from '../../wamp/ids.js';
 import type { Args, CancelMode, Dict, InvokePolicy, Kwargs } from '../../wamp/messages.js';
 import type {

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KV, KvEntry } from 'nats';
-import type { MatchPolicy } from '../../config/types.js';
+import type { MatchPolicy } from '../../wamp/uri.js';
 import type { ClusterReg } from '../backplane.js';
 
 const encoder = new TextEncoder();

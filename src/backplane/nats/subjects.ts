@@ -4,7 +4,7 @@
  * "~HH". The encoding is reversible and a token is never a NATS wildcard. An empty component
  * (legal only in wildcard patterns) becomes "~" so subjects never have empty tokens.
  */
-import type { MatchPolicy } from '../../config/types.js';
+import type { MatchPolicy } from '../../wamp/uri.js';
 
 const SAFE = /^[A-Za-z0-9_-]+$/;
 

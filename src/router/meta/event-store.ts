@@ -16,9 +16,9 @@
  */
 import type { EventOut, Ident } from '../../backplane/backplane.js';
 import { stableId } from '../../backplane/stable-id.js';
-import type { MatchPolicy } from '../../config/types.js';
+import type { MatchPolicy } from '../../wamp/uri.js';
 import type { Args, Kwargs } from '../../wamp/messages.js';
-import { MatchIndex } from '../match/match-index.js';
+import { MatchIndex } from '../../match/match-index.js';
 
 export interface StoredEvent {
   readonly topic: string;

@@ -10,10 +10,9 @@
  * nothing return null (DESIGN.md, Interop facts).
  */
 import { TRUSTED_ROLE } from '../../auth/authorizer.js';
-import type { MatchPolicy } from '../../config/types.js';
 import { ErrorUri } from '../../wamp/errors.js';
 import type { Dict } from '../../wamp/messages.js';
-import { isReservedUri } from '../../wamp/uri.js';
+import { isReservedUri, type MatchPolicy } from '../../wamp/uri.js';
 import { Broker, type Subscription } from '../broker.js';
 import type { Realm } from '../realm.js';
 import type { EventStore, HistoryQuery, StoredEvent } from './event-store.js';

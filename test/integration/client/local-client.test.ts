@@ -42,4 +42,15 @@ describe('in-process LocalClient (used by router components)', () => {
     local.close();
     await remote.close();
   });
+
+  it('is reported by the meta API as an in-process peer: framing "native", not secure', async () => {
+    const local = await LocalClient.join(t.node.router, 'realm1', { authid: 'component', authrole: 'anonymous' });
+    const remote = await connectAutobahn(t.wsUrl);
+    const d = (await remote.session.call('wamp.session.get', [local.sessionId])) as { transport: Record<string, unknown> };
+    assert.equal(d.transport.type, 'native');
+    assert.equal(d.transport.is_secure, false);
+    assert.equal(d.transport.peer, 'local:component');
+    local.close();
+    await remote.close();
+  });
 });

@@ -11,7 +11,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import type { Connection } from '../../../src/transports/connection.js';
+import type { Connection } from '../../../src/connection/connection.js';
 import { type TestNode, startNode } from '../../helpers/node.js';
 import { Code, type RawClient, RawSocketClient, RawWsClient } from '../../helpers/raw-wamp.js';
 import { FanoutWorker, exposedGc, publishPaced } from './support.js';

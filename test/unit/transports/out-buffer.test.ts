@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
-import type { ConnectionLimits } from '../../../src/transports/connection.js';
+import type { ConnectionLimits } from '../../../src/transports/limits.js';
 import { admit, mayWrite } from '../../../src/transports/out-buffer.js';
 
 const socket = (writableLength: number) => ({ writableLength }) as Socket;

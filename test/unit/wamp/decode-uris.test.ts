@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { UriCheck } from '../../../src/config/types.js';
+import type { UriCheck } from '../../../src/wamp/uri.js';
 import { MessageType as T } from '../../../src/wamp/codes.js';
 import { decodeMessage } from '../../../src/wamp/decode.js';
 import { ErrorUri } from '../../../src/wamp/errors.js';

@@ -1,6 +1,6 @@
 /** Seeded randomness for the matching tests: the same seed gives the same patterns. */
-import type { MatchPolicy } from '../../../../src/router/match/match-index.js';
-import { prng } from '../../../helpers/prng.js';
+import type { MatchPolicy } from '../../../src/match/match-index.js';
+import { prng } from '../../helpers/prng.js';
 
 export { prng as mulberry32 };
 

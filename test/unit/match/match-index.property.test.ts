@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MatchIndex, type MatchPolicy } from '../../../../src/router/match/match-index.js';
+import { MatchIndex, type MatchPolicy } from '../../../src/match/match-index.js';
 import { mulberry32, randomPattern, randomTopic } from './random.js';
 
 interface Pattern {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PrefixTrie } from '../../../../src/router/match/prefix-trie.js';
+import { PrefixTrie } from '../../../src/match/prefix-trie.js';
 
 function matches(trie: PrefixTrie<number>, topic: string): string[] {
   const out: string[] = [];

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { WildcardTrie } from '../../../../src/router/match/wildcard-trie.js';
+import { WildcardTrie } from '../../../src/match/wildcard-trie.js';
 
 function matches(trie: WildcardTrie<number>, topic: string): string[] {
   const out: string[] = [];

@@ -1,5 +1,5 @@
 /**
- * All subscriptions (broker) or registrations (dealer) of one realm, keyed by (URI, policy),
+ * All subscriptions (broker), registrations (dealer) or permissions (authorizer) of one realm, keyed by (URI, policy),
  * with the lookups WAMP needs: every match for a publication, the single best match for a call.
  *
  * Exact URIs live in a Map, prefixes in a radix trie, wildcards in a component trie, so a
@@ -8,7 +8,7 @@
  *
  * Callers validate URIs beforehand (wamp/uri.ts); this module accepts any string.
  */
-import type { MatchPolicy } from '../../config/types.js';
+import type { MatchPolicy } from '../wamp/uri.js';
 import type { MatchEntry } from './entry.js';
 import { PrefixTrie } from './prefix-trie.js';
 import { WildcardTrie } from './wildcard-trie.js';

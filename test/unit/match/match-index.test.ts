@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MatchIndex, type MatchPolicy } from '../../../../src/router/match/match-index.js';
+import { MatchIndex, type MatchPolicy } from '../../../src/match/match-index.js';
 import { mulberry32, randomPattern } from './random.js';
 
 function matches(index: MatchIndex<string>, topic: string): string[] {

@@ -1,0 +1,59 @@
+/**
+ * The connection port: all the router knows of a peer's connection, whatever carries it. The
+ * transports implement it (`transports/`), the router consumes it (`router/`); neither imports the
+ * other.
+ */
+import type { Serializer } from '../serializers/serializer.js';
+import type { Outgoing } from './outgoing.js';
+import type { PeerInfo } from './peer.js';
+
+export type SendResult = 'sent' | 'dropped' | 'closed';
+
+/** Why a connection ended, for logs and statistics. */
+export interface CloseCause {
+  /** A close code (`close-codes.ts`). */
+  readonly code: number;
+  readonly reason: string;
+  /** True when the peer went away (or the socket failed) rather than the router closing it. */
+  readonly byPeer: boolean;
+}
+
+export interface ConnectionHandler {
+  /**
+   * One decoded message (not yet validated) and the bytes it was decoded from, valid only during
+   * this call (they may be a view of the transport's read buffer).
+   */
+  message(msg: unknown, bytes?: Uint8Array): void;
+  /** The bytes could not be decoded by the serializer. */
+  malformed(error: Error): void;
+  closed(cause: CloseCause): void;
+}
+
+export interface Connection {
+  readonly id: number;
+  readonly serializer: Serializer;
+  readonly peer: PeerInfo;
+  /** Events dropped for this connection by the slow-consumer policy. */
+  readonly dropped: number;
+  /** Whole messages and their bytes each way, for statistics (zero unless counted). */
+  readonly messagesIn: number;
+  readonly bytesIn: number;
+  readonly messagesOut: number;
+  readonly bytesOut: number;
+  /** Start delivering messages to the handler (nothing is delivered before). */
+  attach(handler: ConnectionHandler): void;
+  /**
+   * Enqueues the message. A control message (`droppable: false`, e.g. RESULT, WELCOME) is never
+   * dropped: if the connection may not take it, the connection is closed instead.
+   */
+  send(msg: Outgoing, droppable: boolean): SendResult;
+  /** Bytes this transport's frame header takes before a message of `length` bytes. */
+  headroom(length: number): number;
+  /**
+   * Sends a control message encoded after `headroom(length)` free bytes (a serializer's
+   * `encodeSpliced`): the header is written there, so the message is not copied again to be framed.
+   */
+  sendInPlace(framed: Buffer): SendResult;
+  /** Closes after flushing what is queued, with a close code (`close-codes.ts`). */
+  close(code: number, reason: string): void;
+}
