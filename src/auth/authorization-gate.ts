@@ -16,8 +16,6 @@ import type { Identity } from './authenticator.js';
 import type { Authorizer, Decision } from './authorizer.js';
 import { transportDetails } from './dynamic.js';
 
-export const AUTHORIZATION_FAILED = 'wamp.error.authorization_failed';
-
 /** Messages a session may queue behind a pending decision before it is cut off. */
 const MAX_QUEUED = 1000;
 
@@ -73,7 +71,7 @@ export class AuthorizationGate {
     if (!this.waiting) return this.run(m);
     if (this.queue.length >= MAX_QUEUED) {
       this.queue.length = 0;
-      this.session.abort('xbar.error.too_many_pending', `more than ${MAX_QUEUED} messages waiting for the dynamic authorizer`);
+      this.session.abort(ErrorUri.tooManyPending, `more than ${MAX_QUEUED} messages waiting for the dynamic authorizer`);
       return;
     }
     this.queue.push(m);
@@ -98,7 +96,7 @@ export class AuthorizationGate {
   }
 
   private apply(m: WampMessage, req: Request, role: string, decision: Decision | 'failed'): void {
-    if (decision === 'failed') return this.refuse(req, AUTHORIZATION_FAILED, `failed to authorize session to ${req.action} on ${req.what} "${req.uri}"`);
+    if (decision === 'failed') return this.refuse(req, ErrorUri.authorizationFailed, `failed to authorize session to ${req.action} on ${req.what} "${req.uri}"`);
     if (!decision.allow) {
       const object = req.what === 'topic' ? 'to topic' : 'procedure';
       return this.refuse(req, ErrorUri.notAuthorized, `session is not authorized to ${req.action} ${object} "${req.uri}"`);

@@ -14,6 +14,7 @@
 import { createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import type { CryptosignPrincipal, DynamicAuthConfig } from '../config/types.js';
 import type { PeerInfo } from '../connection/peer.js';
+import { ErrorUri } from '../wamp/errors.js';
 import type { Dict, Hello } from '../wamp/messages.js';
 import type { AuthOutcome, Authenticator } from './authenticator.js';
 import { askAuthenticator, channelId, type AuthDeps } from './dynamic.js';
@@ -71,10 +72,10 @@ abstract class CryptosignBase implements Authenticator {
     const extra = helloAuthextra(hello);
     const pubkey = extra.pubkey;
     if (typeof pubkey !== 'string' || !HEX_KEY.test(pubkey)) {
-      return abort('wamp.error.authentication_failed', 'cryptosign authentication needs HELLO.Details.authextra.pubkey (64 hex digits)');
+      return abort(ErrorUri.authenticationFailed, 'cryptosign authentication needs HELLO.Details.authextra.pubkey (64 hex digits)');
     }
     const b = binding(extra.channel_binding, peer);
-    if (typeof b === 'string') return abort('wamp.error.authentication_failed', b);
+    if (typeof b === 'string') return abort(ErrorUri.authenticationFailed, b);
     const challenge = randomBytes(32);
     const messages = b.channels.length === 0 ? [challenge] : b.channels.map((c) => xor(challenge, c));
     return { pubkey: pubkey.toLowerCase(), challenge, bound: b.type, messages };

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DynamicAuthConfig } from '../config/types.js';
 import type { PeerInfo } from '../connection/peer.js';
+import { ErrorUri } from '../wamp/errors.js';
 import type { Dict, Hello } from '../wamp/messages.js';
 import type { AuthOutcome } from './authenticator.js';
 import { FAILED, abort, helloAuthextra, helloAuthid, principalFrom, type Principal } from './principal.js';
@@ -26,16 +27,16 @@ export interface AuthDeps {
 }
 
 /** Errors the router itself reports for a call that never reached a decision. */
-const NOT_A_DECISION = new Set([
-  'wamp.error.no_such_procedure',
-  'wamp.error.no_eligible_callee',
-  'wamp.error.no_available_callee',
-  'wamp.error.canceled',
-  'wamp.error.timeout',
-  'wamp.error.runtime_error',
-  'wamp.error.invalid_argument',
-  'wamp.error.protocol_violation',
-  'crossbar.error.max_concurrency_reached',
+const NOT_A_DECISION: ReadonlySet<string> = new Set([
+  ErrorUri.noSuchProcedure,
+  ErrorUri.noEligibleCallee,
+  ErrorUri.noAvailableCallee,
+  ErrorUri.canceled,
+  ErrorUri.timeout,
+  ErrorUri.runtimeError,
+  ErrorUri.invalidArgument,
+  ErrorUri.protocolViolation,
+  ErrorUri.maxConcurrencyReached,
 ]);
 
 /** Crossbar.io's TransportDetails.marshal(), as far as xbar knows the transport. */

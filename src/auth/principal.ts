@@ -63,7 +63,7 @@ export function welcome(
   how: { readonly authmethod: string; readonly authprovider: string; readonly authid?: string | undefined },
 ): AuthOutcome {
   const authid = principal.authid ?? how.authid ?? helloAuthid(hello);
-  if (authid === undefined) return abort('wamp.error.no_such_principal', 'no authid assigned');
+  if (authid === undefined) return abort(ErrorUri.noSuchPrincipal, 'no authid assigned');
   if (principal.role === undefined || principal.role === '') return abort(ErrorUri.noSuchRole, 'no authrole assigned');
   const identity: Identity = {
     authid,

@@ -7,6 +7,7 @@
  */
 import type { DynamicAuthConfig, TicketPrincipal } from '../config/types.js';
 import type { PeerInfo } from '../connection/peer.js';
+import { ErrorUri } from '../wamp/errors.js';
 import type { Dict, Hello } from '../wamp/messages.js';
 import type { AuthOutcome, Authenticator } from './authenticator.js';
 import { askAuthenticator, type AuthDeps } from './dynamic.js';
@@ -26,7 +27,7 @@ export class StaticTicketAuthenticator implements Authenticator {
 
   begin(hello: Hello): AuthOutcome {
     if (helloAuthid(hello) === undefined) {
-      return abort('wamp.error.authentication_failed', 'ticket authentication needs an authid in HELLO.Details');
+      return abort(ErrorUri.authenticationFailed, 'ticket authentication needs an authid in HELLO.Details');
     }
     this.hello = hello;
     return CHALLENGE;

@@ -6,12 +6,13 @@
  */
 import type { DynamicAuthConfig, TlsPrincipal } from '../config/types.js';
 import type { PeerInfo } from '../connection/peer.js';
+import { ErrorUri } from '../wamp/errors.js';
 import type { Hello } from '../wamp/messages.js';
 import type { AuthOutcome, Authenticator } from './authenticator.js';
 import { askAuthenticator, type AuthDeps } from './dynamic.js';
 import { FAILED, abort, welcome } from './principal.js';
 
-const NO_CERTIFICATE = abort('wamp.error.authentication_failed', 'tls authentication needs a client certificate signed by a CA the endpoint trusts');
+const NO_CERTIFICATE = abort(ErrorUri.authenticationFailed, 'tls authentication needs a client certificate signed by a CA the endpoint trusts');
 
 export class TlsCertificateAuthenticator implements Authenticator {
   readonly method = 'tls';

@@ -12,6 +12,7 @@ import { createHmac, pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { DynamicAuthConfig, WampCraUser } from '../config/types.js';
 import type { PeerInfo } from '../connection/peer.js';
+import { ErrorUri } from '../wamp/errors.js';
 import type { Dict, Hello } from '../wamp/messages.js';
 import type { AuthOutcome, Authenticator } from './authenticator.js';
 import { askAuthenticator, type AuthDeps } from './dynamic.js';
@@ -126,7 +127,7 @@ export class StaticWampCraAuthenticator extends WampCraBase {
 
   begin(hello: Hello): AuthOutcome {
     const authid = helloAuthid(hello);
-    if (authid === undefined) return abort('wamp.error.authentication_failed', 'wampcra authentication needs an authid in HELLO.Details');
+    if (authid === undefined) return abort(ErrorUri.authenticationFailed, 'wampcra authentication needs an authid in HELLO.Details');
     this.hello = hello;
     const user = this.users.users.get(authid);
     if (user === undefined) {
@@ -163,7 +164,7 @@ export class DynamicWampCraAuthenticator extends WampCraBase {
     if (iterations !== undefined && iterations !== null && !positiveInt(iterations, 10_000_000)) return bad('an invalid "iterations"');
     if (keylen !== undefined && keylen !== null && !positiveInt(keylen, 1024)) return bad('an invalid "keylen"');
     const authid = p.authid ?? helloAuthid(hello);
-    if (authid === undefined) return abort('wamp.error.no_such_principal', 'no authid assigned');
+    if (authid === undefined) return abort(ErrorUri.noSuchPrincipal, 'no authid assigned');
     const salting = typeof salt === 'string' ? saltingOf({ salt, iterations: iterations ?? undefined, keylen: keylen ?? undefined }) : undefined;
     const challenge = challengeText(authid, p.role ?? '', 'dynamic');
     const key = salting === undefined ? Promise.resolve(secret) : deriveKey(secret, salting);

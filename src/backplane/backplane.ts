@@ -18,7 +18,7 @@
  *   (the callee's node died).
  */
 import type { MatchPolicy } from '../wamp/uri.js';
-import type { Args, CancelMode, Dict, InvokePolicy, Kwargs } from '../wamp/messages.js';
+import type { Args, CancelMode, Dict, InvokePolicy, Kwargs, Receivers } from '../wamp/messages.js';
 
 export type BackplaneHealth = 'standalone' | 'ready' | 'degraded' | 'isolated';
 
@@ -34,12 +34,8 @@ export interface EventOut {
   readonly topic: string;
   readonly publication: number;
   readonly publisher?: Ident;
-  readonly exclude?: readonly number[];
-  readonly eligible?: readonly number[];
-  readonly excludeAuthid?: readonly string[];
-  readonly excludeAuthrole?: readonly string[];
-  readonly eligibleAuthid?: readonly string[];
-  readonly eligibleAuthrole?: readonly string[];
+  /** The publication's exclude/eligible lists; undefined when it has none. */
+  readonly receivers?: Receivers;
   readonly args: Args;
   readonly kwargs: Kwargs;
 }

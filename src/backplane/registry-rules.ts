@@ -5,11 +5,10 @@
  * `force_reregister` replaces every existing callee.
  */
 import type { MatchPolicy } from '../wamp/uri.js';
+import { ErrorUri } from '../wamp/errors.js';
 import type { InvokePolicy } from '../wamp/messages.js';
 import type { ClusterCallee, ClusterReg } from './backplane.js';
 import { stableId } from './stable-id.js';
-
-export const PROCEDURE_ALREADY_EXISTS = 'wamp.error.procedure_already_exists';
 
 export interface RegisterRequest {
   readonly realm: string;
@@ -31,16 +30,16 @@ export function applyRegister(existing: ClusterReg | undefined, r: RegisterReque
   if (!existing || existing.callees.length === 0) return { next: fresh(), revoked: [] };
   if (r.force) return { next: fresh(), revoked: existing.callees.filter((c) => !sameCallee(c, r.callee)) };
   if (existing.callees.some((c) => sameCallee(c, r.callee))) {
-    return { error: PROCEDURE_ALREADY_EXISTS, message: `procedure "${r.uri}" is already registered by this session` };
+    return { error: ErrorUri.procedureAlreadyExists, message: `procedure "${r.uri}" is already registered by this session` };
   }
   if (existing.invoke === 'single' || r.invoke === 'single') {
-    return { error: PROCEDURE_ALREADY_EXISTS, message: `procedure "${r.uri}" is already registered` };
+    return { error: ErrorUri.procedureAlreadyExists, message: `procedure "${r.uri}" is already registered` };
   }
   if (existing.invoke !== r.invoke) {
     // Crossbar.io says procedure_exists_with_different_invocation_policy; the RPC issue and the
     // spec's generic error ask for procedure_already_exists, with the reason in the message.
     return {
-      error: PROCEDURE_ALREADY_EXISTS,
+      error: ErrorUri.procedureAlreadyExists,
       message: `procedure "${r.uri}" is already registered with invoke policy "${existing.invoke}", not "${r.invoke}"`,
     };
   }

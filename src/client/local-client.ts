@@ -8,6 +8,7 @@ import type { Router } from '../router/router.js';
 import { localConnectionPair, type LocalPeerEnd } from '../transports/local.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { decodeMessage } from '../wamp/decode.js';
+import { CloseUri, ErrorUri } from '../wamp/errors.js';
 import { encodeMessage, withPayload } from '../wamp/encode.js';
 import type { Args, Dict, Kwargs, WampMessage } from '../wamp/messages.js';
 import { ProtocolViolation, RequestRejected } from '../wamp/violation.js';
@@ -61,7 +62,7 @@ export class LocalClient {
     const welcome = new Promise<WampMessage>((resolve, reject) => (c.welcomed = { resolve, reject }));
     client.send([T.HELLO, realm, { roles: { publisher: {}, subscriber: {}, caller: {}, callee: { features: { call_canceling: true } } } }]);
     const m = await welcome;
-    if (m.type !== T.WELCOME) throw new WampError(m.type === T.ABORT ? m.reason : 'wamp.error.protocol_violation', [], undefined);
+    if (m.type !== T.WELCOME) throw new WampError(m.type === T.ABORT ? m.reason : ErrorUri.protocolViolation, [], undefined);
     c.sessionId = m.session;
     return c;
   }
@@ -120,7 +121,7 @@ export class LocalClient {
 
   close(): void {
     if (this.closed) return;
-    this.end.send(encodeMessage({ type: T.GOODBYE, details: {}, reason: 'wamp.close.normal' }));
+    this.end.send(encodeMessage({ type: T.GOODBYE, details: {}, reason: CloseUri.normal }));
     this.end.close();
   }
 
@@ -158,11 +159,11 @@ export class LocalClient {
   private async invoke(request: number, registration: number, args: Args, kwargs: Kwargs, details: Dict): Promise<void> {
     const fn = this.procedures.get(registration);
     try {
-      if (!fn) throw new WampError('wamp.error.no_such_registration', [], undefined);
+      if (!fn) throw new WampError(ErrorUri.noSuchRegistration, [], undefined);
       const r = (await fn(args, kwargs, details)) ?? {};
       this.end.send(withPayload([T.YIELD, request, {}], r.args, r.kwargs));
     } catch (e) {
-      const err = e instanceof WampError ? e : new WampError('wamp.error.runtime_error', [(e as Error).message], undefined);
+      const err = e instanceof WampError ? e : new WampError(ErrorUri.runtimeError, [(e as Error).message], undefined);
       this.end.send(withPayload([T.ERROR, T.INVOCATION, request, {}, err.uri], err.args, err.kwargs));
     }
   }

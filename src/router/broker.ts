@@ -15,11 +15,12 @@ import { Outgoing } from '../connection/outgoing.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { ErrorUri } from '../wamp/errors.js';
 import { randomId } from '../wamp/ids.js';
-import type { Args, Dict, Kwargs, Payload, Publish, PublishOptions, Subscribe, Unsubscribe } from '../wamp/messages.js';
+import type { Args, Dict, Kwargs, Payload, Publish, Receivers, Subscribe, Unsubscribe } from '../wamp/messages.js';
 import type { Backplane, EventOut, Ident } from '../backplane/backplane.js';
 import { withPayload } from '../wamp/encode.js';
 import { isReservedUri, type MatchPolicy } from '../wamp/uri.js';
 import { MatchIndex } from '../match/match-index.js';
+import { ReceiverFilter } from './receiver-filter.js';
 import type { Session } from './session.js';
 import { stableId } from '../backplane/stable-id.js';
 import type { PubSubCounters } from '../stats/realm-counters.js';
@@ -106,7 +107,7 @@ export class Broker {
       },
       (err: unknown) => {
         this.log.warn({ err, topic }, 'backplane interest failed');
-        if (session.isOpen) session.sendError(T.SUBSCRIBE, m.request, 'xbar.error.backplane_unavailable', ['the cluster backplane is not available']);
+        if (session.isOpen) session.sendError(T.SUBSCRIBE, m.request, ErrorUri.backplaneUnavailable, ['the cluster backplane is not available']);
         this.dropIfEmpty(joined);
       },
     );
@@ -137,19 +138,15 @@ export class Broker {
     const publisher: Ident | undefined = options.discloseMe || decision.disclose
       ? { session: session.id, authid: session.authid, authrole: session.authrole }
       : undefined;
-    this.deliver(topic, publication, m.args, m.kwargs, ReceiverFilter.of(options, session), publisher, m.payload);
-    const ev: EventOut = {
-      realm: this.realm, topic, publication, publisher, args: m.args, kwargs: m.kwargs,
-      exclude: options.exclude, eligible: options.eligible,
-      excludeAuthid: options.excludeAuthid, excludeAuthrole: options.excludeAuthrole,
-      eligibleAuthid: options.eligibleAuthid, eligibleAuthrole: options.eligibleAuthrole,
-    };
+    const receivers = options.receivers;
+    this.deliver(topic, publication, m.args, m.kwargs, ReceiverFilter.of(receivers, options.excludeMe ? session : undefined), publisher, m.payload);
+    const ev: EventOut = { realm: this.realm, topic, publication, publisher, receivers, args: m.args, kwargs: m.kwargs };
     this.backplane.publish(ev);
     if (options.acknowledge) {
       // Acknowledged: the publication reached every local subscriber and the backplane.
       this.backplane.confirm().then(
         () => session.send({ type: T.PUBLISHED, request: m.request, publication }),
-        () => session.sendError(T.PUBLISH, m.request, 'xbar.error.backplane_unavailable', ['the publication could not be handed to the cluster']),
+        () => session.sendError(T.PUBLISH, m.request, ErrorUri.backplaneUnavailable, ['the publication could not be handed to the cluster']),
       );
     }
     this.counters?.published(topic, this.sent);
@@ -159,33 +156,28 @@ export class Broker {
   /**
    * A publication by the router itself (meta events, testaments, statistics): delivered here and
    * handed to the other nodes like any other, without the client-side checks (wamp.* is the
-   * router's own namespace). `filters` are PUBLISH options of a testament.
+   * router's own namespace). `receivers` and `retain` come from a testament's PUBLISH options.
    */
-  publishInternal(topic: string, args: Args, kwargs: Kwargs, filters: Filters & { retain?: boolean } = {}): number {
+  publishInternal(topic: string, args: Args, kwargs: Kwargs, receivers?: Receivers, retain = false): number {
     const publication = randomId();
-    this.deliver(topic, publication, args, kwargs, ReceiverFilter.of(filters, undefined), undefined);
-    const ev: EventOut = {
-      realm: this.realm, topic, publication, args, kwargs,
-      exclude: filters.exclude, eligible: filters.eligible,
-      excludeAuthid: filters.excludeAuthid, excludeAuthrole: filters.excludeAuthrole,
-      eligibleAuthid: filters.eligibleAuthid, eligibleAuthrole: filters.eligibleAuthrole,
-    };
+    this.deliver(topic, publication, args, kwargs, ReceiverFilter.of(receivers, undefined), undefined);
+    const ev: EventOut = { realm: this.realm, topic, publication, receivers, args, kwargs };
     this.backplane.publish(ev);
     this.counters?.published(topic, this.sent);
-    this.hooks?.published(ev, filters.retain === true);
+    this.hooks?.published(ev, retain);
     return publication;
   }
 
   /** An event published on another node of the cluster; its options filter our own sessions. */
   remoteEvent(ev: EventOut): void {
-    this.deliver(ev.topic, ev.publication, ev.args, ev.kwargs, ReceiverFilter.of(ev, undefined), ev.publisher);
+    this.deliver(ev.topic, ev.publication, ev.args, ev.kwargs, ReceiverFilter.of(ev.receivers, undefined), ev.publisher);
     this.counters?.remote(ev.topic, this.sent);
     this.hooks?.published(ev, false);
   }
 
-  /** Whether `s` may receive a publication with these options (exclude/eligible lists). */
-  static accepts(o: Filters, s: Session): boolean {
-    return ReceiverFilter.of(o, undefined).accepts(s);
+  /** Whether `s` may receive a publication with these exclude/eligible lists. */
+  static accepts(receivers: Receivers | undefined, s: Session): boolean {
+    return ReceiverFilter.of(receivers, undefined).accepts(s);
   }
 
   /**
@@ -266,44 +258,5 @@ export class Broker {
       if (sub.subscribers.size > 0) out.push(sub);
     });
     return out;
-  }
-}
-
-type Filters = Pick<PublishOptions, 'exclude' | 'eligible' | 'excludeAuthid' | 'excludeAuthrole' | 'eligibleAuthid' | 'eligibleAuthrole'>;
-
-/** exclude_me, exclude/eligible by session, authid and authrole (subscriber_blackwhite_listing). */
-class ReceiverFilter {
-  private static readonly OPEN = new ReceiverFilter(undefined, undefined, undefined, undefined, undefined, undefined, undefined);
-
-  static of(o: Filters & { excludeMe?: boolean }, from: Session | undefined): ReceiverFilter {
-    const none = !o.exclude && !o.eligible && !o.excludeAuthid && !o.excludeAuthrole && !o.eligibleAuthid && !o.eligibleAuthrole;
-    if (none && !o.excludeMe) return ReceiverFilter.OPEN;
-    return new ReceiverFilter(
-      o.excludeMe ? from : undefined,
-      o.exclude && new Set(o.exclude), o.eligible && new Set(o.eligible),
-      o.excludeAuthid && new Set(o.excludeAuthid), o.excludeAuthrole && new Set(o.excludeAuthrole),
-      o.eligibleAuthid && new Set(o.eligibleAuthid), o.eligibleAuthrole && new Set(o.eligibleAuthrole),
-    );
-  }
-
-  private constructor(
-    private readonly me: Session | undefined,
-    private readonly exclude: Set<number> | undefined,
-    private readonly eligible: Set<number> | undefined,
-    private readonly excludeAuthid: Set<string> | undefined,
-    private readonly excludeAuthrole: Set<string> | undefined,
-    private readonly eligibleAuthid: Set<string> | undefined,
-    private readonly eligibleAuthrole: Set<string> | undefined,
-  ) {}
-
-  accepts(s: Session): boolean {
-    if (s === this.me) return false;
-    if (this.exclude?.has(s.id)) return false;
-    if (this.eligible && !this.eligible.has(s.id)) return false;
-    if (this.excludeAuthid?.has(s.authid)) return false;
-    if (this.excludeAuthrole?.has(s.authrole)) return false;
-    if (this.eligibleAuthid && !this.eligibleAuthid.has(s.authid)) return false;
-    if (this.eligibleAuthrole && !this.eligibleAuthrole.has(s.authrole)) return false;
-    return true;
   }
 }

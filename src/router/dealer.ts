@@ -53,7 +53,6 @@ export interface DealerHooks {
 
 /** Default bound of the queue of calls waiting for a callee with spare concurrency, per registration. */
 export const QUEUE_LIMIT = 1000;
-export const MAX_CONCURRENCY_REACHED = 'crossbar.error.max_concurrency_reached';
 /**
  * CANCEL without Options.mode (the spec names no default): the caller is answered at once and a
  * callee that can be interrupted is told to stop, so neither side keeps work for a call nobody awaits.
@@ -179,7 +178,7 @@ export class Dealer {
         if ('error' in outcome) return refuse(outcome.error, outcome.message);
         const reg = this.index.get(procedure, options.match);
         const mine = reg?.calleeOf(session);
-        if (!reg || !mine) return refuse('xbar.error.registry_unavailable', 'the registration was lost while it was being made');
+        if (!reg || !mine) return refuse(ErrorUri.registryUnavailable, 'the registration was lost while it was being made');
         mine.ready = true;
         session.send({ type: T.REGISTERED, request: m.request, registration: reg.id });
         this.hooks?.registered(session, reg, reg.callees.length === 1);
@@ -188,7 +187,7 @@ export class Dealer {
       })
       .catch((err: unknown) => {
         this.log.error({ err, procedure }, 'register failed');
-        if (session.isOpen) refuse('xbar.error.registry_unavailable', 'the registry failed');
+        if (session.isOpen) refuse(ErrorUri.registryUnavailable, 'the registry failed');
       });
   }
 
@@ -352,13 +351,13 @@ export class Dealer {
       // (progressive_call_invocations) and can be interrupted (call_canceling); they cannot queue.
       // A caller that did not announce the feature is tolerated (wampy sends progressive CALLs
       // without announcing it). A remote callee's node checks its features.
-      if (!callee) return refuseCall(session, m, MAX_CONCURRENCY_REACHED, `every callee of "${reg.uri}" is at its concurrency limit`);
+      if (!callee) return refuseCall(session, m, ErrorUri.maxConcurrencyReached, `every callee of "${reg.uri}" is at its concurrency limit`);
       if (callee.session && !streams(callee.session)) {
         return refuseCall(session, m, ErrorUri.featureNotSupported, `the callee of "${reg.uri}" does not support progressive call invocations`);
       }
     }
     if (!callee && (this.queues.get(reg)?.length ?? 0) >= this.queueLimit) {
-      return refuseCall(session, m, MAX_CONCURRENCY_REACHED, `every callee of "${reg.uri}" is at its concurrency limit and ${this.queueLimit} calls are waiting`);
+      return refuseCall(session, m, ErrorUri.maxConcurrencyReached, `every callee of "${reg.uri}" is at its concurrency limit and ${this.queueLimit} calls are waiting`);
     }
     let details = NO_DETAILS;
     if (reg.match !== 'exact' || m.options.receiveProgress) {
@@ -532,7 +531,7 @@ export class Dealer {
 
   private fail(p: PendingCall, why: 'gone' | 'busy'): void {
     if (!this.finish(p)) return;
-    if (why === 'busy') p.answer.error(p, MAX_CONCURRENCY_REACHED, [`every callee of "${p.registration.uri}" is at its concurrency limit`], undefined, {});
+    if (why === 'busy') p.answer.error(p, ErrorUri.maxConcurrencyReached, [`every callee of "${p.registration.uri}" is at its concurrency limit`], undefined, {});
     // Every callee tried had left (this node had not yet heard): the procedure is gone — for a
     // call that waited, as when the registration goes while it waits.
     else if (p.waited) p.answer.error(p, ErrorUri.canceled, [`procedure "${p.registration.uri}" was unregistered while the call waited`], undefined, {});

@@ -41,7 +41,7 @@ export class Router {
       event: (ev) => this.realms.get(ev.realm)?.broker.remoteEvent(ev),
       orphanedTestaments: (realm, testaments) => {
         const broker = this.realms.get(realm)?.broker;
-        for (const t of testaments) broker?.publishInternal(t.topic, t.args, t.kwargs, t.options);
+        for (const t of testaments) broker?.publishInternal(t.topic, t.args, t.kwargs, t.options, t.options.retain === true);
       },
       metaQuery: (realm, query) => this.realms.get(realm)?.answerMetaQuery(query),
       invocation: (inv, port) => {

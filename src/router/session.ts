@@ -135,7 +135,7 @@ export class Session {
     } catch (e) {
       // A router bug must end this session only, never the process.
       this.log.error({ err: e, session: this.id }, 'internal error while handling a message');
-      this.abort('wamp.error.internal_error', 'internal router error');
+      this.abort(ErrorUri.internalError, 'internal router error');
     }
   }
 
@@ -236,7 +236,7 @@ export class Session {
       // As in receive(): a router bug ends this session only. Nobody awaits this promise, so an
       // error escaping here would be an unhandled rejection, which ends the process.
       this.log.error({ err: e, session: this.id }, 'internal error during the opening handshake');
-      this.abort('wamp.error.internal_error', 'internal router error');
+      this.abort(ErrorUri.internalError, 'internal router error');
     }
   }
 

@@ -7,7 +7,7 @@ import { ERROR_REQUEST_TYPES, MESSAGE_NAMES, MessageType as T } from './codes.js
 import { ErrorUri } from './errors.js';
 import { isId } from './ids.js';
 import type {
-  Args, CallOptions, CancelMode, Dict, InvokePolicy, Kwargs, Payload, PublishOptions, WampMessage,
+  Args, CallOptions, CancelMode, Dict, InvokePolicy, Kwargs, Payload, PublishOptions, Receivers, WampMessage,
 } from './messages.js';
 import type { PayloadLocator } from './payload.js';
 import { isValidUri, type MatchPolicy, type UriCheck } from './uri.js';
@@ -154,6 +154,17 @@ class Reader {
     if (v === undefined) return undefined;
     return Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : this.bad(key, 'a list of strings', v);
   }
+  /** PUBLISH.Options' exclude/eligible lists; undefined when it has none. */
+  receivers(o: Dict): Receivers | undefined {
+    const exclude = this.ids(o, 'exclude');
+    const excludeAuthid = this.strings(o, 'exclude_authid');
+    const excludeAuthrole = this.strings(o, 'exclude_authrole');
+    const eligible = this.ids(o, 'eligible');
+    const eligibleAuthid = this.strings(o, 'eligible_authid');
+    const eligibleAuthrole = this.strings(o, 'eligible_authrole');
+    if (!exclude && !excludeAuthid && !excludeAuthrole && !eligible && !eligibleAuthid && !eligibleAuthrole) return undefined;
+    return { exclude, excludeAuthid, excludeAuthrole, eligible, eligibleAuthid, eligibleAuthrole };
+  }
   oneOf(o: Dict, key: string, allowed: readonly string[]): string | undefined {
     const v = o[key];
     if (v === undefined) return undefined;
@@ -226,12 +237,7 @@ function read(r: Reader, code: number): WampMessage {
       const options: PublishOptions = isEmpty(raw) ? DEFAULT_PUBLISH_OPTIONS : {
         acknowledge: r.bool(raw, 'acknowledge', false),
         excludeMe: r.bool(raw, 'exclude_me', true),
-        exclude: r.ids(raw, 'exclude'),
-        excludeAuthid: r.strings(raw, 'exclude_authid'),
-        excludeAuthrole: r.strings(raw, 'exclude_authrole'),
-        eligible: r.ids(raw, 'eligible'),
-        eligibleAuthid: r.strings(raw, 'eligible_authid'),
-        eligibleAuthrole: r.strings(raw, 'eligible_authrole'),
+        receivers: r.receivers(raw),
         discloseMe: r.bool(raw, 'disclose_me', false),
         retain: r.bool(raw, 'retain', false),
       };
@@ -357,8 +363,7 @@ function read(r: Reader, code: number): WampMessage {
 /** Most requests carry no options: they share these, and no option is looked up. */
 const DEFAULT_CALL_OPTIONS: CallOptions = Object.freeze({ timeout: 0, receiveProgress: false, progress: false, discloseMe: false });
 const DEFAULT_PUBLISH_OPTIONS: PublishOptions = Object.freeze({
-  acknowledge: false, excludeMe: true, exclude: undefined, excludeAuthid: undefined, excludeAuthrole: undefined,
-  eligible: undefined, eligibleAuthid: undefined, eligibleAuthrole: undefined, discloseMe: false, retain: false,
+  acknowledge: false, excludeMe: true, receivers: undefined, discloseMe: false, retain: false,
 });
 
 function isEmpty(dict: Dict): boolean {

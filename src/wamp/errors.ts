@@ -25,7 +25,21 @@ export const ErrorUri = {
   optionNotAllowed: 'wamp.error.option_not_allowed',
   // Autobahn's name; the spec text says no_available_callee.
   noEligibleCallee: 'wamp.error.no_eligible_callee',
+  // The spec text's name; xbar never sends it, a dynamic authenticator's answer may carry it.
+  noAvailableCallee: 'wamp.error.no_available_callee',
   unavailable: 'wamp.error.unavailable',
+  // Crossbar.io's (and Autobahn's) names for what the spec leaves open.
+  noSuchPrincipal: 'wamp.error.no_such_principal',
+  authorizationFailed: 'wamp.error.authorization_failed',
+  runtimeError: 'wamp.error.runtime_error',
+  internalError: 'wamp.error.internal_error',
+  testamentError: 'wamp.error.testament_error',
+  historyUnavailable: 'wamp.error.history_unavailable',
+  maxConcurrencyReached: 'crossbar.error.max_concurrency_reached',
+  // xbar's own.
+  tooManyPending: 'xbar.error.too_many_pending',
+  backplaneUnavailable: 'xbar.error.backplane_unavailable',
+  registryUnavailable: 'xbar.error.registry_unavailable',
 } as const;
 
 export const CloseUri = {

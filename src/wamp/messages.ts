@@ -35,16 +35,25 @@ export interface ErrorMessage {
   readonly payload?: Payload;
 }
 
-export interface PublishOptions {
-  readonly acknowledge: boolean;
-  /** Spec default: true (the publisher does not receive its own event). */
-  readonly excludeMe: boolean;
+/**
+ * Who may receive a publication (advanced/subscriber_blackwhite_listing.md): PUBLISH.Options'
+ * exclude/eligible lists by session id, authid and authrole. An absent list restricts nothing.
+ */
+export interface Receivers {
   readonly exclude?: readonly number[];
   readonly excludeAuthid?: readonly string[];
   readonly excludeAuthrole?: readonly string[];
   readonly eligible?: readonly number[];
   readonly eligibleAuthid?: readonly string[];
   readonly eligibleAuthrole?: readonly string[];
+}
+
+export interface PublishOptions {
+  readonly acknowledge: boolean;
+  /** Spec default: true (the publisher does not receive its own event). */
+  readonly excludeMe: boolean;
+  /** The exclude/eligible lists; undefined when the PUBLISH has none. */
+  readonly receivers: Receivers | undefined;
   readonly discloseMe: boolean;
   readonly retain: boolean;
 }

@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, type KV, type Msg, type NatsConnection, RequestStrategy, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import type { MatchPolicy } from '../../wamp/uri.js';
+import { ErrorUri } from '../../wamp/errors.js';
 import { randomId } from '../../wamp/ids.js';
 import type { Args, CancelMode, Dict, InvokePolicy, Kwargs } from '../../wamp/messages.js';
 import type {
@@ -54,7 +55,6 @@ interface PendingRemote {
   readonly sink: ReplySink;
 }
 
-const REGISTRY_UNAVAILABLE = 'xbar.error.registry_unavailable';
 /** How often a node refreshes its session-id slot (the slot bucket's TTL is at least 10 s). */
 const SLOT_REFRESH_MS = 2000;
 /** After a reconnect, replay rounds go on at least this long (interest propagation in NATS)… */
@@ -298,12 +298,13 @@ export class NatsBackplane implements Backplane {
     if (this.membership.live().size <= 1) return 'local-only';
     const meta: Dict = { o: this.nodeId, s: ++this.seq, r: ev.realm, t: ev.topic, p: ev.publication };
     if (ev.publisher) meta.pub = ev.publisher;
-    if (ev.exclude) meta.x = ev.exclude;
-    if (ev.eligible) meta.el = ev.eligible;
-    if (ev.excludeAuthid) meta.xa = ev.excludeAuthid;
-    if (ev.excludeAuthrole) meta.xr = ev.excludeAuthrole;
-    if (ev.eligibleAuthid) meta.ea = ev.eligibleAuthid;
-    if (ev.eligibleAuthrole) meta.er = ev.eligibleAuthrole;
+    const to = ev.receivers;
+    if (to?.exclude) meta.x = to.exclude;
+    if (to?.eligible) meta.el = to.eligible;
+    if (to?.excludeAuthid) meta.xa = to.excludeAuthid;
+    if (to?.excludeAuthrole) meta.xr = to.excludeAuthrole;
+    if (to?.eligibleAuthid) meta.ea = to.eligibleAuthid;
+    if (to?.eligibleAuthrole) meta.er = to.eligibleAuthrole;
     const subject = this.eventSubject(ev.realm, ev.topic);
     const data = encodeFrame(FrameKind.event, meta, ev.args, ev.kwargs);
     nc.publish(subject, data);
@@ -360,13 +361,14 @@ export class NatsBackplane implements Backplane {
     // One origin's copies arrive in publish order on our one connection; later copies are duplicates.
     if (seq <= (this.lastSeq.get(origin) ?? 0)) return;
     this.lastSeq.set(origin, seq);
-    this.handlers?.event({
-      realm: String(m.r), topic: String(m.t), publication: Number(m.p),
-      publisher: m.pub as EventOut['publisher'],
+    const receivers = m.x || m.el || m.xa || m.xr || m.ea || m.er ? {
       exclude: m.x as number[] | undefined, eligible: m.el as number[] | undefined,
       excludeAuthid: m.xa as string[] | undefined, excludeAuthrole: m.xr as string[] | undefined,
       eligibleAuthid: m.ea as string[] | undefined, eligibleAuthrole: m.er as string[] | undefined,
-      args: f.args, kwargs: f.kwargs,
+    } : undefined;
+    this.handlers?.event({
+      realm: String(m.r), topic: String(m.t), publication: Number(m.p),
+      publisher: m.pub as EventOut['publisher'], receivers, args: f.args, kwargs: f.kwargs,
     });
   }
 
@@ -426,7 +428,7 @@ export class NatsBackplane implements Backplane {
 
   async register(realm: string, uri: string, match: MatchPolicy, invoke: InvokePolicy, callee: ClusterCallee, force: boolean): Promise<RegisterOutcome> {
     const kv = this.kv;
-    if (!kv) return { error: REGISTRY_UNAVAILABLE, message: 'the cluster registry is not available' };
+    if (!kv) return { error: ErrorUri.registryUnavailable, message: 'the cluster registry is not available' };
     const key = registryKey(realm, uri, match);
     const isError = (x: unknown): x is { error: string; message: string } => typeof x === 'object' && x !== null && 'error' in x;
     const change = (current: ClusterReg | undefined): ClusterReg | { error: string; message: string } => {
@@ -449,9 +451,9 @@ export class NatsBackplane implements Backplane {
     };
     const outcome = await this.track(withTimeout(write(), this.options.registryTimeoutMs ?? 10_000)).catch((err: unknown) => {
       this.log.warn({ err, uri }, 'registry write failed');
-      return { error: REGISTRY_UNAVAILABLE, message: 'the cluster registry did not answer in time' };
+      return { error: ErrorUri.registryUnavailable, message: 'the cluster registry did not answer in time' };
     });
-    if (outcome === 'unchanged') return { error: REGISTRY_UNAVAILABLE, message: 'registry conflict' };
+    if (outcome === 'unchanged') return { error: ErrorUri.registryUnavailable, message: 'registry conflict' };
     if (isError(outcome)) return outcome;
     this.replica.apply(key, outcome.revision, outcome.reg);
     return { regId: outcome.reg!.regId };
@@ -690,7 +692,7 @@ export class NatsBackplane implements Backplane {
     for (const [call, p] of this.pending) {
       if (p.node !== node) continue;
       this.pending.delete(call);
-      p.sink.error('wamp.error.canceled', ['callee node lost'], undefined, {});
+      p.sink.error(ErrorUri.canceled, ['callee node lost'], undefined, {});
     }
     for (const [key, s] of this.served) {
       if (s.origin !== node) continue;

@@ -17,7 +17,7 @@
 import type { EventOut, Ident } from '../../backplane/backplane.js';
 import { stableId } from '../../backplane/stable-id.js';
 import type { MatchPolicy } from '../../wamp/uri.js';
-import type { Args, Kwargs } from '../../wamp/messages.js';
+import type { Args, Kwargs, Receivers } from '../../wamp/messages.js';
 import { MatchIndex } from '../../match/match-index.js';
 
 export interface StoredEvent {
@@ -27,7 +27,8 @@ export interface StoredEvent {
   readonly args: Args;
   readonly kwargs: Kwargs;
   /** The publication's delivery rules (exclude/eligible lists). */
-  readonly filters: Pick<EventOut, 'exclude' | 'eligible' | 'excludeAuthid' | 'excludeAuthrole' | 'eligibleAuthid' | 'eligibleAuthrole'>;
+  /** The publication's exclude/eligible lists (the key crosses nodes in meta queries: kept as "filters"). */
+  readonly filters: Receivers | undefined;
   /** ms since the epoch, when this node stored it. */
   readonly time: number;
 }
@@ -132,10 +133,7 @@ export class EventStore {
     let stored: StoredEvent | undefined;
     const make = (): StoredEvent => (stored ??= {
       topic: ev.topic, publication: ev.publication, publisher: ev.publisher, args: ev.args, kwargs: ev.kwargs,
-      filters: {
-        exclude: ev.exclude, eligible: ev.eligible, excludeAuthid: ev.excludeAuthid, excludeAuthrole: ev.excludeAuthrole,
-        eligibleAuthid: ev.eligibleAuthid, eligibleAuthrole: ev.eligibleAuthrole,
-      },
+      filters: ev.receivers,
       time: Date.now(),
     });
     if (retain && this.maxRetained > 0) {
@@ -146,7 +144,7 @@ export class EventStore {
         this.retainedByTopic.delete(this.retainedByTopic.keys().next().value!);
       }
     }
-    if (this.byId.size === 0 || ev.exclude !== undefined || ev.eligible !== undefined) return;
+    if (this.byId.size === 0 || ev.receivers?.exclude !== undefined || ev.receivers?.eligible !== undefined) return;
     this.rules.forEachMatch(ev.topic, (h) => {
       const e = make();
       this.expire(h, e.time);

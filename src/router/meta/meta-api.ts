@@ -14,6 +14,7 @@
  */
 import type { Logger } from 'pino';
 import type { EventOut } from '../../backplane/backplane.js';
+import { ErrorUri } from '../../wamp/errors.js';
 import type { Call, Dict } from '../../wamp/messages.js';
 import { MessageType as T } from '../../wamp/codes.js';
 import { isReservedUri } from '../../wamp/uri.js';
@@ -90,7 +91,7 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
         if (!session.isOpen) return;
         if (err instanceof MetaError) return session.sendError(T.CALL, m.request, err.uri, [err.message]);
         this.log.error({ err, procedure: m.procedure }, 'meta procedure failed');
-        session.sendError(T.CALL, m.request, 'wamp.error.runtime_error', [`${m.procedure} failed inside the router`]);
+        session.sendError(T.CALL, m.request, ErrorUri.runtimeError, [`${m.procedure} failed inside the router`]);
       },
     );
   }
@@ -108,7 +109,7 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
     // kill_all: "will not generate session meta events or testament events" (spec).
     if (this.quiet.delete(session.id)) return;
     const publish = (testaments: readonly Testament[]) => {
-      for (const t of testaments) this.realm.broker.publishInternal(t.topic, t.args, t.kwargs, t.options);
+      for (const t of testaments) this.realm.broker.publishInternal(t.topic, t.args, t.kwargs, t.options, t.options.retain === true);
     };
     if (Array.isArray(taken)) publish(taken);
     else taken.then(publish, (err: unknown) => this.log.error({ err, session: session.id }, 'testaments could not be read; not published'));
@@ -175,7 +176,7 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
   private deliverRetained(session: Session, sub: Subscription, events: readonly StoredEvent[]): void {
     for (const e of events) {
       if (!session.isOpen || !sub.subscribers.has(session)) return;
-      if (!Broker.accepts(e.filters ?? {}, session)) continue;
+      if (!Broker.accepts(e.filters, session)) continue;
       const details: Dict = { retained: true };
       if (sub.match !== 'exact') details.topic = e.topic;
       if (e.publisher) {

@@ -135,7 +135,7 @@ export class SubscriptionMeta {
     const rule = store?.historyRule(id);
     if (!store || !rule) {
       if (live(this.realm.broker.subscription(id))) {
-        throw new MetaError('wamp.error.history_unavailable', `no event history is kept for subscription ${id}; configure it in the realm's "store"`);
+        throw new MetaError(ErrorUri.historyUnavailable, `no event history is kept for subscription ${id}; configure it in the realm's "store"`);
       }
       throw new MetaError(ErrorUri.noSuchSubscription, `no subscription with ID ${id} exists in realm "${this.realm.name}"`);
     }

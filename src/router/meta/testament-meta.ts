@@ -11,12 +11,10 @@ import type { Realm } from '../realm.js';
 import { describe, MetaError, type MetaCall, type MetaProcedure, stringArg } from './meta-call.js';
 import { MAX_TESTAMENTS, type Testament, type TestamentScope, type TestamentStore } from './testaments.js';
 
-const TESTAMENT_ERROR = 'wamp.error.testament_error';
-
 function scopeOf(call: MetaCall): TestamentScope {
   const v = call.kwargs?.scope ?? 'destroyed';
   if (v !== 'destroyed' && v !== 'detached') {
-    throw new MetaError(TESTAMENT_ERROR, `${call.procedure}: scope must be "destroyed" or "detached", got ${describe(v)}`);
+    throw new MetaError(ErrorUri.testamentError, `${call.procedure}: scope must be "destroyed" or "detached", got ${describe(v)}`);
   }
   return v;
 }
@@ -64,7 +62,7 @@ export function testamentProcedures(realm: Realm, store: TestamentStore): Record
         },
       };
       if (!(await store.add(call.session.id, scope, t))) {
-        throw new MetaError(TESTAMENT_ERROR, `${call.procedure}: a session may hold at most ${MAX_TESTAMENTS} testaments per scope`);
+        throw new MetaError(ErrorUri.testamentError, `${call.procedure}: a session may hold at most ${MAX_TESTAMENTS} testaments per scope`);
       }
       return {};
     },

@@ -8,8 +8,8 @@
  * found (design/cluster.md §4, Testament); `MemoryTestamentStore` is the single-process default and
  * loses a node's testaments when the node itself dies.
  */
-import type { Args, Kwargs } from '../../wamp/messages.js';
-import type { Backplane, EventOut } from '../../backplane/backplane.js';
+import type { Args, Kwargs, Receivers } from '../../wamp/messages.js';
+import type { Backplane } from '../../backplane/backplane.js';
 
 export type TestamentScope = 'detached' | 'destroyed';
 
@@ -18,7 +18,7 @@ export interface Testament {
   readonly args: Args;
   readonly kwargs: Kwargs;
   /** PUBLISH options honoured for a testament: delivery rules and `retain`. */
-  readonly options: Pick<EventOut, 'exclude' | 'eligible' | 'excludeAuthid' | 'excludeAuthrole' | 'eligibleAuthid' | 'eligibleAuthrole'> & { readonly retain?: boolean };
+  readonly options: Receivers & { readonly retain?: boolean };
 }
 
 /**

@@ -55,7 +55,7 @@ describe('decodeMessage: valid messages of every type', () => {
     assert.deepEqual(m.kwargs, { k: 1 });
     assert.equal(m.options.acknowledge, true);
     assert.equal(m.options.excludeMe, false);
-    assert.deepEqual(m.options.exclude, [7]);
+    assert.deepEqual(m.options.receivers?.exclude, [7]);
     assert.equal(m.options.discloseMe, false);
   });
 
