@@ -1,12 +1,20 @@
 /**
  * `wampcra` (wamp-proto advanced/authentication_cra.md): HELLO → CHALLENGE("wampcra",
  * {challenge, salt?, iterations?, keylen?}) → AUTHENTICATE(signature), where
- * signature = base64(HMAC-SHA256(key, challenge)) and key is the secret, or for a salted secret
- * base64(PBKDF2-HMAC-SHA256(secret, salt, iterations, keylen)) used as text, exactly as
- * Autobahn's `derive_key` and wampy-cra's `deriveKey` compute it. The challenge is the JSON
- * object Crossbar.io sends (`router/auth/wampcra.py`). An unknown authid gets a challenge of the
- * same shape (with a salt derived from the authid when salted users exist) and fails at
- * AUTHENTICATE, so the exchange never tells which authids exist.
+ * signature = base64(HMAC-SHA256(key, challenge)). The challenge is the JSON object Crossbar.io
+ * sends (`router/auth/wampcra.py`).
+ *
+ * Salted users as in Crossbar.io 22.6 (and its docs and examples): the configured `secret` of a
+ * user with a `salt` *is* the derived key, base64(PBKDF2-HMAC-SHA256(password, salt, iterations,
+ * keylen)) used as text, and the router signs with it as it is; the CHALLENGE only tells the
+ * client the salt and PBKDF2 parameters, so the client derives the same key from the password
+ * (Autobahn's `derive_key`, wampy-cra's `deriveKey`). The router never sees the password.
+ * `xbar wampcra-key` prints the key to configure. A dynamic authenticator's `secret` is read the
+ * same way. (Crossbar.io 25.12 derives again from the configured secret; xbar does not.)
+ *
+ * An unknown authid is challenged like one of the configured users, picked by a keyed hash of the
+ * authid (so the same authid always looks the same): that user's role, salt and PBKDF2 parameters.
+ * It fails at AUTHENTICATE like a wrong password, so the exchange never tells which authids exist.
  */
 import { createHmac, pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -27,9 +35,15 @@ export interface Salting {
   readonly keylen: number;
 }
 
-/** Autobahn's derive_key: base64 of PBKDF2-HMAC-SHA256; the text (not the bytes) is the HMAC key. */
-export async function deriveKey(secret: string, s: Salting): Promise<string> {
-  const key = await pbkdf2Async(Buffer.from(secret, 'utf8'), Buffer.from(s.salt, 'utf8'), s.iterations, s.keylen, 'sha256');
+/** The PBKDF2 parameters a salted secret has when the config gives only `salt` (Crossbar.io 22.6, Autobahn). */
+export const PBKDF2_DEFAULTS = { iterations: 1000, keylen: 32 } as const;
+
+/**
+ * Autobahn's derive_key: base64 of PBKDF2-HMAC-SHA256 of the password; this text (not the bytes)
+ * is the HMAC key, and what a salted user's `secret` is configured as.
+ */
+export async function deriveKey(password: string, s: Salting): Promise<string> {
+  const key = await pbkdf2Async(Buffer.from(password, 'utf8'), Buffer.from(s.salt, 'utf8'), s.iterations, s.keylen, 'sha256');
   return key.toString('base64');
 }
 
@@ -50,44 +64,41 @@ function challengeText(authid: string, authrole: string, authprovider: string): 
 }
 
 function saltingOf(u: { salt?: string | undefined; iterations?: number | undefined; keylen?: number | undefined }): Salting | undefined {
-  return u.salt === undefined ? undefined : { salt: u.salt, iterations: u.iterations ?? 1000, keylen: u.keylen ?? 32 };
+  return u.salt === undefined
+    ? undefined
+    : { salt: u.salt, iterations: u.iterations ?? PBKDF2_DEFAULTS.iterations, keylen: u.keylen ?? PBKDF2_DEFAULTS.keylen };
 }
 
-/** The static users of one transport, with derived keys computed once per user. */
+/** What a CHALLENGE shows of a user besides its authid. */
+interface Shape {
+  readonly role: string;
+  readonly salting: Salting | undefined;
+}
+
+/** The static users of one transport, and the look-alikes of authids that are none of them. */
 export class WampCraUsers {
-  private readonly keys = new Map<string, Promise<string>>();
-  /** Makes unknown authids look like known ones. */
-  private readonly decoy = randomBytes(32);
-  private readonly decoySalting: Omit<Salting, 'salt'> | undefined;
-  private readonly decoyRole: string;
+  /** Keys the choice of look-alike; fresh per node, so an attacker cannot predict it. */
+  private readonly decoyKey = randomBytes(32);
+  private readonly shapes: readonly Shape[];
 
   constructor(readonly users: ReadonlyMap<string, WampCraUser>) {
-    const salted = [...users.values()].map(saltingOf).find((s) => s !== undefined);
-    this.decoySalting = salted === undefined ? undefined : { iterations: salted.iterations, keylen: salted.keylen };
-    this.decoyRole = users.values().next().value?.role ?? 'user';
+    this.shapes = [...users.values()].map((u) => ({ role: u.role, salting: saltingOf(u) }));
   }
 
-  /** The HMAC key of a known user. */
-  key(authid: string): Promise<string> | undefined {
-    const u = this.users.get(authid);
-    if (u === undefined) return undefined;
-    let k = this.keys.get(authid);
-    if (k === undefined) {
-      const s = saltingOf(u);
-      k = s === undefined ? Promise.resolve(u.secret) : deriveKey(u.secret, s);
-      // Awaited in finish(); a client that never answers must not leave a rejection unhandled.
-      k.catch(() => undefined);
-      this.keys.set(authid, k);
-    }
-    return k;
+  /** A known user's HMAC key (its secret: a salted user's is configured as the derived key) and shape. */
+  known(authid: string): (Shape & { readonly key: string; readonly user: WampCraUser }) | undefined {
+    const user = this.users.get(authid);
+    return user === undefined ? undefined : { key: user.secret, user, role: user.role, salting: saltingOf(user) };
   }
 
-  /** The salting an unknown authid is shown: stable per authid, like a real user's. */
-  decoyFor(authid: string): { role: string; salting: Salting | undefined } {
-    const salting = this.decoySalting === undefined
-      ? undefined
-      : { salt: createHmac('sha256', this.decoy).update(authid).digest('base64').slice(0, 22), ...this.decoySalting };
-    return { role: this.decoyRole, salting };
+  /**
+   * How an unknown authid is shown: as one of the configured users, the same one every time for
+   * the same authid. Every shape a stranger can get is one a real user has (a salt too), so no
+   * CHALLENGE tells a stranger from a user.
+   */
+  lookAlike(authid: string): Shape {
+    const pick = createHmac('sha256', this.decoyKey).update(authid, 'utf8').digest().readUInt32BE(0);
+    return this.shapes[pick % this.shapes.length]!;
   }
 }
 
@@ -98,7 +109,8 @@ function challengeExtra(challenge: string, s: Salting | undefined): Dict {
 /** A pending exchange: what AUTHENTICATE must carry, and who it admits. */
 interface Pending {
   readonly challenge: string;
-  readonly key: Promise<string> | undefined;
+  /** The HMAC key; undefined for an authid that is nobody. */
+  readonly key: string | undefined;
   readonly principal: Principal | undefined;
   readonly authprovider: string;
 }
@@ -110,10 +122,10 @@ abstract class WampCraBase implements Authenticator {
 
   abstract begin(hello: Hello, peer: PeerInfo): AuthOutcome | Promise<AuthOutcome>;
 
-  async finish(signature: string): Promise<AuthOutcome> {
+  finish(signature: string): AuthOutcome {
     const p = this.pending!;
     // A decoy exchange still computes and compares a signature, so it costs what a real one does.
-    const key = p.key === undefined ? randomBytes(32).toString('base64') : await p.key;
+    const key = p.key ?? randomBytes(32).toString('base64');
     const ok = secretsEqual(signature, computeSignature(key, p.challenge));
     if (!ok || p.principal === undefined) return FAILED;
     return welcome(this.hello!, p.principal, { authmethod: 'wampcra', authprovider: p.authprovider });
@@ -129,16 +141,11 @@ export class StaticWampCraAuthenticator extends WampCraBase {
     const authid = helloAuthid(hello);
     if (authid === undefined) return abort(ErrorUri.authenticationFailed, 'wampcra authentication needs an authid in HELLO.Details');
     this.hello = hello;
-    const user = this.users.users.get(authid);
-    if (user === undefined) {
-      const decoy = this.users.decoyFor(authid);
-      const challenge = challengeText(authid, decoy.role, 'static');
-      this.pending = { challenge, key: undefined, principal: undefined, authprovider: 'static' };
-      return { kind: 'challenge', method: 'wampcra', extra: challengeExtra(challenge, decoy.salting) };
-    }
-    const challenge = challengeText(authid, user.role, 'static');
-    this.pending = { challenge, key: this.users.key(authid), principal: { ...user, authid }, authprovider: 'static' };
-    return { kind: 'challenge', method: 'wampcra', extra: challengeExtra(challenge, saltingOf(user)) };
+    const user = this.users.known(authid);
+    const shape = user ?? this.users.lookAlike(authid);
+    const challenge = challengeText(authid, shape.role, 'static');
+    this.pending = { challenge, key: user?.key, principal: user && { ...user.user, authid }, authprovider: 'static' };
+    return { kind: 'challenge', method: 'wampcra', extra: challengeExtra(challenge, shape.salting) };
   }
 }
 
@@ -165,11 +172,10 @@ export class DynamicWampCraAuthenticator extends WampCraBase {
     if (keylen !== undefined && keylen !== null && !positiveInt(keylen, 1024)) return bad('an invalid "keylen"');
     const authid = p.authid ?? helloAuthid(hello);
     if (authid === undefined) return abort(ErrorUri.noSuchPrincipal, 'no authid assigned');
+    // As for static users: with a salt, the secret returned is the derived key.
     const salting = typeof salt === 'string' ? saltingOf({ salt, iterations: iterations ?? undefined, keylen: keylen ?? undefined }) : undefined;
     const challenge = challengeText(authid, p.role ?? '', 'dynamic');
-    const key = salting === undefined ? Promise.resolve(secret) : deriveKey(secret, salting);
-    key.catch(() => undefined);
-    this.pending = { challenge, key, principal: { ...p, authid }, authprovider: 'dynamic' };
+    this.pending = { challenge, key: secret, principal: { ...p, authid }, authprovider: 'dynamic' };
     return { kind: 'challenge', method: 'wampcra', extra: challengeExtra(challenge, salting) };
   }
 }

@@ -1,10 +1,11 @@
-/** `xbar` command line: start, relay, check, init, version. */
+/** `xbar` command line: start, relay, check, init, wampcra-key, version. */
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { checkCommand } from './check.js';
 import { initCommand } from './init.js';
 import { relayCommand, type RelayOptions } from './relay.js';
 import { startCommand, type StartOptions } from './start.js';
+import { WAMPCRA_KEY_DEFAULTS, wampcraKeyCommand, type WampCraKeyOptions } from './wampcra-key.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -45,6 +46,15 @@ program
   .argument('[file]', 'where to write it', 'xbar.yaml')
   .option('-f, --force', 'overwrite an existing file')
   .action((file: string, opts: { force?: boolean }) => initCommand(file, opts.force === true));
+
+program
+  .command('wampcra-key')
+  .description('print the key to configure as the "secret" of a salted WAMP-CRA user (clients log in with the password)')
+  .option('--password <password>', 'the password (default: read the first line of standard input)')
+  .requiredOption('--salt <salt>', 'the salt, as configured in "salt"')
+  .option('--iterations <n>', 'PBKDF2 iterations, as configured in "iterations"', WAMPCRA_KEY_DEFAULTS.iterations)
+  .option('--keylen <bytes>', 'derived key length, as configured in "keylen"', WAMPCRA_KEY_DEFAULTS.keylen)
+  .action((opts: WampCraKeyOptions) => wampcraKeyCommand(opts));
 
 program.parseAsync().catch((e: unknown) => {
   process.stderr.write(`xbar: ${e instanceof Error ? e.message : String(e)}\n`);

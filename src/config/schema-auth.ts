@@ -115,6 +115,10 @@ const ticketAuth = byType('ticket authentication type', ['static', 'dynamic', 'j
   jwtTicket,
 ]);
 
+/**
+ * A WAMP-CRA user. With `salt`, `secret` is the key derived from the password
+ * (`xbar wampcra-key`), as Crossbar.io 22.6 documents it; the router signs with it as it is.
+ */
 const wampcraUser = strict({
   secret: nonEmpty(),
   ...principal,

@@ -78,8 +78,9 @@ export type TicketAuthConfig =
   | JwtAuthConfig;
 
 export interface WampCraUser extends PrincipalConfig {
+  /** The HMAC key: the password, or for a salted user the key derived from it (as in Crossbar.io 22.6). */
   readonly secret: string;
-  /** PBKDF2 parameters of a salted secret (all three set, or none). */
+  /** PBKDF2 parameters the secret was derived with, told to the client (all three set, or none). */
   readonly salt?: string;
   readonly iterations?: number;
   readonly keylen?: number;

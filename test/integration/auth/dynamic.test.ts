@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import autobahn from 'autobahn';
 import { connectAutobahn, type AutobahnClient } from '../../helpers/clients.js';
 import {
-  ALLOW_ALL, ed25519Pair, logged, realm, runPython, startDoc, tcp, wampyCra, wampyCryptosign, wampyJoin, withAuth, type AuthNode,
+  ALLOW_ALL, autobahnAuth, ed25519Pair, logged, realm, runPython, startDoc, tcp, wampyCra, wampyCryptosign, wampyJoin, withAuth, type AuthNode,
 } from './support.js';
 
 const device = ed25519Pair();
@@ -74,7 +74,8 @@ describe('dynamic authenticators', () => {
     await s.register('com.example.authenticate_wampcra', (args) => {
       record('wampcra')(args);
       const authid = args[1] as string;
-      if (authid === 'salty') return { secret: 'salty-pw', role: 'user', salt: 'NaCl', iterations: 50, keylen: 32 };
+      // As in Crossbar.io 22.6: a salted secret is the key derived from the password ("salty-pw").
+      if (authid === 'salty') return { secret: autobahnAuth.auth_cra.derive_key('salty-pw', 'NaCl', 50, 32), role: 'user', salt: 'NaCl', iterations: 50, keylen: 32 };
       return { secret: `${authid}-pw`, role: 'user' };
     });
     await s.register('com.example.authenticate_cryptosign', (args) => {
@@ -173,10 +174,12 @@ describe('dynamic authenticators', () => {
       assert.equal(r.reason, 'wamp.error.authentication_failed');
     });
 
-    it('salts as the authenticator says (Autobahn|Python derives the key)', async () => {
+    it('takes a salted secret for the derived key: Autobahn|Python and wampy-cra log in with the password', async () => {
       const r = await runPython({ url, realm: 'realm1', method: 'wampcra', authid: 'salty', secret: 'salty-pw' });
       assert.equal(r.joined?.authprovider, 'dynamic');
       assert.deepEqual([r.challenge?.salt, r.challenge?.iterations, r.challenge?.keylen], ['NaCl', 50, 32]);
+      const { client } = await wampyJoin(url, { authmethods: ['wampcra'], authid: 'salty', onChallenge: wampyCra.sign('salty-pw') });
+      await client.disconnect();
     });
   });
 

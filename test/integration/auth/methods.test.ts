@@ -15,6 +15,7 @@ import {
 const device = ed25519Pair();
 const stranger = ed25519Pair();
 const SALTED = { salt: 'pepper-17', iterations: 100, keylen: 16 };
+const SALTY_KEY = autobahnAuth.auth_cra.derive_key('secret-of-salty', SALTED.salt, SALTED.iterations, SALTED.keylen);
 
 describe('static authentication methods', () => {
   let n: AuthNode;
@@ -46,7 +47,8 @@ describe('static authentication methods', () => {
                   type: 'static',
                   users: {
                     joe: { secret: 'secret-of-joe', role: 'backend' },
-                    salty: { secret: 'secret-of-salty', role: 'frontend', ...SALTED },
+                    // Crossbar.io's salted user: the secret configured is the key derived from the password.
+                    salty: { secret: SALTY_KEY, role: 'frontend', ...SALTED },
                   },
                 },
                 cryptosign: { type: 'static', principals: { device1: { authorized_keys: [device.pub], role: 'device' } } },
@@ -165,15 +167,11 @@ describe('static authentication methods', () => {
       assert.equal(wampyCra.deriveKey('secret-of-salty', SALTED.salt, SALTED.iterations, SALTED.keylen), js);
     });
 
-    it('refuses a wrong secret, and shows an unknown authid a challenge of the same shape', async () => {
-      let decoy: Record<string, unknown> = {};
+    it('refuses a wrong secret, and an unknown authid the same way (wampcra-crossbar.test.ts: its CHALLENGE)', async () => {
       const wrong = await rejected(connectAutobahn(url, { authmethods: ['wampcra'], authid: 'salty', onchallenge: autobahnCra('guess') }));
-      const unknown = await rejected(connectAutobahn(url, {
-        authmethods: ['wampcra'], authid: 'nobody', onchallenge: (s, m, extra) => ((decoy = extra), autobahnCra('guess')(s, m, extra)),
-      }));
+      const unknown = await rejected(connectAutobahn(url, { authmethods: ['wampcra'], authid: 'nobody', onchallenge: autobahnCra('guess') }));
       assert.deepEqual(wrong, { reason: 'wamp.error.authentication_failed', message: 'authentication failed' });
       assert.deepEqual(unknown, wrong);
-      assert.deepEqual(Object.keys(decoy).sort(), ['challenge', 'iterations', 'keylen', 'salt']);
     });
   });
 
