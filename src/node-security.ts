@@ -18,6 +18,7 @@ import { LocalClient } from './client/local-client.js';
 import type { NodeConfig, SessionTransportOptions, TlsEndpointConfig } from './config/types.js';
 import type { Router } from './router/router.js';
 import type { SessionOptions } from './router/session.js';
+import { NO_COUNT, type RefusalSink } from './stats/refusals.js';
 
 /**
  * How long a dynamic authenticator or authorizer may take. Under the default opening-handshake
@@ -36,15 +37,17 @@ export class NodeSecurity {
   private readonly connections: ConnectionLimiter | undefined;
   private readonly authenticators = new Map<SessionTransportOptions, Map<string, AuthenticatorFactory>>();
 
-  constructor(config: NodeConfig, private readonly router: Router, private readonly log: Logger) {
+  constructor(config: NodeConfig, private readonly router: Router, private readonly log: Logger, private readonly refused: RefusalSink = NO_COUNT) {
     this.services = new ServiceSessions((realm, role) => LocalClient.join(router, realm, { authid: SERVICE_AUTHID, authrole: role }));
     const authLog = log.child({ component: 'auth' });
     this.deps = { caller: this.services, log: authLog, callTimeout: CALL_TIMEOUT_MS };
     const limits = config.limits ?? {};
     this.guard = new AuthGuard({
       failures: limits.failedAuth && new FailureLimiter(limits.failedAuth),
+      maxPendingPerAddress: limits.maxPendingAuthenticationsPerAddress,
       maxSessionsPerAuthid: limits.maxSessionsPerAuthid,
       sessionsOf: (authid) => this.sessionsOf(authid),
+      refused,
       log: authLog,
     });
     this.connections = limits.connections && new ConnectionLimiter(limits.connections);
@@ -103,6 +106,7 @@ export class NodeSecurity {
         if (address === undefined) return;
         const verdict = limiter.admit(address);
         if (verdict === 'ok') return;
+        this.refused('connections');
         if (verdict === 'first-refusal') {
           this.log.warn({ transport, client: clientKey(address) }, 'connections refused: too many new connections from this address');
         }

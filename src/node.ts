@@ -22,6 +22,7 @@ import { statsConfig } from './config/normalize-stats.js';
 import { installStats, publishUpdate } from './router/meta/stats-procedures.js';
 import type { TestamentStore } from './router/meta/testaments.js';
 import { StatsCollector, type NodeSource } from './stats/collector.js';
+import { Refusals } from './stats/refusals.js';
 import { Traffic } from './stats/traffic.js';
 import { healthHandler, type Readiness } from './web/health.js';
 import { metricsHandler } from './web/metrics.js';
@@ -55,6 +56,8 @@ export class XbarNode {
   private readonly security: NodeSecurity;
   /** Statistics: samples the router's counters (stats/, web/ stats, metrics and health services). */
   readonly stats: StatsCollector;
+  /** Requests refused by a limit, per limit (`xbar_limit_refusals_total`). */
+  readonly refusals = new Refusals();
   /** Listeners up and not stopping (readiness). */
   private serving = false;
 
@@ -66,7 +69,7 @@ export class XbarNode {
       ...(stats.enabled ? { stats: { maxTopics: stats.maxTopics, topTopics: stats.topTopics } } : {}),
       ...(options.testaments ? { testaments: options.testaments } : {}),
     });
-    this.security = new NodeSecurity(config, this.router, this.log);
+    this.security = new NodeSecurity(config, this.router, this.log, this.refusals.count);
     this.stats = new StatsCollector(statsSource(this.router, this.backplane), stats);
     for (const realm of this.router.allRealms()) installStats(realm, () => this.stats.snapshot());
     this.stats.onSample = (s) => {
@@ -116,7 +119,7 @@ export class XbarNode {
           continue;
         }
         if (service.type === 'metrics') {
-          web.mount(p, metricsHandler(this.stats));
+          web.mount(p, metricsHandler(this.stats, this.refusals));
           continue;
         }
         if (service.type === 'health') {

@@ -25,6 +25,8 @@ export interface Authenticator {
   readonly method: string;
   begin(hello: Hello, peer: PeerInfo): Promise<AuthOutcome> | AuthOutcome;
   finish?(signature: string, extra: Dict): Promise<AuthOutcome> | AuthOutcome;
+  /** The session ended before the authentication had an outcome (frees what it holds). */
+  cancel?(): void;
 }
 
 /** Creates a fresh authenticator per session (challenges carry per-session state). */

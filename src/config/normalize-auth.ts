@@ -31,7 +31,30 @@ export const AUTH_DEFAULTS = {
 export const LIMIT_DEFAULTS = {
   connections: { rate: 100, burst: 1000 },
   failedAuth: { max: 20, window: 60_000, block: 60_000 },
+  /** A login takes one round trip; 100 at once from one address is a crowd behind one NAT, or an attack. */
+  maxPendingAuthenticationsPerAddress: 100,
+  /** A whole office behind one NAT address; each session costs a few KiB before it sends anything. */
+  maxSessionsPerAddress: 10_000,
+  /** Far beyond a dashboard's or gateway's needs; each costs about half a KiB. */
+  maxSubscriptionsPerSession: 10_000,
+  maxRegistrationsPerSession: 10_000,
+  maxCallsPerSession: 10_000,
+  /** Retained events are one per topic, usually small: 64 MiB is 10,000 topics of 6 KiB. */
+  maxRetainedBytesPerRealm: 64 * 1024 * 1024,
+  /** A testament is an "I am gone" event: 1 MiB is 100 of 10 KiB. */
+  maxTestamentBytesPerSession: 1024 * 1024,
 } as const;
+
+/** The `limits` keys that are a plain count or size (or `false`), with their normalized names. */
+const COUNT_LIMITS = [
+  ['max_pending_authentications_per_address', 'maxPendingAuthenticationsPerAddress'],
+  ['max_sessions_per_address', 'maxSessionsPerAddress'],
+  ['max_subscriptions_per_session', 'maxSubscriptionsPerSession'],
+  ['max_registrations_per_session', 'maxRegistrationsPerSession'],
+  ['max_calls_per_session', 'maxCallsPerSession'],
+  ['max_retained_bytes_per_realm', 'maxRetainedBytesPerRealm'],
+  ['max_testament_bytes_per_session', 'maxTestamentBytesPerSession'],
+] as const;
 
 type Dyn = { type: 'dynamic'; authenticator: string; 'authenticator-realm'?: string | undefined; 'authenticator-role'?: string | undefined };
 
@@ -224,9 +247,15 @@ export function limitsConfig(d: LimitsDocument | undefined): LimitsConfig {
       : failed === undefined
         ? LIMIT_DEFAULTS.failedAuth
         : { max: failed.max, window: failed.window * 1000, block: failed.block * 1000 };
+  const counts: Record<string, number> = {};
+  for (const [key, name] of COUNT_LIMITS) {
+    const v = d?.[key];
+    if (v !== false) counts[name] = v ?? LIMIT_DEFAULTS[name];
+  }
   return {
     ...(connections === undefined ? {} : { connections: { rate: connections.rate, burst: connections.burst } }),
     ...(failedAuth === undefined ? {} : { failedAuth: { ...failedAuth } }),
     ...(d?.max_sessions_per_authid === undefined ? {} : { maxSessionsPerAuthid: d.max_sessions_per_authid }),
+    ...counts,
   };
 }

@@ -211,13 +211,25 @@ export const endpointTls = strict({
 
 const off = z.literal(false, { error: () => 'expected false or an object' });
 
+/** A positive count (or byte size), or `false` for no limit. */
+const countOrOff = (unit: string, max = 100_000_000) =>
+  z.union([z.literal(false), int(1, max, unit)], { error: () => `expected false or an integer 1-${max} (${unit})` }).optional();
+
 /**
- * `limits` (top level): per client IP address. Each limit may be `false` to turn it off.
+ * `limits` (top level): per client IP address, per session and per realm. Each limit may be
+ * `false` to turn it off (`max_sessions_per_authid` is off unless set).
  *
  *   limits:
  *     connections: {rate: 100, burst: 1000}                   # new connections per second
  *     failed_authentications: {max: 20, window: 60, block: 60}  # seconds
+ *     max_pending_authentications_per_address: 100            # HELLOs awaiting their outcome
+ *     max_sessions_per_address: 10000
  *     max_sessions_per_authid: 10                              # absent = unlimited
+ *     max_subscriptions_per_session: 10000
+ *     max_registrations_per_session: 10000
+ *     max_calls_per_session: 10000                             # calls in flight
+ *     max_retained_bytes_per_realm: 67108864                   # retained events, bytes
+ *     max_testament_bytes_per_session: 1048576
  */
 export const limits = strict({
   connections: z
@@ -239,6 +251,13 @@ export const limits = strict({
     )
     .optional(),
   max_sessions_per_authid: int(1, 1_000_000).optional(),
+  max_pending_authentications_per_address: countOrOff('authentications'),
+  max_sessions_per_address: countOrOff('sessions'),
+  max_subscriptions_per_session: countOrOff('subscriptions'),
+  max_registrations_per_session: countOrOff('registrations'),
+  max_calls_per_session: countOrOff('calls'),
+  max_retained_bytes_per_realm: countOrOff('bytes', 2 ** 40),
+  max_testament_bytes_per_session: countOrOff('bytes', 2 ** 40),
 });
 
 export type TransportAuthDocument = z.output<typeof transportAuth>;

@@ -140,4 +140,16 @@ export interface LimitsConfig {
   readonly failedAuth?: { readonly max: number; readonly window: number; readonly block: number };
   /** Concurrent sessions per authid across all realms; undefined = unlimited. */
   readonly maxSessionsPerAuthid?: number;
+  /** Authentications in progress per client address (HELLO answered, outcome not yet). */
+  readonly maxPendingAuthenticationsPerAddress?: number;
+  /** Sessions (connections in any state) per client address. */
+  readonly maxSessionsPerAddress?: number;
+  readonly maxSubscriptionsPerSession?: number;
+  readonly maxRegistrationsPerSession?: number;
+  /** Calls a session may have in flight as caller. */
+  readonly maxCallsPerSession?: number;
+  /** Bytes of retained events per realm (sum of their payload sizes). */
+  readonly maxRetainedBytesPerRealm?: number;
+  /** Bytes of testaments per session (sum of their payload sizes). */
+  readonly maxTestamentBytesPerSession?: number;
 }

@@ -314,6 +314,8 @@ export class Session {
   private ended(reason: string): void {
     if (this.state === 'closed') return;
     clearTimeout(this.timer);
+    this.authenticator?.cancel?.();
+    this.authenticator = undefined;
     this.leaveRealm();
     this.state = 'closed';
     this.log.debug({ session: this.id || undefined, reason }, 'connection ended');

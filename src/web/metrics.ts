@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, type Metric, Registry } from 'prom-client';
 import type { StatsCollector } from '../stats/collector.js';
+import type { Refusals } from '../stats/refusals.js';
 import type { NodeSnapshot, RealmSnapshot, Totals } from '../stats/snapshot.js';
 import type { PathHandler } from './http-server.js';
 import { notAllowed, notFound } from './stats-page.js';
@@ -27,8 +28,8 @@ const TRAFFIC: [keyof Totals, string, string][] = [
   ['dropped', 'events_dropped_total', 'Events dropped for slow consumers'],
 ];
 
-/** A registry whose metrics read `source()` once per scrape. */
-export function metricsRegistry(source: Source): Registry {
+/** A registry whose metrics read `source()` once per scrape (and `refusals`, the limits' counts). */
+export function metricsRegistry(source: Source, refusals?: Refusals): Registry {
   const registry = new Registry();
   let current: NodeSnapshot | undefined;
   // One snapshot per scrape, taken by the first metric collected (registry.metrics() collects in order).
@@ -67,6 +68,11 @@ export function metricsRegistry(source: Source): Registry {
   gauge(registry, 'xbar_topic_events_per_second', 'EVENTs sent per second on the busiest topics (last interval)', ['realm', 'topic'], (g) => {
     for (const r of snap().realms) for (const t of r.top_topics) g.set({ realm: r.name, topic: t.topic }, t.events_per_s);
   });
+  if (refusals) {
+    counter(registry, 'xbar_limit_refusals_total', 'Requests refused by a limit, by its config key (limits.*)', ['limit'], (c) => {
+      for (const [limit, n] of refusals.entries()) c.inc({ limit }, n);
+    });
+  }
   registry.registerMetric(callDuration(snap, () => (current = undefined)));
   return registry;
 }
@@ -98,8 +104,8 @@ function callDuration(snap: () => NodeSnapshot, done: () => void): Metric {
   return metric as unknown as Metric;
 }
 
-export function metricsHandler(collector: StatsCollector): PathHandler {
-  const registry = metricsRegistry(() => collector.snapshot());
+export function metricsHandler(collector: StatsCollector, refusals?: Refusals): PathHandler {
+  const registry = metricsRegistry(() => collector.snapshot(), refusals);
   return {
     request(req, res, rest) {
       if (rest !== '') return notFound(res, req.url);
