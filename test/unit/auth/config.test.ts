@@ -148,21 +148,37 @@ describe('auth config', () => {
 });
 
 describe('limits config', () => {
+  const CAPS = {
+    maxPendingAuthenticationsPerAddress: 100, maxSessionsPerAddress: 10_000, maxSubscriptionsPerSession: 10_000,
+    maxRegistrationsPerSession: 10_000, maxCallsPerSession: 10_000, maxRetainedBytesPerRealm: 64 * 1024 * 1024,
+    maxTestamentBytesPerSession: 1024 * 1024,
+  };
+
   it('is on by default, with generous limits', () => {
-    assert.deepEqual(parse(minimalDoc()).limits, { connections: LIMIT_DEFAULTS.connections, failedAuth: LIMIT_DEFAULTS.failedAuth });
+    assert.deepEqual(parse(minimalDoc()).limits, { connections: LIMIT_DEFAULTS.connections, failedAuth: LIMIT_DEFAULTS.failedAuth, ...CAPS });
   });
 
   it('takes seconds, false to turn a limit off, and an optional session cap per authid', () => {
-    const doc = { ...minimalDoc(), limits: { connections: false, failed_authentications: { max: 5, window: 10, block: 30 }, max_sessions_per_authid: 3 } };
-    assert.deepEqual(parse(doc).limits, { failedAuth: { max: 5, window: 10_000, block: 30_000 }, maxSessionsPerAuthid: 3 });
+    const doc = {
+      ...minimalDoc(),
+      limits: {
+        connections: false, failed_authentications: { max: 5, window: 10, block: 30 }, max_sessions_per_authid: 3,
+        max_calls_per_session: 7, max_sessions_per_address: false,
+      },
+    };
+    const { maxSessionsPerAddress: _off, ...rest } = CAPS;
+    assert.deepEqual(parse(doc).limits, { failedAuth: { max: 5, window: 10_000, block: 30_000 }, maxSessionsPerAuthid: 3, ...rest, maxCallsPerSession: 7 });
   });
 
   it('reports bad values with their key path', () => {
-    const doc = { ...minimalDoc(), limits: { connections: { rate: 0, burst: 5 }, failed_authentications: true, foo: 1 } };
+    const doc = { ...minimalDoc(), limits: { connections: { rate: 0, burst: 5 }, failed_authentications: true, max_subscriptions_per_session: 0, foo: 1 } };
     assert.deepEqual(problems(doc), [
       'limits.connections.rate: expected integer 1-1000000 (connections per second), got 0',
       'limits.failed_authentications: expected false or {max, window, block}, got true',
-      'limits.foo: unknown key; allowed: connections, failed_authentications, max_sessions_per_authid',
+      'limits.max_subscriptions_per_session: expected integer 1-100000000 (subscriptions), got 0',
+      'limits.foo: unknown key; allowed: connections, failed_authentications, max_sessions_per_authid, max_pending_authentications_per_address, '
+        + 'max_sessions_per_address, max_subscriptions_per_session, max_registrations_per_session, max_calls_per_session, '
+        + 'max_retained_bytes_per_realm, max_testament_bytes_per_session',
     ]);
   });
 });
