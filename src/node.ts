@@ -27,12 +27,16 @@ import { Traffic } from './stats/traffic.js';
 import { healthHandler, type Readiness } from './web/health.js';
 import { metricsHandler } from './web/metrics.js';
 import { statsJsonHandler, statsPageHandler } from './web/stats-page.js';
+import { Workers } from './workers/workers.js';
+import type { SupervisionPolicy } from './workers/supervisor.js';
 
 export interface NodeOptions {
   readonly logger?: Logger;
   readonly backplane?: Backplane;
   /** Where testaments wait (default: in memory, lost if this node dies). */
   readonly testaments?: TestamentStore;
+  /** Restart back-off and stop grace of worker processes (default: `DEFAULT_POLICY`, workers/supervisor.ts). */
+  readonly workerPolicy?: SupervisionPolicy;
 }
 
 export interface ListeningAddress {
@@ -60,6 +64,8 @@ export class XbarNode {
   readonly refusals = new Refusals();
   /** Listeners up and not stopping (readiness). */
   private serving = false;
+  /** Guest, container and router-component processes (src/workers/). */
+  readonly workers: Workers;
 
   constructor(readonly config: NodeConfig, options: NodeOptions = {}) {
     this.log = options.logger ?? pino({ level: process.env.XBAR_LOG_LEVEL ?? 'info' });
@@ -75,6 +81,10 @@ export class XbarNode {
     this.stats.onSample = (s) => {
       for (const realm of this.router.allRealms()) publishUpdate(realm, s);
     };
+    this.workers = new Workers(config.workers, {
+      log: this.log,
+      ...(options.workerPolicy ? { policy: options.workerPolicy } : {}),
+    });
   }
 
   /** Serving (listeners up, not stopping) and the backplane standalone or ready. */
@@ -92,6 +102,8 @@ export class XbarNode {
       await this.router.start();
       for (const t of this.config.transports) await this.listen(t);
       this.stats.start();
+      // Workers connect to the listeners, as Crossbar.io starts them after the router worker.
+      await this.workers.start();
       this.serving = true;
     } catch (e) {
       await this.stop();
@@ -173,6 +185,7 @@ export class XbarNode {
   async stop(): Promise<void> {
     this.serving = false;
     this.stats.stop();
+    await this.workers.stop();
     this.security.close();
     const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
     try {

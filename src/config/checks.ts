@@ -10,6 +10,7 @@ import { formatPath, type KeyPath } from './issues.js';
 import type { ValidDocument } from './schema.js';
 import { effectiveUri, endpoint, transportIds } from './normalize.js';
 import type { Endpoint } from './types.js';
+import { workerChecks } from './checks-workers.js';
 
 /** Reports the second and later occurrences of each key. */
 class Registry {
@@ -41,9 +42,10 @@ export function crossChecks(doc: ValidDocument): string[] {
   const realmNames = new Registry(problems);
   const transportIdSet = new Registry(problems);
   const listeners: { at: KeyPath; endpoint: Endpoint }[] = [];
-  const allRealms = new Set(doc.workers.flatMap((w) => (w.realms ?? []).map((r) => r.name)));
+  const allRealms = new Set(doc.workers.flatMap((w) => (w.type === 'router' ? w.realms ?? [] : []).map((r) => r.name)));
 
   doc.workers.forEach((worker, w) => {
+    if (worker.type !== 'router') return;
     (worker.realms ?? []).forEach((realm, r) => {
       const realmAt = ['workers', w, 'realms', r];
       realmNames.add(realm.name, [...realmAt, 'name'], `realm name ${JSON.stringify(realm.name)}`);
@@ -86,8 +88,9 @@ export function crossChecks(doc: ValidDocument): string[] {
     });
   });
 
-  if (transportIds(doc.workers.flatMap((w) => w.transports ?? [])).length === 0) {
+  if (transportIds(doc.workers.flatMap((w) => (w.type === 'router' ? w.transports ?? [] : []))).length === 0) {
     problems.push('workers: no transports configured; xbar would accept no connections');
   }
+  problems.push(...workerChecks(doc));
   return problems;
 }

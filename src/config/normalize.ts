@@ -9,6 +9,7 @@ import type { KeyPath } from './issues.js';
 import { LoadContext } from './load-context.js';
 import { authConfig, endpointTlsConfig, limitsConfig } from './normalize-auth.js';
 import { relayPath } from './normalize-relay.js';
+import { workersConfig } from './normalize-workers.js';
 import { realmStoreConfig, statsConfig } from './normalize-stats.js';
 import type { ValidDocument, PermissionDocument, RouterWorkerDocument } from './schema.js';
 import type {
@@ -195,13 +196,15 @@ export function transportIds(all: readonly TransportDocument[]): string[] {
  * every problem (the caller throws them as one `ConfigError`).
  */
 export function normalize(doc: ValidDocument, ctx: LoadContext = new LoadContext(process.cwd())): NodeConfig {
-  const realms = doc.workers.flatMap((w) => w.realms ?? []);
-  const transports = doc.workers.flatMap((w, wi) => (w.transports ?? []).map((t, ti) => ({ t, at: ['workers', wi, 'transports', ti] })));
+  const realms = doc.workers.flatMap((w) => (w.type === 'router' ? w.realms ?? [] : []));
+  const transports = doc.workers.flatMap((w, wi) =>
+    (w.type === 'router' ? w.transports ?? [] : []).map((t, ti) => ({ t, at: ['workers', wi, 'transports', ti] })));
   const ids = transportIds(transports.map((x) => x.t));
   return {
     realms: realms.map(realm),
     transports: transports.map(({ t, at }, i) => transport(t, ids[i] ?? '', at, ctx)),
     limits: limitsConfig(doc.limits),
+    ...workersConfig(doc, ctx),
     ...(doc.stats ? { stats: statsConfig(doc.stats) } : {}),
     ...(doc.cluster ? { cluster: clusterConfig(doc.cluster, ctx) } : {}),
   };

@@ -12,6 +12,7 @@ import { bool, byType, expect, int, listOf, nonEmpty, oneOf, only, str, strict, 
 import { configId, transports } from './schema-transport.js';
 import { limits } from './schema-auth.js';
 import { realmStore, statsDocument } from './schema-stats.js';
+import { NATIVE_UNSUPPORTED, containerWorker, guestWorker, nativeWorkerOptions, routerComponents } from './schema-workers.js';
 
 /** A loose WAMP URI with non-empty components (the spec's loose rule, used for realm names). */
 const LOOSE_URI = /^([^\s.#]+\.)*([^\s.#]+)$/;
@@ -95,24 +96,8 @@ export const realm = strict(
   ['inventory'],
 );
 
-/**
- * Options of a Crossbar.io native worker process. They configure the Python process Crossbar.io
- * spawns per worker; xbar runs one process and accepts them only so existing configs load.
- */
-const workerOptions = strict(
-  {
-    title: str().optional(),
-    python: str().optional(),
-    pythonpath: strings().optional(),
-    cpu_affinity: z.array(int(0, 65535), expect('list of CPU numbers')).optional(),
-    env: strict({
-      inherit: z.union([z.boolean(), z.array(z.string())], expect('true, false or a list of variable names')).optional(),
-      vars: z.record(z.string(), z.string(expect('string')), expect('object of strings')).optional(),
-    }).optional(),
-    extra: z.unknown().optional(),
-  },
-  ['expose_controller', 'expose_shared', 'disabled'],
-);
+/** Options of a router worker: those of every native worker (`schema-workers.ts`). */
+const workerOptions = strict(nativeWorkerOptions, [...NATIVE_UNSUPPORTED]);
 
 export const routerWorker = strict(
   {
@@ -121,8 +106,10 @@ export const routerWorker = strict(
     options: workerOptions.optional(),
     realms: listOf(realm, 'realms').optional(),
     transports: transports.optional(),
+    /** Python components beside the router (`schema-workers.ts`). */
+    components: routerComponents.optional(),
   },
-  ['manhole', 'components', 'connections'],
+  ['manhole', 'connections'],
 );
 
 export const nodeConfigDocument = strict(
@@ -139,8 +126,8 @@ export const nodeConfigDocument = strict(
     cluster: clusterDocument.optional(),
     // A union of one, so that another worker type is one problem, not one per key it has.
     workers: listOf(
-      byType('worker type', ['router'], ['container', 'guest', 'proxy', 'websocket-testee', 'hostmonitor', 'xbrmm'], [
-        routerWorker,
+      byType('worker type', ['router', 'container', 'guest'], ['proxy', 'websocket-testee', 'hostmonitor', 'xbrmm'], [
+        routerWorker, containerWorker, guestWorker,
       ]),
       'workers',
       1,
@@ -153,4 +140,6 @@ export type NodeConfigDocument = z.input<typeof nodeConfigDocument>;
 /** The same after validation. */
 export type ValidDocument = z.output<typeof nodeConfigDocument>;
 export type RouterWorkerDocument = z.output<typeof routerWorker>;
+export type ContainerWorkerDocument = z.output<typeof containerWorker>;
+export type GuestWorkerDocument = z.output<typeof guestWorker>;
 export type PermissionDocument = z.output<typeof permission>;

@@ -57,6 +57,7 @@ export type {
   TlsEndpointConfig, TlsPrincipal, WampCraAuthConfig, WampCraUser,
 } from './types-auth.js';
 import type { AuthConfig, LimitsConfig, TlsEndpointConfig } from './types-auth.js';
+import type { WorkersConfig } from './types-workers.js';
 
 export type SlowConsumerPolicy = 'drop' | 'disconnect';
 
@@ -208,4 +209,6 @@ export interface NodeConfig {
   readonly cluster?: ClusterConfig;
   /** Per-IP defences; undefined (a config built in code) = none. The loader always fills them. */
   readonly limits?: LimitsConfig;
+  /** Guest, container and router-component processes (`types-workers.ts`); undefined = none. */
+  readonly workers?: WorkersConfig;
 }

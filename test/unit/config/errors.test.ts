@@ -19,7 +19,7 @@ describe('config problems name the exact key path', () => {
   it('reports an unknown key in a worker with the allowed keys', () => {
     const doc = minimalDoc();
     worker(doc)['foo'] = 1;
-    assert.deepEqual(problems(doc), ['workers[0].foo: unknown key; allowed: type, id, options, realms, transports']);
+    assert.deepEqual(problems(doc), ['workers[0].foo: unknown key; allowed: type, id, options, realms, transports, components']);
   });
 
   it('reports an unknown top-level key', () => {
@@ -68,12 +68,12 @@ describe('config problems name the exact key path', () => {
     ]);
   });
 
-  it('rejects a worker type other than router, naming the allowed type', () => {
+  it('rejects a worker type other than router, container and guest, naming the allowed types', () => {
     const doc = minimalDoc();
-    (doc['workers'] as Doc[]).push({ type: 'container', components: [] }, { type: 'nodejs' });
+    (doc['workers'] as Doc[]).push({ type: 'proxy' }, { type: 'nodejs' });
     assert.deepEqual(problems(doc), [
-      'workers[1].type: expected "router", got "container"; "container" is a Crossbar.io worker type that xbar does not support yet',
-      'workers[2].type: expected "router", got "nodejs"',
+      'workers[1].type: expected one of "router", "container", "guest", got "proxy"; "proxy" is a Crossbar.io worker type that xbar does not support yet',
+      'workers[2].type: expected one of "router", "container", "guest", got "nodejs"',
     ]);
   });
 

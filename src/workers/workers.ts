@@ -1,0 +1,60 @@
+/**
+ * The worker processes of a node, started in config order once the router listens (as Crossbar.io
+ * starts its workers after the router worker) and stopped before the router shuts down. The router
+ * knows nothing of them: a guest or component is a client like any other.
+ */
+import type { Logger } from 'pino';
+import type { WorkerConfig, WorkersConfig } from '../config/types-workers.js';
+import { GuestWorker } from './guest.js';
+import type { SupervisionPolicy } from './supervisor.js';
+
+/** What a running worker offers the node. */
+export interface Worker {
+  readonly config: WorkerConfig;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface WorkersOptions {
+  readonly log: Logger;
+  /** Restart back-off and stop grace (tests shorten them). */
+  readonly policy?: SupervisionPolicy;
+}
+
+export class Workers {
+  readonly all: Worker[] = [];
+  private started: Worker[] = [];
+
+  constructor(config: WorkersConfig | undefined, private readonly options: WorkersOptions) {
+    for (const w of config?.workers ?? []) this.all.push(this.create(w));
+  }
+
+  private create(w: WorkerConfig): Worker {
+    switch (w.type) {
+      case 'guest':
+        return new GuestWorker(w, this.options.log, this.options.policy);
+      default:
+        throw new Error(`worker "${w.id}": ${w.type} workers are not supported by this build`);
+    }
+  }
+
+  /** The worker with this id. */
+  get(id: string): Worker | undefined {
+    return this.all.find((w) => w.config.id === id);
+  }
+
+  /** Starts every worker in order; if one cannot start, the others are stopped and the error is thrown. */
+  async start(): Promise<void> {
+    for (const w of this.all) {
+      this.started.push(w);
+      await w.start();
+    }
+  }
+
+  /** Stops every worker (in parallel) and waits until their processes have exited. */
+  async stop(): Promise<void> {
+    const workers = this.started.reverse();
+    this.started = [];
+    await Promise.all(workers.map((w) => w.stop().catch((e: Error) => this.options.log.error({ worker: w.config.id, err: e.message }, 'worker did not stop cleanly'))));
+  }
+}

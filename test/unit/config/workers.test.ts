@@ -1,0 +1,68 @@
+/**
+ * Worker configuration as Crossbar.io checks it (checkconfig.py `check_guest`, `check_container`,
+ * `check_router_component`) and resolves it (node/controller.py: workdir and pythonpath relative to
+ * the node directory; ids "worker001", "component001" in config order).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfig } from '../../../src/config/load.js';
+import type { GuestWorkerConfig } from '../../../src/config/types-workers.js';
+import { minimalDoc, problems, worker, type Doc } from './config-helpers.js';
+
+const CBDIR = '/srv/app/.crossbar';
+
+function withWorkers(...workers: Doc[]): Doc {
+  const doc = minimalDoc();
+  (doc.workers as Doc[]).push(...workers);
+  return doc;
+}
+
+function guests(doc: Doc): GuestWorkerConfig[] {
+  return (parseConfig(doc, 'test.json', CBDIR).workers?.workers ?? []) as GuestWorkerConfig[];
+}
+
+describe('config: guest workers', () => {
+  it('resolves the working directory, watched directories and ids as Crossbar.io does', () => {
+    const [a, b] = guests(withWorkers(
+      { type: 'guest', executable: 'node', arguments: ['hello.js'], options: { workdir: '../node', watch: { directories: ['../node'], action: 'restart' } } },
+      { type: 'guest', id: 'backend', executable: '/usr/bin/env', options: { stdout: 'drop', stderr: 'close', stdin: { type: 'json', value: [1] } } },
+    ));
+    assert.deepEqual(a, {
+      type: 'guest', id: 'worker002', executable: 'node', arguments: ['hello.js'], workdir: '/srv/app/node',
+      env: { inherit: true, vars: {} }, stdout: 'log', stderr: 'log',
+      watch: { directories: ['/srv/app/node'], delayMs: 1000 }, restart: 'restart-on-failed',
+    });
+    assert.equal(b?.id, 'backend');
+    assert.equal(b?.workdir, CBDIR, 'no workdir: the node directory');
+    assert.deepEqual(b?.stdin, { json: [1], close: true });
+    assert.equal(b?.stdout, 'drop');
+    assert.equal(b?.stderr, 'close');
+  });
+
+  it('numbers workers without an id across all workers, skipping taken ids', () => {
+    const doc = withWorkers({ type: 'guest', id: 'worker002', executable: 'a' }, { type: 'guest', executable: 'b' });
+    assert.deepEqual(guests(doc).map((g) => g.id), ['worker002', 'worker003']);
+  });
+
+  it('refuses what Crossbar.io refuses, naming the key', () => {
+    const bad = (options: Doc) => problems(withWorkers({ type: 'guest', executable: 'node', options }));
+    assert.match(bad({ stdout: 'file' }).join('\n'), /workers\[1\]\.options\.stdout: expected one of "close", "log", "drop", got "file"/);
+    assert.match(bad({ stdin: { type: 'msgpack', value: 1 } }).join('\n'), /workers\[1\]\.options\.stdin/);
+    assert.match(bad({ restart_delay: 3 }).join('\n'), /workers\[1\]\.options\.restart_delay: unknown key/);
+    assert.match(bad({ watch: { directories: ['.'], action: 'reload' } }).join('\n'), /workers\[1\]\.options\.watch\.action: expected "restart"/);
+    assert.match(bad({ env: { vars: { N: 1 } } }).join('\n'), /workers\[1\]\.options\.env\.vars\.N: expected string, got 1/);
+    assert.match(problems(withWorkers({ type: 'guest' })).join('\n'), /workers\[1\]\.executable: missing/);
+    assert.match(problems(withWorkers({ type: 'guest', executable: 'x', arguments: [1] })).join('\n'), /workers\[1\]\.arguments\[0\]: expected string, got 1/);
+    assert.match(problems(withWorkers({ type: 'guest', id: 'a', executable: 'x' })).join('\n'), /workers\[1\]\.id: expected id/);
+  });
+
+  it('refuses two workers with one id', () => {
+    const doc = withWorkers({ type: 'guest', id: 'same_id', executable: 'a' }, { type: 'guest', id: 'same_id', executable: 'b' });
+    assert.match(problems(doc).join('\n'), /workers\[2\]\.id: duplicate worker id "same_id" \(first at workers\[1\]\.id\)/);
+  });
+
+  it('a config without workers besides the router has none', () => {
+    assert.equal(parseConfig(minimalDoc(), 'test.json', CBDIR).workers, undefined);
+    assert.ok(worker(minimalDoc()));
+  });
+});
