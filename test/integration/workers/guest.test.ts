@@ -27,7 +27,7 @@ function guest(url: string, name: string, options: Record<string, unknown> = {},
   return { type: 'guest', id, executable: 'node', arguments: [GUEST, url, 'realm1', name], options: { workdir: '..', ...options } };
 }
 
-/** Calls `procedure` until a guest has registered it. */
+/** Calls `procedure` until a guest has registered it (guests register `info` last). */
 async function callWhenReady<T>(client: AutobahnClient, procedure: string, args: unknown[] = []): Promise<T> {
   return eventually(async () => {
     try {
@@ -63,8 +63,8 @@ describe('guest workers', () => {
 
   it('runs a guest that registers and publishes, in the config folder\'s parent ("workdir": ".."), logging its output lines with the worker id', async () => {
     const { n, client } = await start((url) => [guest(url, 'g1')]);
-    assert.equal(await callWhenReady<number>(client, 'com.example.g1.add2', [2, 3]), 5);
-    const info = await (client.session.call('com.example.g1.info') as Promise<Info>);
+    const info = await callWhenReady<Info>(client, 'com.example.g1.info');
+    assert.equal(await client.session.call('com.example.g1.add2', [2, 3]), 5);
     assert.equal(info.cwd, n.project);
     assert.equal(info.env.PYTHONUNBUFFERED, '1', 'Crossbar.io sets PYTHONUNBUFFERED for every worker');
     assert.equal(info.env.PATH, process.env.PATH, 'the whole environment is inherited by default');
