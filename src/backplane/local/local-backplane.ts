@@ -5,16 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MatchPolicy } from '../../wamp/uri.js';
-import { randomId } from '../../wamp/ids.js';
 import type { Dict, InvokePolicy } from '../../wamp/messages.js';
 import type {
   Backplane, BackplaneHandlers, BackplaneHealth, CallHandle, ClusterCallee, ClusterReg, RegisterOutcome,
 } from '../backplane.js';
 import { applyRegister, applyUnregister } from '../registry-rules.js';
+import { SessionIds } from '../session-ids.js';
 
 export class LocalBackplane implements Backplane {
   readonly nodeId = `node-${randomBytes(4).toString('hex')}`;
-  private readonly sessionIds = new Set<number>();
+  private readonly sessionIds = new SessionIds();
   private readonly registry = new Map<string, ClusterReg>();
   private handlers: BackplaneHandlers | undefined;
 
@@ -33,14 +33,11 @@ export class LocalBackplane implements Backplane {
   }
 
   newSessionId(): number {
-    let id = randomId();
-    while (this.sessionIds.has(id)) id = randomId();
-    this.sessionIds.add(id);
-    return id;
+    return this.sessionIds.next();
   }
 
   releaseSessionId(id: number): void {
-    this.sessionIds.delete(id);
+    this.sessionIds.release(id);
   }
 
   async addInterest(): Promise<void> {}

@@ -1,10 +1,15 @@
 /**
- * Frames exchanged between nodes: one MessagePack array [kind, meta, args?, kwargs?]. No NATS
- * headers (they cost 40–55% of throughput, design/cluster.md §3). The payload is encoded once at
- * the origin and decoded once per receiving node, which then fans out locally.
+ * Frames exchanged between nodes, every one of them written and read here. On the wire a frame is
+ * one MessagePack array [kind, meta, args?, kwargs?] whose meta map has short keys (below). No
+ * NATS headers (they cost 40–55% of throughput, design/cluster.md §3). The payload is encoded once
+ * at the origin and decoded once per receiving node, which then fans out locally.
+ *
+ * Decoders check every field they read and throw `FrameError` naming it: a frame from an older or
+ * foreign publisher on our subjects is refused and logged, never half-used.
  */
 import { serializerById } from '../../serializers/index.js';
-import type { Args, Dict, Kwargs } from '../../wamp/messages.js';
+import type { Args, CancelMode, Dict, Kwargs, Receivers } from '../../wamp/messages.js';
+import type { EventOut, Ident, RemoteInvocation, StoredTestament } from '../backplane.js';
 
 export const FrameKind = {
   event: 1,
@@ -17,34 +22,319 @@ export const FrameKind = {
   reject: 8,
   heartbeat: 9,
   bye: 10,
+  /** Requests and answers that are not calls: meta queries, replay, a testament record. */
   meta: 11,
 } as const;
 
-export interface Frame {
+/** A frame that is not what its subject carries; `message` names the field. */
+export class FrameError extends Error {
+  override readonly name = 'FrameError';
+}
+
+const msgpack = serializerById('msgpack')!;
+
+function encode(kind: number, meta: Dict, args?: Args, kwargs?: Kwargs): Uint8Array {
+  const parts: unknown[] = [kind, meta];
+  if (args !== undefined || kwargs !== undefined) parts.push(args ?? [], kwargs ?? {});
+  return msgpack.encode(parts);
+}
+
+interface Raw {
   readonly kind: number;
   readonly meta: Dict;
   readonly args: Args;
   readonly kwargs: Kwargs;
 }
 
-const msgpack = serializerById('msgpack')!;
-
-export function encodeFrame(kind: number, meta: Dict, args?: Args, kwargs?: Kwargs): Uint8Array {
-  const parts: unknown[] = [kind, meta];
-  if (args !== undefined || kwargs !== undefined) parts.push(args ?? [], kwargs ?? {});
-  return msgpack.encode(parts);
-}
-
-/** Decodes a frame; undefined for anything malformed (logged by the caller, never thrown). */
-export function decodeFrame(bytes: Uint8Array): Frame | undefined {
+function decode(bytes: Uint8Array): Raw {
   let v: unknown;
   try {
     v = msgpack.decode(bytes);
-  } catch {
-    return undefined;
+  } catch (err) {
+    throw new FrameError(`not MessagePack: ${(err as Error).message}`);
   }
-  if (!Array.isArray(v) || typeof v[0] !== 'number' || typeof v[1] !== 'object' || v[1] === null) return undefined;
+  if (!Array.isArray(v) || typeof v[0] !== 'number' || !isDict(v[1])) throw new FrameError('not a [kind, meta, …] array');
   const args = Array.isArray(v[2]) && v[2].length > 0 ? (v[2] as unknown[]) : undefined;
-  const kwargs = typeof v[3] === 'object' && v[3] !== null && Object.keys(v[3] as object).length > 0 ? (v[3] as Dict) : undefined;
-  return { kind: v[0] as number, meta: v[1] as Dict, args, kwargs };
+  const kwargs = isDict(v[3]) && Object.keys(v[3]).length > 0 ? v[3] : undefined;
+  return { kind: v[0] as number, meta: v[1], args, kwargs };
+}
+
+function isDict(x: unknown): x is Dict {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array);
+}
+
+// ---- field readers: each names the field it refuses ---------------------------------------
+
+function str(m: Dict, key: string, what: string): string {
+  const v = m[key];
+  if (typeof v !== 'string') throw new FrameError(`${what} (${key}) is not a string`);
+  return v;
+}
+
+function num(m: Dict, key: string, what: string): number {
+  const v = m[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new FrameError(`${what} (${key}) is not a number`);
+  return v;
+}
+
+function dict(m: Dict, key: string, what: string): Dict {
+  const v = m[key];
+  if (v === undefined || v === null) return {};
+  if (!isDict(v)) throw new FrameError(`${what} (${key}) is not a map`);
+  return v;
+}
+
+function list<T>(m: Dict, key: string, what: string, item: 'number' | 'string'): T[] | undefined {
+  const v = m[key];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === item)) throw new FrameError(`${what} (${key}) is not a list of ${item}s`);
+  return v as T[];
+}
+
+function kindOf(raw: Raw, expected: readonly number[], subject: string): void {
+  if (!expected.includes(raw.kind)) throw new FrameError(`kind ${raw.kind} does not belong on ${subject}`);
+}
+
+// ---- events (P.ev.…) -------------------------------------------------------------------------
+// meta: o origin node, s its sequence, r realm, t topic, p publication, pub publisher,
+// x exclude, el eligible, xa/xr exclude authid/authrole, ea/er eligible authid/authrole.
+
+export interface EventFrame {
+  readonly origin: string;
+  readonly seq: number;
+  readonly event: EventOut;
+}
+
+export function encodeEvent(origin: string, seq: number, ev: EventOut): Uint8Array {
+  const meta: Dict = { o: origin, s: seq, r: ev.realm, t: ev.topic, p: ev.publication };
+  if (ev.publisher) meta.pub = ev.publisher;
+  const to = ev.receivers;
+  if (to?.exclude) meta.x = to.exclude;
+  if (to?.eligible) meta.el = to.eligible;
+  if (to?.excludeAuthid) meta.xa = to.excludeAuthid;
+  if (to?.excludeAuthrole) meta.xr = to.excludeAuthrole;
+  if (to?.eligibleAuthid) meta.ea = to.eligibleAuthid;
+  if (to?.eligibleAuthrole) meta.er = to.eligibleAuthrole;
+  return encode(FrameKind.event, meta, ev.args, ev.kwargs);
+}
+
+export function decodeEvent(bytes: Uint8Array): EventFrame {
+  const f = decode(bytes);
+  kindOf(f, [FrameKind.event], 'an event subject');
+  const m = f.meta;
+  const event: EventOut = {
+    realm: str(m, 'r', 'realm'), topic: str(m, 't', 'topic'), publication: num(m, 'p', 'publication'),
+    publisher: publisherOf(m), receivers: receiversOf(m), args: f.args, kwargs: f.kwargs,
+  };
+  return { origin: str(m, 'o', 'origin'), seq: num(m, 's', 'sequence'), event };
+}
+
+function receiversOf(m: Dict): Receivers | undefined {
+  if (!(m.x || m.el || m.xa || m.xr || m.ea || m.er)) return undefined;
+  return {
+    exclude: list<number>(m, 'x', 'exclude', 'number'), eligible: list<number>(m, 'el', 'eligible', 'number'),
+    excludeAuthid: list<string>(m, 'xa', 'exclude_authid', 'string'), excludeAuthrole: list<string>(m, 'xr', 'exclude_authrole', 'string'),
+    eligibleAuthid: list<string>(m, 'ea', 'eligible_authid', 'string'), eligibleAuthrole: list<string>(m, 'er', 'eligible_authrole', 'string'),
+  };
+}
+
+function publisherOf(m: Dict): Ident | undefined {
+  if (m.pub === undefined || m.pub === null) return undefined;
+  const p = dict(m, 'pub', 'publisher');
+  return { session: num(p, 'session', 'publisher session'), authid: str(p, 'authid', 'publisher authid'), authrole: str(p, 'authrole', 'publisher authrole') };
+}
+
+// ---- a node's inbox (P.nd.<node>.inv): invoke, chunk, cancel -------------------------------------
+// meta: o caller's node, c its call number; invoke: r realm, u procedure, g registration id,
+// cs callee session, d details; chunk: l last; cancel: m mode, w reason.
+
+export type InboxFrame =
+  | { readonly kind: typeof FrameKind.invoke; readonly origin: string; readonly call: number; readonly inv: RemoteInvocation }
+  | { readonly kind: typeof FrameKind.chunk; readonly origin: string; readonly call: number; readonly last: boolean; readonly args: Args; readonly kwargs: Kwargs }
+  | { readonly kind: typeof FrameKind.cancel; readonly origin: string; readonly call: number; readonly mode: CancelMode; readonly reason: string | undefined };
+
+export function encodeInvoke(origin: string, call: number, inv: RemoteInvocation): Uint8Array {
+  const meta: Dict = { o: origin, c: call, r: inv.realm, u: inv.procedure, g: inv.regId, cs: inv.callee, d: inv.details };
+  return encode(FrameKind.invoke, meta, inv.args, inv.kwargs);
+}
+
+export function encodeChunk(origin: string, call: number, last: boolean, args: Args, kwargs: Kwargs): Uint8Array {
+  return encode(FrameKind.chunk, { o: origin, c: call, l: last }, args, kwargs);
+}
+
+export function encodeCancel(origin: string, call: number, mode: CancelMode, reason: string | undefined): Uint8Array {
+  return encode(FrameKind.cancel, { o: origin, c: call, m: mode, w: reason });
+}
+
+const CANCEL_MODES: readonly string[] = ['skip', 'kill', 'killnowait'] satisfies CancelMode[];
+
+export function decodeInbox(bytes: Uint8Array): InboxFrame {
+  const f = decode(bytes);
+  kindOf(f, [FrameKind.invoke, FrameKind.chunk, FrameKind.cancel], 'a node inbox');
+  const m = f.meta;
+  const origin = str(m, 'o', 'origin');
+  const call = num(m, 'c', 'call');
+  switch (f.kind) {
+    case FrameKind.invoke:
+      return {
+        kind: FrameKind.invoke, origin, call,
+        inv: {
+          realm: str(m, 'r', 'realm'), procedure: str(m, 'u', 'procedure'), regId: num(m, 'g', 'registration'),
+          callee: num(m, 'cs', 'callee'), details: dict(m, 'd', 'details'), args: f.args, kwargs: f.kwargs,
+        },
+      };
+    case FrameKind.chunk:
+      return { kind: FrameKind.chunk, origin, call, last: m.l === true, args: f.args, kwargs: f.kwargs };
+    default: {
+      const mode = str(m, 'm', 'cancel mode');
+      if (!CANCEL_MODES.includes(mode)) throw new FrameError(`cancel mode (m) "${mode}" is not one of ${CANCEL_MODES.join(', ')}`);
+      return { kind: FrameKind.cancel, origin, call, mode: mode as CancelMode, reason: typeof m.w === 'string' ? m.w : undefined };
+    }
+  }
+}
+
+// ---- answers to a call (P.nd.<node>.rep.<call>): progress, result, error, reject ----------------
+// meta: error: e URI, d details; reject: w why ("gone" | "busy").
+
+export type ReplyFrame =
+  | { readonly kind: typeof FrameKind.progress | typeof FrameKind.result; readonly args: Args; readonly kwargs: Kwargs }
+  | { readonly kind: typeof FrameKind.error; readonly uri: string; readonly details: Dict; readonly args: Args; readonly kwargs: Kwargs }
+  | { readonly kind: typeof FrameKind.reject; readonly why: 'gone' | 'busy' };
+
+export function encodeProgress(args: Args, kwargs: Kwargs): Uint8Array {
+  return encode(FrameKind.progress, {}, args, kwargs);
+}
+
+export function encodeResult(args: Args, kwargs: Kwargs): Uint8Array {
+  return encode(FrameKind.result, {}, args, kwargs);
+}
+
+export function encodeError(uri: string, details: Dict, args: Args, kwargs: Kwargs): Uint8Array {
+  return encode(FrameKind.error, { e: uri, d: details }, args, kwargs);
+}
+
+export function encodeReject(why: 'gone' | 'busy'): Uint8Array {
+  return encode(FrameKind.reject, { w: why });
+}
+
+export function decodeReply(bytes: Uint8Array): ReplyFrame {
+  const f = decode(bytes);
+  kindOf(f, [FrameKind.progress, FrameKind.result, FrameKind.error, FrameKind.reject], 'a reply subject');
+  switch (f.kind) {
+    case FrameKind.progress:
+    case FrameKind.result:
+      return { kind: f.kind, args: f.args, kwargs: f.kwargs };
+    case FrameKind.error:
+      return { kind: FrameKind.error, uri: str(f.meta, 'e', 'error URI'), details: dict(f.meta, 'd', 'details'), args: f.args, kwargs: f.kwargs };
+    default:
+      return { kind: FrameKind.reject, why: f.meta.w === 'busy' ? 'busy' : 'gone' };
+  }
+}
+
+// ---- heartbeats (P.hb) ---------------------------------------------------------------------------
+// meta: o the node.
+
+export interface HeartbeatFrame {
+  readonly node: string;
+  /** The node leaves the cluster (it stops). */
+  readonly bye: boolean;
+}
+
+export function encodeHeartbeat(node: string, bye = false): Uint8Array {
+  return encode(bye ? FrameKind.bye : FrameKind.heartbeat, { o: node });
+}
+
+export function decodeHeartbeat(bytes: Uint8Array): HeartbeatFrame {
+  const f = decode(bytes);
+  kindOf(f, [FrameKind.heartbeat, FrameKind.bye], 'the heartbeat subject');
+  return { node: str(f.meta, 'o', 'node'), bye: f.kind === FrameKind.bye };
+}
+
+// ---- meta queries (P.meta.<realm>): q the query → a the answer -----------------------------------
+
+export function encodeQuery(query: Dict): Uint8Array {
+  return encode(FrameKind.meta, { q: query });
+}
+
+export function decodeQuery(bytes: Uint8Array): Dict {
+  return metaMap(bytes, 'q', 'query', 'a meta query subject');
+}
+
+export function encodeAnswer(answer: Dict): Uint8Array {
+  return encode(FrameKind.meta, { a: answer });
+}
+
+export function decodeAnswer(bytes: Uint8Array): Dict {
+  return metaMap(bytes, 'a', 'answer', 'a meta query answer');
+}
+
+/** The map under `key` of a kind-11 frame. */
+function metaMap(bytes: Uint8Array, key: string, what: string, subject: string): Dict {
+  const f = decode(bytes);
+  kindOf(f, [FrameKind.meta], subject);
+  const v = f.meta[key];
+  if (!isDict(v)) throw new FrameError(`${what} (${key}) is not a map`);
+  return v;
+}
+
+// ---- reconnect replay (P.replay) -----------------------------------------------------------------
+// ask: since (ms since epoch), filters (NATS subject filters), after ({node: last seq seen});
+// answer: o the answering node, frames (its recent event frames, as sent).
+
+export interface ReplayAsk {
+  readonly since: number;
+  readonly filters: readonly string[];
+  readonly after: Readonly<Record<string, number>>;
+}
+
+export function encodeReplayAsk(ask: ReplayAsk): Uint8Array {
+  return encode(FrameKind.meta, { since: ask.since, filters: ask.filters, after: ask.after });
+}
+
+export function decodeReplayAsk(bytes: Uint8Array): ReplayAsk {
+  const f = decode(bytes);
+  kindOf(f, [FrameKind.meta], 'the replay subject');
+  const after = dict(f.meta, 'after', 'sequences seen');
+  for (const [node, seq] of Object.entries(after)) {
+    if (typeof seq !== 'number') throw new FrameError(`sequence seen (after) of ${node} is not a number`);
+  }
+  return { since: num(f.meta, 'since', 'since'), filters: list<string>(f.meta, 'filters', 'filters', 'string') ?? [], after: after as Record<string, number> };
+}
+
+export function encodeReplayAnswer(origin: string, frames: readonly Uint8Array[]): Uint8Array {
+  return encode(FrameKind.meta, { o: origin, frames });
+}
+
+export function decodeReplayAnswer(bytes: Uint8Array): Uint8Array[] {
+  const f = decode(bytes);
+  kindOf(f, [FrameKind.meta], 'a replay answer');
+  const frames = f.meta.frames ?? [];
+  if (!Array.isArray(frames) || !frames.every((x) => x instanceof Uint8Array)) throw new FrameError('frames is not a list of byte strings');
+  return frames as Uint8Array[];
+}
+
+// ---- a session's testaments (KV xbar_<cluster>_testament) ----------------------------------------
+// meta: r realm, t [[topic, args, kwargs, options], …] in publication order.
+
+export interface TestamentRecord {
+  readonly realm: string;
+  readonly testaments: readonly StoredTestament[];
+}
+
+export function encodeTestaments(realm: string, testaments: readonly StoredTestament[]): Uint8Array {
+  return encode(FrameKind.meta, { r: realm, t: testaments.map((t) => [t.topic, t.args ?? [], t.kwargs ?? {}, t.options]) });
+}
+
+export function decodeTestaments(bytes: Uint8Array): TestamentRecord {
+  const f = decode(bytes);
+  kindOf(f, [FrameKind.meta], 'a testament record');
+  const t = f.meta.t;
+  if (!Array.isArray(t)) throw new FrameError('testaments (t) is not a list');
+  const testaments = t.map((x: unknown, i): StoredTestament => {
+    if (!Array.isArray(x) || typeof x[0] !== 'string' || !Array.isArray(x[1]) || !isDict(x[2]) || !isDict(x[3])) {
+      throw new FrameError(`testament ${i} is not [topic, args, kwargs, options]`);
+    }
+    return { topic: x[0], args: x[1] as unknown[], kwargs: x[2], options: x[3] };
+  });
+  return { realm: str(f.meta, 'r', 'realm'), testaments };
 }

@@ -100,7 +100,8 @@ export async function casUpdate<E>(
   throw new Error(`registry key ${key}: too many concurrent writers`);
 }
 
-function isConflict(e: unknown): boolean {
+/** A compare-and-set that lost: the key exists, or changed since it was read. */
+export function isConflict(e: unknown): boolean {
   const text = String((e as Error)?.message ?? e);
   return /wrong last sequence|key exists|10071/.test(text);
 }

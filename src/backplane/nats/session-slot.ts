@@ -5,6 +5,7 @@
  * issue the same id; a dead node's slot frees itself when its entry expires.
  */
 import type { KV } from 'nats';
+import { isConflict } from './registry-kv.js';
 
 export const SLOTS = 1024;
 
@@ -18,51 +19,66 @@ export class SessionSlot {
     return this.slot;
   }
 
-  /** Claims a free slot; throws when all are taken. */
-  async claim(): Promise<number> {
+  /**
+   * Claims a free slot; throws when all are taken, or when JetStream keeps failing for
+   * `timeoutMs` (a failure other than "taken" is retried on the same slot).
+   */
+  async claim(timeoutMs = 10_000): Promise<number> {
     const start = Math.floor(Math.random() * SLOTS);
-    for (let i = 0; i < SLOTS; i++) {
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; i < SLOTS;) {
       const slot = (start + i) % SLOTS;
       try {
         this.revision = await this.kv.create(`s${slot}`, new TextEncoder().encode(this.owner));
         this.slot = slot;
         return slot;
-      } catch {
-        // taken: try the next one
+      } catch (err) {
+        if (isConflict(err)) {
+          i++; // taken: try the next one
+          continue;
+        }
+        if (Date.now() > deadline) throw new Error(`no session-id slot could be claimed: ${(err as Error).message}`, { cause: err });
+        await new Promise((r) => setTimeout(r, 200));
       }
     }
     throw new Error(`all ${SLOTS} session-id slots of the cluster are taken`);
   }
 
-  /** Keeps the slot alive; false when it was lost (expired and claimed by another node). */
-  async refresh(): Promise<boolean> {
-    if (this.slot < 0) return false;
+  /**
+   * Keeps the slot alive: `lost` when it expired and another node claimed it, `unreachable` when
+   * JetStream did not answer (the slot is kept if it answers again before the entry expires).
+   */
+  async refresh(): Promise<'kept' | 'lost' | 'unreachable'> {
+    if (this.slot < 0) return 'lost';
+    const key = `s${this.slot}`;
+    const mine = new TextEncoder().encode(this.owner);
     try {
-      this.revision = await this.kv.update(`s${this.slot}`, new TextEncoder().encode(this.owner), this.revision);
-      return true;
-    } catch {
-      const e = await this.kv.get(`s${this.slot}`).catch(() => null);
-      if (e && e.operation === 'PUT' && new TextDecoder().decode(e.value) === this.owner) {
+      this.revision = await this.kv.update(key, mine, this.revision);
+      return 'kept';
+    } catch (err) {
+      if (!isConflict(err)) return 'unreachable';
+    }
+    try {
+      const e = await this.kv.get(key);
+      if (e && e.operation === 'PUT') {
+        if (new TextDecoder().decode(e.value) !== this.owner) return 'lost';
         this.revision = e.revision;
-        return true;
+        return 'kept';
       }
-      if (!e || e.operation !== 'PUT') {
-        // Expired while we were away and nobody took it: take it back.
-        try {
-          this.revision = await this.kv.create(`s${this.slot}`, new TextEncoder().encode(this.owner));
-          return true;
-        } catch {
-          return false;
-        }
-      }
-      return false;
+      // Expired while we were away and nobody took it: take it back.
+      this.revision = await this.kv.create(key, mine);
+      return 'kept';
+    } catch (err) {
+      return isConflict(err) ? 'lost' : 'unreachable';
     }
   }
 
+  /** Frees the slot at once (rather than when its entry expires); throws if that failed. */
   async release(): Promise<void> {
     if (this.slot < 0) return;
-    await this.kv.delete(`s${this.slot}`, { previousSeq: this.revision }).catch(() => undefined);
+    const slot = this.slot;
     this.slot = -1;
+    await this.kv.delete(`s${slot}`, { previousSeq: this.revision });
   }
 
   /** A session id in this node's slot. */

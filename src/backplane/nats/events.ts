@@ -1,0 +1,196 @@
+/**
+ * Pub/sub across nodes (design/cluster.md §3). Events are routed by subject: a node subscribes
+ * only to the subjects its local subscriptions need, NATS forwards a publication once per
+ * interested node and each node fans out locally. Overlapping subscriptions on one node deliver
+ * copies, dropped here by (origin, seq).
+ *
+ * Reconnect replay (replay.ts): from a disconnect until the reconnect's replay has filled the
+ * gap, live events are held back, so nothing that arrives first on the new server makes the
+ * replayed ones look like duplicates.
+ */
+import { type Msg, type NatsConnection, RequestStrategy, type Subscription } from 'nats';
+import type { MatchPolicy } from '../../wamp/uri.js';
+import type { EventOut } from '../backplane.js';
+import { decodeEvent, decodeReplayAnswer, decodeReplayAsk, encodeEvent, encodeReplayAnswer, encodeReplayAsk } from './frame.js';
+import type { NatsLink } from './link.js';
+import type { Membership } from './membership.js';
+import { RecentFrames } from './replay.js';
+
+/** After a reconnect, replay rounds go on at least this long (interest propagation in NATS)… */
+const SETTLE_MS = 600;
+/** …and never longer than this (live events are held back meanwhile). */
+const REPLAY_MAX_MS = 3000;
+/** Replay asks for what was published since this long before the disconnect. */
+const REPLAY_MARGIN_MS = 1000;
+
+export class NatsEvents {
+  private readonly interests = new Map<string, { count: number; sub: Subscription }>();
+  /** The last sequence delivered from each origin node. */
+  private readonly lastSeq = new Map<string, number>();
+  private readonly subjectCache = new Map<string, string>();
+  /** What this node published lately, for peers that lost some of it in a reconnect. */
+  private readonly recent = new RecentFrames(5000, 50_000);
+  /** Live events held back while a reconnect's replay is under way. */
+  private heldBack: Msg[] | undefined;
+  private seq = 0;
+
+  constructor(
+    private readonly link: NatsLink,
+    private readonly membership: Membership,
+    private readonly deliver: (ev: EventOut) => void,
+  ) {}
+
+  start(nc: NatsConnection): void {
+    this.link.subscribe(nc, `${this.link.subjects.prefix}.replay`, (msg) => this.answerReplay(msg));
+  }
+
+  async addInterest(realm: string, uri: string, match: MatchPolicy): Promise<void> {
+    const nc = this.link.open();
+    if (!nc) return;
+    const subject = this.link.subjects.interest(realm, uri, match);
+    const known = this.interests.get(subject);
+    if (known) {
+      known.count++;
+      return;
+    }
+    const sub = this.link.subscribe(nc, subject, (msg) => this.received(msg));
+    this.interests.set(subject, { count: 1, sub });
+    // Resolves once the server has the subscription; a reconnect sends it again.
+    await nc.flush().catch((err: unknown) => this.link.log.debug({ err, subject }, 'interest not confirmed by NATS yet (reconnecting?)'));
+  }
+
+  removeInterest(realm: string, uri: string, match: MatchPolicy): void {
+    const subject = this.link.subjects.interest(realm, uri, match);
+    const known = this.interests.get(subject);
+    if (!known) return;
+    if (--known.count === 0) {
+      this.interests.delete(subject);
+      known.sub.unsubscribe();
+    }
+  }
+
+  publish(ev: EventOut): 'sent' | 'local-only' | 'unavailable' {
+    const nc = this.link.open();
+    if (!nc) return 'unavailable';
+    // Alone in the cluster: nobody else can want it (a node that joins later starts from now).
+    if (this.membership.live().size <= 1) return 'local-only';
+    const subject = this.eventSubject(ev.realm, ev.topic);
+    const data = encodeEvent(this.link.nodeId, ++this.seq, ev);
+    nc.publish(subject, data);
+    this.recent.add({ seq: this.seq, subject, at: Date.now(), data });
+    return this.link.isConnected ? 'sent' : 'unavailable';
+  }
+
+  /** Subjects of recently published topics (building one escapes every component). */
+  private eventSubject(realm: string, topic: string): string {
+    const key = `${realm}\u0000${topic}`;
+    let subject = this.subjectCache.get(key);
+    if (subject === undefined) {
+      if (this.subjectCache.size >= 10_000) this.subjectCache.clear();
+      subject = this.link.subjects.event(realm, topic);
+      this.subjectCache.set(key, subject);
+    }
+    return subject;
+  }
+
+  async confirm(): Promise<void> {
+    // While reconnecting, flush fails: wait for the new server rather than fail the publisher.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const nc = this.link.open();
+      if (!nc) throw new Error('NATS connection closed');
+      try {
+        return await nc.flush();
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  private received(msg: Msg): void {
+    if (this.heldBack) this.heldBack.push(msg);
+    else this.deliverFrame(msg.data);
+  }
+
+  private deliverFrame(data: Uint8Array): void {
+    const f = decodeEvent(data);
+    // One origin's copies arrive in publish order on our one connection; later copies are duplicates.
+    if (f.seq <= (this.lastSeq.get(f.origin) ?? 0)) return;
+    this.lastSeq.set(f.origin, f.seq);
+    this.deliver(f.event);
+  }
+
+  /** The connection is lost: hold live events from now until the reconnect's replay is done. */
+  holdBack(): void {
+    this.heldBack ??= [];
+  }
+
+  /** After a reconnect: fetch what the others published since shortly before the disconnect. */
+  async replay(disconnectedAt: number): Promise<void> {
+    const nc = this.link.open();
+    const others = this.membership.live().size - 1;
+    this.heldBack ??= [];
+    try {
+      if (!nc || others <= 0 || this.interests.size === 0) return;
+      await nc.flush(); // our subscriptions are back on the new server before we ask
+      // Ask in rounds while holding live events back: a publisher that was on the same dead
+      // server may be reconnecting too, and our new subscriptions take a moment to reach every
+      // server of the NATS cluster (what is published meanwhile is dropped there). Rounds go on
+      // for at least SETTLE_MS and until one brings nothing new.
+      const started = Date.now();
+      let replayed = 0;
+      for (let round = 0; Date.now() - started < REPLAY_MAX_MS; round++) {
+        if (round > 0) await new Promise((r) => setTimeout(r, 200));
+        const ask = { since: disconnectedAt - REPLAY_MARGIN_MS, filters: [...this.interests.keys()], after: Object.fromEntries(this.lastSeq) };
+        const replies = await nc.requestMany(`${this.link.subjects.prefix}.replay`, encodeReplayAsk(ask), {
+          maxWait: 500, maxMessages: others, strategy: RequestStrategy.Count,
+        });
+        let got = 0;
+        let answers = 0;
+        for await (const m of replies) {
+          answers++;
+          got += this.deliverReplayed(m.data);
+        }
+        replayed += got;
+        if (got === 0 && answers >= this.membership.live().size - 1 && Date.now() - started >= SETTLE_MS) break;
+      }
+      this.link.log.info({ replayed }, 'replayed the events published while this node reconnected');
+    } catch (err) {
+      this.link.log.warn({ err }, 'replay after reconnect failed: events published meanwhile may be missing');
+    } finally {
+      const held = this.heldBack ?? [];
+      this.heldBack = undefined;
+      for (const msg of held) this.deliverSafely(msg.data, 'held-back event');
+    }
+  }
+
+  /** Delivers one replay answer's frames; a bad answer or frame is logged and skipped. */
+  private deliverReplayed(answer: Uint8Array): number {
+    let frames: Uint8Array[];
+    try {
+      frames = decodeReplayAnswer(answer);
+    } catch (err) {
+      this.link.complaints.warn('replay-answer', { why: (err as Error).message }, 'malformed replay answer dropped');
+      return 0;
+    }
+    for (const data of frames) this.deliverSafely(data, 'replayed event');
+    return frames.length;
+  }
+
+  private deliverSafely(data: Uint8Array, what: string): void {
+    try {
+      this.deliverFrame(data);
+    } catch (err) {
+      this.link.complaints.warn(what, { err }, `${what} could not be delivered`);
+    }
+  }
+
+  /** Another node reconnected and asks what it missed of ours. */
+  private answerReplay(msg: Msg): void {
+    if (!msg.reply) return;
+    const ask = decodeReplayAsk(msg.data);
+    const frames = this.recent.select(ask.since, ask.after[this.link.nodeId] ?? 0, ask.filters);
+    msg.respond(encodeReplayAnswer(this.link.nodeId, frames));
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Membership over NATS (design/cluster.md §5): this node heartbeats on `P.hb` every interval and
+ * says `bye` when it stops; the membership table (membership.ts) declares a node dead after
+ * `deadAfterMs` of silence or at its bye. Members are also learned from the session-id slot
+ * bucket `xbar_<cluster>_slots`: a node that claimed a slot is known before its first heartbeat
+ * reaches us, so one that dies at once is still declared dead and reaped. The heartbeat also
+ * keeps this node's slot alive.
+ */
+import type { KV, Msg, NatsConnection } from 'nats';
+import { decodeHeartbeat, encodeHeartbeat } from './frame.js';
+import { initialValues, type NatsLink } from './link.js';
+import { Membership } from './membership.js';
+import { SessionSlot } from './session-slot.js';
+
+/** How often a node refreshes its session-id slot (the slot bucket's TTL is at least 10 s). */
+const SLOT_REFRESH_MS = 2000;
+
+export class Heartbeats {
+  readonly members: Membership;
+  private sessionSlot: SessionSlot | undefined;
+  private slotRefreshedAt = Date.now();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly link: NatsLink,
+    private readonly heartbeatMs: number,
+    private readonly deadAfterMs: number,
+    lost: (node: string) => void,
+  ) {
+    this.members = new Membership(link.nodeId, deadAfterMs, lost);
+  }
+
+  /** This node's session-id slot, once claimed. */
+  get slot(): SessionSlot | undefined {
+    return this.sessionSlot;
+  }
+
+  /** Listens to heartbeats and claims a session-id slot; `beat()` starts the heartbeat. */
+  async start(nc: NatsConnection): Promise<void> {
+    this.link.subscribe(nc, this.link.subjects.heartbeat, (msg) => this.heard(msg));
+    const slots = await this.link.kv(nc, 'slots', { ttl: Math.max(10_000, 3 * this.deadAfterMs) });
+    this.sessionSlot = new SessionSlot(slots, this.link.nodeId);
+    await this.sessionSlot.claim();
+    await this.watchSlots(slots);
+  }
+
+  /** Heartbeats from now on, and the sweep that declares silent nodes dead. */
+  beat(): void {
+    this.heartbeat();
+    const hb = setInterval(() => this.heartbeat(), this.heartbeatMs);
+    const sweep = setInterval(() => {
+      this.members.sweep();
+      const out = this.link.isolatedFor();
+      if (out > 0) this.link.log.warn({ ms: out }, 'isolated from the NATS backplane for over 5 s');
+    }, Math.max(50, Math.floor(this.heartbeatMs / 2)));
+    hb.unref();
+    sweep.unref();
+    this.timers.push(hb, sweep);
+  }
+
+  /** Stops heartbeating (first step of a stop). */
+  quiet(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  /** Last step of a stop: frees the slot and says bye, so the others need not wait for silence. */
+  async leave(nc: NatsConnection): Promise<void> {
+    await this.sessionSlot?.release().catch((err: unknown) => this.link.log.warn({ err }, 'session-id slot not released: it frees itself when it expires'));
+    nc.publish(this.link.subjects.heartbeat, encodeHeartbeat(this.link.nodeId, true));
+  }
+
+  heartbeat(): void {
+    const nc = this.link.open();
+    if (!nc || this.link.isStopping) return;
+    nc.publish(this.link.subjects.heartbeat, encodeHeartbeat(this.link.nodeId));
+    const now = Date.now();
+    const slot = this.sessionSlot;
+    if (slot && now - this.slotRefreshedAt >= SLOT_REFRESH_MS) {
+      this.slotRefreshedAt = now;
+      void slot.refresh().then((state) => {
+        if (state === 'lost') this.link.log.error({ slot: slot.claimed }, 'lost this node\'s session-id slot: restart the node to claim a new one');
+        else if (state === 'unreachable') this.link.log.debug({ slot: slot.claimed }, 'session-id slot not refreshed: JetStream did not answer');
+      });
+    }
+  }
+
+  private heard(msg: Msg): void {
+    const f = decodeHeartbeat(msg.data);
+    if (f.bye) this.members.down(f.node);
+    else if (this.members.seen(f.node)) this.link.log.warn({ node: f.node }, 'a node taken for dead is back');
+  }
+
+  private async watchSlots(kv: KV): Promise<void> {
+    let ready!: () => void;
+    const initialized = new Promise<void>((r) => (ready = r));
+    const iter = await kv.watch({ key: '>', initializedFn: () => ready() });
+    void (async () => {
+      for await (const e of iter) {
+        if (e.operation !== 'PUT') continue;
+        const node = new TextDecoder().decode(e.value);
+        if (node !== this.link.nodeId) this.members.know(node);
+      }
+    })().catch((err: unknown) => this.link.log.warn({ err }, 'slot watch ended: new nodes are learned from their heartbeats only'));
+    await initialValues(initialized, 'slot watch', this.link.log);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The frames between nodes (src/backplane/nats/frame.ts): each codec writes the wire format nodes
+ * of this version and the last exchange ([kind, meta with short keys, args?, kwargs?] in
+ * MessagePack), reads back what it wrote, and refuses a frame that is not what its subject
+ * carries with a FrameError naming the field — for hand-made and for generated garbage.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  decodeAnswer, decodeEvent, decodeHeartbeat, decodeInbox, decodeQuery, decodeReplayAnswer, decodeReplayAsk, decodeReply,
+  decodeTestaments, encodeAnswer, encodeCancel, encodeChunk, encodeError, encodeEvent, encodeHeartbeat, encodeInvoke,
+  encodeProgress, encodeQuery, encodeReject, encodeReplayAnswer, encodeReplayAsk, encodeResult, encodeTestaments,
+  FrameError, FrameKind,
+} from '../../../src/backplane/nats/frame.js';
+import { serializerById } from '../../../src/serializers/index.js';
+import { prng } from '../../helpers/prng.js';
+
+const msgpack = serializerById('msgpack')!;
+const wire = (parts: unknown[]) => Buffer.from(msgpack.encode(parts)).toString('hex');
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+describe('backplane frames: the wire format', () => {
+  it('writes an event as [1, {o, s, r, t, p, pub?, x?, el?, xa?, xr?, ea?, er?}, args, kwargs]', () => {
+    const ev = {
+      realm: 'r1', topic: 'com.t', publication: 7, publisher: { session: 5, authid: 'a', authrole: 'u' },
+      receivers: { exclude: [1], eligible: [2], excludeAuthid: ['x'], excludeAuthrole: ['y'], eligibleAuthid: ['z'], eligibleAuthrole: ['w'] },
+      args: [1, 'two'], kwargs: { k: true },
+    };
+    assert.equal(hex(encodeEvent('n1', 3, ev)), wire([1, {
+      o: 'n1', s: 3, r: 'r1', t: 'com.t', p: 7, pub: ev.publisher, x: [1], el: [2], xa: ['x'], xr: ['y'], ea: ['z'], er: ['w'],
+    }, [1, 'two'], { k: true }]));
+    // No filters, no payload: neither keys nor trailing elements.
+    assert.equal(hex(encodeEvent('n1', 4, { realm: 'r1', topic: 't', publication: 8, args: undefined, kwargs: undefined })),
+      wire([1, { o: 'n1', s: 4, r: 'r1', t: 't', p: 8 }]));
+  });
+
+  it('writes the calls\' frames with their one- and two-letter keys', () => {
+    const inv = { realm: 'r', procedure: 'com.p', regId: 9, callee: 11, details: { caller: 2 }, args: [1], kwargs: undefined };
+    assert.equal(hex(encodeInvoke('n1', 5, inv)), wire([2, { o: 'n1', c: 5, r: 'r', u: 'com.p', g: 9, cs: 11, d: { caller: 2 } }, [1], {}]));
+    assert.equal(hex(encodeChunk('n1', 5, true, [2], { a: 1 })), wire([3, { o: 'n1', c: 5, l: true }, [2], { a: 1 }]));
+    assert.equal(hex(encodeCancel('n1', 5, 'kill', 'wamp.error.timeout')), wire([4, { o: 'n1', c: 5, m: 'kill', w: 'wamp.error.timeout' }]));
+    assert.equal(hex(encodeCancel('n1', 5, 'skip', undefined)), wire([4, { o: 'n1', c: 5, m: 'skip', w: null }]));
+    assert.equal(hex(encodeProgress([1], undefined)), wire([5, {}, [1], {}]));
+    assert.equal(hex(encodeResult(undefined, undefined)), wire([6, {}]));
+    assert.equal(hex(encodeError('app.err', { x: 1 }, ['m'], undefined)), wire([7, { e: 'app.err', d: { x: 1 } }, ['m'], {}]));
+    assert.equal(hex(encodeReject('busy')), wire([8, { w: 'busy' }]));
+  });
+
+  it('writes heartbeats, queries, replay and testament records as kinds 9, 10 and 11', () => {
+    assert.equal(hex(encodeHeartbeat('n1')), wire([9, { o: 'n1' }]));
+    assert.equal(hex(encodeHeartbeat('n1', true)), wire([10, { o: 'n1' }]));
+    assert.equal(hex(encodeQuery({ kind: 'sessions' })), wire([11, { q: { kind: 'sessions' } }]));
+    assert.equal(hex(encodeAnswer({ n: 1 })), wire([11, { a: { n: 1 } }]));
+    assert.equal(hex(encodeReplayAsk({ since: 10, filters: ['a.>'], after: { n1: 3 } })), wire([11, { since: 10, filters: ['a.>'], after: { n1: 3 } }]));
+    const frame = new Uint8Array([1, 2, 3]);
+    assert.equal(hex(encodeReplayAnswer('n1', [frame])), wire([11, { o: 'n1', frames: [frame] }]));
+    assert.equal(hex(encodeTestaments('r', [{ topic: 't', args: undefined, kwargs: undefined, options: { retain: true } }])),
+      wire([11, { r: 'r', t: [['t', [], {}, { retain: true }]] }]));
+  });
+});
+
+describe('backplane frames: reading back', () => {
+  it('reads every frame as it was written', () => {
+    const ev = { realm: 'r', topic: 't.u', publication: 2 ** 53 - 1, publisher: { session: 2 ** 52 + 3, authid: 'a', authrole: 'b' }, receivers: { exclude: [4] }, args: ['x'], kwargs: { y: 1 } };
+    const e = decodeEvent(encodeEvent('n', 9, ev));
+    assert.equal(e.origin, 'n');
+    assert.equal(e.seq, 9);
+    assert.deepEqual(e.event, {
+      ...ev, receivers: { exclude: [4], eligible: undefined, excludeAuthid: undefined, excludeAuthrole: undefined, eligibleAuthid: undefined, eligibleAuthrole: undefined },
+    });
+    assert.equal(decodeEvent(encodeEvent('n', 10, { ...ev, receivers: undefined })).event.receivers, undefined, 'no lists: no receivers');
+
+    const inv = { realm: 'r', procedure: 'p', regId: 1, callee: 2, details: {}, args: [1], kwargs: undefined };
+    assert.deepEqual(decodeInbox(encodeInvoke('n', 3, inv)), { kind: FrameKind.invoke, origin: 'n', call: 3, inv });
+    assert.deepEqual(decodeInbox(encodeChunk('n', 3, false, [1], undefined)), { kind: FrameKind.chunk, origin: 'n', call: 3, last: false, args: [1], kwargs: undefined });
+    assert.deepEqual(decodeInbox(encodeCancel('n', 3, 'killnowait', undefined)), { kind: FrameKind.cancel, origin: 'n', call: 3, mode: 'killnowait', reason: undefined });
+
+    assert.deepEqual(decodeReply(encodeProgress(['p'], undefined)), { kind: FrameKind.progress, args: ['p'], kwargs: undefined });
+    assert.deepEqual(decodeReply(encodeResult(undefined, { k: 1 })), { kind: FrameKind.result, args: undefined, kwargs: { k: 1 } });
+    assert.deepEqual(decodeReply(encodeError('u', { d: 1 }, undefined, undefined)), { kind: FrameKind.error, uri: 'u', details: { d: 1 }, args: undefined, kwargs: undefined });
+    assert.deepEqual(decodeReply(encodeReject('gone')), { kind: FrameKind.reject, why: 'gone' });
+
+    assert.deepEqual(decodeHeartbeat(encodeHeartbeat('n')), { node: 'n', bye: false });
+    assert.deepEqual(decodeHeartbeat(encodeHeartbeat('n', true)), { node: 'n', bye: true });
+    assert.deepEqual(decodeQuery(encodeQuery({ kind: 'k' })), { kind: 'k' });
+    assert.deepEqual(decodeAnswer(encodeAnswer({})), {});
+    assert.deepEqual(decodeReplayAsk(encodeReplayAsk({ since: 1, filters: ['f'], after: { n: 2 } })), { since: 1, filters: ['f'], after: { n: 2 } });
+    assert.deepEqual(decodeReplayAnswer(encodeReplayAnswer('n', [new Uint8Array([9])])).map((f) => [...f]), [[9]]);
+    const t = [{ topic: 't', args: [1], kwargs: {}, options: { exclude: [1] } }];
+    assert.deepEqual(decodeTestaments(encodeTestaments('r', t)), { realm: 'r', testaments: t });
+  });
+});
+
+describe('backplane frames: refusing what a subject does not carry', () => {
+  const refuses = (fn: () => unknown, field: RegExp) => assert.throws(fn, (e: unknown) => e instanceof FrameError && field.test(e.message));
+
+  it('names the field that is wrong', () => {
+    refuses(() => decodeEvent(msgpack.encode([1, { o: 'n', s: 1, r: 'r', t: 5, p: 1 }])), /topic \(t\)/);
+    refuses(() => decodeEvent(msgpack.encode([1, { o: 'n', s: 'x', r: 'r', t: 't', p: 1 }])), /sequence \(s\)/);
+    refuses(() => decodeEvent(msgpack.encode([1, { o: 'n', s: 1, r: 'r', t: 't', p: 1, x: ['a'] }])), /exclude \(x\)/);
+    refuses(() => decodeEvent(msgpack.encode([1, { o: 'n', s: 1, r: 'r', t: 't', p: 1, pub: { session: 1 } }])), /publisher authid/);
+    refuses(() => decodeInbox(msgpack.encode([2, { o: 'n', c: 1, r: 'r', u: 'p', g: 1, cs: 'x' }])), /callee \(cs\)/);
+    refuses(() => decodeInbox(msgpack.encode([4, { o: 'n', c: 1, m: 'maybe' }])), /cancel mode/);
+    refuses(() => decodeReply(msgpack.encode([7, { e: 3 }])), /error URI/);
+    refuses(() => decodeHeartbeat(msgpack.encode([9, {}])), /node \(o\)/);
+    refuses(() => decodeQuery(msgpack.encode([11, { q: [] }])), /query \(q\)/);
+    refuses(() => decodeReplayAsk(msgpack.encode([11, { since: 1, after: { n: 'x' } }])), /after/);
+    refuses(() => decodeReplayAnswer(msgpack.encode([11, { frames: ['x'] }])), /frames/);
+    refuses(() => decodeTestaments(msgpack.encode([11, { r: 'r', t: [['t', {}, {}, {}]] }])), /testament 0/);
+  });
+
+  it('refuses a frame of another subject\'s kind', () => {
+    refuses(() => decodeEvent(encodeHeartbeat('n')), /kind 9/);
+    refuses(() => decodeInbox(encodeResult([1], undefined)), /kind 6/);
+    refuses(() => decodeReply(encodeInvoke('n', 1, { realm: 'r', procedure: 'p', regId: 1, callee: 1, details: {}, args: undefined, kwargs: undefined })), /kind 2/);
+    refuses(() => decodeHeartbeat(encodeQuery({})), /kind 11/);
+  });
+
+  it('refuses generated garbage with a FrameError and nothing else', () => {
+    const rand = prng(1201);
+    const decoders = [decodeEvent, decodeInbox, decodeReply, decodeHeartbeat, decodeQuery, decodeAnswer, decodeReplayAsk, decodeReplayAnswer, decodeTestaments];
+    const valid = [
+      encodeEvent('n', 1, { realm: 'r', topic: 't', publication: 1, args: [1], kwargs: { a: 1 } }),
+      encodeInvoke('n', 1, { realm: 'r', procedure: 'p', regId: 1, callee: 1, details: {}, args: [1], kwargs: undefined }),
+      encodeTestaments('r', [{ topic: 't', args: [1], kwargs: {}, options: {} }]),
+    ];
+    for (let i = 0; i < 3000; i++) {
+      let bytes: Uint8Array;
+      if (i % 2 === 0) {
+        bytes = Uint8Array.from({ length: Math.floor(rand() * 40) }, () => Math.floor(rand() * 256));
+      } else {
+        // A valid frame with a few bytes changed or cut: mostly well-formed MessagePack.
+        const base = valid[i % valid.length]!;
+        bytes = Uint8Array.from(base.subarray(0, Math.max(1, Math.floor(rand() * (base.length + 1)))));
+        for (let k = 0; k < 3; k++) bytes[Math.floor(rand() * bytes.length)] = Math.floor(rand() * 256);
+      }
+      for (const decode of decoders) {
+        try {
+          decode(bytes);
+        } catch (e) {
+          assert.ok(e instanceof FrameError, `${decode.name} threw ${String(e)} for ${hex(bytes)}`);
+        }
+      }
+    }
+  });
+});
