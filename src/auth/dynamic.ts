@@ -80,6 +80,10 @@ export async function askAuthenticator(
 ): Promise<Asked> {
   const realm = config.authenticatorRealm ?? hello.realm;
   const authid = helloAuthid(hello);
+  if (realm === undefined) {
+    // As Crossbar.io: without a realm in HELLO, the authenticator can only be called on a configured one.
+    return { outcome: abort(ErrorUri.noSuchRealm, 'no realm requested, and the dynamic authenticator has no "authenticator-realm" to be called on') };
+  }
   const details: Dict = {
     transport: transportDetails(peer),
     authmethod,
@@ -95,7 +99,7 @@ export async function askAuthenticator(
   }
   let result: unknown;
   try {
-    result = await deps.caller.call(realm, config.authenticatorRole ?? TRUSTED_ROLE, config.authenticator, [hello.realm, authid ?? null, details], deps.callTimeout);
+    result = await deps.caller.call(realm, config.authenticatorRole ?? TRUSTED_ROLE, config.authenticator, [hello.realm ?? null, authid ?? null, details], deps.callTimeout);
   } catch (e) {
     if (isCallFailure(e) && !NOT_A_DECISION.has(e.uri)) {
       const first = e.args?.[0];

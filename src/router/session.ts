@@ -242,7 +242,10 @@ export class Session {
 
   private welcome(identity: Identity): void {
     const hello = this.pendingHello!;
+    // Crossbar.io (PendingAuth._assign_principal): the principal's realm overrides or defaults the
+    // one in HELLO; with neither, the session has no realm to join.
     const name = identity.realm ?? hello.realm;
+    if (name === undefined) return this.abort(ErrorUri.noSuchRealm, 'no realm assigned: HELLO named none, and neither did the authentication');
     const realm = this.realms.realm(name);
     if (!realm) return this.abort(ErrorUri.noSuchRealm, `no realm "${name}" on this router`);
     if (!realm.authorizer.hasRole(identity.authrole)) {

@@ -93,6 +93,10 @@ class Reader {
     const v = this.m[i];
     return typeof v === 'string' ? v : fail(`${this.at(field)}: expected a string, got ${typeName(v)}`);
   }
+  /** Whether element `i` is null. */
+  nullable(i: number): boolean {
+    return this.m[i] === null;
+  }
   /** A URI; an invalid one refuses the request (`requestType`, `request`) if given, else the session. */
   uri(i: number, field: string, match: MatchPolicy = 'exact', requestType = 0, request = 0): string {
     const v = this.str(i, field);
@@ -200,7 +204,8 @@ function read(r: Reader, code: number): WampMessage {
       if (!isDict(details.roles) || Object.keys(details.roles).length === 0) {
         fail(`${r.at('Details.roles')}: expected a dict naming at least one role`);
       }
-      return { type: T.HELLO, realm: r.uri(1, 'Realm'), details };
+      // Realm may be null (Autobahn's Hello.parse allows None): the authentication then assigns it.
+      return { type: T.HELLO, realm: r.nullable(1) ? undefined : r.uri(1, 'Realm'), details };
     }
     case T.WELCOME:
       r.arity(3, 3);

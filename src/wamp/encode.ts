@@ -4,7 +4,7 @@ import type { Args, Kwargs, WampMessage } from './messages.js';
 
 export function encodeMessage(m: WampMessage): unknown[] {
   switch (m.type) {
-    case T.HELLO: return [T.HELLO, m.realm, m.details];
+    case T.HELLO: return [T.HELLO, m.realm ?? null, m.details];
     case T.WELCOME: return [T.WELCOME, m.session, m.details];
     case T.ABORT: return [T.ABORT, m.details, m.reason];
     case T.CHALLENGE: return [T.CHALLENGE, m.authMethod, m.extra];

@@ -17,7 +17,8 @@ export type Kwargs = Readonly<Dict> | undefined;
 export type Payload = EncodedPayload | undefined;
 
 // [HELLO, Realm|uri, Details|dict]
-export interface Hello { readonly type: typeof T.HELLO; readonly realm: string; readonly details: Dict }
+/** `realm` undefined: the client sent null, for the authentication to assign one (as Crossbar.io). */
+export interface Hello { readonly type: typeof T.HELLO; readonly realm: string | undefined; readonly details: Dict }
 // [WELCOME, Session|id, Details|dict]
 export interface Welcome { readonly type: typeof T.WELCOME; readonly session: number; readonly details: Dict }
 // [ABORT, Details|dict, Reason|uri]

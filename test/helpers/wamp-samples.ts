@@ -17,7 +17,7 @@ export const pick = <T>(random: Random, items: readonly T[]): T => items[Math.fl
  * Request, where 0 is valid when Details follow (router-side revocation).
  */
 export type FieldKind =
-  | 'id' | 'requestOrRevocation' | 'dict' | 'helloDetails' | 'uri' | 'string' | 'requestType' | 'args' | 'kwargs';
+  | 'id' | 'requestOrRevocation' | 'dict' | 'helloDetails' | 'uri' | 'realm' | 'string' | 'requestType' | 'args' | 'kwargs';
 
 export interface Field {
   /** The name the decoder uses in its messages ("'Request' in PUBLISH: …"). */
@@ -42,7 +42,7 @@ const ROLES = { roles: { publisher: {}, subscriber: {}, caller: {}, callee: {} }
 
 /** Every WAMP message type, as basic/messages.md gives it and src/wamp/decode.ts names its fields. */
 export const SHAPES: readonly MessageShape[] = [
-  { name: 'HELLO', code: 1, fields: [f('Realm', 'uri'), f('Details', 'helloDetails')], optional: 0, full: [1, 'realm1', ROLES] },
+  { name: 'HELLO', code: 1, fields: [f('Realm', 'realm'), f('Details', 'helloDetails')], optional: 0, full: [1, 'realm1', ROLES] },
   { name: 'WELCOME', code: 2, fields: [f('Session', 'id'), f('Details', 'dict')], optional: 0, full: [2, 9129137332, { roles: { broker: {} } }] },
   { name: 'ABORT', code: 3, fields: [f('Details', 'dict'), f('Reason', 'uri')], optional: 0, full: [3, { message: 'no' }, 'wamp.error.no_such_realm'] },
   { name: 'CHALLENGE', code: 4, fields: [f('AuthMethod', 'string'), f('Extra', 'dict')], optional: 0, full: [4, 'ticket', {}] },
@@ -121,6 +121,8 @@ export function wrongValues(kind: FieldKind): readonly unknown[] {
     case 'helloDetails': return [null, [], 'x', 1, true, BYTES, {}, { roles: {} }, { roles: 'publisher' }];
     case 'uri':
     case 'string': return [1, null, [], {}, true, BYTES];
+    // HELLO's Realm may be null: the authentication assigns one (as Crossbar.io does).
+    case 'realm': return [1, [], {}, true, BYTES];
     case 'requestType': return [0, 1, 17, 36, 99, '16', null, 16.5];
     case 'args': return [null, 'x', 1, {}, true, BYTES];
   }
