@@ -18,6 +18,7 @@ import { LocalClient } from './client/local-client.js';
 import type { NodeConfig, SessionTransportOptions, TlsEndpointConfig } from './config/types.js';
 import type { Router } from './router/router.js';
 import type { SessionOptions } from './router/session.js';
+import type { SessionLimits } from './router/session-limits.js';
 import { NO_COUNT, type RefusalSink } from './stats/refusals.js';
 
 /**
@@ -35,6 +36,7 @@ export class NodeSecurity {
   private readonly deps: AuthDeps;
   private readonly guard: AuthGuard;
   private readonly connections: ConnectionLimiter | undefined;
+  private readonly sessionLimits: SessionLimits;
   private readonly authenticators = new Map<SessionTransportOptions, Map<string, AuthenticatorFactory>>();
 
   constructor(config: NodeConfig, private readonly router: Router, private readonly log: Logger, private readonly refused: RefusalSink = NO_COUNT) {
@@ -51,6 +53,13 @@ export class NodeSecurity {
       log: authLog,
     });
     this.connections = limits.connections && new ConnectionLimiter(limits.connections);
+    this.sessionLimits = {
+      maxSessionsPerAddress: limits.maxSessionsPerAddress,
+      maxSubscriptions: limits.maxSubscriptionsPerSession,
+      maxRegistrations: limits.maxRegistrationsPerSession,
+      maxCalls: limits.maxCallsPerSession,
+      refused,
+    };
     for (const realm of router.allRealms()) {
       realm.authorizer.useCaller(
         (procedure, args) => this.services.call(realm.name, TRUSTED_ROLE, procedure, args, CALL_TIMEOUT_MS),
@@ -66,7 +75,7 @@ export class NodeSecurity {
       map = authenticatorsFor(t.auth, this.deps, this.guard);
       this.authenticators.set(t, map);
     }
-    return { helloTimeout: t.helloTimeout, authenticators: map };
+    return { helloTimeout: t.helloTimeout, authenticators: map, limits: this.sessionLimits };
   }
 
   private sessionsOf(authid: string): number {

@@ -22,6 +22,7 @@ import { isReservedUri, type MatchPolicy } from '../wamp/uri.js';
 import { MatchIndex } from '../match/match-index.js';
 import { ReceiverFilter } from './receiver-filter.js';
 import type { Session } from './session.js';
+import { LimitKey } from './session-limits.js';
 import { stableId } from '../backplane/stable-id.js';
 import type { PubSubCounters } from '../stats/realm-counters.js';
 
@@ -51,6 +52,8 @@ export class Broker {
   private readonly index = new MatchIndex<Subscription>();
   private readonly byId = new Map<number, Subscription>();
   private readonly bySession = new Map<Session, Set<Subscription>>();
+  /** SUBSCRIBEs waiting for the backplane, per session. */
+  private readonly inFlight = new Map<Session, number>();
   /** Meta API, retention and history; undefined until the realm sets it. */
   hooks: BrokerHooks | undefined;
   /** Statistics (plain counters); undefined when statistics are off. */
@@ -85,6 +88,10 @@ export class Broker {
       ]);
     }
     let sub = this.index.get(topic, options.match);
+    const max = session.limits.maxSubscriptions;
+    if (max !== undefined && !sub?.subscribers.has(session) && this.heldBy(session) >= max) {
+      return session.refuseOverLimit(T.SUBSCRIBE, m.request, LimitKey.subscriptions, max, 'this session has the most subscriptions it may have');
+    }
     if (!sub) {
       const interest = this.backplane.addInterest(this.realm, topic, options.match);
       sub = { id: stableId(this.realm, options.match, topic), uri: topic, match: options.match, created: new Date(), subscribers: new Set(), ready: interest };
@@ -92,8 +99,9 @@ export class Broker {
       this.byId.set(sub.id, sub);
     }
     const joined = sub;
+    this.inFlight.set(session, (this.inFlight.get(session) ?? 0) + 1);
     // SUBSCRIBED only once remote events will arrive too; events before it are not the session's.
-    joined.ready.then(
+    joined.ready.finally(() => this.landed(session)).then(
       () => {
         if (!session.isOpen || this.byId.get(joined.id) !== joined) return this.dropIfEmpty(joined);
         const created = joined.subscribers.size === 0;
@@ -111,6 +119,18 @@ export class Broker {
         this.dropIfEmpty(joined);
       },
     );
+  }
+
+  /** Subscriptions `session` holds or has asked for (limits.max_subscriptions_per_session). */
+  private heldBy(session: Session): number {
+    return (this.bySession.get(session)?.size ?? 0) + (this.inFlight.get(session) ?? 0);
+  }
+
+  /** A SUBSCRIBE of `session` has its answer from the backplane. */
+  private landed(session: Session): void {
+    const n = (this.inFlight.get(session) ?? 1) - 1;
+    if (n > 0) this.inFlight.set(session, n);
+    else this.inFlight.delete(session);
   }
 
   unsubscribe(session: Session, m: Unsubscribe): void {

@@ -35,6 +35,7 @@ import { LOCAL_CALLER, newPendingCall, type PendingCall, remoteCaller } from './
 import { CallList } from './call-list.js';
 import { type Callee, Registration } from './registration.js';
 import type { Session } from './session.js';
+import { LimitKey } from './session-limits.js';
 import type { CallCounters } from '../stats/realm-counters.js';
 
 /** Procedures the router answers itself (the meta API): consulted before any registration. */
@@ -156,6 +157,10 @@ export class Dealer {
     if (isReservedUri(procedure)) return refuse(ErrorUri.invalidUri, `procedure "${procedure}" is reserved for the router (wamp.*)`);
     if (!this.authorizer.authorize(session.authrole, procedure, 'register').allow) {
       return refuse(ErrorUri.notAuthorized, `session is not authorized to register procedure "${procedure}"`);
+    }
+    const max = session.limits.maxRegistrations;
+    if (max !== undefined && (this.bySession.get(session)?.size ?? 0) + (this.pendingRegisters.get(session.id) ?? 0) >= max) {
+      return session.refuseOverLimit(T.REGISTER, m.request, LimitKey.registrations, max, 'this session has the most registrations it may have');
     }
     const callee = {
       node: this.backplane.nodeId, session: session.id, authid: session.authid, authrole: session.authrole,
@@ -315,7 +320,8 @@ export class Dealer {
   // ---- calls ----------------------------------------------------------------------------
 
   call(session: Session, m: Call): void {
-    const existing = this.byCaller.get(session)?.get(m.request);
+    const calls = this.byCaller.get(session);
+    const existing = calls?.get(m.request);
     if (existing) return this.chunk(existing, m);
     const ended = this.endedStreams.size > 0 ? this.endedStreams.get(session) : undefined;
     if (ended?.has(m.request)) {
@@ -324,6 +330,10 @@ export class Dealer {
         if (ended.size === 0) this.endedStreams.delete(session);
       }
       return;
+    }
+    const maxCalls = session.limits.maxCalls;
+    if (maxCalls !== undefined && (calls?.size ?? 0) >= maxCalls) {
+      return session.refuseOverLimit(T.CALL, m.request, LimitKey.calls, maxCalls, 'this session has the most calls in flight it may have');
     }
     const decision = this.authorizer.authorize(session.authrole, m.procedure, 'call');
     if (!decision.allow) return refuseCall(session, m, ErrorUri.notAuthorized, `session is not authorized to call procedure "${m.procedure}"`);

@@ -1,5 +1,6 @@
 /** The router: realms by name; attaches each new connection to a fresh session. */
 import type { Logger } from 'pino';
+import { clientKey } from '../auth/rate-limit.js';
 import type { Backplane, BackplaneHandlers, CallHandle } from '../backplane/backplane.js';
 import type { RealmConfig } from '../config/types.js';
 import { CloseCode } from '../connection/close-codes.js';
@@ -12,6 +13,8 @@ import { Session, type SessionOptions } from './session.js';
 export class Router {
   private readonly realms = new Map<string, Realm>();
   private readonly sessions = new Set<Session>();
+  /** Sessions per client key (limits.max_sessions_per_address). */
+  private readonly byAddress = new Map<string, number>();
   private accepting = true;
   /** Traffic of the connections that have ended. */
   readonly retired = new Traffic();
@@ -75,10 +78,20 @@ export class Router {
     }
     const session = new Session(conn, this, options, this.log);
     this.sessions.add(session);
+    const client = clientKey(conn.peer.remoteAddress);
+    this.byAddress.set(client, (this.byAddress.get(client) ?? 0) + 1);
     session.onEnded = () => {
       this.sessions.delete(session);
       this.retired.add(conn);
+      const left = (this.byAddress.get(client) ?? 1) - 1;
+      if (left > 0) this.byAddress.set(client, left);
+      else this.byAddress.delete(client);
     };
+  }
+
+  /** Sessions in any state from the client behind `remoteAddress` (an IPv6 /64 counts as one). */
+  sessionsFrom(remoteAddress: string): number {
+    return this.byAddress.get(clientKey(remoteAddress)) ?? 0;
   }
 
   /**

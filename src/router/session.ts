@@ -17,16 +17,21 @@ import type { Args, Dict, Hello, Kwargs, Payload, WampMessage } from '../wamp/me
 import { ProtocolViolation, RequestRejected } from '../wamp/violation.js';
 import { routerRoles } from './features.js';
 import type { Realm } from './realm.js';
+import { LimitKey, NO_LIMITS, overLimit, type SessionLimits } from './session-limits.js';
 
 export interface SessionOptions {
   /** ms to complete the opening handshake. */
   readonly helloTimeout: number;
   /** Authentication methods the transport offers, by method name. */
   readonly authenticators: ReadonlyMap<string, AuthenticatorFactory>;
+  /** Caps on what the session may hold; default none. */
+  readonly limits?: SessionLimits;
 }
 
 export interface RealmDirectory {
   realm(name: string): Realm | undefined;
+  /** Sessions in any state from the client address of `peer` (this one included). */
+  sessionsFrom?(remoteAddress: string): number;
 }
 
 type State = 'hello' | 'authenticating' | 'open' | 'closing' | 'closed';
@@ -65,6 +70,19 @@ export class Session {
       }
     }, options.helloTimeout);
     this.timer.unref();
+  }
+
+  /** Caps on what this session may hold (broker and dealer check them). */
+  get limits(): SessionLimits {
+    return this.options.limits ?? NO_LIMITS;
+  }
+
+  /** Answers a request over a cap with ERROR xbar.error.limit_exceeded naming its config key, and counts it. */
+  refuseOverLimit(requestType: number, request: number, key: string, max: number, what: string): void {
+    const o = overLimit(key, max, what);
+    this.limits.refused?.(key);
+    this.log.debug({ session: this.id, limit: key, max }, 'request refused by a limit');
+    this.sendError(requestType, request, o.uri, [o.message], o.kwargs);
   }
 
   get isOpen(): boolean {
@@ -200,6 +218,12 @@ export class Session {
   }
 
   private hello(hello: Hello): Promise<void> | void {
+    const perAddress = this.limits.maxSessionsPerAddress;
+    if (perAddress !== undefined && (this.realms.sessionsFrom?.(this.conn.peer.remoteAddress) ?? 0) > perAddress) {
+      const o = overLimit(LimitKey.sessionsPerAddress, perAddress, 'too many sessions from this address');
+      this.limits.refused?.(LimitKey.sessionsPerAddress);
+      return this.abort(o.uri, o.message);
+    }
     const requested = hello.details.authmethods;
     const methods = Array.isArray(requested) && requested.length > 0 ? requested : ['anonymous'];
     const method = methods.find((x): x is string => typeof x === 'string' && this.options.authenticators.has(x));

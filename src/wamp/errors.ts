@@ -38,6 +38,8 @@ export const ErrorUri = {
   maxConcurrencyReached: 'crossbar.error.max_concurrency_reached',
   // xbar's own.
   tooManyPending: 'xbar.error.too_many_pending',
+  /** A `limits.*` cap was reached; the message names the key. */
+  limitExceeded: 'xbar.error.limit_exceeded',
   backplaneUnavailable: 'xbar.error.backplane_unavailable',
   registryUnavailable: 'xbar.error.registry_unavailable',
 } as const;

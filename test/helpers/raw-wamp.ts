@@ -190,6 +190,8 @@ export interface RawWsOptions {
   /** Subprotocols to offer; default `wamp.2.<serializer>`. */
   readonly protocols?: string | string[];
   readonly serializer?: SerializerId;
+  /** Loopback address to connect from (127.0.0.0/8), for per-address limits. */
+  readonly localAddress?: string;
 }
 
 /** A raw WAMP client over WebSocket. */
@@ -206,7 +208,9 @@ export class RawWsClient extends RawClient {
   /** Opens the WebSocket; rejects if the upgrade is refused (see `refusedUpgrade`). */
   static open(url: string, o: RawWsOptions = {}): Promise<RawWsClient> {
     const serializer = serializerById(o.serializer ?? 'json')!;
-    const ws = new WebSocket(url, o.protocols ?? [serializer.subprotocol], { perMessageDeflate: false });
+    const ws = new WebSocket(url, o.protocols ?? [serializer.subprotocol], {
+      perMessageDeflate: false, ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
+    });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new RawWsClient(ws, serializer)));
       ws.once('error', reject);
