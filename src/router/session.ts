@@ -15,7 +15,9 @@ import { encodeMessage, withPayload } from '../wamp/encode.js';
 import { CloseUri, ErrorUri } from '../wamp/errors.js';
 import type { Args, Dict, Hello, Kwargs, Payload, WampMessage } from '../wamp/messages.js';
 import { ProtocolViolation, RequestRejected } from '../wamp/violation.js';
+import { IllFormedTextError } from '../serializers/serializer.js';
 import { routerRoles } from './features.js';
+import { illFormedReply } from './ill-formed.js';
 import type { Realm } from './realm.js';
 import { LimitKey, NO_LIMITS, overLimit, type SessionLimits } from './session-limits.js';
 
@@ -61,7 +63,7 @@ export class Session {
   ) {
     conn.attach({
       message: (m, bytes) => this.receive(m, bytes),
-      malformed: (e) => this.violation(new ProtocolViolation(`could not decode message: ${e.message}`)),
+      malformed: (e) => this.malformed(e),
       closed: (cause) => this.ended(cause.reason),
     });
     this.timer = setTimeout(() => {
@@ -136,18 +138,11 @@ export class Session {
     // that waits for a dynamic authorizer's decision.
     const m = this.gate ? decodeMessage(raw, uriCheck) : decodeMessage(raw, uriCheck, bytes, this.conn.serializer);
     if (m instanceof ProtocolViolation) return this.violation(m);
-    if (m instanceof RequestRejected) {
-      if (this.state !== 'open') return this.violation(new ProtocolViolation(m.message, m.uri));
-      // A refused PUBLISH is answered only when it asked for acknowledgement (basic/pubsub.md,
-      // "Publishing"); Autobahn|JS takes an ERROR for an unacknowledged PUBLISH as a protocol
-      // violation and drops its own session.
-      if (m.requestType === T.PUBLISH && !asksAcknowledge(raw)) {
-        this.log.debug({ session: this.id, uri: m.uri, message: m.message }, 'unacknowledged publish refused');
-        return;
-      }
-      this.sendError(m.requestType, m.request, m.uri, [m.message]);
-      return;
-    }
+    if (m instanceof RequestRejected) return this.reject(m, raw);
+    this.handle(m);
+  }
+
+  private handle(m: WampMessage): void {
     try {
       this.dispatch(m);
     } catch (e) {
@@ -155,6 +150,28 @@ export class Session {
       this.log.error({ err: e, session: this.id }, 'internal error while handling a message');
       this.abort(ErrorUri.internalError, 'internal router error');
     }
+  }
+
+  private reject(m: RequestRejected, raw: unknown): void {
+    if (this.state !== 'open') return this.violation(new ProtocolViolation(m.message, m.uri));
+    // A refused PUBLISH is answered only when it asked for acknowledgement (basic/pubsub.md,
+    // "Publishing"); Autobahn|JS takes an ERROR for an unacknowledged PUBLISH as a protocol
+    // violation and drops its own session.
+    if (m.requestType === T.PUBLISH && !asksAcknowledge(raw)) {
+      this.log.debug({ session: this.id, uri: m.uri, message: m.message }, 'unacknowledged publish refused');
+      return;
+    }
+    this.sendError(m.requestType, m.request, m.uri, [m.message]);
+  }
+
+  /** The bytes did not decode; a message with text no serializer can pass on is refused, not aborted. */
+  private malformed(e: Error): void {
+    const value = e instanceof IllFormedTextError ? e.value : undefined;
+    const reply = value !== undefined && this.state === 'open' ? illFormedReply(value, e.message) : undefined;
+    if (reply === undefined) return this.violation(new ProtocolViolation(`could not decode message: ${e.message}`));
+    this.log.info({ session: this.id, remote: this.conn.peer.remoteAddress, message: e.message }, 'message with ill-formed text refused');
+    if (reply instanceof RequestRejected) return this.reject(reply, value);
+    this.handle(reply);
   }
 
   private dispatch(m: WampMessage): void {

@@ -3,8 +3,17 @@
  * validation (only bounds): where a top-level array element starts and where the array's
  * elements end. Used to splice a message's Arguments|ArgumentsKw into another message as they
  * arrived. Nesting is bounded by the decoder's depth limit (wamp-value.ts), so recursion is too.
+ * And whether every text string of such a message is UTF-8 (cbor-x decodes bytes that are not as
+ * U+FFFD, but the bytes are spliced on).
  */
+import { isUtf8 } from 'node:buffer';
+
 const BREAK = 0xff;
+
+/** Whether every text string (key, value or chunk) of a message cbor-x decoded whole is valid UTF-8. */
+export function cborStringsAreUtf8(b: Uint8Array): boolean {
+  return skip(b, 0, true) === b.length;
+}
 
 /** [offset of top-level element `index`, end of the elements], or undefined when there is none. */
 export function cborElementRange(b: Uint8Array, index: number): [number, number] | undefined {
@@ -28,8 +37,8 @@ export function cborElementRange(b: Uint8Array, index: number): [number, number]
   return [i, end];
 }
 
-/** The offset after the item at `i`, or -1 past the end. */
-function skip(b: Uint8Array, i: number): number {
+/** The offset after the item at `i`, or -1 past the end (or, with `utf8`, at a text string that is not UTF-8). */
+function skip(b: Uint8Array, i: number, utf8 = false): number {
   if (i >= b.length) return -1;
   const t = b[i]!;
   const major = t >> 5;
@@ -37,7 +46,7 @@ function skip(b: Uint8Array, i: number): number {
     if (major < 2 || major > 5) return -1;
     // Indefinite length: items (chunks, elements, or key/value pairs) until a break.
     let at = i + 1;
-    while (at >= 0 && at < b.length && b[at] !== BREAK) at = skip(b, at);
+    while (at >= 0 && at < b.length && b[at] !== BREAK) at = skip(b, at, utf8);
     return at >= 0 && at < b.length ? at + 1 : -1;
   }
   const head = argument(b, i);
@@ -46,16 +55,19 @@ function skip(b: Uint8Array, i: number): number {
   switch (major) {
     case 2:
     case 3:
-      return next + value <= b.length ? next + value : -1;
+      if (next + value > b.length) return -1;
+      // Each chunk of an indefinite text string must be UTF-8 by itself (RFC 8949, 3.2.3).
+      if (utf8 && major === 3 && !isUtf8(b.subarray(next, next + value))) return -1;
+      return next + value;
     case 4:
     case 5: {
       let at = next;
       const items = major === 4 ? value : 2 * value;
-      for (let k = 0; k < items && at >= 0; k++) at = skip(b, at);
+      for (let k = 0; k < items && at >= 0; k++) at = skip(b, at, utf8);
       return at;
     }
     case 6:
-      return skip(b, next);
+      return skip(b, next, utf8);
     default:
       return next; // integers, simple values, floats
   }

@@ -1,8 +1,8 @@
-import { Encoder, type Options } from 'cbor-x';
-import { cborElementRange } from './cbor-scan.js';
+import { Decoder, Encoder, type Options } from 'cbor-x';
+import { cborElementRange, cborStringsAreUtf8 } from './cbor-scan.js';
 import { DecodeError, type EncodedPayload, type Headroom, type Serializer } from './serializer.js';
 import { spliceBinary } from './splice.js';
-import { adoptDecoded } from './wamp-value.js';
+import { type AdoptOptions, adoptDecoded } from './wamp-value.js';
 import { widenIntegers } from './wide-integers.js';
 
 // cbor-x reads these options but its typings omit them.
@@ -19,6 +19,7 @@ export class CborSerializer implements Serializer {
   readonly binary = true;
 
   private readonly encoder: Encoder;
+  private readonly adopt: AdoptOptions;
 
   constructor() {
     const options: CborOptions = {
@@ -32,6 +33,9 @@ export class CborSerializer implements Serializer {
       int64AsNumber: true,
     };
     this.encoder = new Encoder(options);
+    // The same decoding with maps as `Map`s: the slow path for a "__proto__" key (see wamp-value.ts).
+    const maps = new Decoder({ ...options, mapsAsObjects: false } as CborOptions);
+    this.adopt = { format: 'CBOR', jsonBinary: false, utf8Strings: cborStringsAreUtf8, decodeMaps: (bytes) => maps.decode(bytes) };
   }
 
   decode(bytes: Uint8Array): unknown {
@@ -42,7 +46,7 @@ export class CborSerializer implements Serializer {
     } catch (err) {
       throw new DecodeError(`malformed CBOR message: ${(err as Error)?.message ?? String(err)}`, { cause: err });
     }
-    return adoptDecoded(value, bytes.byteLength, { format: 'CBOR', jsonBinary: false });
+    return adoptDecoded(value, bytes, this.adopt);
   }
 
   encode(message: readonly unknown[]): Uint8Array {

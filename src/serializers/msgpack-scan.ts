@@ -1,8 +1,20 @@
 /**
  * Byte positions in a MessagePack message that msgpackr has already decoded whole, so they need no
  * validation (only bounds): where a top-level array element starts. Used to splice a message's
- * Arguments|ArgumentsKw into another message as they arrived.
+ * Arguments|ArgumentsKw into another message as they arrived. And whether every str of such a
+ * message is UTF-8 (msgpackr decodes bytes that are not as U+FFFD, but the bytes are spliced on).
  */
+import { isUtf8 } from 'node:buffer';
+
+/** Checks the str at b[start, end); false stops the scan. */
+type StrCheck = (b: Uint8Array, start: number, end: number) => boolean;
+
+const utf8: StrCheck = (b, start, end) => isUtf8(b.subarray(start, end));
+
+/** Whether every str (key or value) of a message msgpackr decoded whole is valid UTF-8. */
+export function msgpackStringsAreUtf8(b: Uint8Array): boolean {
+  return skip(b, 0, 1, utf8) === b.length;
+}
 
 /** Offset of top-level element `index` of the message's array, or -1 when it has fewer. */
 export function msgpackElementOffset(b: Uint8Array, index: number): number {
@@ -26,8 +38,8 @@ export function msgpackElementOffset(b: Uint8Array, index: number): number {
   return at < b.length ? at : -1;
 }
 
-/** The offset after `n` values starting at `i`, or -1 past the end. */
-function skip(b: Uint8Array, i: number, n: number): number {
+/** The offset after `n` values starting at `i`, or -1 past the end (or when `str` refuses a str). */
+function skip(b: Uint8Array, i: number, n: number, str?: StrCheck): number {
   let pending = n;
   while (pending > 0) {
     if (i >= b.length) return -1;
@@ -40,8 +52,15 @@ function skip(b: Uint8Array, i: number, n: number): number {
     } else if (t <= 0x9f) {
       pending += t & 0x0f; // fixarray
       i += 1;
-    } else if (t <= 0xbf) i += 1 + (t & 0x1f); // fixstr
-    else {
+    } else if (t <= 0xbf) {
+      if (str && !str(b, i + 1, i + 1 + (t & 0x1f))) return -1;
+      i += 1 + (t & 0x1f); // fixstr
+    } else {
+      if (str && t >= 0xd9 && t <= 0xdb) {
+        const head = t === 0xd9 ? 2 : t === 0xda ? 3 : 5;
+        const length = t === 0xd9 ? (b[i + 1] ?? 0) : t === 0xda ? u16(b, i + 1) : u32(b, i + 1);
+        if (!str(b, i + head, i + head + length)) return -1;
+      }
       switch (t) {
         case 0xc0: case 0xc2: case 0xc3: i += 1; break; // nil, false, true
         case 0xc4: case 0xd9: i += 2 + (b[i + 1] ?? 0); break; // bin8, str8

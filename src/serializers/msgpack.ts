@@ -1,8 +1,8 @@
-import { Packr } from 'msgpackr';
-import { msgpackElementOffset } from './msgpack-scan.js';
+import { Packr, Unpackr } from 'msgpackr';
+import { msgpackElementOffset, msgpackStringsAreUtf8 } from './msgpack-scan.js';
 import { DecodeError, type EncodedPayload, type Headroom, type Serializer } from './serializer.js';
 import { spliceBinary } from './splice.js';
-import { adoptDecoded } from './wamp-value.js';
+import { type AdoptOptions, adoptDecoded } from './wamp-value.js';
 import { widenIntegers } from './wide-integers.js';
 
 /**
@@ -30,6 +30,18 @@ export class MsgpackSerializer implements Serializer {
     int64AsType: 'number',
   });
 
+  /** The same decoding with maps as `Map`s: the slow path for a "__proto__" key (see wamp-value.ts). */
+  private readonly mapsUnpackr = new Unpackr({
+    useRecords: false, mapsAsObjects: false, moreTypes: false, structuredClone: false, int64AsType: 'number',
+  });
+
+  private readonly adopt: AdoptOptions = {
+    format: 'MessagePack',
+    jsonBinary: false,
+    utf8Strings: msgpackStringsAreUtf8,
+    decodeMaps: (bytes) => this.mapsUnpackr.unpack(bytes),
+  };
+
   decode(bytes: Uint8Array): unknown {
     let value: unknown;
     try {
@@ -38,7 +50,7 @@ export class MsgpackSerializer implements Serializer {
     } catch (err) {
       throw new DecodeError(`malformed MessagePack message: ${(err as Error)?.message ?? String(err)}`, { cause: err });
     }
-    return adoptDecoded(value, bytes.byteLength, { format: 'MessagePack', jsonBinary: false });
+    return adoptDecoded(value, bytes, this.adopt);
   }
 
   encode(message: readonly unknown[]): Uint8Array {

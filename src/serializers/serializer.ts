@@ -40,3 +40,16 @@ export class DecodeError extends Error {
 
 /** Text that is not UTF-8 (a WebSocket fails the connection with 1007 for it, RFC 6455 §8.1). */
 export class InvalidUtf8Error extends DecodeError {}
+
+/**
+ * A well-formed message with a string that is not Unicode text: a lone UTF-16 surrogate (JSON's
+ * "\ud800" escape) or a MessagePack/CBOR string that is not UTF-8. No serializer may pass it on
+ * (UTF-8 cannot encode a lone surrogate; a binary receiver's decoder fails on it), so the router
+ * refuses the message; `value` is what was decoded, for the reply to name the request.
+ */
+export class IllFormedTextError extends DecodeError {
+  constructor(message: string, readonly value: unknown) {
+    super(message);
+    this.name = 'IllFormedTextError';
+  }
+}
