@@ -74,6 +74,7 @@ export class XbarNode {
     this.router = new Router(config.realms, this.backplane, this.log, {
       ...(stats.enabled ? { stats: { maxTopics: stats.maxTopics, topTopics: stats.topTopics } } : {}),
       ...(options.testaments ? { testaments: options.testaments } : {}),
+      limits: { maxRetainedBytes: config.limits?.maxRetainedBytesPerRealm, maxTestamentBytes: config.limits?.maxTestamentBytesPerSession },
     });
     this.security = new NodeSecurity(config, this.router, this.log, this.refusals.count);
     this.stats = new StatsCollector(statsSource(this.router, this.backplane), stats);

@@ -22,7 +22,7 @@ import { isReservedUri, type MatchPolicy } from '../wamp/uri.js';
 import { MatchIndex } from '../match/match-index.js';
 import { ReceiverFilter } from './receiver-filter.js';
 import type { Session } from './session.js';
-import { LimitKey } from './session-limits.js';
+import { LimitKey, overLimit } from './session-limits.js';
 import { stableId } from '../backplane/stable-id.js';
 import type { PubSubCounters } from '../stats/realm-counters.js';
 
@@ -36,6 +36,8 @@ export interface BrokerHooks {
   unsubscribed(session: Session, sub: Subscription, deleted: boolean): void;
   /** A publication, local or from another node, after its local delivery. */
   published(ev: EventOut, retain: boolean): void;
+  /** The byte bound of retained events a `retain` publication would pass (it is then refused), or undefined. */
+  retainOverflow?(topic: string, args: Args, kwargs: Kwargs): number | undefined;
 }
 
 export interface Subscription {
@@ -154,6 +156,12 @@ export class Broker {
     if (!decision.allow) {
       return this.refuse(session, m, ErrorUri.notAuthorized, `session is not authorized to publish to topic "${topic}"`);
     }
+    const overflow = options.retain ? this.hooks?.retainOverflow?.(topic, m.args, m.kwargs) : undefined;
+    if (overflow !== undefined) {
+      session.limits.refused?.(LimitKey.retainedBytes);
+      const o = overLimit(LimitKey.retainedBytes, overflow, 'retaining this event would take the realm\'s retained events past the bytes they may take');
+      return this.refuse(session, m, o.uri, o.message, o.kwargs);
+    }
     const publication = randomId();
     const publisher: Ident | undefined = options.discloseMe || decision.disclose
       ? { session: session.id, authid: session.authid, authrole: session.authrole }
@@ -236,11 +244,11 @@ export class Broker {
     });
   }
 
-  private refuse(session: Session, m: Publish, uri: string, message: string): void {
+  private refuse(session: Session, m: Publish, uri: string, message: string, kwargs?: Kwargs): void {
     this.log.debug({ session: session.id, topic: m.topic, uri }, 'publish refused');
     // Only an acknowledged publication is answered (basic/pubsub.md): Autobahn|JS takes an ERROR
     // for a PUBLISH it did not ask to acknowledge as a protocol violation and drops its session.
-    if (m.options.acknowledge) session.sendError(T.PUBLISH, m.request, uri, [message]);
+    if (m.options.acknowledge) session.sendError(T.PUBLISH, m.request, uri, [message], kwargs);
   }
 
   removeSession(session: Session): void {

@@ -18,6 +18,8 @@ export interface RealmOptions {
   readonly stats?: CountersOptions;
   /** Where testaments wait (default: in memory, lost with this node). */
   readonly testaments?: TestamentStore;
+  /** Byte bounds of retained events per realm and testaments per session (`limits.*`). */
+  readonly limits?: { readonly maxRetainedBytes?: number | undefined; readonly maxTestamentBytes?: number | undefined };
 }
 
 /** Retained topics per realm when the realm's `store` does not say. */
@@ -49,6 +51,8 @@ export class Realm {
       history: config.store?.eventHistory ?? [],
       maxRetained: config.store?.maxRetained ?? DEFAULT_MAX_RETAINED,
       testaments: options.testaments,
+      maxRetainedBytes: options.limits?.maxRetainedBytes,
+      maxTestamentBytes: options.limits?.maxTestamentBytes,
     }, realmLog);
     this.broker.hooks = this.meta;
     this.dealer.hooks = this.meta;

@@ -26,6 +26,8 @@ export const LimitKey = {
   subscriptions: 'max_subscriptions_per_session',
   registrations: 'max_registrations_per_session',
   calls: 'max_calls_per_session',
+  retainedBytes: 'max_retained_bytes_per_realm',
+  testamentBytes: 'max_testament_bytes_per_session',
 } as const;
 
 /** What a refusal over a cap says, and carries. */

@@ -3,7 +3,8 @@
  * ap_pubsub_event_history.md).
  *
  * Retention keeps the last `retain: true` publication per topic, for at most `maxRetained` topics
- * (the least recently retained topic is forgotten first). History keeps, for each configured
+ * (the least recently retained topic is forgotten first) and at most `maxRetainedBytes` together
+ * (a client's publication that would pass it is refused, see `retainOverflow`). History keeps, for each configured
  * `{uri, match, limit, maxAge}` rule, the last `limit` publications whose topic matches, none older
  * than `maxAge`; a rule's id is the id a subscription to the same (uri, match) gets, so a client
  * calls `wamp.subscription.get_events` with its own subscription id. Both are bounded: memory is
@@ -19,6 +20,7 @@ import { stableId } from '../../backplane/stable-id.js';
 import type { MatchPolicy } from '../../wamp/uri.js';
 import type { Args, Kwargs, Receivers } from '../../wamp/messages.js';
 import { MatchIndex } from '../../match/match-index.js';
+import { publicationSize } from './value-size.js';
 
 export interface StoredEvent {
   readonly topic: string;
@@ -108,10 +110,19 @@ interface History {
 
 export class EventStore {
   private readonly retainedByTopic = new Map<string, StoredEvent>();
+  /** Bytes of each retained event (`publicationSize`), and their sum. */
+  private readonly retainedSize = new Map<string, number>();
+  private retainedBytes = 0;
   private readonly rules = new MatchIndex<History>();
   private readonly byId = new Map<number, History>();
 
-  constructor(realm: string, rules: readonly HistoryRule[], private readonly maxRetained: number) {
+  constructor(
+    realm: string,
+    rules: readonly HistoryRule[],
+    private readonly maxRetained: number,
+    /** Bytes all retained events may take together; undefined = no bound. */
+    private readonly maxRetainedBytes?: number,
+  ) {
     for (const rule of rules) {
       const h: History = { id: stableId(realm, rule.match, rule.uri), rule, ring: new Ring(rule.limit) };
       this.rules.set(rule.uri, rule.match, h);
@@ -128,6 +139,22 @@ export class EventStore {
     return this.retainedByTopic.size;
   }
 
+  /** Bytes the retained events take (limits.max_retained_bytes_per_realm). */
+  get retainedSizeBytes(): number {
+    return this.retainedBytes;
+  }
+
+  /**
+   * The byte bound a publication with `retain` would take the retained events past (it then must
+   * be refused), or undefined when it fits — in place of the topic's present retained event.
+   */
+  retainOverflow(topic: string, args: Args, kwargs: Kwargs): number | undefined {
+    const max = this.maxRetainedBytes;
+    if (max === undefined || this.maxRetained === 0) return undefined;
+    const after = this.retainedBytes - (this.retainedSize.get(topic) ?? 0) + publicationSize(topic, args, kwargs);
+    return after > max ? max : undefined;
+  }
+
   /** A publication passed through this node: kept as the retained one and/or in history. */
   store(ev: EventOut, retain: boolean): void {
     let stored: StoredEvent | undefined;
@@ -136,13 +163,16 @@ export class EventStore {
       filters: ev.receivers,
       time: Date.now(),
     });
-    if (retain && this.maxRetained > 0) {
+    // A publication over the byte bound was refused (retainOverflow); the router's own (a
+    // testament with retain) is delivered but not retained.
+    if (retain && this.maxRetained > 0 && this.retainOverflow(ev.topic, ev.args, ev.kwargs) === undefined) {
       // Re-inserting moves the topic to the end of the Map's order: the oldest retained go first.
-      this.retainedByTopic.delete(ev.topic);
+      this.forget(ev.topic);
       this.retainedByTopic.set(ev.topic, make());
-      if (this.retainedByTopic.size > this.maxRetained) {
-        this.retainedByTopic.delete(this.retainedByTopic.keys().next().value!);
-      }
+      const size = publicationSize(ev.topic, ev.args, ev.kwargs);
+      this.retainedSize.set(ev.topic, size);
+      this.retainedBytes += size;
+      if (this.retainedByTopic.size > this.maxRetained) this.forget(this.retainedByTopic.keys().next().value!);
     }
     if (this.byId.size === 0 || ev.receivers?.exclude !== undefined || ev.receivers?.eligible !== undefined) return;
     this.rules.forEachMatch(ev.topic, (h) => {
@@ -150,6 +180,12 @@ export class EventStore {
       this.expire(h, e.time);
       h.ring.push(e);
     });
+  }
+
+  private forget(topic: string): void {
+    if (!this.retainedByTopic.delete(topic)) return;
+    this.retainedBytes -= this.retainedSize.get(topic) ?? 0;
+    this.retainedSize.delete(topic);
   }
 
   /** The retained events a subscription to (uri, match) would receive: one per matching topic. */

@@ -15,7 +15,7 @@
 import type { Logger } from 'pino';
 import type { EventOut } from '../../backplane/backplane.js';
 import { ErrorUri } from '../../wamp/errors.js';
-import type { Call, Dict } from '../../wamp/messages.js';
+import type { Args, Call, Dict, Kwargs } from '../../wamp/messages.js';
 import { MessageType as T } from '../../wamp/codes.js';
 import { isReservedUri } from '../../wamp/uri.js';
 import { Broker, type BrokerHooks, type Subscription } from '../broker.js';
@@ -38,6 +38,10 @@ export interface MetaOptions {
   readonly maxRetained: number;
   /** Where testaments wait; default in memory. */
   readonly testaments?: TestamentStore;
+  /** Bytes the realm's retained events may take together (limits.max_retained_bytes_per_realm). */
+  readonly maxRetainedBytes?: number | undefined;
+  /** Bytes one session's testaments may take (limits.max_testament_bytes_per_session), default store only. */
+  readonly maxTestamentBytes?: number | undefined;
 }
 
 /** How long a retained-event question waits for the other nodes, ms. */
@@ -50,8 +54,8 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
   private readonly quiet = new Set<number>();
 
   constructor(private readonly realm: Realm, options: MetaOptions, private readonly log: Logger) {
-    this.events = new EventStore(realm.name, options.history, options.maxRetained);
-    this.testaments = options.testaments ?? new ClusterTestamentStore(realm.name, realm.backplane);
+    this.events = new EventStore(realm.name, options.history, options.maxRetained, options.maxRetainedBytes);
+    this.testaments = options.testaments ?? new ClusterTestamentStore(realm.name, realm.backplane, options.maxTestamentBytes);
     const sessions = new SessionMeta(realm, this.quiet);
     const subscriptions = new SubscriptionMeta(realm, this.events);
     for (const table of [sessions.procedures(), subscriptions.procedures(), registrationProcedures(realm), testamentProcedures(realm, this.testaments)]) {
@@ -89,7 +93,7 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
       },
       (err: unknown) => {
         if (!session.isOpen) return;
-        if (err instanceof MetaError) return session.sendError(T.CALL, m.request, err.uri, [err.message]);
+        if (err instanceof MetaError) return session.sendError(T.CALL, m.request, err.uri, [err.message], err.kwargs);
         this.log.error({ err, procedure: m.procedure }, 'meta procedure failed');
         session.sendError(T.CALL, m.request, ErrorUri.runtimeError, [`${m.procedure} failed inside the router`]);
       },
@@ -134,6 +138,10 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
 
   published(ev: EventOut, retain: boolean): void {
     this.events.store(ev, retain);
+  }
+
+  retainOverflow(topic: string, args: Args, kwargs: Kwargs): number | undefined {
+    return this.events.retainOverflow(topic, args, kwargs);
   }
 
   // ---- dealer hooks ----------------------------------------------------------------------

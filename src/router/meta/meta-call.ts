@@ -22,7 +22,7 @@ export interface MetaReply {
 export type MetaProcedure = (call: MetaCall) => MetaReply | Promise<MetaReply>;
 
 export class MetaError extends Error {
-  constructor(readonly uri: string, message: string) {
+  constructor(readonly uri: string, message: string, readonly kwargs?: Dict) {
     super(message);
     this.name = 'MetaError';
   }

@@ -8,6 +8,7 @@ import { ErrorUri } from '../../wamp/errors.js';
 import type { Dict } from '../../wamp/messages.js';
 import { isReservedUri, isValidUri } from '../../wamp/uri.js';
 import type { Realm } from '../realm.js';
+import { LimitKey, overLimit } from '../session-limits.js';
 import { describe, MetaError, type MetaCall, type MetaProcedure, stringArg } from './meta-call.js';
 import { MAX_TESTAMENTS, type Testament, type TestamentScope, type TestamentStore } from './testaments.js';
 
@@ -61,8 +62,15 @@ export function testamentProcedures(realm: Realm, store: TestamentStore): Record
           retain: po.retain === true,
         },
       };
-      if (!(await store.add(call.session.id, scope, t))) {
+      const added = await store.add(call.session.id, scope, t);
+      if (added === 'too-many') {
         throw new MetaError(ErrorUri.testamentError, `${call.procedure}: a session may hold at most ${MAX_TESTAMENTS} testaments per scope`);
+      }
+      if (added === 'too-large') {
+        const max = store.maxBytes ?? 0;
+        call.session.limits.refused?.(LimitKey.testamentBytes);
+        const o = overLimit(LimitKey.testamentBytes, max, `${call.procedure}: the session's testaments would take more bytes than they may`);
+        throw new MetaError(o.uri, o.message, o.kwargs);
       }
       return {};
     },

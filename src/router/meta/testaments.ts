@@ -10,6 +10,7 @@
  */
 import type { Args, Kwargs, Receivers } from '../../wamp/messages.js';
 import type { Backplane } from '../../backplane/backplane.js';
+import { publicationSize } from './value-size.js';
 
 export type TestamentScope = 'detached' | 'destroyed';
 
@@ -26,9 +27,17 @@ export interface Testament {
  * store answers at once, so testaments of a leaving session are published in the same turn as
  * its other departure events.
  */
+/** Whether a testament was added, or which bound refused it. */
+export type TestamentAdded = 'added' | 'too-many' | 'too-large';
+
 export interface TestamentStore {
-  /** Adds a testament; false when the session already holds `MAX_TESTAMENTS` in that scope. */
-  add(session: number, scope: TestamentScope, t: Testament): boolean | Promise<boolean>;
+  /**
+   * Adds a testament: 'too-many' when the session already holds `MAX_TESTAMENTS` in that scope,
+   * 'too-large' when its testaments would take more than the store's byte bound.
+   */
+  add(session: number, scope: TestamentScope, t: Testament): TestamentAdded | Promise<TestamentAdded>;
+  /** Bytes one session's testaments may take together; undefined = no bound. */
+  readonly maxBytes?: number | undefined;
   /** Removes the session's testaments of one scope; returns how many there were. */
   flush(session: number, scope: TestamentScope): number | Promise<number>;
   /** Removes and returns all of the session's testaments, detached ones first. */
@@ -38,21 +47,38 @@ export interface TestamentStore {
 /** Testaments per session and scope: bounds what one session can make the router hold. */
 export const MAX_TESTAMENTS = 100;
 
-export class MemoryTestamentStore implements TestamentStore {
-  private readonly bySession = new Map<number, Record<TestamentScope, Testament[]>>();
+interface Buckets {
+  detached: Testament[];
+  destroyed: Testament[];
+  /** `publicationSize` of every testament in both buckets. */
+  bytes: number;
+}
 
-  add(session: number, scope: TestamentScope, t: Testament): boolean {
-    let buckets = this.bySession.get(session);
-    if (!buckets) this.bySession.set(session, (buckets = { detached: [], destroyed: [] }));
-    if (buckets[scope].length >= MAX_TESTAMENTS) return false;
+const sizeOf = (t: Testament): number => publicationSize(t.topic, t.args, t.kwargs);
+
+export class MemoryTestamentStore implements TestamentStore {
+  private readonly bySession = new Map<number, Buckets>();
+
+  /** `maxBytes`: what one session's testaments may take together (limits.max_testament_bytes_per_session). */
+  constructor(readonly maxBytes?: number) {}
+
+  add(session: number, scope: TestamentScope, t: Testament): TestamentAdded {
+    const size = sizeOf(t);
+    const held = this.bySession.get(session);
+    if (held && held[scope].length >= MAX_TESTAMENTS) return 'too-many';
+    if (this.maxBytes !== undefined && (held?.bytes ?? 0) + size > this.maxBytes) return 'too-large';
+    let buckets = held;
+    if (!buckets) this.bySession.set(session, (buckets = { detached: [], destroyed: [], bytes: 0 }));
     buckets[scope].push(t);
-    return true;
+    buckets.bytes += size;
+    return 'added';
   }
 
   flush(session: number, scope: TestamentScope): number {
     const buckets = this.bySession.get(session);
     if (!buckets) return 0;
     const n = buckets[scope].length;
+    for (const t of buckets[scope]) buckets.bytes -= sizeOf(t);
     buckets[scope] = [];
     return n;
   }
@@ -74,18 +100,21 @@ export class MemoryTestamentStore implements TestamentStore {
  * publishes them if this node dies (kill -9) before the session ends (design/cluster.md §4).
  */
 export class ClusterTestamentStore implements TestamentStore {
-  private readonly local = new MemoryTestamentStore();
+  private readonly local: MemoryTestamentStore;
   private readonly copies = new Map<number, Record<TestamentScope, Testament[]>>();
 
-  constructor(private readonly realm: string, private readonly backplane: Backplane) {}
+  constructor(private readonly realm: string, private readonly backplane: Backplane, readonly maxBytes?: number) {
+    this.local = new MemoryTestamentStore(maxBytes);
+  }
 
-  add(session: number, scope: TestamentScope, t: Testament): boolean {
-    if (!this.local.add(session, scope, t)) return false;
+  add(session: number, scope: TestamentScope, t: Testament): TestamentAdded {
+    const added = this.local.add(session, scope, t);
+    if (added !== 'added') return added;
     let c = this.copies.get(session);
     if (!c) this.copies.set(session, (c = { detached: [], destroyed: [] }));
     c[scope].push(t);
     this.keep(session);
-    return true;
+    return added;
   }
 
   flush(session: number, scope: TestamentScope): number {
