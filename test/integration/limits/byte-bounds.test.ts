@@ -7,31 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import autobahn from 'autobahn';
 import { connectAutobahn, type AutobahnClient } from '../../helpers/clients.js';
-import { ALLOW_ALL, realm, startDoc, tcp, type AuthNode } from '../auth/support.js';
-
-const LIMIT = 'xbar.error.limit_exceeded';
-
-function boundNode(limits: Record<string, unknown> = {}): Promise<AuthNode> {
-  return startDoc({
-    realms: [realm('realm1', { anonymous: [ALLOW_ALL] })],
-    transports: [{ type: 'web', endpoint: tcp(), paths: { ws: { type: 'websocket' }, metrics: { type: 'metrics' } } }],
-  }, { top: { limits } });
-}
-
-async function refusals(n: AuthNode, limit: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${n.ports[0]}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`xbar_limit_refusals_total{limit="${limit}"}`));
-  return line === undefined ? 0 : Number(line.split(' ').pop());
-}
-
-const over = (key: string, max: number) => (e: autobahn.Error): boolean => {
-  assert.equal(e.error, LIMIT);
-  assert.match(String(e.args[0]), new RegExp(`\\(at most ${max}, limits\\.${key}\\)$`));
-  assert.deepEqual(e.kwargs, { limit: key, max });
-  return true;
-};
+import type { AuthNode } from '../auth/support.js';
+import { limitedNode, overLimit, refusals } from './support.js';
 
 /**
  * The retained event a new subscriber to `topic` gets, or undefined: a marker published after the
@@ -57,7 +35,7 @@ describe('byte bounds', () => {
   let c: AutobahnClient;
 
   before(async () => {
-    n = await boundNode({ max_retained_bytes_per_realm: 2000, max_testament_bytes_per_session: 1000 });
+    n = await limitedNode({ max_retained_bytes_per_realm: 2000, max_testament_bytes_per_session: 1000 });
     url = `ws://127.0.0.1:${n.ports[0]}/ws`;
     c = await connectAutobahn(url);
   });
@@ -70,7 +48,7 @@ describe('byte bounds', () => {
   it('refuses a retained publication that would take the realm past max_retained_bytes_per_realm', async () => {
     const big = 'x'.repeat(590);
     for (const t of ['r.one', 'r.two', 'r.three']) await c.session.publish(t, [big], {}, { retain: true, acknowledge: true });
-    await assert.rejects(c.session.publish('r.four', [big], {}, { retain: true, acknowledge: true })!, over('max_retained_bytes_per_realm', 2000));
+    await assert.rejects(c.session.publish('r.four', [big], {}, { retain: true, acknowledge: true })!, overLimit('max_retained_bytes_per_realm', 2000));
     assert.equal(await retainedOf(url, c, 'r.four'), undefined, 'the refused publication is not retained');
     // Without retain it is published as usual; replacing a retained event frees its bytes.
     await c.session.publish('r.four', [big], {}, { acknowledge: true });
@@ -86,7 +64,7 @@ describe('byte bounds', () => {
     const add = (text: string) => s.session.call('wamp.session.add_testament', ['t.gone', [text], {}]);
     await add('y'.repeat(400));
     await add('y'.repeat(400));
-    await assert.rejects(add('y'.repeat(400)), over('max_testament_bytes_per_session', 1000));
+    await assert.rejects(add('y'.repeat(400)), overLimit('max_testament_bytes_per_session', 1000));
     assert.equal(await s.session.call('wamp.session.flush_testaments', [], { scope: 'destroyed' }), 2);
     await add('z'.repeat(400));
     // The session's testament is published when it leaves.
@@ -101,16 +79,16 @@ describe('byte bounds', () => {
 
 describe('byte bounds by default', () => {
   it('retains at most 64 MiB per realm and 1 MiB of testaments per session without config', async () => {
-    const n = await boundNode();
+    const n = await limitedNode();
     try {
       const url = `ws://127.0.0.1:${n.ports[0]}/ws`;
       const c = await connectAutobahn(url);
       const mib15 = 'x'.repeat(15 * 1024 * 1024);
       for (let i = 0; i < 4; i++) await c.session.publish(`d.r${i}`, [mib15], {}, { retain: true, acknowledge: true });
-      await assert.rejects(c.session.publish('d.r4', [mib15], {}, { retain: true, acknowledge: true })!, over('max_retained_bytes_per_realm', 64 * 1024 * 1024));
+      await assert.rejects(c.session.publish('d.r4', [mib15], {}, { retain: true, acknowledge: true })!, overLimit('max_retained_bytes_per_realm', 64 * 1024 * 1024));
       const add = () => c.session.call('wamp.session.add_testament', ['d.gone', ['y'.repeat(600 * 1024)], {}]);
       await add();
-      await assert.rejects(add(), over('max_testament_bytes_per_session', 1024 * 1024));
+      await assert.rejects(add(), overLimit('max_testament_bytes_per_session', 1024 * 1024));
       await c.close();
     } finally {
       await n.stop();

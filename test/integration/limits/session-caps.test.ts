@@ -6,33 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import autobahn from 'autobahn';
 import { connectAutobahn, connectWampy, type AutobahnClient } from '../../helpers/clients.js';
 import { CLIENT_ROLES, RawWsClient } from '../../helpers/raw-wamp.js';
-import { ALLOW_ALL, realm, startDoc, tcp, type AuthNode } from '../auth/support.js';
-
-const LIMIT = 'xbar.error.limit_exceeded';
-
-/** A node with realm1 (anonymous may do everything), `/ws` and `/metrics`, and these `limits`. */
-function capNode(limits: Record<string, unknown> = {}): Promise<AuthNode> {
-  return startDoc({
-    realms: [realm('realm1', { anonymous: [ALLOW_ALL] })],
-    transports: [{ type: 'web', endpoint: tcp(), paths: { ws: { type: 'websocket' }, metrics: { type: 'metrics' } } }],
-  }, { top: { limits } });
-}
-
-async function refusals(n: AuthNode, limit: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${n.ports[0]}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`xbar_limit_refusals_total{limit="${limit}"}`));
-  return line === undefined ? 0 : Number(line.split(' ').pop());
-}
-
-const overLimit = (key: string, max: number) => (e: autobahn.Error): boolean => {
-  assert.equal(e.error, LIMIT);
-  assert.match(String(e.args[0]), new RegExp(`\\(at most ${max}, limits\\.${key}\\)$`));
-  assert.deepEqual(e.kwargs, { limit: key, max });
-  return true;
-};
+import type { AuthNode } from '../auth/support.js';
+import { LIMIT, limitedNode, overLimit, refusals } from './support.js';
 
 describe('per-session caps', () => {
   let n: AuthNode;
@@ -45,7 +22,7 @@ describe('per-session caps', () => {
   };
 
   before(async () => {
-    n = await capNode({ max_subscriptions_per_session: 3, max_registrations_per_session: 2, max_calls_per_session: 2 });
+    n = await limitedNode({ max_subscriptions_per_session: 3, max_registrations_per_session: 2, max_calls_per_session: 2 });
     url = `ws://127.0.0.1:${n.ports[0]}/ws`;
   });
 
@@ -114,7 +91,7 @@ describe('sessions per address', () => {
   let url: string;
 
   before(async () => {
-    n = await capNode({ max_sessions_per_address: 4 });
+    n = await limitedNode({ max_sessions_per_address: 4 });
     url = `ws://127.0.0.1:${n.ports[0]}/ws`;
   });
 
@@ -149,7 +126,7 @@ describe('sessions per address', () => {
 
 describe('caps by default', () => {
   it('refuses the 10,001st subscription of a session with no limits configured', async () => {
-    const n = await capNode();
+    const n = await limitedNode();
     try {
       const c = await RawWsClient.open(`ws://127.0.0.1:${n.ports[0]}/ws`);
       await c.hello();
