@@ -64,6 +64,9 @@ export function adoptDecoded(value: unknown, bytes: Uint8Array, options: AdoptOp
   }
 }
 
+/** Which check strings get: none, lone surrogates (JSON), U+FFFD as a hint of bad bytes (binary). */
+const enum TextCheck { none, surrogates, replacement }
+
 /** What the decoders make of a "__proto__" key. */
 const RENAMED_PROTO = '__proto_';
 
@@ -83,7 +86,10 @@ class Walk {
     private readonly maps = false,
   ) {
     this.budget = byteLength;
+    this.textCheck = options.surrogates ? TextCheck.surrogates : options.utf8Strings ? TextCheck.replacement : TextCheck.none;
   }
+
+  private readonly textCheck: TextCheck;
 
   visit(value: unknown, depth: number): unknown {
     if (depth === 0) this.root = value;
@@ -129,21 +135,22 @@ class Walk {
   }
 
   private text(s: string): void {
-    if (this.options.surrogates) {
+    if (this.textCheck === TextCheck.none) return;
+    if (this.textCheck === TextCheck.surrogates) {
       if (!s.isWellFormed()) {
         throw new IllFormedTextError(
           `${this.options.format} message has a string with a lone UTF-16 surrogate (an escape such as "\\ud800" without its pair), which no serializer can pass on`,
           this.root,
         );
       }
-    } else if (this.options.utf8Strings && !this.suspectText && s.includes('\ufffd')) {
+    } else if (!this.suspectText && s.includes('\ufffd')) {
       this.suspectText = true;
     }
   }
 
   private key(k: string): void {
     this.text(k);
-    if (k === RENAMED_PROTO && this.options.decodeMaps) this.renamedKey = true;
+    if (k.length === RENAMED_PROTO.length && k === RENAMED_PROTO && this.options.decodeMaps) this.renamedKey = true;
   }
 
   /** A map decoded as `Map` (the slow path for renamed keys) as a plain object with exactly its keys. */
