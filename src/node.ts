@@ -29,6 +29,8 @@ import { metricsHandler } from './web/metrics.js';
 import { statsJsonHandler, statsPageHandler } from './web/stats-page.js';
 import { Workers } from './workers/workers.js';
 import type { SupervisionPolicy } from './workers/supervisor.js';
+import { isWebService, startWebService } from './web/services/index.js';
+import type { NodeInfoSource } from './web/services/node-info.js';
 
 export interface NodeOptions {
   readonly logger?: Logger;
@@ -66,6 +68,12 @@ export class XbarNode {
   private serving = false;
   /** Guest, container and router-component processes (src/workers/). */
   readonly workers: Workers;
+  /** What a `nodeinfo` page shows. */
+  private readonly nodeInfo: NodeInfoSource = {
+    started: new Date(),
+    nodeId: () => this.backplane.nodeId,
+    transports: () => this.addresses.length,
+  };
 
   constructor(readonly config: NodeConfig, options: NodeOptions = {}) {
     this.log = options.logger ?? pino({ level: process.env.XBAR_LOG_LEVEL ?? 'info' });
@@ -137,6 +145,10 @@ export class XbarNode {
         }
         if (service.type === 'health') {
           web.mount(p, healthHandler(() => this.readiness()));
+          continue;
+        }
+        if (isWebService(service)) {
+          web.mount(p, await startWebService(service, { log: this.log, router: this.router, nodeInfo: this.nodeInfo, mount: p && `/${p}` }));
           continue;
         }
         const ws = new WebSocketService(

@@ -10,6 +10,7 @@ import { LoadContext } from './load-context.js';
 import { authConfig, endpointTlsConfig, limitsConfig } from './normalize-auth.js';
 import { relayPath } from './normalize-relay.js';
 import { workersConfig } from './normalize-workers.js';
+import { flattenPaths } from './normalize-web.js';
 import { realmStoreConfig, statsConfig } from './normalize-stats.js';
 import type { ValidDocument, PermissionDocument, RouterWorkerDocument } from './schema.js';
 import type {
@@ -151,17 +152,14 @@ function websocketPath(d: WebSocketDocument | WebSocketPathDocument, at: KeyPath
 /** Crossbar.io's path key → ours: "/" is the root (''), any other key is one segment. */
 export const pathOf = (key: string): string => (key === '/' ? '' : key);
 
-function transport(t: TransportDocument, id: string, at: KeyPath, ctx: LoadContext): TransportConfig {
+function transport(t: TransportDocument, id: string, at: KeyPath, ctx: LoadContext, realms: readonly RealmConfig[]): TransportConfig {
   const listen = listening(t.endpoint, [...at, 'endpoint'], ctx);
   switch (t.type) {
     case 'web': {
-      const paths = new Map(
-        Object.entries(t.paths).map(([key, service]): [string, PathService] => [
-          pathOf(key),
-          service.type === 'relay' ? relayPath(service)
-            : service.type === 'stats' || service.type === 'metrics' || service.type === 'health' ? { type: service.type }
-              : websocketPath(service, [...at, 'paths', key], ctx),
-        ]),
+      const paths = flattenPaths(t.paths, at, ctx, realms, (service, here): PathService =>
+        service.type === 'relay' ? relayPath(service)
+          : service.type === 'stats' || service.type === 'metrics' || service.type === 'health' ? { type: service.type }
+            : websocketPath(service, here, ctx),
       );
       return { type: 'web', id, endpoint: listen, paths } satisfies WebTransportConfig;
     }
@@ -200,9 +198,10 @@ export function normalize(doc: ValidDocument, ctx: LoadContext = new LoadContext
   const transports = doc.workers.flatMap((w, wi) =>
     (w.type === 'router' ? w.transports ?? [] : []).map((t, ti) => ({ t, at: ['workers', wi, 'transports', ti] })));
   const ids = transportIds(transports.map((x) => x.t));
+  const realmConfigs = realms.map(realm);
   return {
-    realms: realms.map(realm),
-    transports: transports.map(({ t, at }, i) => transport(t, ids[i] ?? '', at, ctx)),
+    realms: realmConfigs,
+    transports: transports.map(({ t, at }, i) => transport(t, ids[i] ?? '', at, ctx, realmConfigs)),
     limits: limitsConfig(doc.limits),
     ...workersConfig(doc, ctx),
     ...(doc.stats ? { stats: statsConfig(doc.stats) } : {}),

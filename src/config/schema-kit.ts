@@ -19,10 +19,19 @@ const list = (values: readonly unknown[]): string => values.map(json).join(', ')
 export const expect = (text: string): { error: ErrorFn } => ({ error: () => `expected ${text}` });
 
 /**
+ * Values Crossbar.io accepts that xbar does not implement: a list, or a map from each value to
+ * what to do instead (printed after the refusal).
+ */
+export type CrossbarOnly = readonly string[] | Readonly<Record<string, string>>;
+
+/**
  * The value of a `type`-like field, or of the discriminator of a union, that xbar accepts.
  * `crossbarOnly` names values Crossbar.io accepts but xbar does not implement, for a clearer hint.
  */
-export function kindError(what: string, allowed: readonly string[], crossbarOnly: readonly string[] = []): ErrorFn {
+export function kindError(what: string, allowed: readonly string[], crossbarOnly: CrossbarOnly = []): ErrorFn {
+  const hints: Readonly<Record<string, string>> = Array.isArray(crossbarOnly)
+    ? Object.fromEntries((crossbarOnly as readonly string[]).map((v) => [v, '']))
+    : (crossbarOnly as Readonly<Record<string, string>>);
   return (issue) => {
     // A union chosen by a key needs an object to look into.
     if (issue.code === 'invalid_type') return 'expected object';
@@ -32,9 +41,11 @@ export function kindError(what: string, allowed: readonly string[], crossbarOnly
         ? (input as Record<string, unknown>)[issue.discriminator]
         : input;
     const expectation = allowed.length === 1 ? `expected ${json(allowed[0])}` : `expected one of ${list(allowed)}`;
-    return typeof value === 'string' && crossbarOnly.includes(value)
-      ? `${expectation}\n${json(value)} is a Crossbar.io ${what} that xbar does not support yet`
-      : expectation;
+    if (typeof value !== 'string' || !Object.hasOwn(hints, value)) return expectation;
+    const hint = hints[value];
+    return hint
+      ? `${expectation}\n${json(value)} is a Crossbar.io ${what} that xbar does not run: ${hint}`
+      : `${expectation}\n${json(value)} is a Crossbar.io ${what} that xbar does not support yet`;
   };
 }
 
@@ -56,7 +67,7 @@ export function tag<const T extends string>(value: T, what: string, crossbarOnly
 export function byType<const T extends readonly [z.core.$ZodTypeDiscriminable, ...z.core.$ZodTypeDiscriminable[]]>(
   what: string,
   allowed: readonly string[],
-  crossbarOnly: readonly string[],
+  crossbarOnly: CrossbarOnly,
   options: T,
 ) {
   return z.discriminatedUnion('type', options, { error: kindError(what, allowed, crossbarOnly) });

@@ -15,6 +15,10 @@ import {
 import { relayPath } from './schema-relay.js';
 import { healthPath, metricsPath, statsPath } from './schema-stats.js';
 import { endpointTls, transportAuth } from './schema-auth.js';
+import {
+  REFUSED_PATH_SERVICES, archivePath, cgiPath, jsonPath, nodeinfoPath, redirectPath, reverseproxyPath, staticPath,
+  uploadPath, wapPath, websocketReverseproxyPath,
+} from './schema-web.js';
 
 const MiB = 1024 * 1024;
 const ONE_HOUR_MS = 3_600_000;
@@ -146,19 +150,56 @@ export const websocketTransport = strict(
 
 const websocketPath = strict({ type: tag('websocket', 'path service type'), ...websocketService }, ['cookie']);
 
-const CROSSBAR_PATH_SERVICES = [
-  'static', 'wsgi', 'resource', 'redirect', 'nodeinfo', 'reverseproxy', 'json', 'cgi', 'longpoll',
-  'publisher', 'webhook', 'caller', 'path', 'upload', 'websocket-reverseproxy', 'archive', 'wap',
+const PATH_SERVICES = [
+  'websocket', 'static', 'redirect', 'reverseproxy', 'json', 'nodeinfo', 'path', 'archive', 'upload', 'wap', 'cgi',
+  'websocket-reverseproxy', 'relay', 'stats', 'metrics', 'health',
 ];
 
-export const pathService = byType('path service type', ['websocket', 'relay', 'stats', 'metrics', 'health'], CROSSBAR_PATH_SERVICES, [
-  websocketPath, relayPath, statsPath, metricsPath, healthPath,
-]);
+/** Every path service but `path`, which contains a map of them. */
+const leafServices = [
+  websocketPath, staticPath, redirectPath, reverseproxyPath, jsonPath, nodeinfoPath, archivePath, uploadPath, wapPath,
+  cgiPath, websocketReverseproxyPath, relayPath, statsPath, metricsPath, healthPath,
+] as const;
+type LeafService = (typeof leafServices)[number];
+
+/** A `path` service: a folder of path services (Crossbar.io's `RouterWebServiceNestedPath`). */
+export interface NestedPathDocument {
+  type: 'path';
+  id?: string | undefined;
+  paths: Record<string, PathServiceDocument>;
+}
+export type PathServiceDocument = z.output<LeafService> | NestedPathDocument;
+interface NestedPathInput {
+  type: 'path';
+  id?: string | undefined;
+  paths: Record<string, PathServiceInput>;
+}
+type PathServiceInput = z.input<LeafService> | NestedPathInput;
 
 /** Crossbar.io's path keys: "/" (the root) or one segment (`_WEB_PATH_PAT_STR`). */
 const pathKey = z
   .string()
   .regex(/^([a-zA-Z0-9_-]+|\/)$/, expect('"/" or one path segment of letters, digits, "_" or "-"'));
+
+// The recursion is typed by hand (the interfaces above): TypeScript cannot infer a type that
+// contains itself.
+const nestedPath = z.strictObject(
+  {
+    type: tag('path', 'path service type'),
+    id: configId.optional(),
+    paths: z.lazy(() => pathMap),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? 'allowed: type, id, paths' : 'expected object') },
+);
+
+export const pathService = byType('path service type', PATH_SERVICES, REFUSED_PATH_SERVICES, [
+  ...leafServices,
+  nestedPath as never,
+]) as unknown as z.ZodType<PathServiceDocument, PathServiceInput>;
+
+const pathMap: z.ZodType<Record<string, PathServiceDocument>, Record<string, PathServiceInput>> = z
+  .record(pathKey, pathService, expect('object mapping URL paths to services'))
+  .refine((paths) => Object.keys(paths).length > 0, { message: 'a web transport needs at least one path' });
 
 const webOptions = strict({
   // Accepted and ignored: HTTP access logging, tracebacks in error pages, HSTS (TLS only) and the
@@ -174,9 +215,7 @@ export const webTransport = strict({
   type: tag('web', 'transport type'),
   id: configId.optional(),
   endpoint,
-  paths: z
-    .record(pathKey, pathService, expect('object mapping URL paths to services'))
-    .refine((paths) => Object.keys(paths).length > 0, { message: 'a web transport needs at least one path' }),
+  paths: pathMap,
   options: webOptions.optional(),
 });
 

@@ -138,8 +138,12 @@ export interface HealthPathConfig {
   readonly type: 'health';
 }
 
+export type * from './types-web.js';
+import type { WebServicePathConfig } from './types-web.js';
+
 /** A path service of a `web` transport. */
-export type PathService = WebSocketPathConfig | RelayPathConfig | StatsPathConfig | MetricsPathConfig | HealthPathConfig;
+export type PathService =
+  | WebSocketPathConfig | RelayPathConfig | StatsPathConfig | MetricsPathConfig | HealthPathConfig | WebServicePathConfig;
 
 /**
  * A listening endpoint. A TCP endpoint without `interface` in the config binds every interface, as

@@ -1,16 +1,39 @@
 /**
  * The HTTP server of a `web` transport: dispatches each request or WebSocket upgrade to the
  * path service mounted at the longest matching path prefix (by whole path components).
+ *
+ * The path is split at "/" before each component is percent-decoded, as Twisted (Crossbar.io's
+ * web server) does, so "%2F" stays inside its component and never moves a request to another
+ * mount; handlers that map paths to files get those components (`RequestPath.segments`).
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
 
+/** Where a request landed: the mount and what is below it. */
+export interface RequestPath {
+  /** The mount's URL path: "" for the root, "/a" or "/a/b" otherwise. */
+  readonly mount: string;
+  /**
+   * The path components below the mount, each percent-decoded (Twisted's `postpath`): "/a" at
+   * mount "/a" → [], "/a/" → [""], "/a/b/c.js" → ["b", "c.js"].
+   */
+  readonly segments: readonly string[];
+  /** The query string without its "?" ('' when there is none). */
+  readonly query: string;
+}
+
 export interface PathHandler {
   /** Handles a WebSocket upgrade; `rest` is the path below the mount point ('' at the mount). */
-  upgrade?(req: http.IncomingMessage, socket: Socket, head: Buffer, rest: string): void;
+  upgrade?(req: http.IncomingMessage, socket: Socket, head: Buffer, rest: string, at: RequestPath): void;
   /** Handles a plain HTTP request. */
-  request?(req: http.IncomingMessage, res: http.ServerResponse, rest: string): void;
+  request?(req: http.IncomingMessage, res: http.ServerResponse, rest: string, at: RequestPath): void;
   close?(): void;
+}
+
+interface Hit {
+  readonly handler: PathHandler;
+  readonly rest: string;
+  readonly at: RequestPath;
 }
 
 export class WebServer {
@@ -32,26 +55,38 @@ export class WebServer {
     this.mounts.set(path, handler);
   }
 
-  private resolve(url: string | undefined): { handler: PathHandler; rest: string } | undefined {
-    const pathname = (url ?? '/').split('?', 1)[0]!;
-    let path = pathname.replace(/^\/+|\/+$/g, '');
+  private resolve(url: string | undefined): Hit | undefined {
+    const raw = url ?? '/';
+    const q = raw.indexOf('?');
+    const pathname = q < 0 ? raw : raw.slice(0, q);
+    // Leading slashes are not components ("//ws" is "/ws"); a trailing one is (Twisted's "").
+    const segments: string[] = [];
     try {
-      path = decodeURIComponent(path);
+      for (const s of pathname.replace(/^\/+/, '').split('/')) segments.push(decodeURIComponent(s));
     } catch {
       return undefined;
     }
-    for (let p = path; ; ) {
-      const handler = this.mounts.get(p);
-      if (handler) return { handler, rest: path.slice(p.length).replace(/^\//, '') };
-      if (p === '') return undefined;
-      const i = p.lastIndexOf('/');
-      p = i < 0 ? '' : p.slice(0, i);
+    for (let n = segments.length; n >= 0; n--) {
+      const prefix = segments.slice(0, n);
+      // A mount's key has no empty component ("/" at the root is [""] below the root mount), and
+      // a decoded "/" inside a component is not a separator.
+      if (prefix.some((c) => c === '' || c.includes('/'))) continue;
+      const key = prefix.join('/');
+      const handler = this.mounts.get(key);
+      if (handler === undefined) continue;
+      const below = segments.slice(n);
+      return {
+        handler,
+        rest: below.join('/').replace(/^\/+|\/+$/g, ''),
+        at: { mount: key === '' ? '' : `/${key}`, segments: below, query: q < 0 ? '' : raw.slice(q + 1) },
+      };
     }
+    return undefined;
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const hit = this.resolve(req.url);
-    if (hit?.handler.request) return hit.handler.request(req, res, hit.rest);
+    if (hit?.handler.request) return hit.handler.request(req, res, hit.rest, hit.at);
     const status = hit ? 426 : 404;
     const body = hit ? 'This path serves WebSocket connections only\n' : `No service at ${req.url}\n`;
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...(hit ? { upgrade: 'websocket' } : {}) });
@@ -67,7 +102,7 @@ export class WebServer {
       socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
-    hit.handler.upgrade(req, socket, head, hit.rest);
+    hit.handler.upgrade(req, socket, head, hit.rest, hit.at);
   }
 
   close(): void {

@@ -1,0 +1,54 @@
+/**
+ * Builds the handler of a Crossbar.io web service (one file per service in this folder) for the
+ * web server's path tree. Services that talk to the router (upload progress, wap calls) join it
+ * through an in-process session.
+ */
+import { existsSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { PathService } from '../../config/types.js';
+import type { WebServicePathConfig } from '../../config/types-web.js';
+import type { Router } from '../../router/router.js';
+import type { PathHandler } from '../http-server.js';
+import { notFound } from './http-util.js';
+import { jsonService } from './json-value.js';
+import { nodeInfoService, type NodeInfoSource } from './node-info.js';
+import { redirectService } from './redirect.js';
+import { StaticService } from './static.js';
+
+export interface WebServiceDeps {
+  readonly log: Logger;
+  readonly router: Router;
+  readonly nodeInfo: NodeInfoSource;
+  /** The mount's URL path ("" for the root, "/a/b"). */
+  readonly mount: string;
+}
+
+const TYPES: ReadonlySet<string> = new Set<WebServicePathConfig['type']>([
+  'static', 'redirect', 'reverseproxy', 'json', 'nodeinfo', 'notfound', 'cgi', 'archive', 'upload', 'wap',
+  'websocket-reverseproxy',
+]);
+
+export function isWebService(s: PathService): s is WebServicePathConfig {
+  return TYPES.has(s.type);
+}
+
+/** The handler, started (files opened, sessions joined); throws when it cannot start. */
+export async function startWebService(c: WebServicePathConfig, deps: WebServiceDeps): Promise<PathHandler> {
+  const log = deps.log.child({ service: c.type, path: deps.mount || '/' });
+  switch (c.type) {
+    case 'static':
+      // Crossbar.io starts without the directory too and answers 404 until it exists.
+      if (!existsSync(c.directory)) log.warn({ directory: c.directory }, 'static: the directory does not exist (yet)');
+      return new StaticService(c, log);
+    case 'redirect':
+      return redirectService(c);
+    case 'json':
+      return jsonService(c);
+    case 'nodeinfo':
+      return nodeInfoService(deps.nodeInfo);
+    case 'notfound':
+      return { request: (req, res) => notFound(req, res) };
+    default:
+      throw new Error(`the ${c.type} web service is not built yet`);
+  }
+}
