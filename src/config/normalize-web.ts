@@ -13,7 +13,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TRUSTED_ROLE } from '../auth/authorizer.js';
 import type { KeyPath } from './issues.js';
 import type { LoadContext } from './load-context.js';
 import { packageResource } from './python-resource.js';
@@ -22,6 +21,8 @@ import type { PathService, RealmConfig } from './types.js';
 import type { ArchivePathConfig, UploadPathConfig, WapPathConfig, WebServicePathConfig, WebSocketProxyPathConfig } from './types-web.js';
 
 const MiB = 1024 * 1024;
+/** The router's own role (auth/authorizer.ts `TRUSTED_ROLE`; config/ does not import auth/). */
+const TRUSTED_ROLE = 'trusted';
 
 export const WEB_DEFAULTS = {
   /** Crossbar.io's `DEFAULT_CACHE_TIMEOUT`: 12 hours. */
