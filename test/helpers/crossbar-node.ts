@@ -59,11 +59,11 @@ export function webConfig(paths: Record<string, unknown>, extra: Record<string, 
   };
 }
 
-function onLoopback(config: NodeConfig): NodeConfig {
+function onLoopback(config: NodeConfig, fixedPorts: boolean): NodeConfig {
   return {
     ...config,
     transports: config.transports.map((t) =>
-      t.endpoint.type === 'tcp' ? { ...t, endpoint: { ...t.endpoint, interface: '127.0.0.1', port: 0 } } : t,
+      t.endpoint.type === 'tcp' ? { ...t, endpoint: { ...t.endpoint, interface: '127.0.0.1', port: fixedPorts ? t.endpoint.port : 0 } } : t,
     ),
   };
 }
@@ -76,13 +76,18 @@ export interface ConfigNode {
   stop(): Promise<void>;
 }
 
-/** Writes the config into `dir`, loads and starts it. */
-export async function startConfigNode(dir: NodeDir, doc: unknown): Promise<ConfigNode> {
+/**
+ * Writes the config into `dir`, loads and starts it, on 127.0.0.1 and free ports — or on the
+ * config's own ports with `fixedPorts` (for configs that point at themselves; use freePort()).
+ */
+export async function startConfigNode(dir: NodeDir, doc: unknown, o: { fixedPorts?: boolean } = {}): Promise<ConfigNode> {
   const file = dir.write('.crossbar/config.json', JSON.stringify(doc, null, 2));
-  const config = onLoopback(await loadConfigFile(file));
+  const config = onLoopback(await loadConfigFile(file), o.fixedPorts ?? false);
   const node = new XbarNode(config, { logger: pino({ level: process.env.XBAR_TEST_LOG ?? 'silent' }) });
   await node.start();
-  const port = node.port('web');
+  // The web transport with paths (a plain websocket transport is a web transport too).
+  const web = config.transports.find((x) => x.type === 'web' && !(x.paths.size === 1 && x.paths.get('')?.type === 'websocket'));
+  const port = node.addresses.find((a) => a.transport === web?.id)?.port ?? node.port('web');
   return { node, port, http: `http://127.0.0.1:${port}`, stop: () => node.stop() };
 }
 

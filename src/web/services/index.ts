@@ -9,11 +9,14 @@ import type { PathService } from '../../config/types.js';
 import type { WebServicePathConfig } from '../../config/types-web.js';
 import type { Router } from '../../router/router.js';
 import type { PathHandler } from '../http-server.js';
+import { ArchiveService } from './archive.js';
 import { notFound } from './http-util.js';
 import { jsonService } from './json-value.js';
 import { nodeInfoService, type NodeInfoSource } from './node-info.js';
 import { redirectService } from './redirect.js';
+import { reverseProxyService } from './reverse-proxy.js';
 import { StaticService } from './static.js';
+import { websocketProxyService } from './websocket-proxy.js';
 
 export interface WebServiceDeps {
   readonly log: Logger;
@@ -46,6 +49,12 @@ export async function startWebService(c: WebServicePathConfig, deps: WebServiceD
       return jsonService(c);
     case 'nodeinfo':
       return nodeInfoService(deps.nodeInfo);
+    case 'reverseproxy':
+      return reverseProxyService(c, log);
+    case 'websocket-reverseproxy':
+      return websocketProxyService(c, log);
+    case 'archive':
+      return ArchiveService.start(c, log);
     case 'notfound':
       return { request: (req, res) => notFound(req, res) };
     default:
