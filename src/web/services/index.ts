@@ -16,6 +16,7 @@ import { nodeInfoService, type NodeInfoSource } from './node-info.js';
 import { redirectService } from './redirect.js';
 import { reverseProxyService } from './reverse-proxy.js';
 import { StaticService } from './static.js';
+import { UploadService } from './upload.js';
 import { websocketProxyService } from './websocket-proxy.js';
 
 export interface WebServiceDeps {
@@ -53,6 +54,8 @@ export async function startWebService(c: WebServicePathConfig, deps: WebServiceD
       return reverseProxyService(c, log);
     case 'websocket-reverseproxy':
       return websocketProxyService(c, log);
+    case 'upload':
+      return UploadService.start(c, deps.router, log);
     case 'archive':
       return ArchiveService.start(c, log);
     case 'notfound':
