@@ -68,7 +68,7 @@ export function flattenPaths(
 }
 
 /** Services whose keys are checked but whose handler is not built yet: refused by name. */
-const NOT_BUILT: ReadonlySet<string> = new Set(['cgi', 'wap']);
+const NOT_BUILT: ReadonlySet<string> = new Set(['cgi']);
 
 function webService(d: Leaf, at: KeyPath, ctx: LoadContext, realms: readonly RealmConfig[]): WebServicePathConfig | undefined {
   if (NOT_BUILT.has(d.type)) ctx.problem([...at, 'type'], `the Crossbar.io "${d.type}" web service is not built into xbar yet; serve it from another server for now`);
@@ -153,11 +153,11 @@ function archivePath(d: Doc<'archive'>, at: KeyPath, ctx: LoadContext): ArchiveP
 }
 
 /** The realm and role a service session joins must exist (or be the router's own "trusted"). */
-function checkRole(realms: readonly RealmConfig[], realm: string, role: string, at: KeyPath, ctx: LoadContext): void {
+function checkRole(realms: readonly RealmConfig[], realm: string, role: string, at: KeyPath, ctx: LoadContext, roleKey = 'role'): void {
   const r = realms.find((x) => x.name === realm);
   if (r === undefined) ctx.problem([...at, 'realm'], `no realm ${JSON.stringify(realm)} in this config`);
   else if (role !== TRUSTED_ROLE && !r.roles.some((x) => x.name === role)) {
-    ctx.problem([...at, 'role'], `no role ${JSON.stringify(role)} in realm ${JSON.stringify(realm)}`);
+    ctx.problem([...at, roleKey], `no role ${JSON.stringify(role)} in realm ${JSON.stringify(realm)}`);
   }
 }
 
@@ -197,7 +197,7 @@ function uploadPath(d: Doc<'upload'>, at: KeyPath, ctx: LoadContext, realms: rea
 }
 
 function wapPath(d: Doc<'wap'>, at: KeyPath, ctx: LoadContext, realms: readonly RealmConfig[]): WapPathConfig {
-  checkRole(realms, d.wamp.realm, d.wamp.authrole, [...at, 'wamp'], ctx);
+  checkRole(realms, d.wamp.realm, d.wamp.authrole, [...at, 'wamp'], ctx, 'authrole');
   let templates = '';
   if (typeof d.templates === 'string') templates = ctx.path(d.templates);
   else {

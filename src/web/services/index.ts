@@ -17,6 +17,7 @@ import { redirectService } from './redirect.js';
 import { reverseProxyService } from './reverse-proxy.js';
 import { StaticService } from './static.js';
 import { UploadService } from './upload.js';
+import { WapService } from './wap.js';
 import { websocketProxyService } from './websocket-proxy.js';
 
 export interface WebServiceDeps {
@@ -56,6 +57,8 @@ export async function startWebService(c: WebServicePathConfig, deps: WebServiceD
       return websocketProxyService(c, log);
     case 'upload':
       return UploadService.start(c, deps.router, log);
+    case 'wap':
+      return new WapService(c, deps.router, log);
     case 'archive':
       return ArchiveService.start(c, log);
     case 'notfound':
