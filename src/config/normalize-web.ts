@@ -67,11 +67,7 @@ export function flattenPaths(
   return out;
 }
 
-/** Services whose keys are checked but whose handler is not built yet: refused by name. */
-const NOT_BUILT: ReadonlySet<string> = new Set(['cgi']);
-
 function webService(d: Leaf, at: KeyPath, ctx: LoadContext, realms: readonly RealmConfig[]): WebServicePathConfig | undefined {
-  if (NOT_BUILT.has(d.type)) ctx.problem([...at, 'type'], `the Crossbar.io "${d.type}" web service is not built into xbar yet; serve it from another server for now`);
   switch (d.type) {
     case 'static':
       return staticPath(d, at, ctx);

@@ -10,6 +10,7 @@ import type { WebServicePathConfig } from '../../config/types-web.js';
 import type { Router } from '../../router/router.js';
 import type { PathHandler } from '../http-server.js';
 import { ArchiveService } from './archive.js';
+import { CgiService } from './cgi.js';
 import { notFound } from './http-util.js';
 import { jsonService } from './json-value.js';
 import { nodeInfoService, type NodeInfoSource } from './node-info.js';
@@ -59,11 +60,12 @@ export async function startWebService(c: WebServicePathConfig, deps: WebServiceD
       return UploadService.start(c, deps.router, log);
     case 'wap':
       return new WapService(c, deps.router, log);
+    case 'cgi':
+      if (c.processor.startsWith('/') && !existsSync(c.processor)) log.warn({ processor: c.processor }, 'cgi: the processor does not exist');
+      return new CgiService(c, log);
     case 'archive':
       return ArchiveService.start(c, log);
     case 'notfound':
       return { request: (req, res) => notFound(req, res) };
-    default:
-      throw new Error(`the ${c.type} web service is not built yet`);
   }
 }
