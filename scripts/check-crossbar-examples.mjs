@@ -65,7 +65,9 @@ function label(line) {
   // A path's name (the key after "paths") is not part of the feature.
   const shape = parts.filter((p, i) => p !== '' && p !== '*' && parts[i - 1] !== 'paths').join('.');
   const got = /got "([^"]+)"/.exec(message);
-  return shape.endsWith('type') && got ? `${shape} = ${got[1]}` : shape;
+  if (shape.endsWith('type') && got) return `${shape} = ${got[1]}`;
+  // A refusal without a value ("Python components are not run…"): the reason tells features apart.
+  return shape.endsWith('type') ? `${shape}: ${message.split(/[;:]/)[0].slice(0, 60)}` : shape;
 }
 
 function problems(out) {

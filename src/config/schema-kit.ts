@@ -94,7 +94,7 @@ export function only<const T extends boolean | string>(value: T, why: string) {
  * A key Crossbar.io defines but xbar does not implement: accepted only when absent, so a config
  * that relies on it fails loudly instead of running without it.
  */
-export function unsupported(hint = 'Crossbar.io key not supported by xbar yet') {
+export function unsupported(hint = 'a Crossbar.io feature xbar does not run yet; remove the key to start without it') {
   return z.unknown().refine((v) => v === undefined, { message: hint });
 }
 

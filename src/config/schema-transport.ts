@@ -222,7 +222,13 @@ export const webTransport = strict({
 export const transport = byType(
   'transport type',
   ['web', 'websocket', 'rawsocket'],
-  ['universal', 'mqtt', 'flashpolicy', 'websocket.testee', 'stream.testee'],
+  {
+    universal: 'one port for RawSocket, WebSocket and HTTP is not built yet; use a "web" transport and a "rawsocket" transport on two ports',
+    mqtt: 'the MQTT gateway is not built yet; connect those clients over WAMP, or run an MQTT broker beside xbar',
+    flashpolicy: 'browsers no longer run Flash; remove the transport',
+    'websocket.testee': "it is Crossbar.io's WebSocket protocol test endpoint; remove it",
+    'stream.testee': "it is Crossbar.io's stream test endpoint; remove it",
+  },
   [webTransport, websocketTransport, rawsocketTransport],
 );
 

@@ -93,7 +93,13 @@ export const realm = strict(
     /** Event history and retention limits (`schema-stats.ts`); Crossbar.io's memory store. */
     store: realmStore.optional(),
   },
-  ['inventory'],
+  ['inventory', 'rlinks', 'trace', 'stats'],
+  {
+    inventory: 'the realm inventory (payload schemas) is a Crossbar.io feature xbar does not run; remove the key',
+    rlinks: 'router-to-router links are a Crossbar.io feature xbar does not run yet; run the nodes as one xbar cluster (the top-level "cluster" key) or remove the key',
+    trace: 'realm message tracing is a Crossbar.io feature xbar does not run; remove the key (the log and /stats show the traffic)',
+    stats: 'realm statistics settings are a Crossbar.io feature xbar does not run; remove the key and configure xbar\'s top-level "stats"',
+  },
 );
 
 /** Options of a router worker: those of every native worker (`schema-workers.ts`). */

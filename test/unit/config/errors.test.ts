@@ -77,12 +77,24 @@ describe('config problems name the exact key path', () => {
     ]);
   });
 
-  it('rejects a transport type other than web, websocket and rawsocket', () => {
+  it('rejects a transport type other than web, websocket and rawsocket, saying what to do instead', () => {
     const doc = minimalDoc();
     transportOf(doc, 1)['type'] = 'mqtt';
     assert.deepEqual(problems(doc), [
       'workers[0].transports[1].type: expected one of "web", "websocket", "rawsocket", got "mqtt"; ' +
-        '"mqtt" is a Crossbar.io transport type that xbar does not support yet',
+        '"mqtt" is a Crossbar.io transport type that xbar does not run: the MQTT gateway is not built yet; connect those clients over WAMP, or run an MQTT broker beside xbar',
+    ]);
+  });
+
+  it('refuses the Crossbar.io realm keys xbar does not run by name, with what to do instead', () => {
+    const doc = minimalDoc();
+    const realm = ((doc['workers'] as Doc[])[0]!['realms'] as Doc[])[0]!;
+    realm['rlinks'] = [];
+    realm['trace'] = {};
+    assert.deepEqual(problems(doc), [
+      'workers[0].realms[0].rlinks: router-to-router links are a Crossbar.io feature xbar does not run yet; ' +
+        'run the nodes as one xbar cluster (the top-level "cluster" key) or remove the key',
+      'workers[0].realms[0].trace: realm message tracing is a Crossbar.io feature xbar does not run; remove the key (the log and /stats show the traffic)',
     ]);
   });
 
@@ -109,8 +121,8 @@ describe('config problems name the exact key path', () => {
     transportOf(doc, 1)['auth'] = { scram: { type: 'static', principals: {} } };
     worker(doc)['manhole'] = {};
     assert.deepEqual(problems(doc), [
-      'workers[0].transports[1].auth.scram: Crossbar.io key not supported by xbar yet',
-      'workers[0].manhole: Crossbar.io key not supported by xbar yet',
+      'workers[0].transports[1].auth.scram: a Crossbar.io feature xbar does not run yet; remove the key to start without it',
+      'workers[0].manhole: a Crossbar.io feature xbar does not run yet; remove the key to start without it',
     ]);
   });
 
