@@ -6,13 +6,13 @@
  * receiving the progress events over WAMP — as the example's index.html does.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { type ConfigNode, NodeDir, startConfigNode, webConfig } from '../helpers/crossbar-node.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const require = createRequire(import.meta.url);
 
 const PAGE = `<!DOCTYPE html>
@@ -45,7 +45,6 @@ describe('fileupload example: resumable.js and Autobahn|JS in headless Chromium'
   let t: ConfigNode;
   let browser: Browser;
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
     dir.write('index.html', PAGE);
     copyFileSync(require.resolve('resumablejs/resumable.js'), dir.path('resumable.js'));
     copyFileSync(require.resolve('autobahn-browser/autobahn.min.js'), dir.path('autobahn.min.js'));
@@ -66,10 +65,7 @@ describe('fileupload example: resumable.js and Autobahn|JS in headless Chromium'
         },
       }),
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -6,15 +6,15 @@
  * the example ships it) and does pub/sub with an Autobahn|JS client in Node.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import autobahn from 'autobahn';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
+import { type AutobahnClient, connectAutobahn } from '../helpers/clients.js';
 import { type ConfigNode, NodeDir, startConfigNode, webConfig } from '../helpers/crossbar-node.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 const AUTOBAHN_BROWSER = createRequire(import.meta.url).resolve('autobahn-browser/autobahn.min.js');
 
@@ -47,7 +47,6 @@ describe('getting started: a static page with Autobahn|JS in headless Chromium',
   let t: ConfigNode;
   let browser: Browser;
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
     dir.write('web/index.html', PAGE);
     copyFileSync(AUTOBAHN_BROWSER, dir.path('web/autobahn.min.js'));
     t = await startConfigNode(
@@ -58,10 +57,7 @@ describe('getting started: a static page with Autobahn|JS in headless Chromium',
         ws: { type: 'websocket' },
       }),
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -73,21 +69,15 @@ describe('getting started: a static page with Autobahn|JS in headless Chromium',
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    const connection = new autobahn.Connection({ url: `ws://127.0.0.1:${t.port}/ws`, realm: 'realm1', max_retries: 0 });
+    let client: AutobahnClient | undefined;
     try {
       const response = await page.goto(`${t.http}/`);
       assert.equal(response?.status(), 200);
       await page.waitForSelector('body[data-ready="yes"]', { timeout: 15_000 });
       assert.match((await page.textContent('#status')) ?? '', /^subscribed as session \d+$/);
 
-      const session = await new Promise<autobahn.Session>((resolve, reject) => {
-        connection.onopen = (s) => resolve(s);
-        connection.onclose = (reason) => {
-          reject(new Error(`closed: ${reason}`));
-          return true;
-        };
-        connection.open();
-      });
+      client = await connectAutobahn(`ws://127.0.0.1:${t.port}/ws`);
+      const { session } = client;
       const echoes: unknown[] = [];
       let allEchoed!: () => void;
       const echoed = new Promise<void>((r) => (allEchoed = r));
@@ -105,7 +95,7 @@ describe('getting started: a static page with Autobahn|JS in headless Chromium',
       await page.screenshot({ path: `${ARTIFACTS}getting-started.png` });
       assert.deepEqual(errors, []);
     } finally {
-      connection.close();
+      await client?.close();
       await page.close();
     }
   });

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import autobahn from 'autobahn';
+import { connectAutobahn } from '../../helpers/clients.js';
 import { type ConfigNode, NodeDir, rawGet, startConfigNode, webConfig } from '../../helpers/crossbar-node.js';
 
 const CONFIG_VALUE = { url: 'ws://localhost:8080/ws', realm: 'testing', nested: { list: [1, 2.5, 'três', null, true] } };
@@ -99,15 +99,8 @@ describe('web path tree and the json, redirect and nodeinfo services', () => {
   });
 
   it('path: a websocket nested in a path service carries WAMP (Autobahn|JS)', async () => {
-    const connection = new autobahn.Connection({ url: `ws://127.0.0.1:${t.port}/nested/ws`, realm: 'realm1', max_retries: 0 });
-    const session = await new Promise<autobahn.Session>((resolve, reject) => {
-      connection.onopen = (s) => resolve(s);
-      connection.onclose = (reason) => {
-        reject(new Error(`closed: ${reason}`));
-        return true;
-      };
-      connection.open();
-    });
+    const client = await connectAutobahn(`ws://127.0.0.1:${t.port}/nested/ws`);
+    const { session } = client;
     try {
       let received!: (v: unknown) => void;
       const got = new Promise<unknown>((resolve) => (received = resolve));
@@ -115,7 +108,7 @@ describe('web path tree and the json, redirect and nodeinfo services', () => {
       await session.publish('com.example.nested', ['hi'], {}, { acknowledge: true, exclude_me: false });
       assert.equal(await got, 'hi');
     } finally {
-      connection.close();
+      await client.close();
     }
   });
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import autobahn from 'autobahn';
+import { connectAutobahn } from '../../helpers/clients.js';
 import WebSocket, { WebSocketServer } from 'ws';
 import { freePort } from '../../helpers/ports.js';
 import { type ConfigNode, EXAMPLE_REALM, NodeDir, curl, rawGet, startConfigNode } from '../../helpers/crossbar-node.js';
@@ -173,27 +173,17 @@ describe('reverseproxy and websocket-reverseproxy', () => {
   });
 
   it('websocket-reverseproxy: Autobahn|JS reaches the WAMP router behind it and does pub/sub', async () => {
-    const open = (url: string) =>
-      new Promise<{ c: autobahn.Connection; s: autobahn.Session }>((resolve, reject) => {
-        const c = new autobahn.Connection({ url, realm: 'realm1', max_retries: 0 });
-        c.onopen = (s) => resolve({ c, s });
-        c.onclose = (reason) => {
-          reject(new Error(`closed: ${reason}`));
-          return true;
-        };
-        c.open();
-      });
-    const viaProxy = await open(`ws://127.0.0.1:${t.port}/wamp`);
-    const direct = await open(`ws://127.0.0.1:${wampPort}`);
+    const viaProxy = await connectAutobahn(`ws://127.0.0.1:${t.port}/wamp`);
+    const direct = await connectAutobahn(`ws://127.0.0.1:${wampPort}`);
     try {
       let got!: (v: unknown) => void;
       const received = new Promise((r) => (got = r));
-      await viaProxy.s.subscribe('com.example.proxied', (args) => got(args?.[0]));
-      await direct.s.publish('com.example.proxied', ['through the proxy'], {}, { acknowledge: true });
+      await viaProxy.session.subscribe('com.example.proxied', (args) => got(args?.[0]));
+      await direct.session.publish('com.example.proxied', ['through the proxy'], {}, { acknowledge: true });
       assert.equal(await received, 'through the proxy');
     } finally {
-      viaProxy.c.close();
-      direct.c.close();
+      await viaProxy.close();
+      await direct.close();
     }
   });
 });
