@@ -221,7 +221,7 @@ function wapPath(d: Doc<'wap'>, at: KeyPath, ctx: LoadContext, realms: readonly 
 function websocketProxyPath(d: Doc<'websocket-reverseproxy'>): WebSocketProxyPathConfig {
   const e = d.backend.endpoint;
   const timeout = e.timeout ?? WEB_DEFAULTS.proxyConnectTimeout;
-  const limit = (o: Record<string, unknown> | undefined) => (typeof o?.max_message_size === 'number' ? o.max_message_size : undefined);
+  const limit = (o: { max_message_size?: number | undefined } | undefined) => o?.max_message_size;
   return {
     type: 'websocket-reverseproxy',
     endpoint:

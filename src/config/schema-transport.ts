@@ -17,7 +17,7 @@ import { healthPath, metricsPath, statsPath } from './schema-stats.js';
 import { endpointTls, transportAuth } from './schema-auth.js';
 import {
   REFUSED_PATH_SERVICES, archivePath, cgiPath, jsonPath, nodeinfoPath, redirectPath, reverseproxyPath, staticPath,
-  uploadPath, wapPath, websocketReverseproxyPath,
+  uploadPath, wapPath, websocketReverseproxyPath as websocketProxy,
 } from './schema-web.js';
 
 const MiB = 1024 * 1024;
@@ -149,6 +149,8 @@ export const websocketTransport = strict(
 );
 
 const websocketPath = strict({ type: tag('websocket', 'path service type'), ...websocketService }, ['cookie']);
+
+const websocketReverseproxyPath = websocketProxy(websocketOptions);
 
 const PATH_SERVICES = [
   'websocket', 'static', 'redirect', 'reverseproxy', 'json', 'nodeinfo', 'path', 'archive', 'upload', 'wap', 'cgi',

@@ -184,23 +184,26 @@ const connectingEndpoint = z.discriminatedUnion(
   { error: () => 'expected endpoint type "tcp" or "unix"' },
 );
 
-/** WebSocket options xbar applies to a proxied connection; the others are accepted as on a websocket path. */
-const proxyOptions = z.record(z.string(), z.unknown(), expect('object'));
-
-export const websocketReverseproxyPath = strict({
-  type: tag('websocket-reverseproxy', 'path service type'),
-  id,
-  url: str().optional(),
-  options: proxyOptions.optional(),
-  backend: strict({
-    type: tag('websocket', 'backend transport type'),
+/**
+ * The `websocket-reverseproxy` service, given the schema of WebSocket options (`schema-transport.ts`
+ * owns it): the frontend's `options` and the backend's are checked as a websocket path's are.
+ */
+export function websocketReverseproxyPath<O extends z.ZodType<{ max_message_size?: number | undefined }>>(options: O) {
+  return strict({
+    type: tag('websocket-reverseproxy', 'path service type'),
     id,
-    endpoint: connectingEndpoint,
-    url: nonEmpty(),
-    serializers: strings().optional(),
-    options: proxyOptions.optional(),
-  }),
-});
+    url: str().optional(),
+    options: options.optional(),
+    backend: strict({
+      type: tag('websocket', 'backend transport type'),
+      id,
+      endpoint: connectingEndpoint,
+      url: nonEmpty(),
+      serializers: strings().optional(),
+      options: options.optional(),
+    }),
+  });
+}
 
 /** Crossbar.io path types xbar refuses, with what to do instead. */
 export const REFUSED_PATH_SERVICES: Readonly<Record<string, string>> = {
