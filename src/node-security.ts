@@ -28,6 +28,9 @@ import { NO_COUNT, type RefusalSink } from './stats/refusals.js';
 const CALL_TIMEOUT_MS = 5000;
 /** A TLS handshake that takes longer is cut off (Node's default is 120 s). */
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** What a transport's sessions are authenticated with. */
+type SessionAuthOptions = Pick<SessionTransportOptions, 'auth' | 'helloTimeout'>;
+
 /** The authid of the router's own sessions that call authenticators and authorizers. */
 const SERVICE_AUTHID = 'xbar-router';
 
@@ -37,7 +40,7 @@ export class NodeSecurity {
   private readonly guard: AuthGuard;
   private readonly connections: ConnectionLimiter | undefined;
   private readonly sessionLimits: SessionLimits;
-  private readonly authenticators = new Map<SessionTransportOptions, Map<string, AuthenticatorFactory>>();
+  private readonly authenticators = new Map<SessionAuthOptions, Map<string, AuthenticatorFactory>>();
 
   constructor(config: NodeConfig, private readonly router: Router, private readonly log: Logger, private readonly refused: RefusalSink = NO_COUNT) {
     this.services = new ServiceSessions((realm, role) => LocalClient.join(router, realm, { authid: SERVICE_AUTHID, authrole: role }));
@@ -68,8 +71,8 @@ export class NodeSecurity {
     }
   }
 
-  /** Session options of a WebSocket path or RawSocket transport (authenticators built once). */
-  sessionOptions(t: SessionTransportOptions): SessionOptions {
+  /** Session options of a WebSocket path, RawSocket or MQTT transport (authenticators built once). */
+  sessionOptions(t: SessionAuthOptions): SessionOptions {
     let map = this.authenticators.get(t);
     if (map === undefined) {
       map = authenticatorsFor(t.auth, this.deps, this.guard);

@@ -9,13 +9,15 @@ import pino, { type Logger } from 'pino';
 import type { Backplane } from './backplane/backplane.js';
 import { LocalBackplane } from './backplane/local/local-backplane.js';
 import { NatsBackplane } from './backplane/nats/nats-backplane.js';
-import type { Endpoint, NodeConfig, TransportConfig } from './config/types.js';
+import type { AuthConfig, Endpoint, MqttOptions, NodeConfig, TransportConfig } from './config/types.js';
 import { NodeSecurity } from './node-security.js';
 import { RelayService } from './relay/relay.js';
 import { Router } from './router/router.js';
 import { serializerById } from './serializers/index.js';
 import type { Serializer } from './serializers/serializer.js';
 import { acceptRawSocket } from './transports/rawsocket.js';
+import type { MqttGateway } from './mqtt/gateway.js';
+import { mqttGateway, mqttWebSocketPath } from './mqtt/service.js';
 import { WebSocketService } from './transports/websocket.js';
 import { WebServer } from './web/http-server.js';
 import { statsConfig } from './config/normalize-stats.js';
@@ -43,7 +45,7 @@ export interface NodeOptions {
 
 export interface ListeningAddress {
   readonly transport: string;
-  readonly kind: 'web' | 'rawsocket';
+  readonly kind: 'web' | 'rawsocket' | 'mqtt';
   /** `host:port` or a Unix socket path. */
   readonly address: string;
   readonly port?: number;
@@ -58,6 +60,8 @@ export class XbarNode {
   readonly addresses: ListeningAddress[] = [];
   /** The relay services of this node's web paths (for tests and stats). */
   readonly relays: RelayService[] = [];
+  /** The MQTT gateways of this node's mqtt transports and paths (for tests and stats). */
+  readonly mqtt: MqttGateway[] = [];
   /** Authentication, TLS and per-IP limits. */
   private readonly security: NodeSecurity;
   /** Statistics: samples the router's counters (stats/, web/ stats, metrics and health services). */
@@ -147,6 +151,12 @@ export class XbarNode {
           web.mount(p, healthHandler(() => this.readiness()));
           continue;
         }
+        if (service.type === 'mqtt') {
+          const gateway = mqttGateway(service, this.router, this.security.sessionOptions(mqttAuth(service)), this.log);
+          this.mqtt.push(gateway);
+          web.mount(p, mqttWebSocketPath(gateway, service.maxPacketSize));
+          continue;
+        }
         if (isWebService(service)) {
           web.mount(p, await startWebService(service, { log: this.log, router: this.router, nodeInfo: this.nodeInfo, mount: p && `/${p}` }));
           continue;
@@ -167,6 +177,10 @@ export class XbarNode {
       }
       this.closers.push(() => web.close());
       server = web.server;
+    } else if (t.type === 'mqtt') {
+      const gateway = mqttGateway(t, this.router, this.security.sessionOptions(mqttAuth(t)), this.log);
+      this.mqtt.push(gateway);
+      server = net.createServer((socket) => gateway.accept(socket));
     } else {
       const options = {
         serializers: serializersOf(t.serializers),
@@ -188,7 +202,7 @@ export class XbarNode {
   }
 
   /** First TCP port of the given kind (handy for tests that listen on port 0). */
-  port(kind: 'web' | 'rawsocket'): number {
+  port(kind: 'web' | 'rawsocket' | 'mqtt'): number {
     const a = this.addresses.find((x) => x.kind === kind && x.port !== undefined);
     if (!a?.port) throw new Error(`no ${kind} transport on TCP`);
     return a.port;
@@ -213,6 +227,14 @@ export class XbarNode {
       await this.backplane.stop();
     }
   }
+}
+
+/** An MQTT transport's auth, and its CONNECT timeout as the opening-handshake timeout (one object per transport). */
+const mqttAuths = new WeakMap<MqttOptions, { readonly auth?: AuthConfig; readonly helloTimeout: number }>();
+function mqttAuth(o: MqttOptions): { readonly auth?: AuthConfig; readonly helloTimeout: number } {
+  let a = mqttAuths.get(o);
+  if (!a) mqttAuths.set(o, (a = { ...(o.auth ? { auth: o.auth } : {}), helloTimeout: o.connectTimeout }));
+  return a;
 }
 
 function serializersOf(ids: readonly string[]): Serializer[] {

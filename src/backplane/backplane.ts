@@ -38,6 +38,8 @@ export interface EventOut {
   readonly receivers?: Receivers;
   readonly args: Args;
   readonly kwargs: Kwargs;
+  /** PUBLISH.Options `_mqtt`: MQTT message attributes, forwarded as EVENT.Details `_mqtt` (router/broker.ts). */
+  readonly mqtt?: Dict;
 }
 
 export interface ClusterCallee {

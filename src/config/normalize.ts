@@ -11,6 +11,7 @@ import { authConfig, endpointTlsConfig, limitsConfig } from './normalize-auth.js
 import { relayPath } from './normalize-relay.js';
 import { workersConfig } from './normalize-workers.js';
 import { flattenPaths } from './normalize-web.js';
+import { mqttOptions } from './normalize-mqtt.js';
 import { realmStoreConfig, statsConfig } from './normalize-stats.js';
 import type { ValidDocument, PermissionDocument, RouterWorkerDocument } from './schema.js';
 import type {
@@ -159,7 +160,8 @@ function transport(t: TransportDocument, id: string, at: KeyPath, ctx: LoadConte
       const paths = flattenPaths(t.paths, at, ctx, realms, (service, here): PathService =>
         service.type === 'relay' ? relayPath(service)
           : service.type === 'stats' || service.type === 'metrics' || service.type === 'health' ? { type: service.type }
-            : websocketPath(service, here, ctx),
+            : service.type === 'mqtt' ? { type: 'mqtt', ...mqttOptions(service.options, [...here, 'options'], ctx) }
+              : websocketPath(service, here, ctx),
       );
       return { type: 'web', id, endpoint: listen, paths } satisfies WebTransportConfig;
     }
@@ -173,6 +175,8 @@ function transport(t: TransportDocument, id: string, at: KeyPath, ctx: LoadConte
         endpoint: listen,
         ...session(t, t.options?.max_message_size ?? t.max_message_size, at, ctx),
       } satisfies RawSocketTransportConfig;
+    case 'mqtt':
+      return { type: 'mqtt', id, endpoint: listen, ...mqttOptions(t.options, [...at, 'options'], ctx) };
   }
 }
 

@@ -19,6 +19,7 @@ import {
   REFUSED_PATH_SERVICES, archivePath, cgiPath, jsonPath, nodeinfoPath, redirectPath, reverseproxyPath, staticPath,
   uploadPath, wapPath, websocketReverseproxyPath as websocketProxy,
 } from './schema-web.js';
+import { mqttPath, mqttTransport } from './schema-mqtt.js';
 
 const MiB = 1024 * 1024;
 const ONE_HOUR_MS = 3_600_000;
@@ -154,13 +155,13 @@ const websocketReverseproxyPath = websocketProxy(websocketOptions);
 
 const PATH_SERVICES = [
   'websocket', 'static', 'redirect', 'reverseproxy', 'json', 'nodeinfo', 'path', 'archive', 'upload', 'wap', 'cgi',
-  'websocket-reverseproxy', 'relay', 'stats', 'metrics', 'health',
+  'websocket-reverseproxy', 'relay', 'stats', 'metrics', 'health', 'mqtt',
 ];
 
 /** Every path service but `path`, which contains a map of them. */
 const leafServices = [
   websocketPath, staticPath, redirectPath, reverseproxyPath, jsonPath, nodeinfoPath, archivePath, uploadPath, wapPath,
-  cgiPath, websocketReverseproxyPath, relayPath, statsPath, metricsPath, healthPath,
+  cgiPath, websocketReverseproxyPath, relayPath, statsPath, metricsPath, healthPath, mqttPath,
 ] as const;
 type LeafService = (typeof leafServices)[number];
 
@@ -223,15 +224,14 @@ export const webTransport = strict({
 
 export const transport = byType(
   'transport type',
-  ['web', 'websocket', 'rawsocket'],
+  ['web', 'websocket', 'rawsocket', 'mqtt'],
   {
     universal: 'one port for RawSocket, WebSocket and HTTP is not built yet; use a "web" transport and a "rawsocket" transport on two ports',
-    mqtt: 'the MQTT gateway is not built yet; connect those clients over WAMP, or run an MQTT broker beside xbar',
     flashpolicy: 'browsers no longer run Flash; remove the transport',
     'websocket.testee': "it is Crossbar.io's WebSocket protocol test endpoint; remove it",
     'stream.testee': "it is Crossbar.io's stream test endpoint; remove it",
   },
-  [webTransport, websocketTransport, rawsocketTransport],
+  [webTransport, websocketTransport, rawsocketTransport, mqttTransport(endpoint)],
 );
 
 export const transports = listOf(transport, 'transports');

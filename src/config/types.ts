@@ -138,12 +138,46 @@ export interface HealthPathConfig {
   readonly type: 'health';
 }
 
+/** A payload format of an MQTT transport's `payload_mapping` (mqtt/payload-mapping.ts). */
+export type MqttPayloadFormat =
+  | { readonly type: 'passthrough' }
+  | { readonly type: 'native'; readonly serializer: 'json' | 'cbor' | 'msgpack' }
+  | { readonly type: 'dynamic'; readonly realm?: string; readonly encoder: string; readonly decoder: string };
+
+/** MQTT clients as sessions of one realm (Crossbar.io's `mqtt` transport options, and xbar's limits). */
+export interface MqttOptions {
+  readonly realm: string;
+  /** Role of anonymous clients when `auth` is absent (default "anonymous"). */
+  readonly role: string;
+  /** WAMP URI prefix → payload format. */
+  readonly payloadMapping: ReadonlyMap<string, MqttPayloadFormat>;
+  readonly auth?: AuthConfig;
+  /** Largest packet accepted, bytes. */
+  readonly maxPacketSize: number;
+  readonly maxOutBuffer: number;
+  readonly slowConsumer: SlowConsumerPolicy;
+  /** ms to complete CONNECT … CONNACK. */
+  readonly connectTimeout: number;
+  /** Bytes of QoS 1 messages a session keeps queued (offline, or beyond its in-flight window). */
+  readonly maxQueuedBytes: number;
+  /** QoS 1 packets in flight per session. */
+  readonly maxInflight: number;
+  /** Seconds an offline persistent session is kept (MQTT 3.1.1), and the cap on MQTT 5's Session Expiry Interval. */
+  readonly sessionExpiry: number;
+}
+
+/** MQTT over WebSocket on a path of a web transport. */
+export interface MqttPathConfig extends MqttOptions {
+  readonly type: 'mqtt';
+}
+
 export type * from './types-web.js';
 import type { WebServicePathConfig } from './types-web.js';
 
 /** A path service of a `web` transport. */
 export type PathService =
-  | WebSocketPathConfig | RelayPathConfig | StatsPathConfig | MetricsPathConfig | HealthPathConfig | WebServicePathConfig;
+  | WebSocketPathConfig | RelayPathConfig | StatsPathConfig | MetricsPathConfig | HealthPathConfig | WebServicePathConfig
+  | MqttPathConfig;
 
 /**
  * A listening endpoint. A TCP endpoint without `interface` in the config binds every interface, as
@@ -175,7 +209,13 @@ export interface RawSocketTransportConfig extends SessionTransportOptions {
   readonly endpoint: Endpoint;
 }
 
-export type TransportConfig = WebTransportConfig | RawSocketTransportConfig;
+export interface MqttTransportConfig extends MqttOptions {
+  readonly type: 'mqtt';
+  readonly id: string;
+  readonly endpoint: Endpoint;
+}
+
+export type TransportConfig = WebTransportConfig | RawSocketTransportConfig | MqttTransportConfig;
 
 /** Scale-out over NATS; absent = the embedded single-node backplane. */
 export interface ClusterConfig {

@@ -4,31 +4,36 @@
  * are written to every socket of that kind. The router makes these and never names a kind.
  */
 
-/** How one kind of wire frames a message; a transport defines one and every Outgoing caches its framing. */
-export interface WireKind {
+/**
+ * How one kind of wire frames a message; a transport defines one and every Outgoing caches its
+ * framing. A framing is the buffers to write, in order, or what a gateway builds its packets from
+ * (the MQTT gateway's PUBLISH parts).
+ */
+export interface WireKind<F = readonly Buffer[]> {
   readonly name: string;
-  /** The buffers to write for a message, in order (pure: the same for every socket). */
-  frame(bytes: Uint8Array, binary: boolean): readonly Buffer[];
+  /** The framing of a message (pure: the same for every socket). */
+  frame(bytes: Uint8Array, binary: boolean): F;
 }
 
 export class Outgoing {
   /** The first kind that framed this message, and its frames: most messages meet one kind only. */
-  private kind: WireKind | undefined = undefined;
-  private frames: readonly Buffer[] = [];
+  private kind: WireKind<unknown> | undefined = undefined;
+  private frames: unknown = undefined;
   /** Framings for further kinds (a message sent over more than one kind of transport). */
-  private more: Map<WireKind, readonly Buffer[]> | undefined = undefined;
+  private more: Map<WireKind<unknown>, unknown> | undefined = undefined;
 
   constructor(readonly bytes: Uint8Array, readonly binary: boolean) {}
 
   /** This message framed for `kind`, framed on the first call for that kind. */
-  framed(kind: WireKind): readonly Buffer[] {
-    if (this.kind === kind) return this.frames;
+  framed<F>(kind: WireKind<F>): F {
+    // The cache holds each kind's own framing type: what a kind stored is what it gets back.
+    if (this.kind === kind) return this.frames as F;
     if (this.kind === undefined) {
       this.kind = kind;
-      return (this.frames = kind.frame(this.bytes, this.binary));
+      return (this.frames = kind.frame(this.bytes, this.binary)) as F;
     }
     const more = (this.more ??= new Map());
-    let frames = more.get(kind);
+    let frames = more.get(kind) as F | undefined;
     if (frames === undefined) more.set(kind, (frames = kind.frame(this.bytes, this.binary)));
     return frames;
   }

@@ -167,8 +167,9 @@ export class Broker {
       ? { session: session.id, authid: session.authid, authrole: session.authrole }
       : undefined;
     const receivers = options.receivers;
-    this.deliver(topic, publication, m.args, m.kwargs, ReceiverFilter.of(receivers, options.excludeMe ? session : undefined), publisher, m.payload);
-    const ev: EventOut = { realm: this.realm, topic, publication, publisher, receivers, args: m.args, kwargs: m.kwargs };
+    const mqtt = extensionOf(m.rawOptions);
+    this.deliver(topic, publication, m.args, m.kwargs, ReceiverFilter.of(receivers, options.excludeMe ? session : undefined), publisher, m.payload, mqtt);
+    const ev: EventOut = { realm: this.realm, topic, publication, publisher, receivers, args: m.args, kwargs: m.kwargs, ...(mqtt ? { mqtt } : {}) };
     this.backplane.publish(ev);
     if (options.acknowledge) {
       // Acknowledged: the publication reached every local subscriber and the backplane.
@@ -186,10 +187,10 @@ export class Broker {
    * handed to the other nodes like any other, without the client-side checks (wamp.* is the
    * router's own namespace). `receivers` and `retain` come from a testament's PUBLISH options.
    */
-  publishInternal(topic: string, args: Args, kwargs: Kwargs, receivers?: Receivers, retain = false): number {
+  publishInternal(topic: string, args: Args, kwargs: Kwargs, receivers?: Receivers, retain = false, mqtt?: Dict): number {
     const publication = randomId();
-    this.deliver(topic, publication, args, kwargs, ReceiverFilter.of(receivers, undefined), undefined);
-    const ev: EventOut = { realm: this.realm, topic, publication, receivers, args, kwargs };
+    this.deliver(topic, publication, args, kwargs, ReceiverFilter.of(receivers, undefined), undefined, undefined, mqtt);
+    const ev: EventOut = { realm: this.realm, topic, publication, receivers, args, kwargs, ...(mqtt ? { mqtt } : {}) };
     this.backplane.publish(ev);
     this.counters?.published(topic, this.sent);
     this.hooks?.published(ev, retain);
@@ -198,7 +199,7 @@ export class Broker {
 
   /** An event published on another node of the cluster; its options filter our own sessions. */
   remoteEvent(ev: EventOut): void {
-    this.deliver(ev.topic, ev.publication, ev.args, ev.kwargs, ReceiverFilter.of(ev.receivers, undefined), ev.publisher);
+    this.deliver(ev.topic, ev.publication, ev.args, ev.kwargs, ReceiverFilter.of(ev.receivers, undefined), ev.publisher, undefined, ev.mqtt);
     this.counters?.remote(ev.topic, this.sent);
     this.hooks?.published(ev, false);
   }
@@ -214,6 +215,7 @@ export class Broker {
    */
   private deliver(
     topic: string, publication: number, args: Args, kwargs: Kwargs, filter: ReceiverFilter, publisher: Ident | undefined, payload?: Payload,
+    mqtt?: Dict,
   ): void {
     this.sent = 0;
     this.index.forEachMatch(topic, (sub, policy) => {
@@ -225,6 +227,7 @@ export class Broker {
         details.publisher_authid = publisher.authid;
         details.publisher_authrole = publisher.authrole;
       }
+      if (mqtt) details._mqtt = mqtt;
       // One encoding per serializer in use among this subscription's receivers.
       const bySerializer: (Outgoing | undefined)[] = [];
       let array: unknown[] | undefined;
@@ -287,4 +290,14 @@ export class Broker {
     });
     return out;
   }
+}
+
+/**
+ * PUBLISH.Options `_mqtt` (a WAMP extension key): MQTT message attributes (QoS, retain, MQTT 5
+ * properties) the broker forwards untouched as EVENT.Details `_mqtt`, so that MQTT receivers on
+ * any node, and of the retained event, get them (mqtt/event-wire.ts). Undefined when absent.
+ */
+function extensionOf(options: Dict): Dict | undefined {
+  const v = options._mqtt;
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Dict) : undefined;
 }

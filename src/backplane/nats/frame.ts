@@ -97,7 +97,8 @@ function kindOf(raw: Raw, expected: readonly number[], subject: string): void {
 
 // ---- events (P.ev.…) -------------------------------------------------------------------------
 // meta: o origin node, s its sequence, r realm, t topic, p publication, pub publisher,
-// x exclude, el eligible, xa/xr exclude authid/authrole, ea/er eligible authid/authrole.
+// x exclude, el eligible, xa/xr exclude authid/authrole, ea/er eligible authid/authrole,
+// mq PUBLISH.Options._mqtt (router/broker.ts).
 
 export interface EventFrame {
   readonly origin: string;
@@ -115,6 +116,7 @@ export function encodeEvent(origin: string, seq: number, ev: EventOut): Uint8Arr
   if (to?.excludeAuthrole) meta.xr = to.excludeAuthrole;
   if (to?.eligibleAuthid) meta.ea = to.eligibleAuthid;
   if (to?.eligibleAuthrole) meta.er = to.eligibleAuthrole;
+  if (ev.mqtt) meta.mq = ev.mqtt;
   return encode(FrameKind.event, meta, ev.args, ev.kwargs);
 }
 
@@ -125,6 +127,7 @@ export function decodeEvent(bytes: Uint8Array): EventFrame {
   const event: EventOut = {
     realm: str(m, 'r', 'realm'), topic: str(m, 't', 'topic'), publication: num(m, 'p', 'publication'),
     publisher: publisherOf(m), receivers: receiversOf(m), args: f.args, kwargs: f.kwargs,
+    ...(m.mq === undefined || m.mq === null ? {} : { mqtt: dict(m, 'mq', 'mqtt attributes') }),
   };
   return { origin: str(m, 'o', 'origin'), seq: num(m, 's', 'sequence'), event };
 }

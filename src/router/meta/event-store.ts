@@ -18,7 +18,7 @@
 import type { EventOut, Ident } from '../../backplane/backplane.js';
 import { stableId } from '../../backplane/stable-id.js';
 import type { MatchPolicy } from '../../wamp/uri.js';
-import type { Args, Kwargs, Receivers } from '../../wamp/messages.js';
+import type { Args, Dict, Kwargs, Receivers } from '../../wamp/messages.js';
 import { MatchIndex } from '../../match/match-index.js';
 import { publicationSize } from './value-size.js';
 
@@ -33,6 +33,8 @@ export interface StoredEvent {
   readonly filters: Receivers | undefined;
   /** ms since the epoch, when this node stored it. */
   readonly time: number;
+  /** PUBLISH.Options `_mqtt` (router/broker.ts), given back as EVENT.Details `_mqtt`. */
+  readonly mqtt?: Dict;
 }
 
 export interface HistoryRule {
@@ -162,6 +164,7 @@ export class EventStore {
       topic: ev.topic, publication: ev.publication, publisher: ev.publisher, args: ev.args, kwargs: ev.kwargs,
       filters: ev.receivers,
       time: Date.now(),
+      ...(ev.mqtt ? { mqtt: ev.mqtt } : {}),
     });
     // A publication over the byte bound was refused (retainOverflow); the router's own (a
     // testament with retain) is delivered but not retained.

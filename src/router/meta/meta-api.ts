@@ -113,7 +113,7 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
     // kill_all: "will not generate session meta events or testament events" (spec).
     if (this.quiet.delete(session.id)) return;
     const publish = (testaments: readonly Testament[]) => {
-      for (const t of testaments) this.realm.broker.publishInternal(t.topic, t.args, t.kwargs, t.options, t.options.retain === true);
+      for (const t of testaments) this.realm.broker.publishInternal(t.topic, t.args, t.kwargs, t.options, t.options.retain === true, t.options.mqtt);
     };
     if (Array.isArray(taken)) publish(taken);
     else taken.then(publish, (err: unknown) => this.log.error({ err, session: session.id }, 'testaments could not be read; not published'));
@@ -192,6 +192,7 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
         details.publisher_authid = e.publisher.authid;
         details.publisher_authrole = e.publisher.authrole;
       }
+      if (e.mqtt) details._mqtt = e.mqtt;
       session.send({ type: T.EVENT, subscription: sub.id, publication: e.publication, details, args: e.args ?? undefined, kwargs: e.kwargs ?? undefined });
     }
   }

@@ -60,6 +60,7 @@ export function testamentProcedures(realm: Realm, store: TestamentStore): Record
           excludeAuthid: list(call, po, 'exclude_authid', isString), excludeAuthrole: list(call, po, 'exclude_authrole', isString),
           eligibleAuthid: list(call, po, 'eligible_authid', isString), eligibleAuthrole: list(call, po, 'eligible_authrole', isString),
           retain: po.retain === true,
+          ...(typeof po._mqtt === 'object' && po._mqtt !== null && !Array.isArray(po._mqtt) ? { mqtt: po._mqtt as Dict } : {}),
         },
       };
       const added = await store.add(call.session.id, scope, t);

@@ -8,7 +8,7 @@
  * found (design/cluster.md §4, Testament); `MemoryTestamentStore` is the single-process default and
  * loses a node's testaments when the node itself dies.
  */
-import type { Args, Kwargs, Receivers } from '../../wamp/messages.js';
+import type { Args, Dict, Kwargs, Receivers } from '../../wamp/messages.js';
 import type { Backplane } from '../../backplane/backplane.js';
 import { publicationSize } from './value-size.js';
 
@@ -18,8 +18,8 @@ export interface Testament {
   readonly topic: string;
   readonly args: Args;
   readonly kwargs: Kwargs;
-  /** PUBLISH options honoured for a testament: delivery rules and `retain`. */
-  readonly options: Receivers & { readonly retain?: boolean };
+  /** PUBLISH options honoured for a testament: delivery rules, `retain` and `_mqtt` (router/broker.ts). */
+  readonly options: Receivers & { readonly retain?: boolean; readonly mqtt?: Dict };
 }
 
 /**

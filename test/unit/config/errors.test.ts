@@ -77,12 +77,12 @@ describe('config problems name the exact key path', () => {
     ]);
   });
 
-  it('rejects a transport type other than web, websocket and rawsocket, saying what to do instead', () => {
+  it('rejects a transport type other than web, websocket, rawsocket and mqtt, saying what to do instead', () => {
     const doc = minimalDoc();
-    transportOf(doc, 1)['type'] = 'mqtt';
+    transportOf(doc, 1)['type'] = 'universal';
     assert.deepEqual(problems(doc), [
-      'workers[0].transports[1].type: expected one of "web", "websocket", "rawsocket", got "mqtt"; ' +
-        '"mqtt" is a Crossbar.io transport type that xbar does not run: the MQTT gateway is not built yet; connect those clients over WAMP, or run an MQTT broker beside xbar',
+      'workers[0].transports[1].type: expected one of "web", "websocket", "rawsocket", "mqtt", got "universal"; ' +
+        '"universal" is a Crossbar.io transport type that xbar does not run: one port for RawSocket, WebSocket and HTTP is not built yet; use a "web" transport and a "rawsocket" transport on two ports',
     ]);
   });
 
@@ -106,7 +106,7 @@ describe('config problems name the exact key path', () => {
     paths['a/b'] = { type: 'websocket' };
     const allowed =
       '"websocket", "static", "redirect", "reverseproxy", "json", "nodeinfo", "path", "archive", "upload", "wap", "cgi", ' +
-      '"websocket-reverseproxy", "relay", "stats", "metrics", "health"';
+      '"websocket-reverseproxy", "relay", "stats", "metrics", "health", "mqtt"';
     assert.deepEqual(problems(doc), [
       `workers[0].transports[0].paths["/"].type: expected one of ${allowed}, got "longpoll"; ` +
         '"longpoll" is a Crossbar.io path service type that xbar does not run: WAMP over HTTP long-poll is not built yet; have the client use the "websocket" path',

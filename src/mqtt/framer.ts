@@ -1,0 +1,83 @@
+/**
+ * Splits a byte stream into whole MQTT control packets (fixed header: type byte, then the
+ * Remaining Length as a variable byte integer of at most 4 bytes, §2.2.3), refusing a packet
+ * larger than the transport allows before any of its body is buffered. The packets themselves
+ * are parsed by `mqtt-packet`. Pure: no socket here.
+ */
+
+export type FrameError = { readonly error: 'malformed' | 'too-large'; readonly message: string };
+
+export class PacketFramer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly maxPacketSize: number) {}
+
+  /** Feeds bytes; calls `packet` for each whole packet (a view, valid during the call). Stops at an error. */
+  push(chunk: Buffer, packet: (bytes: Buffer) => boolean | void): FrameError | undefined {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size >= 2) {
+      if (this.chunks.length > 1 && this.chunks[0]!.length < 5) this.join();
+      const head = this.chunks[0]!;
+      const header = remainingLength(head);
+      if (header === undefined) {
+        // The length's bytes are not all here yet.
+        if (this.chunks.length > 1) {
+          this.join();
+          continue;
+        }
+        return undefined;
+      }
+      if (header === 'malformed') return { error: 'malformed', message: 'malformed Remaining Length' };
+      const total = header.offset + header.length;
+      if (total > this.maxPacketSize) {
+        return { error: 'too-large', message: `packet of ${total} bytes exceeds the maximum of ${this.maxPacketSize}` };
+      }
+      if (this.size < total) return undefined;
+      if (head.length < total) this.join();
+      const buf = this.chunks[0]!;
+      const rest = buf.subarray(total);
+      this.chunks = rest.length > 0 ? [rest, ...this.chunks.slice(1)] : this.chunks.slice(1);
+      this.size -= total;
+      if (packet(buf.subarray(0, total)) === false) return undefined;
+    }
+    return undefined;
+  }
+
+  private join(): void {
+    this.chunks = [Buffer.concat(this.chunks)];
+  }
+}
+
+/** The Remaining Length at buf[1…]; undefined when incomplete. */
+function remainingLength(buf: Buffer): { length: number; offset: number } | 'malformed' | undefined {
+  let value = 0;
+  let multiplier = 1;
+  for (let i = 1; i <= 4; i++) {
+    if (i >= buf.length) return undefined;
+    const byte = buf[i]!;
+    value += (byte & 0x7f) * multiplier;
+    if ((byte & 0x80) === 0) return { length: value, offset: i + 1 };
+    multiplier *= 128;
+  }
+  return 'malformed';
+}
+
+/**
+ * The protocol level of a CONNECT packet, read before `mqtt-packet` parses it, so that an
+ * unsupported level gets CONNACK 0x01 (MQTT-3.1.2-2) rather than a bare close; undefined when the
+ * packet is not a CONNECT with a protocol name MQTT (3.1.1, 5) or MQIsdp (3.1).
+ */
+export function connectLevel(packet: Buffer): number | undefined {
+  if (packet[0] !== 0x10) return undefined;
+  const header = remainingLength(packet);
+  if (header === undefined || header === 'malformed') return undefined;
+  const at = header.offset;
+  if (packet.length < at + 2) return undefined;
+  const nameLength = packet.readUInt16BE(at);
+  const name = packet.toString('latin1', at + 2, at + 2 + nameLength);
+  if (name !== 'MQTT' && name !== 'MQIsdp') return undefined;
+  const level = packet[at + 2 + nameLength];
+  return level;
+}

@@ -1,0 +1,58 @@
+/** A node with an MQTT transport on TCP and MQTT over WebSocket on `/mqtt` beside WAMP on `/ws`. */
+import pino from 'pino';
+import type { MqttOptions, MqttPayloadFormat, TransportConfig } from '../../../src/config/types.js';
+import { MQTT_DEFAULTS } from '../../../src/config/normalize-mqtt.js';
+import { XbarNode } from '../../../src/node.js';
+import { SESSION_DEFAULTS, testConfig, type TestNodeOptions } from '../../helpers/node.js';
+
+export interface MqttTestNode {
+  readonly node: XbarNode;
+  readonly wsUrl: string;
+  readonly mqttPort: number;
+  readonly webPort: number;
+  /** Whether some session of the realm holds an exact subscription to `uri`. */
+  subscribed(uri: string): boolean;
+  /** Resolves once the MQTT session of `clientId` has no connection. */
+  offline(clientId: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function mqttOptions(o: Partial<MqttOptions> = {}): MqttOptions {
+  return {
+    realm: 'realm1',
+    role: 'anonymous',
+    payloadMapping: new Map<string, MqttPayloadFormat>([['', { type: 'passthrough' }]]),
+    auth: { anonymous: { type: 'static', role: 'anonymous' } },
+    ...MQTT_DEFAULTS,
+    ...o,
+  };
+}
+
+export async function startMqttNode(o: Partial<MqttOptions> = {}, node: TestNodeOptions = {}): Promise<MqttTestNode> {
+  const options = mqttOptions(o);
+  const transports: TransportConfig[] = [
+    { type: 'mqtt', id: 'mqtt', endpoint: { type: 'tcp', interface: '127.0.0.1', port: 0 }, ...options },
+    {
+      type: 'web', id: 'mqttweb', endpoint: { type: 'tcp', interface: '127.0.0.1', port: 0 },
+      paths: new Map([
+        ['mqtt', { type: 'mqtt', ...options }],
+        ['ws', { type: 'websocket', ...SESSION_DEFAULTS, autoPingInterval: 0, autoPingTimeout: 10_000 }],
+      ]),
+    },
+  ];
+  const n = new XbarNode(testConfig({ ...node, extraTransports: transports }), { logger: pino({ level: process.env.XBAR_TEST_LOG ?? 'silent' }) });
+  await n.start();
+  const port = (id: string) => n.addresses.find((a) => a.transport === id)!.port!;
+  const realm = n.router.realm('realm1')!;
+  return {
+    node: n,
+    wsUrl: `ws://127.0.0.1:${port('mqttweb')}/ws`,
+    mqttPort: port('mqtt'),
+    webPort: port('mqttweb'),
+    subscribed: (uri) => (realm.broker.lookup(uri, 'exact')?.subscribers.size ?? 0) > 0,
+    offline: async (clientId) => {
+      while (n.mqtt.some((g) => g.online(clientId) === true)) await new Promise((r) => setTimeout(r, 5));
+    },
+    stop: () => n.stop(),
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The PUBLISH packets the gateway builds in shared parts read back with `mqtt-packet` (the parser
+ * mqtt.js and aedes use) as the same packet, for both protocol versions and over WebSocket; the
+ * framer splits a stream at packet boundaries however it is chunked and refuses oversize and
+ * malformed lengths before buffering them.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet';
+import { connectLevel, PacketFramer } from '../../../src/mqtt/framer.js';
+import { duplicate, packetIdBytes, PublishFrame, type OutgoingPublish } from '../../../src/mqtt/publish-packet.js';
+
+function parse(bytes: Buffer, protocolVersion: 4 | 5): IPublishPacket {
+  const parser = mqttPacket.parser({ protocolVersion });
+  const out: Packet[] = [];
+  parser.on('packet', (p: Packet) => out.push(p));
+  parser.on('error', (e: Error) => assert.fail(e.message));
+  parser.parse(bytes);
+  assert.equal(out.length, 1);
+  return out[0] as IPublishPacket;
+}
+
+/** Strips a server's unmasked WebSocket frame header, checking it says binary and the right length. */
+function unframe(b: Buffer): Buffer {
+  assert.equal(b[0], 0x82);
+  const len = b[1]! < 126 ? b[1]! : b.readUInt16BE(2);
+  const body = b.subarray(b[1]! < 126 ? 2 : 4);
+  assert.equal(body.length, len);
+  return body;
+}
+
+const message: OutgoingPublish = {
+  topic: 'sensors/t1/ü',
+  payload: Buffer.from('x'.repeat(300)),
+  retain: true,
+  properties: {
+    payloadFormatIndicator: true, messageExpiryInterval: 60, contentType: 'text/plain', responseTopic: 'r/1',
+    correlationData: Buffer.from([1, 2, 3]), userProperties: { a: '1', b: ['2', '3'] },
+  },
+};
+
+describe('PUBLISH packets in shared parts', () => {
+  for (const version of [4, 5] as const) {
+    for (const ws of [false, true]) {
+      it(`reads back as the same packet (MQTT ${version === 5 ? '5' : '3.1.1'}${ws ? ', WebSocket' : ''})`, () => {
+        const f = new PublishFrame(message, version, ws);
+        const q0 = parse(ws ? unframe(f.qos0()) : f.qos0(), version);
+        assert.equal(q0.topic, message.topic);
+        assert.equal(q0.qos, 0);
+        assert.equal(q0.retain, true);
+        assert.deepEqual(Buffer.from(q0.payload as Buffer), message.payload);
+        const { head, tail } = f.qos1();
+        const q1 = parse(ws ? unframe(Buffer.concat([head, packetIdBytes(513), tail])) : Buffer.concat([head, packetIdBytes(513), tail]), version);
+        assert.equal(q1.qos, 1);
+        assert.equal(q1.messageId, 513);
+        assert.equal(q1.dup, false);
+        assert.deepEqual(Buffer.from(q1.payload as Buffer), message.payload);
+        if (version === 5) {
+          assert.equal(q1.properties?.messageExpiryInterval, 60);
+          assert.equal(q1.properties?.contentType, 'text/plain');
+          assert.equal(q1.properties?.responseTopic, 'r/1');
+          assert.deepEqual([...(q1.properties?.correlationData ?? [])], [1, 2, 3]);
+          assert.deepEqual({ ...q1.properties?.userProperties }, { a: '1', b: ['2', '3'] });
+          assert.equal(q1.properties?.payloadFormatIndicator, true);
+        } else assert.equal(q1.properties, undefined);
+        const dup = parse(Buffer.concat(duplicate(message, version, false, 7)), version);
+        assert.equal(dup.dup, true);
+        assert.equal(dup.messageId, 7);
+      });
+    }
+  }
+
+  it('matches mqtt-packet byte for byte (QoS 0, MQTT 3.1.1)', () => {
+    const m: OutgoingPublish = { topic: 'a/b', payload: Buffer.from('hello'), retain: false };
+    const ours = new PublishFrame(m, 4, false).qos0();
+    const theirs = mqttPacket.generate({ cmd: 'publish', topic: 'a/b', payload: Buffer.from('hello'), qos: 0, retain: false, dup: false });
+    assert.deepEqual(ours, theirs);
+  });
+});
+
+describe('PacketFramer', () => {
+  const packets = [
+    mqttPacket.generate({ cmd: 'pingreq' }),
+    mqttPacket.generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(20_000, 7), qos: 1, messageId: 3, retain: false, dup: false }),
+    mqttPacket.generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(3), qos: 0, retain: false, dup: false }),
+  ];
+  const stream = Buffer.concat(packets);
+
+  it('splits a stream at packet boundaries however it is chunked', () => {
+    for (const size of [1, 2, 3, 7, 100, stream.length]) {
+      const framer = new PacketFramer(1 << 20);
+      const seen: Buffer[] = [];
+      for (let i = 0; i < stream.length; i += size) {
+        assert.equal(framer.push(stream.subarray(i, i + size), (p) => void seen.push(Buffer.from(p))), undefined);
+      }
+      assert.deepEqual(seen, packets, `chunks of ${size}`);
+    }
+  });
+
+  it('refuses a packet over the maximum from its header alone', () => {
+    const framer = new PacketFramer(1000);
+    assert.deepEqual(framer.push(packets[1]!.subarray(0, 5), () => assert.fail('no packet')), {
+      error: 'too-large', message: `packet of ${packets[1]!.length} bytes exceeds the maximum of 1000`,
+    });
+  });
+
+  it('refuses a Remaining Length of five bytes', () => {
+    assert.equal(new PacketFramer(1 << 30).push(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]), () => undefined)?.error, 'malformed');
+  });
+
+  it('reads the protocol level of a CONNECT', () => {
+    for (const protocolVersion of [3, 4, 5] as const) {
+      const c = mqttPacket.generate({ cmd: 'connect', clientId: 'c', protocolVersion, protocolId: protocolVersion === 3 ? 'MQIsdp' : 'MQTT' });
+      assert.equal(connectLevel(c), protocolVersion);
+    }
+    assert.equal(connectLevel(packets[0]!), undefined);
+  });
+});
