@@ -45,7 +45,11 @@ export class MqttEvent {
     readonly pending: Buffer | Promise<Buffer | undefined> | undefined,
   ) {
     if (Buffer.isBuffer(pending)) this.payload = pending;
+    else if (pending) this.ready = pending.then((p) => void (this.payload = p));
   }
+
+  /** Resolves once a dynamic encoder has answered (`payload` is then set, or stays undefined on failure). */
+  ready: Promise<void> | undefined;
 
   get qos(): 0 | 1 {
     return this.attributes.qos ? 1 : 0;

@@ -67,7 +67,7 @@ export class Outbox {
     const before = this.chain ?? Promise.resolve();
     this.chained++;
     this.chain = before.then(async () => {
-      if (ev.payload === undefined) await ev.pending;
+      if (ev.payload === undefined) await ev.ready;
       if (ev.payload !== undefined) this.write(ev, q, retain, droppable);
       if (--this.chained === 0) this.chain = undefined;
     });
