@@ -1,0 +1,247 @@
+/**
+ * mqtt: xbar's MQTT gateway side by side with a Mosquitto broker (Debian's /usr/sbin/mosquitto,
+ * started here on a free loopback port with a generated config), same clients, same run.
+ *
+ * - fanout: 1 MQTT publisher → 1,000 MQTT subscribers of one topic, QoS 0, 128-byte payloads,
+ *   at most WINDOW events in flight (published, not yet received by every subscriber), so the
+ *   run measures delivery, not buffering; every subscriber must get every event.
+ * - roundtrip: 1:1 round trips (A publishes on bench/ping; B, subscribed, publishes on bench/pong;
+ *   A times it), first one at a time (peak), then paced at half of the slower broker's peak —
+ *   the same offered load on both — for p50/p99.
+ *
+ * Clients are a lean MQTT 3.1.1 client (bench/mqtt-client.ts) that counts PUBLISH packets without
+ * decoding most of them (every 256th is parsed and checked). Both servers are child processes,
+ * their CPU read from /proc.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  connectMany, type CpuSource, latencySummary, Meter, medians, pairedRatio, placement, rounds, type ScenarioResult, sleep, track, until,
+} from './harness.js';
+import { Delivery, SUBSCRIBERS } from './fanout.js';
+import { freePort, MqttBenchClient } from './mqtt-client.js';
+
+const PAYLOAD = Buffer.alloc(128, 0x78);
+const TOPIC = 'bench/fanout';
+const WINDOW = 64;
+const RUN_MS = 1500;
+const MIN_ROUNDS = 4;
+const MAX_ROUNDS = 5;
+const PINGS = 4000;
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** A server child process whose CPU time is read from /proc/<pid>/stat. */
+class Broker implements CpuSource {
+  private constructor(readonly label: string, readonly child: ChildProcess, readonly port: number) {}
+
+  static async start(label: 'xbar' | 'mosquitto'): Promise<Broker> {
+    const dir = mkdtempSync(path.join(tmpdir(), `bench-${label}-`));
+    const port = await freePort();
+    let cmd: string;
+    let args: string[];
+    if (label === 'mosquitto') {
+      const conf = path.join(dir, 'mosquitto.conf');
+      // Never the system broker on 1883: our own, on a free loopback port. No persistence, no logging to files.
+      writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\nset_tcp_nodelay true\n`);
+      cmd = '/usr/sbin/mosquitto';
+      args = ['-c', conf];
+    } else {
+      const conf = path.join(dir, 'xbar.json');
+      writeFileSync(conf, JSON.stringify({
+        version: 2,
+        workers: [{
+          type: 'router',
+          realms: [{ name: 'realm1', roles: [{ name: 'anonymous', permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true }, disclose: { caller: false, publisher: false }, cache: true }] }] }],
+          transports: [{ type: 'mqtt', endpoint: { type: 'tcp', interface: '127.0.0.1', port }, options: { realm: 'realm1', role: 'anonymous', payload_mapping: { '': { type: 'passthrough' } } } }],
+        }],
+        stats: { enabled: false },
+      }));
+      cmd = process.execPath;
+      args = [path.join(here, '..', '..', 'bin', 'xbar.js'), 'start', '--config', conf];
+    }
+    const child = placement.pinned
+      ? spawn('taskset', ['-c', String(placement.serverCpu), cmd, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, XBAR_LOG_LEVEL: 'warn' } })
+      : spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, XBAR_LOG_LEVEL: 'warn' } });
+    track(child);
+    const b = new Broker(label, child, port);
+    await until(async () => MqttBenchClient.probe(port), `${label} to listen on ${port}`, 15_000, 50);
+    return b;
+  }
+
+  async cpuMicros(): Promise<number> {
+    const { readFileSync } = await import('node:fs');
+    // Under taskset the broker is the child of the taskset process image (exec keeps the pid).
+    const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks / 100) * 1e6;
+  }
+
+  stop(): void {
+    this.child.kill('SIGTERM');
+  }
+}
+
+interface Rig {
+  readonly broker: Broker;
+  readonly delivery: Delivery;
+  readonly pub: MqttBenchClient;
+  close(): void;
+}
+
+async function fanoutRig(broker: Broker): Promise<Rig> {
+  const delivery = new Delivery();
+  const subs = await connectMany(SUBSCRIBERS, 50, async (i) => {
+    const c = await MqttBenchClient.connect(broker.port, `sub-${i}`);
+    await c.subscribe(TOPIC, 0);
+    c.onPublish = (packet) => {
+      if ((delivery.counts[i]! & 255) === 0 && !c.check(packet, TOPIC, PAYLOAD)) delivery.badFrames++;
+      delivery.frame(i);
+    };
+    return c;
+  });
+  const pub = await MqttBenchClient.connect(broker.port, 'pub');
+  return { broker, delivery, pub, close: () => [...subs, pub].forEach((c) => c.destroy()) };
+}
+
+type FanoutRun = { events_per_s: number; server_cpu_us_per_event: number; server_cpu_util: number; client_cpu_util: number; other_load: number };
+
+async function fanoutRun(rig: Rig, ms: number): Promise<FanoutRun> {
+  const d = rig.delivery;
+  const packet = MqttBenchClient.publishPacket(TOPIC, PAYLOAD);
+  let published = d.complete;
+  let running = true;
+  let lastAt = 0;
+  const pump = (): void => {
+    if (!running) {
+      if (d.complete === published) lastAt = performance.now();
+      return;
+    }
+    if (published - d.complete > WINDOW / 2) return;
+    rig.pub.cork();
+    while (published < d.complete + WINDOW) {
+      rig.pub.write(packet);
+      published++;
+    }
+    rig.pub.uncork();
+  };
+  d.onComplete = pump;
+  const meter = new Meter(rig.broker);
+  await meter.start();
+  const total0 = d.total;
+  pump();
+  await sleep(ms);
+  running = false;
+  await until(() => d.complete === published, `${rig.broker.label}: every subscriber to receive all ${published} events`, 20_000);
+  const m = await meter.stop(lastAt);
+  const events = d.total - total0;
+  if (d.badFrames > 0) throw new Error(`${rig.broker.label}: ${d.badFrames} packets were not the expected PUBLISH`);
+  return {
+    events_per_s: events / m.seconds, server_cpu_us_per_event: m.serverCpuMicros / events,
+    server_cpu_util: m.serverUtil, client_cpu_util: m.clientUtil, other_load: m.otherLoad,
+  };
+}
+
+interface Pair {
+  readonly a: MqttBenchClient;
+  readonly b: MqttBenchClient;
+}
+
+async function roundtripPair(broker: Broker): Promise<Pair> {
+  const a = await MqttBenchClient.connect(broker.port, 'ping-a');
+  const b = await MqttBenchClient.connect(broker.port, 'ping-b');
+  await a.subscribe('bench/pong', 0);
+  await b.subscribe('bench/ping', 0);
+  const pong = MqttBenchClient.publishPacket('bench/pong', PAYLOAD.subarray(0, 3));
+  b.onPublish = () => b.write(pong);
+  return { a, b };
+}
+
+/** `count` round trips; one at a time when `intervalMs` is 0, else started every `intervalMs`. */
+async function roundtrips(p: Pair, count: number, intervalMs: number): Promise<{ per_s: number; samples: number[] }> {
+  const ping = MqttBenchClient.publishPacket('bench/ping', PAYLOAD.subarray(0, 3));
+  const samples: number[] = [];
+  const sent: number[] = [];
+  let done = 0;
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const send = () => {
+      sent.push(performance.now());
+      p.a.write(ping);
+    };
+    p.a.onPublish = () => {
+      samples.push((performance.now() - sent[done]!) * 1000);
+      if (++done === count) return resolve();
+      if (intervalMs === 0) send();
+    };
+    if (intervalMs === 0) return send();
+    let started = 0;
+    const tick = () => {
+      // Catch up on the schedule (timers are coarse), never more than 4 at once.
+      const due = Math.min(count, Math.floor((performance.now() - t0) / intervalMs) + 1);
+      for (let k = 0; started < due && k < 4; k++, started++) send();
+      if (started < count) setImmediate(tick);
+    };
+    tick();
+  });
+  return { per_s: count / ((performance.now() - t0) / 1000), samples };
+}
+
+export async function mqttScenario(): Promise<ScenarioResult> {
+  const brokers = [await Broker.start('xbar'), await Broker.start('mosquitto')];
+  const [xb, mb] = brokers as [Broker, Broker];
+  const rigs: Rig[] = [];
+  const pairs: Pair[] = [];
+  try {
+    const x = await fanoutRig(xb);
+    rigs.push(x);
+    const m = await fanoutRig(mb);
+    rigs.push(m);
+    await fanoutRun(x, 500);
+    await fanoutRun(m, 500);
+    const { series: [xr, mr], quality } = await rounds([() => fanoutRun(x, RUN_MS), () => fanoutRun(m, RUN_MS)], MIN_ROUNDS, MAX_ROUNDS);
+    for (const r of rigs) r.close();
+    if (!xr || !mr) throw new Error('no runs');
+
+    const xp = await roundtripPair(xb);
+    const mp = await roundtripPair(mb);
+    pairs.push(xp, mp);
+    await roundtrips(xp, 1000, 0);
+    await roundtrips(mp, 1000, 0);
+    const xPeak = await roundtrips(xp, PINGS, 0);
+    const mPeak = await roundtrips(mp, PINGS, 0);
+    // Half of the slower broker's peak, offered to both.
+    const interval = 1000 / (Math.min(xPeak.per_s, mPeak.per_s) / 2);
+    const xHalf = latencySummary((await roundtrips(xp, PINGS, interval)).samples);
+    const mHalf = latencySummary((await roundtrips(mp, PINGS, interval)).samples);
+    const events = pairedRatio(xr, mr, 'events_per_s');
+    const p99 = xHalf.p99_us / mHalf.p99_us;
+    return {
+      scenario: 'mqtt',
+      xbar: { ...medians(xr), runs: xr.map((r) => Math.round(r.events_per_s)), roundtrips_per_s: Math.round(xPeak.per_s), half_load_p50_us: xHalf.p50_us, half_load_p99_us: xHalf.p99_us },
+      baseline: { ...medians(mr), runs: mr.map((r) => Math.round(r.events_per_s)), roundtrips_per_s: Math.round(mPeak.per_s), half_load_p50_us: mHalf.p50_us, half_load_p99_us: mHalf.p99_us },
+      ratio: {
+        events_per_s: events,
+        server_cpu_us_per_event: pairedRatio(xr, mr, 'server_cpu_us_per_event'),
+        roundtrips_per_s: xPeak.per_s / mPeak.per_s,
+        half_load_p99_us: p99,
+      },
+      target: { events_per_s: '>= 1.0', half_load_p99_us: '<= 1.2' },
+      pass: events >= 1.0 && p99 <= 1.2,
+      info: {
+        baseline: 'mosquitto (Debian /usr/sbin/mosquitto) on a free loopback port', subscribers: SUBSCRIBERS, payload_bytes: PAYLOAD.length,
+        qos: 0, window_events: WINDOW, run_ms: RUN_MS, pings: PINGS, half_load_interval_ms: interval, ...quality,
+      },
+    };
+  } finally {
+    for (const r of rigs) r.close();
+    for (const p of pairs) {
+      p.a.destroy();
+      p.b.destroy();
+    }
+    for (const b of brokers) b.stop();
+  }
+}
