@@ -26,6 +26,14 @@ export function freePort(): Promise<number> {
 }
 
 /** The counters of nats-server's `/varz` that the bench reads. */
+/** utime + stime of a process (/proc/PID/stat, in USER_HZ = 100 ticks/s), in µs. */
+export function processCpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10_000;
+}
+
 export interface Varz {
   readonly in_msgs: number;
   readonly out_msgs: number;
@@ -81,12 +89,8 @@ export class NatsProcess implements CpuSource {
     return { in_msgs: v.in_msgs, out_msgs: v.out_msgs, slow_consumers: v.slow_consumers };
   }
 
-  /** utime + stime of the process (/proc/PID/stat, in USER_HZ = 100 ticks/s), in µs. */
   async cpuMicros(): Promise<number> {
-    const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'latin1');
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10_000;
+    return processCpuMicros(this.child.pid!);
   }
 
   async stop(): Promise<void> {

@@ -6,17 +6,6 @@
 import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 export class MqttBenchClient {
   onPublish: (packet: Buffer) => void = () => undefined;
   private pending: Buffer | undefined;

@@ -2,9 +2,9 @@
  * mqtt: xbar's MQTT gateway side by side with a Mosquitto broker (Debian's /usr/sbin/mosquitto,
  * started here on a free loopback port with a generated config), same clients, same run.
  *
- * - fanout: 1 MQTT publisher → 1,000 MQTT subscribers of one topic, QoS 0, 128-byte payloads,
- *   at most WINDOW events in flight (published, not yet received by every subscriber), so the
- *   run measures delivery, not buffering; every subscriber must get every event.
+ * - fanout: 1 MQTT publisher → 1,000 MQTT subscribers of one topic, QoS 0, 128-byte payloads, run
+ *   as bench/fanout.ts runs it (a window of events in flight, so the run measures delivery, not
+ *   buffering; every subscriber must get every event).
  * - roundtrip: 1:1 round trips (A publishes on bench/ping; B, subscribed, publishes on bench/pong;
  *   A times it), first one at a time (peak), then paced at half of the slower broker's peak —
  *   the same offered load on both — for p50/p99.
@@ -19,14 +19,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  connectMany, type CpuSource, latencySummary, Meter, medians, pairedRatio, placement, rounds, type ScenarioResult, sleep, track, until,
+  connectMany, type CpuSource, latencySummary, medians, pairedRatio, placement, rounds, type ScenarioResult, track, until,
 } from './harness.js';
-import { Delivery, SUBSCRIBERS } from './fanout.js';
-import { freePort, MqttBenchClient } from './mqtt-client.js';
+import { Delivery, type Rig, run as fanoutRun, SUBSCRIBERS } from './fanout.js';
+import { freePort, processCpuMicros } from './cluster-kit.js';
+import { MqttBenchClient } from './mqtt-client.js';
 
 const PAYLOAD = Buffer.alloc(128, 0x78);
 const TOPIC = 'bench/fanout';
-const WINDOW = 64;
 const RUN_MS = 1500;
 const MIN_ROUNDS = 4;
 const MAX_ROUNDS = 5;
@@ -72,12 +72,8 @@ class Broker implements CpuSource {
   }
 
   async cpuMicros(): Promise<number> {
-    const { readFileSync } = await import('node:fs');
-    // Under taskset the broker is the child of the taskset process image (exec keeps the pid).
-    const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return (ticks / 100) * 1e6;
+    // Under taskset the broker is the taskset process image itself (exec keeps the pid).
+    return processCpuMicros(this.child.pid!);
   }
 
   stop(): void {
@@ -85,14 +81,8 @@ class Broker implements CpuSource {
   }
 }
 
-interface Rig {
-  readonly broker: Broker;
-  readonly delivery: Delivery;
-  readonly pub: MqttBenchClient;
-  close(): void;
-}
-
-async function fanoutRig(broker: Broker): Promise<Rig> {
+/** fanout.ts's rig over MQTT: the same flow-controlled run, MQTT clients on both brokers. */
+async function fanoutRig(broker: Broker): Promise<Rig & { close(): void }> {
   const delivery = new Delivery();
   const subs = await connectMany(SUBSCRIBERS, 50, async (i) => {
     const c = await MqttBenchClient.connect(broker.port, `sub-${i}`);
@@ -104,44 +94,13 @@ async function fanoutRig(broker: Broker): Promise<Rig> {
     return c;
   });
   const pub = await MqttBenchClient.connect(broker.port, 'pub');
-  return { broker, delivery, pub, close: () => [...subs, pub].forEach((c) => c.destroy()) };
-}
-
-type FanoutRun = { events_per_s: number; server_cpu_us_per_event: number; server_cpu_util: number; client_cpu_util: number; other_load: number };
-
-async function fanoutRun(rig: Rig, ms: number): Promise<FanoutRun> {
-  const d = rig.delivery;
   const packet = MqttBenchClient.publishPacket(TOPIC, PAYLOAD);
-  let published = d.complete;
-  let running = true;
-  let lastAt = 0;
-  const pump = (): void => {
-    if (!running) {
-      if (d.complete === published) lastAt = performance.now();
-      return;
-    }
-    if (published - d.complete > WINDOW / 2) return;
-    rig.pub.cork();
-    while (published < d.complete + WINDOW) {
-      rig.pub.write(packet);
-      published++;
-    }
-    rig.pub.uncork();
-  };
-  d.onComplete = pump;
-  const meter = new Meter(rig.broker);
-  await meter.start();
-  const total0 = d.total;
-  pump();
-  await sleep(ms);
-  running = false;
-  await until(() => d.complete === published, `${rig.broker.label}: every subscriber to receive all ${published} events`, 20_000);
-  const m = await meter.stop(lastAt);
-  const events = d.total - total0;
-  if (d.badFrames > 0) throw new Error(`${rig.broker.label}: ${d.badFrames} packets were not the expected PUBLISH`);
   return {
-    events_per_s: events / m.seconds, server_cpu_us_per_event: m.serverCpuMicros / events,
-    server_cpu_util: m.serverUtil, client_cpu_util: m.clientUtil, other_load: m.otherLoad,
+    label: broker.label, server: broker, delivery,
+    publish: () => pub.write(packet),
+    cork: () => pub.cork(),
+    uncork: () => pub.uncork(),
+    close: () => [...subs, pub].forEach((c) => c.destroy()),
   };
 }
 
@@ -193,7 +152,7 @@ async function roundtrips(p: Pair, count: number, intervalMs: number): Promise<{
 export async function mqttScenario(): Promise<ScenarioResult> {
   const brokers = [await Broker.start('xbar'), await Broker.start('mosquitto')];
   const [xb, mb] = brokers as [Broker, Broker];
-  const rigs: Rig[] = [];
+  const rigs: (Rig & { close(): void })[] = [];
   const pairs: Pair[] = [];
   try {
     const x = await fanoutRig(xb);
@@ -233,7 +192,7 @@ export async function mqttScenario(): Promise<ScenarioResult> {
       pass: events >= 1.0 && p99 <= 1.2,
       info: {
         baseline: 'mosquitto (Debian /usr/sbin/mosquitto) on a free loopback port', subscribers: SUBSCRIBERS, payload_bytes: PAYLOAD.length,
-        qos: 0, window_events: WINDOW, run_ms: RUN_MS, pings: PINGS, half_load_interval_ms: interval, ...quality,
+        qos: 0, run_ms: RUN_MS, pings: PINGS, half_load_interval_ms: interval, ...quality,
       },
     };
   } finally {

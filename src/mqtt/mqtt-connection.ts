@@ -50,7 +50,7 @@ export class MqttConnection {
   constructor(
     readonly link: Link,
     private readonly owner: ConnectionOwner,
-    private readonly maxPacketSize: number,
+    maxPacketSize: number,
     connectTimeoutMs: number,
     private readonly log: Logger,
   ) {

@@ -10,7 +10,7 @@
  * QoS 1 messages wait in a queue bounded in bytes (over the bound new ones are dropped and
  * counted). At most Receive Maximum QoS 1 packets are in flight (MQTT 5 §4.9).
  */
-import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, Packet } from 'mqtt-packet';
+import type { IConnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
 import { CloseCode } from '../connection/close-codes.js';
 import type { CloseCause, Connection, ConnectionHandler, SendResult } from '../connection/connection.js';
 import type { Outgoing } from '../connection/outgoing.js';
@@ -18,16 +18,14 @@ import type { PeerInfo } from '../connection/peer.js';
 import { serializerById } from '../serializers/index.js';
 import { nextConnectionId } from '../transports/connection-id.js';
 import { MessageType as T } from '../wamp/codes.js';
-import { ErrorUri } from '../wamp/errors.js';
 import type { Dict } from '../wamp/messages.js';
-import { Reason, SUBACK_FAILURE } from './codes.js';
-import type { MqttEvent } from './event-wire.js';
+import { Reason } from './codes.js';
 import type { GatewayContext } from './gateway-context.js';
 import type { EstablishedHandler, MqttConnection } from './mqtt-connection.js';
 import { Outbox } from './outbox.js';
 import { InboundPublisher } from './inbound.js';
-import { isValidTopicFilter, sharedFilter, filterToWamp } from './topics.js';
-import { type MqttSubscription, SubscriptionTable } from './subscriptions.js';
+import { Subscriber } from './subscriber.js';
+import type { SubscriptionTable } from './subscriptions.js';
 
 const msgpack = serializerById('msgpack')!;
 
@@ -49,7 +47,7 @@ export class MqttSession implements Connection, EstablishedHandler {
   /** ms an offline persistent session is kept. */
   expiryMs = 0;
   conn: MqttConnection | undefined;
-  readonly subs = new SubscriptionTable();
+  readonly subscriber: Subscriber;
   readonly outbox: Outbox;
   private readonly inbound: InboundPublisher;
   private handler: ConnectionHandler | undefined;
@@ -69,6 +67,7 @@ export class MqttSession implements Connection, EstablishedHandler {
   constructor(readonly clientId: string, conn: MqttConnection, readonly ctx: GatewayContext) {
     this.conn = conn;
     this.lastPeer = conn.link.peer;
+    this.subscriber = new Subscriber(this, ctx);
     this.outbox = new Outbox(this, ctx);
     this.inbound = new InboundPublisher(this, ctx);
   }
@@ -79,6 +78,10 @@ export class MqttSession implements Connection, EstablishedHandler {
 
   get dropped(): number {
     return this.outbox.dropped;
+  }
+
+  get subs(): SubscriptionTable {
+    return this.subscriber.subs;
   }
 
   get online(): boolean {
@@ -172,27 +175,25 @@ export class MqttSession implements Connection, EstablishedHandler {
         break;
       case T.EVENT:
         return this.outbox.deliver(this.ctx.wire.frame(bytes, true), false);
-      case T.ERROR: {
-        const reply = this.replies.get(Number(m[2]));
-        if (reply) {
-          this.replies.delete(Number(m[2]));
-          reply(m);
-        }
+      case T.ERROR:
+        // [ERROR, REQUEST.Type, REQUEST.Request, …]
+        this.answer(Number(m[2]), m);
         break;
-      }
       case T.PUBLISHED:
       case T.SUBSCRIBED:
       case T.UNSUBSCRIBED:
-      case T.RESULT: {
-        const reply = this.replies.get(Number(m[1]));
-        if (reply) {
-          this.replies.delete(Number(m[1]));
-          reply(m);
-        }
+      case T.RESULT:
+        this.answer(Number(m[1]), m);
         break;
-      }
     }
     return 'sent';
+  }
+
+  private answer(request: number, m: unknown[]): void {
+    const reply = this.replies.get(request);
+    if (!reply) return;
+    this.replies.delete(request);
+    reply(m);
   }
 
   // ---- the MQTT side --------------------------------------------------------------------------
@@ -237,9 +238,9 @@ export class MqttSession implements Connection, EstablishedHandler {
       case 'pubrel':
         return this.inbound.released(conn, p.messageId ?? 0);
       case 'subscribe':
-        return this.subscribe(conn, p);
+        return this.subscriber.subscribe(conn, p);
       case 'unsubscribe':
-        return this.unsubscribe(conn, p);
+        return this.subscriber.unsubscribe(conn, p);
       case 'pingreq':
         return conn.send({ cmd: 'pingresp' });
       case 'disconnect':
@@ -271,89 +272,6 @@ export class MqttSession implements Connection, EstablishedHandler {
     }
   }
 
-  private subscribe(conn: MqttConnection, p: ISubscribePacket): void {
-    if (p.properties?.subscriptionIdentifier !== undefined) {
-      return conn.protocolError(Reason.subscriptionIdentifiersNotSupported, 'subscription identifiers are not supported');
-    }
-    const v5 = conn.level === 5;
-    const codes: number[] = [];
-    let waiting = 1;
-    const done = () => {
-      if (--waiting === 0) conn.send({ cmd: 'suback', messageId: p.messageId ?? 0, granted: codes });
-    };
-    for (const [i, s] of p.subscriptions.entries()) {
-      const shared = sharedFilter(s.topic);
-      const inner = shared === undefined ? s.topic : shared === 'invalid' ? '' : shared.filter;
-      if (!isValidTopicFilter(inner) || (shared !== undefined && s.nl)) {
-        return conn.protocolError(v5 ? Reason.topicFilterInvalid : Reason.malformedPacket, `invalid topic filter ${JSON.stringify(s.topic)}`);
-      }
-      const mapped = filterToWamp(inner, this.ctx.uriCheck);
-      if (!mapped) {
-        codes[i] = v5 ? Reason.topicFilterInvalid : SUBACK_FAILURE;
-        continue;
-      }
-      const old = this.subs.get(s.topic);
-      const stale = old ? this.removeFilter(s.topic, false) : [];
-      const group = shared && shared !== 'invalid' ? this.ctx.groups.join(shared, this) : undefined;
-      const sub: MqttSubscription = {
-        filter: s.topic, qos: s.qos >= 1 ? 1 : 0, noLocal: s.nl === true, retainAsPublished: s.rap === true, mapped,
-        ...(group ? { share: group } : {}), wamp: [],
-      };
-      this.subs.add(sub);
-      // Retained messages: never for a shared subscription (MQTT 5 §4.8.2); per Retain Handling else.
-      const rh = s.rh ?? 0;
-      const retained = !group && (rh === 0 || (rh === 1 && !old));
-      let left = mapped.subscriptions.length;
-      let failure: number | undefined;
-      for (const w of mapped.subscriptions) {
-        waiting++;
-        this.ask(
-          (request) => [T.SUBSCRIBE, request, { ...(w.match === 'exact' ? {} : { match: w.match }), ...(retained ? { get_retained: true } : {}) }, w.uri],
-          (reply) => {
-            if (reply[0] === T.SUBSCRIBED) {
-              this.ctx.topics.add(Number(reply[2]), w.uri);
-              this.subs.confirm(sub, Number(reply[2]));
-            } else failure = v5 && reply[4] === ErrorUri.notAuthorized ? Reason.notAuthorized : v5 ? Reason.unspecifiedError : SUBACK_FAILURE;
-            if (--left === 0) {
-              codes[i] = failure ?? sub.qos;
-              if (failure !== undefined) this.removeFilter(s.topic, true);
-              this.unsubscribeUnused(stale);
-            }
-            done();
-          },
-        );
-      }
-    }
-    done();
-  }
-
-  private unsubscribe(conn: MqttConnection, p: IUnsubscribePacket): void {
-    const codes = p.unsubscriptions.map((f) => {
-      if (!this.subs.get(f)) return Reason.noSubscriptionExisted;
-      this.removeFilter(f, true);
-      return Reason.success;
-    });
-    conn.send({ cmd: 'unsuback', messageId: p.messageId ?? 0, ...(conn.level === 5 ? { granted: codes } : { granted: [] }) });
-  }
-
-  /** Drops a filter; its WAMP subscriptions no other filter uses are unsubscribed now or returned. */
-  private removeFilter(filter: string, now: boolean): number[] {
-    const sub = this.subs.get(filter);
-    if (!sub) return [];
-    if (sub.share) this.ctx.groups.leave(sub.share, this);
-    for (const id of sub.wamp) this.ctx.topics.release(id);
-    const unused = this.subs.remove(filter);
-    if (now) this.unsubscribeUnused(unused);
-    return unused;
-  }
-
-  private unsubscribeUnused(ids: readonly number[]): void {
-    for (const id of ids) {
-      if (this.subs.forWamp(id)) continue;
-      this.ask((request) => [T.UNSUBSCRIBE, request, id], () => undefined);
-    }
-  }
-
   /** Ends the WAMP session (GOODBYE): its testament, the will, is published unless discarded first. */
   end(reason: string): void {
     if (this.state === 'closed') return;
@@ -370,7 +288,7 @@ export class MqttSession implements Connection, EstablishedHandler {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.expiry);
-    for (const sub of [...this.subs.all()]) this.removeFilter(sub.filter, false);
+    this.subscriber.clear();
     this.replies.clear();
     this.outbox.clear();
     const handler = this.handler;

@@ -7,15 +7,18 @@
  * in order, behind which later events of the session wait too.
  */
 import type { SendResult } from '../connection/connection.js';
+import { Reason } from './codes.js';
 import type { GatewayContext } from './gateway-context.js';
 import type { MqttEvent } from './event-wire.js';
+import type { Link } from './link.js';
 import { duplicate, packetIdBytes, PublishFrame } from './publish-packet.js';
+import type { SubscriptionTable } from './subscriptions.js';
 
 /** What the outbox needs of its session. */
 export interface OutboxOwner {
-  readonly conn: { readonly isOpen: boolean; readonly version: 4 | 5; readonly link: import('./link.js').Link; disconnect(reason: number, message?: string): void } | undefined;
+  readonly conn: { readonly isOpen: boolean; readonly version: 4 | 5; readonly link: Link; disconnect(reason: number, message?: string): void } | undefined;
   readonly persistent: boolean;
-  readonly subs: import('./subscriptions.js').SubscriptionTable;
+  readonly subs: SubscriptionTable;
   readonly online: boolean;
   messagesOut: number;
   bytesOut: number;
@@ -88,7 +91,7 @@ export class Outbox {
         this.dropped++;
         return 'dropped';
       case 'disconnect':
-        conn.disconnect(0x97, 'slow consumer: outgoing buffer over its limit');
+        conn.disconnect(Reason.quotaExceeded, 'slow consumer: outgoing buffer over its limit');
         return 'closed';
       case 'write':
         break;
