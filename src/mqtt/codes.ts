@@ -32,6 +32,7 @@ export const Reason = {
   serverShuttingDown: 0x8b,
   badAuthenticationMethod: 0x8c,
   keepAliveTimeout: 0x8d,
+  administrativeAction: 0x98,
   sessionTakenOver: 0x8e,
   topicFilterInvalid: 0x8f,
   topicNameInvalid: 0x90,

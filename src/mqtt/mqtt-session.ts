@@ -18,6 +18,7 @@ import type { PeerInfo } from '../connection/peer.js';
 import { serializerById } from '../serializers/index.js';
 import { nextConnectionId } from '../transports/connection-id.js';
 import { MessageType as T } from '../wamp/codes.js';
+import { CloseUri } from '../wamp/errors.js';
 import type { Dict } from '../wamp/messages.js';
 import { Reason } from './codes.js';
 import type { GatewayContext } from './gateway-context.js';
@@ -58,6 +59,8 @@ export class MqttSession implements Connection, EstablishedHandler {
   private expiry: NodeJS.Timeout | undefined;
   /** Our GOODBYE is on its way: the router's GOODBYE is its reply. */
   private leaving = false;
+  /** Why the router ended the session (its GOODBYE reason), for the DISCONNECT reason code. */
+  private goodbyeReason = '';
   /** Called once when the WAMP session is over. */
   onEnded: (() => void) | undefined;
   /** The answer to HELLO: WELCOME details, or the ABORT reason. */
@@ -120,7 +123,10 @@ export class MqttSession implements Connection, EstablishedHandler {
     if (this.state === 'closed') return;
     this.ended({ code, reason, byPeer: false });
     const conn = this.conn;
-    if (conn?.isOpen) conn.disconnect(code === CloseCode.goingAway ? Reason.serverShuttingDown : Reason.unspecifiedError, reason);
+    const why = this.goodbyeReason === CloseUri.systemShutdown ? Reason.serverShuttingDown
+      : this.goodbyeReason === CloseUri.killed ? Reason.administrativeAction
+        : code === CloseCode.goingAway ? Reason.serverShuttingDown : Reason.unspecifiedError;
+    if (conn?.isOpen) conn.disconnect(why, this.goodbyeReason || reason);
     else conn?.end();
   }
 
@@ -171,7 +177,12 @@ export class MqttSession implements Connection, EstablishedHandler {
       case T.GOODBYE:
         // The router ends the session (shutdown, kill): answer, then it closes us. (Not the
         // router's reply to our own GOODBYE.)
-        if (!this.leaving) this.wamp([T.GOODBYE, {}, 'wamp.close.goodbye_and_out']);
+        if (!this.leaving) {
+          // Once, and after the router's send returns (it is still sending its GOODBYE now).
+          this.leaving = true;
+          this.goodbyeReason = String(m[2]);
+          queueMicrotask(() => this.wamp([T.GOODBYE, {}, 'wamp.close.goodbye_and_out']));
+        }
         break;
       case T.EVENT:
         return this.outbox.deliver(this.ctx.wire.frame(bytes, true), false);

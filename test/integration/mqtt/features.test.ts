@@ -152,3 +152,14 @@ describe('MQTT features', () => {
     await c.endAsync();
   });
 });
+
+describe('MQTT at router shutdown', () => {
+  it('tells MQTT 5 clients the server is shutting down (DISCONNECT 0x8B)', async () => {
+    const t = await startMqttNode();
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${t.mqttPort}`, { protocolVersion: 5, reconnectPeriod: 0 });
+    const reason = new Promise<number | undefined>((r) => c.on('disconnect', (p) => r(p.reasonCode)));
+    await t.stop();
+    assert.equal(await reason, 0x8b);
+    c.end(true);
+  });
+});
