@@ -154,8 +154,10 @@ export class MqttGateway {
     const error = await this.ctx.wills.register(live, p.will);
     if (conn.isClosed) return;
     if (error !== undefined) {
+      // CONNACK first: ending the session closes its connection.
+      this.refuse(conn, v5 ? Reason.notAuthorized : ConnectReturn.notAuthorized, error);
       if (!present) live.end(error);
-      return this.refuse(conn, v5 ? Reason.notAuthorized : ConnectReturn.notAuthorized, error);
+      return;
     }
     conn.waitingAbandoned = undefined;
     conn.send({

@@ -10,6 +10,7 @@ import net from 'node:net';
 import mqtt from 'mqtt';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { prng } from '../../helpers/prng.js';
+import { realm } from '../../helpers/node.js';
 import { startMqttNode, type MqttTestNode } from './support.js';
 
 /** A raw TCP client: writes bytes, collects parsed packets, tells when the server closed. */
@@ -195,4 +196,21 @@ describe('MQTT authentication', () => {
       assert.equal(version === 5 ? b.reasonCode : b.returnCode, version === 5 ? 0x87 : 5);
     });
   }
+});
+
+describe('MQTT wills and authorization', () => {
+  it('refuses a will the role may not register (CONNACK 5), and accepts the same client without one', async () => {
+    const sensors = { uri: 'sensors.', match: 'prefix' as const, allow: { call: false, register: false, publish: true, subscribe: true }, disclose: { caller: false, publisher: false }, cache: true };
+    const t = await startMqttNode({}, { realms: [realm('realm1', [{ name: 'anonymous', permissions: [sensors] }])] });
+    try {
+      const will = new RawMqtt(t.mqttPort, 4).send(connect(4, { will: { topic: 'sensors/gone', payload: Buffer.from('x'), qos: 0, retain: false } }));
+      await will.closed;
+      assert.equal((will.packets[0] as mqttPacket.IConnackPacket).returnCode, 5);
+      const plain = new RawMqtt(t.mqttPort, 4).send(connect(4));
+      assert.equal((await plain.next('connack') as mqttPacket.IConnackPacket).returnCode, 0);
+      plain.destroy();
+    } finally {
+      await t.stop();
+    }
+  });
 });
