@@ -26,7 +26,10 @@ import type { TestamentStore } from './router/meta/testaments.js';
 import { StatsCollector, type NodeSource } from './stats/collector.js';
 import { Refusals } from './stats/refusals.js';
 import { Traffic } from './stats/traffic.js';
+import { EdgeRefusals } from './network/refusals.js';
+import { AccessGate, gated } from './web/access-gate.js';
 import { healthHandler, type Readiness } from './web/health.js';
+import { withoutTopicNames } from './web/topic-names.js';
 import { metricsHandler } from './web/metrics.js';
 import { statsJsonHandler, statsPageHandler } from './web/stats-page.js';
 import { Workers } from './workers/workers.js';
@@ -68,6 +71,8 @@ export class XbarNode {
   readonly stats: StatsCollector;
   /** Requests refused by a limit, per limit (`xbar_limit_refusals_total`). */
   readonly refusals = new Refusals();
+  /** What the edge refused (PROXY protocol, Origin, access control), for /metrics. */
+  readonly edgeRefusals = new EdgeRefusals();
   /** Listeners up and not stopping (readiness). */
   private serving = false;
   /** Guest, container and router-component processes (src/workers/). */
@@ -136,19 +141,21 @@ export class XbarNode {
           web.mount(p, relay);
           continue;
         }
+        const gate = 'access' in service && service.access ? new AccessGate(service.access, p, this.edgeRefusals) : undefined;
+        const source = 'topicNames' in service && service.topicNames === false ? withoutTopicNames(this.stats) : this.stats;
         if (service.type === 'stats') {
           // The page at the path, its JSON beside it: /stats and /stats.json.
           const json = p === '' ? 'stats.json' : `${p}.json`;
-          web.mount(p, statsPageHandler(`/${json}`, this.stats.config.interval));
-          web.mount(json, statsJsonHandler(this.stats));
+          web.mount(p, gated(statsPageHandler(`/${json}`, this.stats.config.interval), gate));
+          web.mount(json, gated(statsJsonHandler(source), gate));
           continue;
         }
         if (service.type === 'metrics') {
-          web.mount(p, metricsHandler(this.stats, this.refusals));
+          web.mount(p, gated(metricsHandler(source, this.refusals, this.edgeRefusals), gate));
           continue;
         }
         if (service.type === 'health') {
-          web.mount(p, healthHandler(() => this.readiness()));
+          web.mount(p, gated(healthHandler(() => this.readiness()), gate));
           continue;
         }
         if (service.type === 'mqtt') {

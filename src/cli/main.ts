@@ -30,7 +30,8 @@ program
   .option('-l, --listen <host:port>', 'where to listen (env XBAR_LISTEN; default 127.0.0.1:8080)')
   .option('--secret <secret>', 'require HS256 tokens signed with this secret (env XBAR_SECRET)')
   .option('--audience <aud>', 'required token audience (env XBAR_AUDIENCE)')
-  .option('--admin-token <token>', 'bearer token for the deny-list API (env XBAR_ADMIN_TOKEN)')
+  .option('--admin-token <token>', 'bearer token for the deny-list API and the stats (env XBAR_ADMIN_TOKEN)')
+  .addOption(new Option('--stats <access>', 'who sees /stats (env XBAR_STATS; default: admin with --secret, else public)').choices(['public', 'admin', 'off']))
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
   .action((opts: RelayOptions) => relayCommand(opts));
 

@@ -17,6 +17,7 @@ export interface RelayOptions {
   secret?: string;
   audience?: string;
   adminToken?: string;
+  stats?: string;
   logLevel: string;
 }
 
@@ -38,9 +39,12 @@ export function relayConfig(opts: RelayOptions, env: NodeJS.ProcessEnv = process
   const audience = opts.audience ?? env.XBAR_AUDIENCE;
   const adminToken = opts.adminToken ?? env.XBAR_ADMIN_TOKEN;
   if (adminToken !== undefined && adminToken.length < 16) throw new Error('admin token: at least 16 characters');
+  const stats = opts.stats ?? env.XBAR_STATS;
+  if (stats !== undefined && stats !== 'public' && stats !== 'admin' && stats !== 'off') throw new Error(`stats: expected public, admin or off, got ${JSON.stringify(stats)}`);
   const relay: RelayPathConfig = relayDefaults({
     ...(secret ? { tokens: { secret, required: true, ...(audience ? { audience } : {}) } } : {}),
     ...(adminToken ? { adminToken } : {}),
+    ...(stats === undefined ? {} : { stats }),
   });
   return {
     listen,

@@ -20,7 +20,11 @@ export const RELAY_DEFAULTS = {
   maxMessageSize: 16 * MiB,
   /** A lab stream rarely has more than a few hundred viewers; refuses floods on one topic. */
   maxConnectionsPerTopic: 1000,
-  /** Like practable crossbar, whose /stats page is open. */
+  /**
+   * Like practable crossbar, whose /stats page is open — on a relay without required tokens. The
+   * stats show every client's address, user agent, topic and token expiry, so a relay that
+   * requires tokens shows them to holders of the admin token only (`statsDefault`).
+   */
   stats: 'public',
   /** practable's `RELAY_STATS_EVERY` and the 5 s refresh of its stats page. */
   statsInterval: 5000,
@@ -46,13 +50,18 @@ export function relayPath(d: RelayPathDocument): RelayPathConfig {
     queueBytes: d.queue_bytes ?? RELAY_DEFAULTS.queueBytes,
     maxMessageSize: d.max_message_size ?? RELAY_DEFAULTS.maxMessageSize,
     maxConnectionsPerTopic: d.max_connections_per_topic ?? RELAY_DEFAULTS.maxConnectionsPerTopic,
-    stats: d.stats ?? RELAY_DEFAULTS.stats,
+    stats: d.stats ?? statsDefault(t === undefined ? undefined : { required: t.required ?? true }),
     statsInterval: d.stats_interval ?? RELAY_DEFAULTS.statsInterval,
     ...(d.bridge === undefined ? {} : { bridge: { realm: d.bridge.realm, prefix: d.bridge.prefix } }),
   };
 }
 
+/** Who sees the stats unless the config says: the admin on a relay that requires tokens, else anyone. */
+export function statsDefault(tokens: Pick<NonNullable<RelayPathConfig['tokens']>, 'required'> | undefined): RelayPathConfig['stats'] {
+  return tokens?.required === true ? 'admin' : RELAY_DEFAULTS.stats;
+}
+
 /** Defaults for a relay built in code (the `xbar relay` command, tests). */
 export function relayDefaults(overrides: Partial<RelayPathConfig> = {}): RelayPathConfig {
-  return { ...relayPath({ type: 'relay' }), ...overrides };
+  return { ...relayPath({ type: 'relay' }), stats: statsDefault(overrides.tokens), ...overrides };
 }

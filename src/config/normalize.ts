@@ -150,6 +150,18 @@ function websocketPath(d: WebSocketDocument | WebSocketPathDocument, at: KeyPath
   };
 }
 
+type InfoPathDocument = Extract<Extract<TransportDocument, { type: 'web' }>['paths'][string], { type: 'stats' | 'metrics' | 'health' }>;
+
+/** A stats, metrics or health service with its access control (schema-network.ts). */
+function infoPath(d: InfoPathDocument): PathService {
+  const access = d.access && {
+    ...(d.access.token === undefined ? {} : { token: d.access.token }),
+    ...(d.access.networks === undefined ? {} : { networks: [...d.access.networks] }),
+  };
+  const topics = d.type !== 'health' && d.topic_names !== undefined ? { topicNames: d.topic_names } : {};
+  return { type: d.type, ...(access ? { access } : {}), ...topics };
+}
+
 /** Crossbar.io's path key → ours: "/" is the root (''), any other key is one segment. */
 export const pathOf = (key: string): string => (key === '/' ? '' : key);
 
@@ -159,7 +171,7 @@ function transport(t: TransportDocument, id: string, at: KeyPath, ctx: LoadConte
     case 'web': {
       const paths = flattenPaths(t.paths, at, ctx, realms, (service, here): PathService =>
         service.type === 'relay' ? relayPath(service)
-          : service.type === 'stats' || service.type === 'metrics' || service.type === 'health' ? { type: service.type }
+          : service.type === 'stats' || service.type === 'metrics' || service.type === 'health' ? infoPath(service)
             : service.type === 'mqtt' ? { type: 'mqtt', ...mqttOptions(service.options, [...here, 'options'], ctx) }
               : websocketPath(service, here, ctx),
       );

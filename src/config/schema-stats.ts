@@ -8,11 +8,14 @@
  *                   "event-history": [{"uri": "com.example.oncounter", "match": "exact",
  *                                      "limit": 1000, "max_age": 3600000}]}
  *
- * and the `stats`, `metrics` and `health` path services of a web transport.
+ * and the `stats`, `metrics` and `health` path services of a web transport:
+ *
+ *   "stats": {"type": "stats", "access": {"token": "…", "networks": ["10.0.0.0/8"]}, "topic_names": false}
  */
 import { z } from 'zod';
 import { isValidUri } from '../wamp/uri.js';
 import { bool, expect, int, listOf, oneOf, strict, tag } from './schema-kit.js';
+import { accessControl } from './schema-network.js';
 
 const ONE_HOUR_MS = 3_600_000;
 /** Publications kept per history rule, at most: with 16 MiB messages this is already a lot of memory. */
@@ -55,9 +58,10 @@ export const realmStore = strict(
   { 'call-queue': "call queues are not supported by xbar: calls wait in the dealer's own bounded queue" },
 );
 
-export const statsPath = strict({ type: tag('stats', 'path service type') });
-export const metricsPath = strict({ type: tag('metrics', 'path service type') });
-export const healthPath = strict({ type: tag('health', 'path service type') });
+/** `access`: who may read (schema-network.ts); `topic_names: false` leaves topic names out. */
+export const statsPath = strict({ type: tag('stats', 'path service type'), access: accessControl.optional(), topic_names: bool().optional() });
+export const metricsPath = strict({ type: tag('metrics', 'path service type'), access: accessControl.optional(), topic_names: bool().optional() });
+export const healthPath = strict({ type: tag('health', 'path service type'), access: accessControl.optional() });
 
 export type StatsDocument = z.output<typeof statsDocument>;
 export type RealmStoreDocument = z.output<typeof realmStore>;

@@ -123,19 +123,34 @@ export interface RelayPathConfig {
   readonly bridge?: RelayBridgeConfig;
 }
 
+/** Who may use a path service; undefined keys do not restrict. */
+export interface AccessConfig {
+  /** Required as `Authorization: Bearer` or `?token=`. */
+  readonly token?: string;
+  /** Client networks (CIDR or addresses) allowed; checked against the real client address. */
+  readonly networks?: readonly string[];
+}
+
 /** The statistics page at the path, its JSON at `<path>.json`. */
 export interface StatsPathConfig {
   readonly type: 'stats';
+  readonly access?: AccessConfig;
+  /** false: the busiest-topics lists are left out (empty); undefined = shown. */
+  readonly topicNames?: boolean;
 }
 
 /** Prometheus text exposition. */
 export interface MetricsPathConfig {
   readonly type: 'metrics';
+  readonly access?: AccessConfig;
+  /** false: no per-topic series; undefined = exported. */
+  readonly topicNames?: boolean;
 }
 
 /** Liveness at the path, readiness at `<path>/ready`. */
 export interface HealthPathConfig {
   readonly type: 'health';
+  readonly access?: AccessConfig;
 }
 
 /** A payload format of an MQTT transport's `payload_mapping` (mqtt/payload-mapping.ts). */

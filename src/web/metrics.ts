@@ -4,6 +4,7 @@
  * the call-duration histogram is exported straight from its fixed buckets.
  */
 import { Counter, Gauge, type Metric, Registry } from 'prom-client';
+import type { EdgeRefusals, LabeledCount } from '../network/refusals.js';
 import type { StatsCollector } from '../stats/collector.js';
 import type { Refusals } from '../stats/refusals.js';
 import type { NodeSnapshot, RealmSnapshot, Totals } from '../stats/snapshot.js';
@@ -28,8 +29,18 @@ const TRAFFIC: [keyof Totals, string, string][] = [
   ['dropped', 'events_dropped_total', 'Events dropped for slow consumers'],
 ];
 
-/** A registry whose metrics read `source()` once per scrape (and `refusals`, the limits' counts). */
-export function metricsRegistry(source: Source, refusals?: Refusals): Registry {
+/** A counter filled from one of the edge's refusal counts. */
+function refusalCounter<L extends string>(registry: Registry, name: string, help: string, count: LabeledCount<L>): void {
+  counter(registry, name, help, [...count.labelNames], (c) => {
+    for (const e of count.entries()) c.inc(e.labels, e.value);
+  });
+}
+
+/**
+ * A registry whose metrics read `source()` once per scrape, with `refusals` (the limits' counts)
+ * and `edge` (what the edge refused: PROXY protocol, Origin, access control).
+ */
+export function metricsRegistry(source: Source, refusals?: Refusals, edge?: EdgeRefusals): Registry {
   const registry = new Registry();
   let current: NodeSnapshot | undefined;
   // One snapshot per scrape, taken by the first metric collected (registry.metrics() collects in order).
@@ -73,6 +84,11 @@ export function metricsRegistry(source: Source, refusals?: Refusals): Registry {
       for (const [limit, n] of refusals.entries()) c.inc({ limit }, n);
     });
   }
+  if (edge) {
+    refusalCounter(registry, 'xbar_proxy_protocol_refused_total', 'Connections refused for a missing or invalid PROXY protocol header (reason: missing, invalid, timeout, untrusted, too_large)', edge.proxyProtocol);
+    refusalCounter(registry, 'xbar_websocket_origin_refused_total', 'WebSocket upgrades refused for their Origin header (reason: not_allowed, null, invalid)', edge.origin);
+    refusalCounter(registry, 'xbar_http_access_refused_total', 'Requests refused by a path service\'s access control (reason: network, token)', edge.access);
+  }
   registry.registerMetric(callDuration(snap, () => (current = undefined)));
   return registry;
 }
@@ -104,8 +120,8 @@ function callDuration(snap: () => NodeSnapshot, done: () => void): Metric {
   return metric as unknown as Metric;
 }
 
-export function metricsHandler(collector: StatsCollector, refusals?: Refusals): PathHandler {
-  const registry = metricsRegistry(() => collector.snapshot(), refusals);
+export function metricsHandler(collector: Pick<StatsCollector, 'snapshot'>, refusals?: Refusals, edge?: EdgeRefusals): PathHandler {
+  const registry = metricsRegistry(() => collector.snapshot(), refusals, edge);
   return {
     request(req, res, rest) {
       if (rest !== '') return notFound(res, req.url);

@@ -9,7 +9,7 @@ import type http from 'node:http';
 import type { StatsCollector } from '../stats/collector.js';
 import type { PathHandler } from './http-server.js';
 
-export function statsJsonHandler(collector: StatsCollector): PathHandler {
+export function statsJsonHandler(collector: Pick<StatsCollector, 'snapshot'>): PathHandler {
   return {
     request(req, res, rest) {
       if (rest !== '') return notFound(res, req.url);
@@ -167,7 +167,8 @@ const STATS_PAGE = `<!DOCTYPE html>
     status.textContent = s.sessions + " sessions, " + s.connections + " connections; updated " + s.time + (s.enabled ? "" : " (statistics are off)") + " (live)";
   }
   function tick() {
-    fetch(URL_JSON, { cache: "no-store" }).then(function (res) {
+    // location.search carries ?token= to the JSON of an access-controlled page.
+    fetch(URL_JSON + location.search, { cache: "no-store" }).then(function (res) {
       if (!res.ok) throw new Error("HTTP " + res.status);
       return res.json();
     }).then(render, function (e) {

@@ -97,4 +97,24 @@ describe('relay stats access', () => {
       await off.stop();
     }
   });
+
+  it('a relay that requires tokens shows its stats (page, JSON, channel) to the admin only by default', async () => {
+    const admin = 'stats-admin-token-0123456789';
+    const t = await startRelay({ tokens: { secret: 'relay-secret-for-the-stats-test', required: true }, adminToken: admin });
+    try {
+      assert.equal(t.relay.config.stats, 'admin');
+      const page = await fetch(`${t.http}/relay/stats`);
+      assert.equal(page.status, 401);
+      assert.equal(page.headers.get('www-authenticate'), 'Bearer');
+      assert.equal((await fetch(`${t.http}/relay/stats?format=json`)).status, 401);
+      assert.equal((await fetch(`${t.http}/relay/stats?format=json`, { headers: { authorization: 'Bearer not-the-admin-token' } })).status, 401);
+      assert.equal((await refusal(`${t.base}/stats`)).status, 401);
+      assert.equal((await fetch(`${t.http}/relay/stats?token=${admin}`)).status, 200);
+      const s = await statsChannel(`${t.base}/stats`, { headers: { authorization: `Bearer ${admin}` } });
+      assert.deepEqual(await s.report(1), []);
+      await s.c.close();
+    } finally {
+      await t.stop();
+    }
+  });
 });

@@ -48,7 +48,7 @@ describe('statistics, realm store and the stats/metrics/health path services', (
     ]);
   });
 
-  it('mounts stats, metrics and health path services, which take no options', () => {
+  it('mounts stats, metrics and health path services, with access control and topic_names as their only options', () => {
     const doc = minimalDoc();
     transportOf(doc, 0).paths = { ws: { type: 'websocket' }, stats: { type: 'stats' }, metrics: { type: 'metrics' }, health: { type: 'health' } };
     const web = parseConfig(doc, 'test').transports[0]!;
@@ -56,6 +56,34 @@ describe('statistics, realm store and the stats/metrics/health path services', (
       ['stats', { type: 'stats' }], ['metrics', { type: 'metrics' }], ['health', { type: 'health' }],
     ]);
     transportOf(doc, 0).paths = { health: { type: 'health', path: '/ready' } };
-    assert.deepEqual(problems(doc), ['workers[0].transports[0].paths.health.path: unknown key; allowed: type']);
+    assert.deepEqual(problems(doc), ['workers[0].transports[0].paths.health.path: unknown key; allowed: type, access']);
+  });
+
+  it('reads access (token, networks) and topic_names, and names what is wrong with them', () => {
+    const doc = minimalDoc();
+    transportOf(doc, 0).paths = {
+      stats: { type: 'stats', access: { token: '0123456789abcdef', networks: ['10.0.0.0/8', '::1', '2001:db8::/32'] }, topic_names: false },
+      metrics: { type: 'metrics', access: { networks: ['127.0.0.1'] } },
+      health: { type: 'health', access: { token: '0123456789abcdef' } },
+    };
+    const web = parseConfig(doc, 'test').transports[0]!;
+    assert.deepEqual(web.type === 'web' ? [...web.paths.entries()] : [], [
+      ['stats', { type: 'stats', access: { token: '0123456789abcdef', networks: ['10.0.0.0/8', '::1', '2001:db8::/32'] }, topicNames: false }],
+      ['metrics', { type: 'metrics', access: { networks: ['127.0.0.1'] } }],
+      ['health', { type: 'health', access: { token: '0123456789abcdef' } }],
+    ]);
+    transportOf(doc, 0).paths = {
+      stats: { type: 'stats', access: { token: 'short', networks: ['10.0.0.0/33', 'localhost', '::1/129'], users: [] }, topic_names: 'no' },
+      metrics: { type: 'metrics', access: { networks: [] } },
+    };
+    assert.deepEqual(problems(doc), [
+      'workers[0].transports[0].paths.stats.access.token: expected string of at least 16 characters, got "short"',
+      'workers[0].transports[0].paths.stats.access.networks[0]: "10.0.0.0/33": the prefix length must be 0-32',
+      'workers[0].transports[0].paths.stats.access.networks[1]: "localhost" is not an IPv4 or IPv6 address or network (e.g. "10.0.0.0/8", "::1")',
+      'workers[0].transports[0].paths.stats.access.networks[2]: "::1/129": the prefix length must be 0-128',
+      'workers[0].transports[0].paths.stats.access.users: unknown key; allowed: token, networks',
+      'workers[0].transports[0].paths.stats.topic_names: expected true or false, got "no"',
+      'workers[0].transports[0].paths.metrics.access.networks: expected a list of at least 1 networks, got []',
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../../src/config/load.js';
+import { relayConfig } from '../../../src/cli/relay.js';
 import { RELAY_DEFAULTS } from '../../../src/config/normalize-relay.js';
 import type { WebTransportConfig } from '../../../src/config/types.js';
 import { minimalDoc, problems, transportOf, type Doc } from '../config/config-helpers.js';
@@ -11,6 +12,12 @@ function withRelay(relay: Doc, key = 'relay'): Doc {
   return doc;
 }
 
+const relayStats = (built: ReturnType<typeof relayConfig>) => {
+  const t = built.config.transports[0] as WebTransportConfig;
+  const r = t.paths.get('');
+  return r?.type === 'relay' ? r.stats : undefined;
+};
+
 const relayOf = (doc: Doc, key = 'relay') => (parseConfig(doc, 'test.json').transports[0] as WebTransportConfig).paths.get(key === '/' ? '' : key);
 
 describe('the relay path service in the config', () => {
@@ -20,6 +27,22 @@ describe('the relay path service in the config', () => {
       codeTtl: 30_000, queueMessages: 128, queueBytes: 8 * 1024 * 1024, maxMessageSize: 16 * 1024 * 1024,
       maxConnectionsPerTopic: 1000, stats: 'public', statsInterval: 5000,
     });
+  });
+
+  it('shows the stats of a relay that requires tokens to the admin only, unless the config says otherwise', () => {
+    const stats = (relay: Doc) => {
+      const r = relayOf(withRelay({ type: 'relay', ...relay }));
+      return r?.type === 'relay' ? r.stats : undefined;
+    };
+    assert.equal(stats({ tokens: { secret: 's3cret' } }), 'admin');
+    assert.equal(stats({ tokens: { secret: 's3cret', required: true } }), 'admin');
+    assert.equal(stats({ tokens: { secret: 's3cret', required: false } }), 'public', 'a relay open to anyone has nothing to hide in its stats');
+    assert.equal(stats({}), 'public');
+    assert.equal(stats({ tokens: { secret: 's3cret' }, stats: 'public' }), 'public');
+    assert.equal(relayStats(relayConfig({ secret: 's3cret', logLevel: 'info' }, {})), 'admin', 'xbar relay --secret');
+    assert.equal(relayStats(relayConfig({ logLevel: 'info' }, {})), 'public');
+    assert.equal(relayStats(relayConfig({ secret: 's3cret', logLevel: 'info' }, { XBAR_STATS: 'public' })), 'public');
+    assert.throws(() => relayConfig({ stats: 'private', logLevel: 'info' }, {}), /stats: expected public, admin or off/);
   });
 
   it('reads every option, mounted at the root', () => {
