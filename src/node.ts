@@ -3,7 +3,8 @@
  * that knows every layer.
  */
 import { lstatSync, mkdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import net, { type Socket } from 'node:net';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Backplane } from './backplane/backplane.js';
@@ -29,6 +30,7 @@ import { Traffic } from './stats/traffic.js';
 import { EdgeRefusals } from './network/refusals.js';
 import { AccessGate, gated } from './web/access-gate.js';
 import { healthHandler, type Readiness } from './web/health.js';
+import { originChecked } from './web/origin-check.js';
 import { withoutTopicNames } from './web/topic-names.js';
 import { metricsHandler } from './web/metrics.js';
 import { statsJsonHandler, statsPageHandler } from './web/stats-page.js';
@@ -138,7 +140,7 @@ export class XbarNode {
           const relay = new RelayService(service, { log: this.log, mount: p, router: this.router });
           await relay.start();
           this.relays.push(relay);
-          web.mount(p, relay);
+          web.mount(p, originChecked(relay, service, p, this.edgeRefusals));
           continue;
         }
         const gate = 'access' in service && service.access ? new AccessGate(service.access, p, this.edgeRefusals) : undefined;
@@ -180,7 +182,8 @@ export class XbarNode {
           },
           (conn) => this.router.attach(conn, this.security.sessionOptions(service)),
         );
-        web.mount(p, { upgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head), close: () => ws.close() });
+        const wamp = { upgrade: (req: IncomingMessage, socket: Socket, head: Buffer) => ws.handleUpgrade(req, socket, head), close: () => ws.close() };
+        web.mount(p, originChecked(wamp, service, p, this.edgeRefusals));
       }
       this.closers.push(() => web.close());
       server = web.server;

@@ -4,13 +4,25 @@
  * 127.0.0.1:8081, both with every serializer and anonymous authentication, and beside /ws the
  * statistics page (/stats, /stats.json), Prometheus metrics (/metrics) and health (/health,
  * /health/ready). It binds loopback
- * only, since it lets anyone do anything. It exists twice, as the Crossbar.io document and as
+ * only, and its WebSocket accepts only pages from loopback origins, since it lets anyone do anything. It exists twice, as the Crossbar.io document and as
  * the normalized config; a unit test proves that parsing the first yields the second.
  */
 import type { NodeConfigDocument } from './schema.js';
 import { DEFAULTS } from './normalize.js';
 import { limitsConfig } from './normalize-auth.js';
 import type { NodeConfig, Permission, SessionTransportOptions } from './types.js';
+
+/**
+ * Any web page a local user opens could otherwise drive realm1, where anonymous may do everything:
+ * only pages served from loopback (any port) may open the WebSocket, and clients that send no
+ * Origin (not browsers). Crossbar.io's patterns ("*" anything, "." literal, the rest a regular
+ * expression), so the same list works there: localhost, 127.0.0.0/8, [::1], http and https.
+ */
+export const LOOPBACK_ORIGINS: readonly string[] = [
+  'https?://localhost:*',
+  'https?://127[.][0-9]+[.][0-9]+[.][0-9]+:*',
+  'https?://::1:*',
+];
 
 /** Crossbar.io `crossbar init` pings every 10 s and waits 5 s for the pong; so do we. */
 const PING_INTERVAL_MS = 10_000;
@@ -50,7 +62,12 @@ export function defaultConfigDocument(): NodeConfigDocument {
               ws: {
                 type: 'websocket',
                 serializers: ['json', 'msgpack', 'cbor'],
-                options: { auto_ping_interval: PING_INTERVAL_MS, auto_ping_timeout: PING_TIMEOUT_MS },
+                options: {
+                  auto_ping_interval: PING_INTERVAL_MS,
+                  auto_ping_timeout: PING_TIMEOUT_MS,
+                  allowed_origins: [...LOOPBACK_ORIGINS],
+                  allow_null_origin: false,
+                },
                 auth: { anonymous: { type: 'static', role: 'anonymous' } },
               },
               stats: { type: 'stats' },
@@ -106,6 +123,8 @@ export function defaultConfig(): NodeConfig {
               ...anonymousSession(),
               autoPingInterval: PING_INTERVAL_MS,
               autoPingTimeout: PING_TIMEOUT_MS,
+              allowedOrigins: [...LOOPBACK_ORIGINS],
+              allowNullOrigin: false,
             },
           ],
           ['stats', { type: 'stats' }],

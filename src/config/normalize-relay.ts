@@ -1,6 +1,7 @@
 /**
  * A validated `relay` path document → `RelayPathConfig`, with every default and its reason.
  */
+import { origins } from './normalize-network.js';
 import type { RelayPathDocument } from './schema-relay.js';
 import type { RelayPathConfig } from './types.js';
 
@@ -53,6 +54,7 @@ export function relayPath(d: RelayPathDocument): RelayPathConfig {
     stats: d.stats ?? statsDefault(t === undefined ? undefined : { required: t.required ?? true }),
     statsInterval: d.stats_interval ?? RELAY_DEFAULTS.statsInterval,
     ...(d.bridge === undefined ? {} : { bridge: { realm: d.bridge.realm, prefix: d.bridge.prefix } }),
+    ...origins(d),
   };
 }
 

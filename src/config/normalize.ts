@@ -8,6 +8,7 @@ import type { SerializerId } from '../serializers/serializer.js';
 import type { KeyPath } from './issues.js';
 import { LoadContext } from './load-context.js';
 import { authConfig, endpointTlsConfig, limitsConfig } from './normalize-auth.js';
+import { accessConfig, origins } from './normalize-network.js';
 import { relayPath } from './normalize-relay.js';
 import { workersConfig } from './normalize-workers.js';
 import { flattenPaths } from './normalize-web.js';
@@ -147,6 +148,7 @@ function websocketPath(d: WebSocketDocument | WebSocketPathDocument, at: KeyPath
     ...session(d, d.options?.max_message_size, at, ctx),
     autoPingInterval: d.options?.auto_ping_interval ?? DEFAULTS.autoPingInterval,
     autoPingTimeout: d.options?.auto_ping_timeout ?? DEFAULTS.autoPingTimeout,
+    ...origins(d.options),
   };
 }
 
@@ -154,10 +156,7 @@ type InfoPathDocument = Extract<Extract<TransportDocument, { type: 'web' }>['pat
 
 /** A stats, metrics or health service with its access control (schema-network.ts). */
 function infoPath(d: InfoPathDocument): PathService {
-  const access = d.access && {
-    ...(d.access.token === undefined ? {} : { token: d.access.token }),
-    ...(d.access.networks === undefined ? {} : { networks: [...d.access.networks] }),
-  };
+  const access = d.access && accessConfig(d.access);
   const topics = d.type !== 'health' && d.topic_names !== undefined ? { topicNames: d.topic_names } : {};
   return { type: d.type, ...(access ? { access } : {}), ...topics };
 }

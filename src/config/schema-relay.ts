@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { bool, expect, int, nonEmpty, oneOf, strict, tag } from './schema-kit.js';
+import { originPatterns } from './schema-network.js';
 
 const MiB = 1024 * 1024;
 const ONE_HOUR_MS = 3_600_000;
@@ -67,6 +68,9 @@ export const relayPath = strict({
   /** How often the stats channel pushes a report. */
   stats_interval: int(100, ONE_HOUR_MS, 'milliseconds').optional(),
   bridge: relayBridge.optional(),
+  /** As a WebSocket path's options (web/origin-check.ts); default ["*"]: lab pages live on other origins. */
+  allowed_origins: originPatterns().optional(),
+  allow_null_origin: bool().optional(),
 });
 
 export type RelayPathDocument = z.output<typeof relayPath>;

@@ -3,7 +3,7 @@
  * paths, WebSocket and RawSocket options and transport auth. Key names and ranges follow
  * crossbario/crossbar `src/crossbar/common/checkconfig.py`; keys Crossbar.io defines that only tune
  * its own implementation (Twisted, Autobahn|Python) are accepted and ignored, keys whose absence
- * would change behaviour a user relies on (cookies, SCRAM, origin lists) are
+ * would change behaviour a user relies on (cookies, SCRAM) are
  * rejected with a hint. Our extensions (`max_out_buffer`, `slow_consumer`, `hello_timeout`) sit
  * beside Crossbar.io's keys in the WebSocket and RawSocket `options`; the `relay` path service is
  * ours (`schema-relay.ts`).
@@ -12,6 +12,7 @@ import { z } from 'zod';
 import {
   bool, byType, expect, int, listOf, nonEmpty, oneOf, only, str, strict, strings, tag, uniqueList,
 } from './schema-kit.js';
+import { originPatterns } from './schema-network.js';
 import { relayPath } from './schema-relay.js';
 import { healthPath, metricsPath, statsPath } from './schema-stats.js';
 import { endpointTls, transportAuth } from './schema-auth.js';
@@ -102,13 +103,10 @@ export const websocketOptions = strict(
     show_server_version: bool().optional(),
     /** permessage-deflate parameters; xbar sends uncompressed frames, which every client accepts. */
     compression: z.record(z.string(), z.unknown(), expect('object')).optional(),
-    // xbar does not check the Origin header, so only the lists that allow every origin are accepted.
-    allowed_origins: strings()
-      .refine((origins) => origins.includes('*'), {
-        message: 'origin restrictions are not supported by xbar yet; use ["*"] or remove the key',
-      })
-      .optional(),
-    allow_null_origin: only(true, 'rejecting the null origin is not supported by xbar yet').optional(),
+    /** Crossbar.io's Origin check (web/origin-check.ts): wildcard patterns; default ["*"]. */
+    allowed_origins: originPatterns().optional(),
+    /** Crossbar.io: allow the "null" origin (file: pages, sandboxed frames); default true. */
+    allow_null_origin: bool().optional(),
   },
 );
 

@@ -49,6 +49,14 @@ workers:
             options:
               auto_ping_interval: 10000   # ms between WebSocket pings; 0 = no pings
               auto_ping_timeout: 5000     # ms to wait for the pong before closing
+              # Which web pages may connect (the Origin header); clients that send none always may.
+              # Crossbar.io's patterns: "*" matches anything, "." is literal, the rest is a regular
+              # expression. ["*"] allows every page. These: pages served from loopback, any port.
+              allowed_origins:
+                - "https?://localhost:*"
+                - "https?://127[.][0-9]+[.][0-9]+[.][0-9]+:*"
+                - "https?://::1:*"
+              allow_null_origin: false    # "null": file: pages, sandboxed frames
               # max_message_size: 16777216  # bytes; larger incoming messages close the connection
               # max_out_buffer: 4194304     # bytes queued for a slow client before slow_consumer applies
               # slow_consumer: drop         # drop: skip events for it; disconnect: close it

@@ -81,6 +81,10 @@ export interface WebSocketPathConfig extends SessionTransportOptions {
   readonly autoPingInterval: number;
   /** Close if no pong arrives in time, ms. */
   readonly autoPingTimeout: number;
+  /** Crossbar.io's `allowed_origins` patterns; undefined = ["*"]. */
+  readonly allowedOrigins?: readonly string[];
+  /** Crossbar.io's `allow_null_origin`; undefined = true. */
+  readonly allowNullOrigin?: boolean;
 }
 
 /** JWT access control of a relay path: tokens signed with one key. */
@@ -121,6 +125,9 @@ export interface RelayPathConfig {
   /** How often the stats channel pushes a report, ms. */
   readonly statsInterval: number;
   readonly bridge?: RelayBridgeConfig;
+  /** As a WebSocket path's; undefined = every origin. */
+  readonly allowedOrigins?: readonly string[];
+  readonly allowNullOrigin?: boolean;
 }
 
 /** Who may use a path service; undefined keys do not restrict. */

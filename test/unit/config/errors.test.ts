@@ -126,12 +126,17 @@ describe('config problems name the exact key path', () => {
     ]);
   });
 
-  it('rejects a restrictive origin list rather than silently allowing every origin', () => {
+  it('reads allowed_origins and allow_null_origin, and names a pattern that does not compile', () => {
     const doc = minimalDoc();
-    ((transportOf(doc, 0)['paths'] as Doc)['ws'] as Doc)['options'] = { allowed_origins: ['https://example.com'] };
-    assert.deepEqual(problems(doc), [
-      'workers[0].transports[0].paths.ws.options.allowed_origins: origin restrictions are not supported by xbar yet; use ["*"] or remove the key',
-    ]);
+    const ws = (transportOf(doc, 0)['paths'] as Doc)['ws'] as Doc;
+    ws['options'] = { allowed_origins: ['https://*.example.com:*'], allow_null_origin: false };
+    const web = parseConfig(doc, 'test.json').transports[0]!;
+    const path = web.type === 'web' ? web.paths.get('ws') : undefined;
+    assert.deepEqual(path?.type === 'websocket' ? [path.allowedOrigins, path.allowNullOrigin] : [], [['https://*.example.com:*'], false]);
+    ws['options'] = { allowed_origins: ['https://(example.com'], allow_null_origin: 'no' };
+    const [pattern, nullOrigin] = problems(doc);
+    assert.match(pattern ?? '', /^workers\[0\]\.transports\[0\]\.paths\.ws\.options\.allowed_origins\[0\]: "https:\/\/\(example\.com" is not a valid origin pattern: /);
+    assert.equal(nullOrigin, 'workers[0].transports[0].paths.ws.options.allow_null_origin: expected true or false, got "no"');
   });
 
   it('names the cluster key that is wrong', () => {

@@ -33,6 +33,8 @@ describe('a Crossbar.io node configuration', () => {
       auth: { anonymous: { type: 'static', role: 'anonymous' } },
       autoPingInterval: 10_000,
       autoPingTimeout: 5_000,
+      allowedOrigins: ['*'],
+      allowNullOrigin: true,
     });
     const rawsocket = config.transports[1] as RawSocketTransportConfig;
     assert.equal(rawsocket.maxMessageSize, 1048576);

@@ -78,7 +78,7 @@ describe('the relay path service in the config', () => {
         'workers[0].transports[0].paths.relay.tokens.key: unknown key; allowed: secret, public_key_file, audience, required',
         'workers[0].transports[0].paths.relay.bridge.prefix: expected URI prefix (a WAMP URI without a trailing "."), got "a."',
         'workers[0].transports[0].paths.relay.bridge.topic: unknown key; allowed: realm, prefix',
-        'workers[0].transports[0].paths.relay.buffer_size: unknown key; allowed: type, tokens, admin_token, code_ttl, queue_messages, queue_bytes, max_message_size, max_connections_per_topic, stats, stats_interval, bridge',
+        'workers[0].transports[0].paths.relay.buffer_size: unknown key; allowed: type, tokens, admin_token, code_ttl, queue_messages, queue_bytes, max_message_size, max_connections_per_topic, stats, stats_interval, bridge, allowed_origins, allow_null_origin',
       ],
     );
     assert.deepEqual(
