@@ -16,6 +16,8 @@ import { ServiceSessions } from './auth/procedure-caller.js';
 import { ConnectionLimiter, FailureLimiter, clientKey } from './auth/rate-limit.js';
 import { LocalClient } from './client/local-client.js';
 import type { NodeConfig, SessionTransportOptions, TlsEndpointConfig } from './config/types.js';
+import { inheritPin } from './network/client-address.js';
+import type { NetworkList } from './network/networks.js';
 import type { Router } from './router/router.js';
 import type { SessionOptions } from './router/session.js';
 import type { SessionLimits } from './router/session-limits.js';
@@ -92,15 +94,18 @@ export class NodeSecurity {
   /**
    * The server a transport listens with: `plain` as is, or a TLS server in front of it when the
    * endpoint has `tls` (for a web transport, decrypted sockets are handed to its HTTP server).
-   * Every listener refuses new connections over the per-IP rate limit before any work is done.
+   * Every listener refuses new connections over the per-IP rate limit before any work is done —
+   * except those from `forwardedBy` (a web transport's trusted proxies), whose clients are known
+   * only from X-Forwarded-For and are admitted per upgrade (`admitForwarded`).
    */
-  listener(transport: string, plain: net.Server, endpointTls: TlsEndpointConfig | undefined, closers: (() => void)[]): net.Server {
+  listener(transport: string, plain: net.Server, endpointTls: TlsEndpointConfig | undefined, closers: (() => void)[], forwardedBy?: NetworkList): net.Server {
     let server = plain;
     if (endpointTls !== undefined) {
       const sockets = new Set<tls.TLSSocket>();
       const secure = tls.createServer(tlsOptions(endpointTls), (socket) => {
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
+        inheritPin(socket); // the client of a PROXY protocol header, pinned on the TCP socket
         plain.emit('connection', socket);
       });
       secure.on('tlsClientError', (err, socket) => {
@@ -115,7 +120,7 @@ export class NodeSecurity {
     if (limiter !== undefined) {
       server.prependListener('connection', (socket: net.Socket) => {
         const address = socket.remoteAddress;
-        if (address === undefined) return;
+        if (address === undefined || forwardedBy?.contains(address)) return;
         const verdict = limiter.admit(address);
         if (verdict === 'ok') return;
         this.refused('connections');
@@ -126,6 +131,15 @@ export class NodeSecurity {
       });
     }
     return server;
+  }
+
+  /** The per-IP connection limit for a WebSocket client known from X-Forwarded-For; false = refused. */
+  admitForwarded(transport: string, address: string): boolean {
+    const verdict = this.connections?.admit(address) ?? 'ok';
+    if (verdict === 'ok') return true;
+    this.refused('connections');
+    if (verdict === 'first-refusal') this.log.warn({ transport, client: clientKey(address) }, 'connections refused: too many new connections from this address');
+    return false;
   }
 
   close(): void {

@@ -27,6 +27,8 @@ import type { TestamentStore } from './router/meta/testaments.js';
 import { StatsCollector, type NodeSource } from './stats/collector.js';
 import { Refusals } from './stats/refusals.js';
 import { Traffic } from './stats/traffic.js';
+import { NetworkList } from './network/networks.js';
+import { acceptProxyProtocol } from './network/proxy-accept.js';
 import { EdgeRefusals } from './network/refusals.js';
 import { AccessGate, gated } from './web/access-gate.js';
 import { healthHandler, type Readiness } from './web/health.js';
@@ -133,8 +135,10 @@ export class XbarNode {
 
   private async listen(t: TransportConfig): Promise<void> {
     let server: net.Server;
+    const tcp = t.endpoint.type === 'tcp' ? t.endpoint : undefined;
+    const trusted = tcp?.trustedProxies && new NetworkList(tcp.trustedProxies);
     if (t.type === 'web') {
-      const web = new WebServer();
+      const web = new WebServer({ ...(trusted ? { trustedProxies: trusted } : {}), admitForwarded: (a) => this.security.admitForwarded(t.id, a) });
       for (const [p, service] of t.paths) {
         if (service.type === 'relay') {
           const relay = new RelayService(service, { log: this.log, mount: p, router: this.router });
@@ -203,7 +207,16 @@ export class XbarNode {
       const session = this.security.sessionOptions(t);
       server = net.createServer((socket) => acceptRawSocket(socket, options, (conn) => this.router.attach(conn, session)));
     }
-    server = this.security.listener(t.id, server, t.endpoint.type === 'tcp' ? t.endpoint.tls : undefined, this.closers);
+    const plain = server;
+    server = this.security.listener(t.id, server, tcp?.tls, this.closers, t.type === 'web' ? trusted : undefined);
+    if (tcp?.proxyProtocol) {
+      server = acceptProxyProtocol(server, {
+        timeout: tcp.proxyProtocol.timeout, transport: t.id, refusals: this.edgeRefusals, log: this.log,
+        ...(trusted ? { trusted } : {}),
+      });
+      // The HTTP server no longer listens itself: close its idle keep-alive connections on stop.
+      this.closers.push(() => (plain as net.Server & { closeAllConnections?: () => void }).closeAllConnections?.());
+    }
     await bind(server, t.endpoint);
     this.servers.push(server);
     const address = describe(server, t.endpoint);

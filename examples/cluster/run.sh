@@ -16,5 +16,5 @@ for i in 1 2 3; do
 done
 sleep 2
 haproxy -db -f "$here/haproxy.cfg" & pids+=($!)
-echo "cluster up: ws://127.0.0.1:8080/ws (HAProxy) → nodes on 18081-18083; stats at http://127.0.0.1:18081/stats"
+echo "cluster up: ws://127.0.0.1:8080/ws (HAProxy) → nodes on 18081-18083; stats at http://127.0.0.1:18101/stats"
 wait

@@ -8,7 +8,7 @@ import type { SerializerId } from '../serializers/serializer.js';
 import type { KeyPath } from './issues.js';
 import { LoadContext } from './load-context.js';
 import { authConfig, endpointTlsConfig, limitsConfig } from './normalize-auth.js';
-import { accessConfig, origins } from './normalize-network.js';
+import { accessConfig, loadBalancer, origins } from './normalize-network.js';
 import { relayPath } from './normalize-relay.js';
 import { workersConfig } from './normalize-workers.js';
 import { flattenPaths } from './normalize-web.js';
@@ -105,6 +105,7 @@ export function endpoint(e: EndpointDocument): Endpoint {
     port: e.port,
     ...(e.version === undefined ? {} : { version: e.version }),
     ...backlog,
+    ...loadBalancer(e),
   };
 }
 

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import {
   bool, byType, expect, int, listOf, nonEmpty, oneOf, only, str, strict, strings, tag, uniqueList,
 } from './schema-kit.js';
-import { originPatterns } from './schema-network.js';
+import { networks, originPatterns } from './schema-network.js';
 import { relayPath } from './schema-relay.js';
 import { healthPath, metricsPath, statsPath } from './schema-stats.js';
 import { endpointTls, transportAuth } from './schema-auth.js';
@@ -44,8 +44,18 @@ const tcpEndpoint = strict(
     /** SO_REUSEPORT across Crossbar.io worker processes; one xbar process has no use for it. */
     shared: bool().optional(),
     tls: endpointTls.optional(),
+    // xbar's, behind a load balancer (schema-network.ts): each connection starts with a PROXY
+    // protocol header (HAProxy's send-proxy / send-proxy-v2), within proxy_protocol_timeout ms;
+    // trusted_proxies: who may send one, and whose X-Forwarded-For a web transport believes.
+    proxy_protocol: bool().optional(),
+    proxy_protocol_timeout: int(100, 60_000, 'milliseconds').optional(),
+    trusted_proxies: networks().optional(),
   },
-);
+).check((ctx) => {
+  if (ctx.value.proxy_protocol_timeout !== undefined && ctx.value.proxy_protocol !== true) {
+    ctx.issues.push({ code: 'custom', path: ['proxy_protocol_timeout'], input: ctx.value.proxy_protocol_timeout, message: 'proxy_protocol_timeout needs "proxy_protocol": true' });
+  }
+});
 
 const unixEndpoint = strict({ type: tag('unix', 'endpoint type'), path: nonEmpty(), backlog: backlog.optional() });
 

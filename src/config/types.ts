@@ -214,6 +214,10 @@ export type Endpoint =
       readonly version?: 4 | 6;
       readonly backlog?: number;
       readonly tls?: TlsEndpointConfig;
+      /** Every connection starts with a PROXY protocol header (v1 or v2), within `timeout` ms. */
+      readonly proxyProtocol?: { readonly timeout: number };
+      /** Peers that may send a PROXY header, and whose X-Forwarded-For is believed (CIDR or addresses). */
+      readonly trustedProxies?: readonly string[];
     }
   | { readonly type: 'unix'; readonly path: string; readonly backlog?: number };
 

@@ -8,6 +8,9 @@
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import { pinAddress, resolveForwarded } from '../network/client-address.js';
+import type { NetworkList } from '../network/networks.js';
+import { refuseUpgrade } from './access-gate.js';
 
 /** Where a request landed: the mount and what is below it. */
 export interface RequestPath {
@@ -36,11 +39,18 @@ interface Hit {
   readonly at: RequestPath;
 }
 
+export interface WebServerOptions {
+  /** Proxies whose X-Forwarded-For names the client (`network/client-address.ts`). */
+  readonly trustedProxies?: NetworkList;
+  /** The per-address connection limit for a WebSocket client named by X-Forwarded-For; false = refused (429). */
+  readonly admitForwarded?: (address: string) => boolean;
+}
+
 export class WebServer {
   readonly server: http.Server;
   private readonly mounts = new Map<string, PathHandler>();
 
-  constructor() {
+  constructor(private readonly options: WebServerOptions = {}) {
     this.server = http.createServer((req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
     this.server.on('clientError', (_err, socket: Socket) => {
@@ -85,6 +95,7 @@ export class WebServer {
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    resolveForwarded(req, this.options.trustedProxies);
     const hit = this.resolve(req.url);
     if (hit?.handler.request) return hit.handler.request(req, res, hit.rest, hit.at);
     const status = hit ? 426 : 404;
@@ -95,6 +106,12 @@ export class WebServer {
 
   private onUpgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    // The socket of a WebSocket carries one client from here on: pin it, so that every layer sees it.
+    const client = resolveForwarded(req, this.options.trustedProxies);
+    if (client !== undefined) {
+      if (this.options.admitForwarded?.(client) === false) return refuseUpgrade(socket, 429, 'too many new connections from this address');
+      pinAddress(socket, client, 0);
+    }
     const hit = this.resolve(req.url);
     if (!hit?.handler.upgrade) {
       const body = `No WebSocket service at ${req.url}\n`;

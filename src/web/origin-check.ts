@@ -85,9 +85,9 @@ export function originChecked(handler: PathHandler, rules: OriginRules, path: st
   return {
     ...(handler.request ? { request: handler.request.bind(handler) } : {}),
     ...(handler.close ? { close: handler.close.bind(handler) } : {}),
-    upgrade(req, socket, head, rest) {
+    upgrade(req, socket, head, rest, at) {
       const r = policy.refusal(req);
-      if (r === undefined) return upgrade(req, socket, head, rest);
+      if (r === undefined) return upgrade(req, socket, head, rest, at);
       refusals?.origin.inc({ path: `/${path}`, reason: r.reason });
       refuseUpgrade(socket, 400, r.message);
     },

@@ -1,6 +1,6 @@
 /** A real HAProxy (TCP mode) in front of xbar nodes, on a free loopback port; stopped by its pid. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,8 @@ export interface HaproxyBackend {
 export interface Haproxy {
   readonly port: number;
   readonly process: ChildProcess;
+  /** What HAProxy wrote to stderr (its log, with `log stderr …` in the config). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -24,9 +26,28 @@ export interface Haproxy {
  */
 export async function startHaproxy(backends: readonly HaproxyBackend[], healthPath?: string): Promise<Haproxy> {
   const port = await freePort();
+  return runHaproxy(port, haproxyConfig(port, backends, healthPath));
+}
+
+/**
+ * A HAProxy configuration file as written (e.g. examples/cluster/haproxy.cfg) on free ports: its
+ * `bind` moved to a free port and its `server` lines replaced by `backends`, each server line
+ * keeping the options of the file's `default-server` line. `edit` may change the text further.
+ */
+export async function startHaproxyFromFile(file: string, backends: readonly HaproxyBackend[], edit: (cfg: string) => string = (c) => c): Promise<Haproxy> {
+  const port = await freePort();
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => !/^\s*server\s/.test(l));
+  const text = lines
+    .map((l) => l.replace(/^(\s*bind\s+)\S+/, `$1127.0.0.1:${port}`))
+    .join('\n')
+    .trimEnd();
+  return runHaproxy(port, edit(`${text}\n${backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port}`).join('\n')}\n`));
+}
+
+async function runHaproxy(port: number, config: string): Promise<Haproxy> {
   const dir = mkdtempSync(path.join(tmpdir(), 'xbar-haproxy-'));
   const file = path.join(dir, 'haproxy.cfg');
-  writeFileSync(file, haproxyConfig(port, backends, healthPath));
+  writeFileSync(file, config);
   const child = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -35,6 +56,7 @@ export async function startHaproxy(backends: readonly HaproxyBackend[], healthPa
   return {
     port,
     process: child,
+    output: () => stderr,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

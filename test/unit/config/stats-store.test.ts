@@ -86,4 +86,20 @@ describe('statistics, realm store and the stats/metrics/health path services', (
       'workers[0].transports[0].paths.metrics.access.networks: expected a list of at least 1 networks, got []',
     ]);
   });
+
+  it('reads a TCP endpoint\'s proxy_protocol, proxy_protocol_timeout and trusted_proxies, and names what is wrong', () => {
+    const doc = minimalDoc();
+    transportOf(doc, 0).endpoint = { type: 'tcp', port: 8080, proxy_protocol: true, trusted_proxies: ['10.0.0.0/8', '::1'] };
+    transportOf(doc, 1).endpoint = { type: 'tcp', port: 8081, proxy_protocol: true, proxy_protocol_timeout: 1000 };
+    const [web, raw] = parseConfig(doc, 'test').transports;
+    assert.deepEqual(web!.endpoint, { type: 'tcp', interface: '0.0.0.0', port: 8080, proxyProtocol: { timeout: 5000 }, trustedProxies: ['10.0.0.0/8', '::1'] });
+    assert.deepEqual(raw!.endpoint, { type: 'tcp', interface: '0.0.0.0', port: 8081, proxyProtocol: { timeout: 1000 } });
+    transportOf(doc, 0).endpoint = { type: 'tcp', port: 8080, proxy_protocol: 'yes', trusted_proxies: ['everyone'] };
+    transportOf(doc, 1).endpoint = { type: 'tcp', port: 8081, proxy_protocol_timeout: 1000 };
+    assert.deepEqual(problems(doc), [
+      'workers[0].transports[0].endpoint.proxy_protocol: expected true or false, got "yes"',
+      'workers[0].transports[0].endpoint.trusted_proxies[0]: "everyone" is not an IPv4 or IPv6 address or network (e.g. "10.0.0.0/8", "::1")',
+      'workers[0].transports[1].endpoint.proxy_protocol_timeout: proxy_protocol_timeout needs "proxy_protocol": true',
+    ]);
+  });
 });
