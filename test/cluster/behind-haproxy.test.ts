@@ -24,6 +24,7 @@ import { type Haproxy, startHaproxyFromFile } from '../helpers/haproxy.js';
 import { freePort } from '../helpers/ports.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../examples/cluster/haproxy.cfg', import.meta.url));
+/** Sessions of the reconnect storm (XBAR_STORM to try others). */
 const STORM = Number(process.env.XBAR_STORM ?? 5000);
 const TICKETS = { alice: { ticket: 'alice-secret', role: 'user' } };
 

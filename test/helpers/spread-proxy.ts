@@ -10,12 +10,17 @@ export interface SpreadProxy {
   close(): Promise<void>;
 }
 
-export async function spreadProxy(backends: readonly number[]): Promise<SpreadProxy> {
+/**
+ * `header`, if given, is written to the backend before anything the client sends: a PROXY
+ * protocol header, as HAProxy's `send-proxy`/`send-proxy-v2` writes it.
+ */
+export async function spreadProxy(backends: readonly number[], header?: (client: net.Socket) => Uint8Array): Promise<SpreadProxy> {
   let next = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const port = backends[next++ % backends.length]!;
     const upstream = net.connect({ host: '127.0.0.1', port });
+    if (header) upstream.write(header(client)); // queued before the client's bytes
     for (const s of [client, upstream]) {
       s.setNoDelay(true);
       sockets.add(s);

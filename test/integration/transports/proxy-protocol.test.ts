@@ -1,6 +1,6 @@
 /**
  * Behind a load balancer (issue 11, item 14), without HAProxy: a tunnel that writes PROXY
- * protocol headers as HAProxy does (test/helpers/proxy-tunnel.ts) in front of real clients
+ * protocol headers as HAProxy does (test/helpers/spread-proxy.ts) in front of real clients
  * (Autobahn|JS, ws, RawSocket), and X-Forwarded-For from a trusted proxy. The node sees the
  * client the header names — in the meta API's transport.peer, per-address limits and access
  * control — refuses connections without a valid header on endpoints configured for it (counted
@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { encodeProxyV1, encodeProxyV2 } from '../../../src/network/proxy-protocol.js';
 import { connectAutobahn } from '../../helpers/clients.js';
-import { proxyTunnel, type ProxyTunnel } from '../../helpers/proxy-tunnel.js';
+import { spreadProxy, type SpreadProxy } from '../../helpers/spread-proxy.js';
 import { Code, RawSocketClient } from '../../helpers/raw-wamp.js';
 import { type AuthNode, makeCertificates, startDoc, tcp, type Certificates } from '../auth/support.js';
 import { parsePrometheusText, valueOf } from '../stats/prometheus-text.js';
@@ -28,6 +28,23 @@ const anonymous = { anonymous: { type: 'static', role: 'anonymous' } };
 async function ownPeer(session: { id: number; call(p: string, a: unknown[]): PromiseLike<unknown> }): Promise<string> {
   const details = (await session.call('wamp.session.get', [session.id])) as { transport: { peer: string } };
   return details.transport.peer;
+}
+
+/** transport.peer of a raw WAMP session over WebSocket (HELLO, then wamp.session.get of itself). */
+function wsPeer(url: string, options: WebSocket.ClientOptions): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const ws = new WebSocket(url, ['wamp.2.json'], options);
+    ws.on('error', reject);
+    ws.on('open', () => ws.send(JSON.stringify([1, 'realm1', { roles: { caller: {} } }])));
+    ws.on('message', (d: Buffer) => {
+      const m = JSON.parse(d.toString()) as unknown[];
+      if (m[0] === 2) ws.send(JSON.stringify([48, 1, {}, 'wamp.session.get', [m[1]]]));
+      if (m[0] === 50) {
+        ws.close();
+        resolve((m[3] as [{ transport: { peer: string } }])[0].transport.peer);
+      }
+    });
+  });
 }
 
 /** Bytes sent straight to `port` and everything that came back until the server closed (or `ms`). */
@@ -51,7 +68,7 @@ function exchange(port: number, bytes: Uint8Array | string, o: { localAddress?: 
 describe('PROXY protocol and X-Forwarded-For', { timeout: 60_000 }, () => {
   let n: AuthNode;
   let certs: Certificates;
-  const tunnels: ProxyTunnel[] = [];
+  const tunnels: SpreadProxy[] = [];
   /** lb web (PROXY), lb rawsocket (PROXY), plain web (metrics), plain rawsocket, PROXY only from 127.0.0.2, fast timeout, TLS+PROXY, XFF web. */
   let port: { lbWeb: number; lbRaw: number; plainWeb: number; plainRaw: number; picky: number; quick: number; tls: number; xff: number };
 
@@ -88,7 +105,7 @@ describe('PROXY protocol and X-Forwarded-For', { timeout: 60_000 }, () => {
   });
 
   const tunnel = async (backend: number, header: (c: net.Socket) => Uint8Array) => {
-    const t = await proxyTunnel(backend, header);
+    const t = await spreadProxy([backend], header);
     tunnels.push(t);
     return t.port;
   };
@@ -172,42 +189,19 @@ describe('PROXY protocol and X-Forwarded-For', { timeout: 60_000 }, () => {
   it('reads the header before TLS: wss:// behind a PROXY header shows the header\'s client', async () => {
     const v2 = await tunnel(port.tls, () => encodeProxyV2({ address: '127.0.0.47', port: 40004 }, { address: '127.0.0.1', port: port.tls }));
     const ca = readFileSync(certs.ca);
-    const peer = await new Promise<string>((resolve, reject) => {
-      const socket = tls.connect({ host: '127.0.0.1', port: v2, ca, servername: 'localhost' });
-      const ws = new WebSocket(`wss://localhost:${v2}/ws`, ['wamp.2.json'], { ca, createConnection: () => socket } as WebSocket.ClientOptions);
-      ws.on('error', reject);
-      ws.on('open', () => ws.send(JSON.stringify([1, 'realm1', { roles: { caller: {} } }])));
-      ws.on('message', (d: Buffer) => {
-        const m = JSON.parse(d.toString()) as unknown[];
-        if (m[0] === 2) ws.send(JSON.stringify([48, 1, {}, 'wamp.session.get', [m[1]]]));
-        if (m[0] === 50) {
-          ws.close();
-          resolve((m[3] as [{ transport: { peer: string; is_secure: boolean } }])[0].transport.peer);
-        }
-      });
-    });
+    const socket = tls.connect({ host: '127.0.0.1', port: v2, ca, servername: 'localhost' });
+    const peer = await wsPeer(`wss://localhost:${v2}/ws`, { ca, createConnection: () => socket } as WebSocket.ClientOptions);
     assert.equal(peer, 'tcp4:127.0.0.47:40004');
   });
 
   it('believes X-Forwarded-For from a trusted proxy only, hop by hop from the right', async () => {
-    const wsPeer = (headers: Record<string, string>, localAddress?: string) => new Promise<string>((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port.xff}/ws`, ['wamp.2.json'], { headers, ...(localAddress ? { localAddress } : {}) });
-      ws.on('error', reject);
-      ws.on('open', () => ws.send(JSON.stringify([1, 'realm1', { roles: { caller: {} } }])));
-      ws.on('message', (d: Buffer) => {
-        const m = JSON.parse(d.toString()) as unknown[];
-        if (m[0] === 2) ws.send(JSON.stringify([48, 1, {}, 'wamp.session.get', [m[1]]]));
-        if (m[0] === 50) {
-          ws.close();
-          resolve((m[3] as [{ transport: { peer: string } }])[0].transport.peer);
-        }
-      });
-    });
-    assert.equal(await wsPeer({ 'X-Forwarded-For': '127.0.0.99' }), 'tcp4:127.0.0.99:0');
-    assert.equal(await wsPeer({ 'X-Forwarded-For': '127.0.0.98, 127.0.0.99, 127.0.0.1' }), 'tcp4:127.0.0.99:0', 'trusted hops are skipped, the first untrusted one is the client');
-    assert.equal(await wsPeer({ 'X-Forwarded-For': 'unknown, 127.0.0.97:5555' }), 'tcp4:127.0.0.97:0');
-    assert.match(await wsPeer({ 'X-Forwarded-For': 'garbage' }), /^tcp4:127\.0\.0\.1:\d+$/);
-    assert.match(await wsPeer({ 'X-Forwarded-For': '127.0.0.99' }, '127.0.0.2'), /^tcp4:127\.0\.0\.2:\d+$/, 'from a peer not in trusted_proxies the header is ignored');
+    const xff = `ws://127.0.0.1:${port.xff}/ws`;
+    const peerOf = (headers: Record<string, string>, localAddress?: string) => wsPeer(xff, { headers, ...(localAddress ? { localAddress } : {}) });
+    assert.equal(await peerOf({ 'X-Forwarded-For': '127.0.0.99' }), 'tcp4:127.0.0.99:0');
+    assert.equal(await peerOf({ 'X-Forwarded-For': '127.0.0.98, 127.0.0.99, 127.0.0.1' }), 'tcp4:127.0.0.99:0', 'trusted hops are skipped, the first untrusted one is the client');
+    assert.equal(await peerOf({ 'X-Forwarded-For': 'unknown, 127.0.0.97:5555' }), 'tcp4:127.0.0.97:0');
+    assert.match(await peerOf({ 'X-Forwarded-For': 'garbage' }), /^tcp4:127\.0\.0\.1:\d+$/);
+    assert.match(await peerOf({ 'X-Forwarded-For': '127.0.0.99' }, '127.0.0.2'), /^tcp4:127\.0\.0\.2:\d+$/, 'from a peer not in trusted_proxies the header is ignored');
     const stats = (headers: Record<string, string>, localAddress?: string) => new Promise<number>((resolve, reject) => {
       http.get(`http://127.0.0.1:${port.xff}/stats.json`, { headers, ...(localAddress ? { localAddress } : {}) }, (res) => {
         res.resume();
