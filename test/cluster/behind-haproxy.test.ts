@@ -163,8 +163,7 @@ describe('behind HAProxy with send-proxy-v2 (examples/cluster/haproxy.cfg)', { t
     console.log(`# ${STORM} sessions through HAProxy: first join ${first.ms} ms (${first.retries} retries), reconnect storm ${again.ms} ms (${again.retries} retries)`);
     assert.equal(again.missing, 0, `${again.missing} of ${STORM} did not get back`);
     assert.equal(node.refusals.of('connections'), 0, 'no client was refused by the per-address connection limit');
-    assert.equal(again.joined.length, STORM);
-    assert.equal(node.router.realm('realm1')!.sessions.size >= STORM, true);
+    assert.equal(again.joined.length, STORM, 'every client got a WELCOME');
     for (const s of again.joined) s.ws.close();
     await Promise.all(again.joined.map((s) => s.ended));
   });
