@@ -31,6 +31,23 @@ describe('MQTT features', () => {
     await t.stop();
   });
 
+  it('matches "#" at the parent level too, "+" at one level, and "+" with "#" through the router', async () => {
+    const sub = await connect();
+    const seen: string[] = [];
+    sub.on('message', (topic, _p, packet) => seen.push(`${packet.topic}`));
+    await sub.subscribeAsync(['tree/#', 'leaf/+', 'mix/+/#'], { qos: 0 });
+    const pub = await connect();
+    for (const topic of ['tree', 'tree/a/b', 'treex', 'leaf', 'leaf/a', 'leaf/a/b', 'mix', 'mix/a', 'mix/a/b/c', 'end']) {
+      await pub.publishAsync(topic, 'x', { qos: 1 });
+    }
+    // A WAMP publication on the same topics reaches the same filters.
+    await wamp.session.publish('mix.b', ['y'], {}, { acknowledge: true });
+    await sub.subscribeAsync('end', { qos: 0 });
+    await pub.publishAsync('end', 'x', { qos: 1 });
+    while (!seen.includes('end')) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(seen, ['tree', 'tree/a/b', 'leaf/a', 'mix/a', 'mix/a/b/c', 'mix/b', 'end']);
+  });
+
   it('gives each message of a $share group to one member', async () => {
     const members = [await connect(), await connect()];
     const got = [0, 0];
