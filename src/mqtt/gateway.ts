@@ -117,7 +117,13 @@ export class MqttGateway {
       const hadCredentials = p.username !== undefined;
       this.refuse(conn, refusal(reason, conn.level, hadCredentials), message || reason);
     };
-    s.onWelcome = () => void this.welcomed(s, conn, p, { clientId, assigned, expiry, capped: asked !== expiry });
+    s.onWelcome = () => {
+      this.welcomed(s, conn, p, { clientId, assigned, expiry, capped: asked !== expiry }).catch((e: unknown) => {
+        // Not awaited by anyone: a bug here must end this connection, not the process.
+        this.ctx.log.error({ err: e, clientId }, 'internal error while accepting an MQTT connection');
+        conn.protocolError(Reason.implementationSpecificError, 'internal error');
+      });
+    };
     this.deps.router.attach(s, this.deps.session);
     s.hello(p);
   }

@@ -60,7 +60,11 @@ export class InboundPublisher {
       try {
         this.send(conn, p, uri, await content, attributes);
       } catch (e) {
-        this.refused(conn, p, e);
+        if (e instanceof PayloadError) this.refused(conn, p, e);
+        else {
+          this.ctx.log.error({ err: e, topic: p.topic }, 'internal error while publishing an MQTT message');
+          conn.protocolError(Reason.implementationSpecificError, 'internal error');
+        }
       }
       if (--this.chained === 0) this.chain = undefined;
     });

@@ -129,14 +129,25 @@ export class MqttConnection {
   private handle(packet: Packet): void {
     if (packet.cmd === 'publish' && !this.resolveAlias(packet)) return;
     if (packet.cmd === 'disconnect') this.graceful = true;
-    this.handler?.packet(packet);
+    try {
+      this.handler?.packet(packet);
+    } catch (e) {
+      // A gateway bug ends this connection only, never the process (this runs in a socket callback).
+      this.log.error({ err: e, remote: this.link.peer.remoteAddress }, 'internal error while handling an MQTT packet');
+      this.protocolError(Reason.implementationSpecificError, 'internal error');
+    }
   }
 
   private start(packet: IConnectPacket): void {
     this.level = (packet.protocolVersion ?? 4) as 3 | 4 | 5;
     this.state = 'waiting';
     this.keepAliveMs = (packet.keepalive ?? 0) * 1000;
-    this.owner.connect(this, packet);
+    try {
+      this.owner.connect(this, packet);
+    } catch (e) {
+      this.log.error({ err: e, remote: this.link.peer.remoteAddress }, 'internal error while handling CONNECT');
+      this.protocolError(Reason.implementationSpecificError, 'internal error');
+    }
   }
 
   /** The session took the connection: established packets go to `handler` from now on. */
@@ -233,8 +244,12 @@ export class MqttConnection {
   private notify(): void {
     if (this.notified) return;
     this.notified = true;
-    this.handler?.linkClosed(this, this.graceful);
-    this.waitingAbandoned?.();
+    try {
+      this.handler?.linkClosed(this, this.graceful);
+      this.waitingAbandoned?.();
+    } catch (e) {
+      this.log.error({ err: e, remote: this.link.peer.remoteAddress }, 'internal error while closing an MQTT connection');
+    }
   }
 
   /** Set by the gateway while CONNECT is being authenticated: the link went away meanwhile. */

@@ -112,11 +112,18 @@ export class MqttSession implements Connection, EstablishedHandler {
   send(msg: Outgoing, droppable: boolean): SendResult {
     if (this.state === 'closed') return 'closed';
     const b = msg.bytes;
-    // [EVENT, …] in MessagePack: a fixarray, then 36.
-    if (b[1] === T.EVENT && (b[0]! & 0xf0) === 0x90) {
-      return this.outbox.deliver(msg.framed(this.ctx.wire), droppable);
+    try {
+      // [EVENT, …] in MessagePack: a fixarray, then 36.
+      if (b[1] === T.EVENT && (b[0]! & 0xf0) === 0x90) {
+        return this.outbox.deliver(msg.framed(this.ctx.wire), droppable);
+      }
+      return this.control(b);
+    } catch (e) {
+      // Called from the router's delivery loop: a gateway bug must not reach the publisher or
+      // the other receivers.
+      this.ctx.log.error({ err: e, session: this.session }, 'internal error while sending to an MQTT session');
+      return 'dropped';
     }
-    return this.control(b);
   }
 
   close(code: number, reason: string): void {

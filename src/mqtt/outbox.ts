@@ -70,8 +70,12 @@ export class Outbox {
     const before = this.chain ?? Promise.resolve();
     this.chained++;
     this.chain = before.then(async () => {
-      if (ev.payload === undefined) await ev.ready;
-      if (ev.payload !== undefined) this.write(ev, q, retain, droppable);
+      try {
+        if (ev.payload === undefined) await ev.ready;
+        if (ev.payload !== undefined) this.write(ev, q, retain, droppable);
+      } catch (e) {
+        this.ctx.log.error({ err: e }, 'internal error while sending an MQTT message');
+      }
       if (--this.chained === 0) this.chain = undefined;
     });
     return 'sent';
