@@ -116,3 +116,26 @@ describe('PacketFramer', () => {
     assert.equal(connectLevel(packets[0]!), undefined);
   });
 });
+
+describe('the gateway wire kind', () => {
+  it('decodes an EVENT once and gives every receiver the same packet bytes', async () => {
+    const { Outgoing } = await import('../../../src/connection/outgoing.js');
+    const { mqttWire } = await import('../../../src/mqtt/event-wire.js');
+    const { PayloadMapping } = await import('../../../src/mqtt/payload-mapping.js');
+    const { serializerById } = await import('../../../src/serializers/index.js');
+    const pino = (await import('pino')).default;
+    const msgpack = serializerById('msgpack')!;
+    let decodes = 0;
+    const counting = { ...msgpack, decode: (b: Uint8Array) => (decodes++, msgpack.decode(b)) } as typeof msgpack;
+    const wire = mqttWire(counting, new PayloadMapping(new Map([['', { type: 'passthrough' }]]), 'realm1'), { topicOf: () => 'a.b' }, pino({ level: 'silent' }));
+    const out = new Outgoing(msgpack.encode([36, 1, 2, {}, [Buffer.from('hi')]]), true);
+    const first = out.framed(wire)!;
+    const again = out.framed(wire)!;
+    assert.equal(first, again);
+    assert.equal(decodes, 1);
+    assert.equal(first.frame(4, false, false).qos0(), again.frame(4, false, false).qos0());
+    assert.equal(first.frame(4, false, false).qos1().tail, again.frame(4, false, false).qos1().tail);
+    const p = parse(first.frame(4, false, false).qos0(), 4);
+    assert.deepEqual([p.topic, Buffer.from(p.payload as Buffer).toString()], ['a/b', 'hi']);
+  });
+});
