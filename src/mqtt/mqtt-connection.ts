@@ -163,7 +163,7 @@ export class MqttConnection {
       const limit = this.keepAliveMs * 1.5;
       this.timer = setInterval(() => {
         if (Date.now() - this.lastPacket > limit) this.protocolError(Reason.keepAliveTimeout, 'keep-alive timeout');
-      }, Math.min(limit / 2, 30_000));
+      }, Math.min(limit / 4, 5000));
       this.timer.unref();
     }
   }
