@@ -14,7 +14,8 @@ import type autobahn from 'autobahn';
 import type { Wampy } from 'wampy';
 import { startNode, type TestNode, pendingState } from '../../helpers/node.js';
 import { connectAutobahn, connectWampy } from '../../helpers/clients.js';
-import { M, RawPeer, until } from '../../helpers/raw-rpc.js';
+import { M, RawPeer } from '../../helpers/raw-rpc.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0, remote: 0 };
 
@@ -150,7 +151,7 @@ describe('rpc call canceling and timeouts', () => {
     const caller = await connectWampy(t.wsUrl);
     for (const mode of ['kill', 'killnowait'] as const) {
       const call = wampyCall(caller, 'com.cancel.plain');
-      await until(() => release.length > 0);
+      await eventually(() => release.length > 0, 'release.length > 0');
       caller.cancel(call.request, { mode });
       assert.equal((await call.settled as WampyFailure).errorUri, 'wamp.error.canceled');
       release.shift()!();
@@ -194,7 +195,7 @@ describe('rpc call canceling and timeouts', () => {
   });
 
   describe('timeout', () => {
-    it('answers wamp.error.timeout within 20% of a 500 ms timeout and interrupts the callee (killnowait)', async () => {
+    it('answers wamp.error.timeout after a 500 ms timeout, never before, and interrupts the callee (killnowait)', async () => {
       const callee = await interruptibleCallee('com.timeout.slow');
       const caller = await connectWampy(t.wsUrl);
       const start = performance.now();
@@ -203,8 +204,9 @@ describe('rpc call canceling and timeouts', () => {
       const e = await call.settled as WampyFailure;
       const elapsed = performance.now() - start;
       assert.equal(e.errorUri, 'wamp.error.timeout');
-      // The loop clock that runs timers has millisecond granularity, hence 499.
-      assert.ok(elapsed >= 499 && elapsed < 600, `timeout after ${elapsed.toFixed(1)} ms`);
+      // Never early (the loop clock that runs timers has millisecond granularity, hence 499); how
+      // soon after is the timer's business, tested on a fake clock in test/unit/router/dealer.test.ts.
+      assert.ok(elapsed >= 499, `timeout after ${elapsed.toFixed(1)} ms`);
       const interrupt = await callee.next((m) => m[0] === M.INTERRUPT);
       assert.equal(interrupt[1], inv[1]);
       assert.deepEqual(interrupt[2], { mode: 'killnowait', reason: 'wamp.error.timeout' });
@@ -213,7 +215,7 @@ describe('rpc call canceling and timeouts', () => {
       await Promise.all([callee.goodbye(), caller.disconnect()]);
     });
 
-    it('times out a callee without call canceling (skip) within 20% of 300 ms, from Autobahn|JS', async () => {
+    it('times out a callee without call canceling (skip) after 300 ms, from Autobahn|JS', async () => {
       const callee = await connectAutobahn(t.wsUrl);
       let release: (() => void) | undefined;
       await callee.session.register('com.timeout.plain', (args) => args[0] === 'quick' ? 'quick' : new Promise((r) => {
@@ -223,7 +225,7 @@ describe('rpc call canceling and timeouts', () => {
       const start = performance.now();
       await assert.rejects(caller.session.call('com.timeout.plain', [], {}, { timeout: 300 }), (e: autobahn.Error) => e.error === 'wamp.error.timeout');
       const elapsed = performance.now() - start;
-      assert.ok(elapsed >= 299 && elapsed < 360, `timeout after ${elapsed.toFixed(1)} ms`);
+      assert.ok(elapsed >= 299, `timeout after ${elapsed.toFixed(1)} ms`);
       release!();
       assert.equal(await caller.session.call('com.timeout.plain', ['quick']), 'quick');
       assert.deepEqual(pendingState(t), IDLE);
