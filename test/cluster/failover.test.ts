@@ -11,6 +11,7 @@ import autobahn from 'autobahn';
 import { startHaproxy, type Haproxy } from '../helpers/haproxy.js';
 import { startNats, stopNats, type NatsServer } from '../helpers/nats.js';
 import { startXbarProcess, type XbarProcess } from '../helpers/xbar-process.js';
+import { eventually } from '../helpers/eventually.js';
 import '../helpers/clients.js';
 
 const DEAD_AFTER = 1000;
@@ -122,7 +123,7 @@ describe('cluster failover behind HAProxy', { timeout: 60_000 }, () => {
         }
       })());
     }
-    while (outcomes.ok < 60) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => outcomes.ok >= 60, '60 answered calls', 30_000);
     // Ready on a node that survives, to measure the registry alone after the kill.
     const taker = await reconnecting(nodes.find((n) => n !== victim)!.url, 'taker', () => undefined);
     clients.push(taker);

@@ -12,6 +12,7 @@ import { connectAutobahn, type AutobahnClient } from '../helpers/clients.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { ALLOW_ALL } from '../helpers/node.js';
 import { RawWsClient } from '../helpers/raw-wamp.js';
+import { eventually } from '../helpers/eventually.js';
 
 const one = (v: unknown): unknown => (v instanceof autobahn.Result ? v.args[0] : v);
 
@@ -31,11 +32,7 @@ describe('meta API on a 3-node cluster', { timeout: 40_000 }, () => {
       }],
     });
     // Every node must know the others before their answers can be awaited.
-    const deadline = Date.now() + 5000;
-    while (!c.nodes.every((n) => n.backplane.members().size === 3)) {
-      assert.ok(Date.now() < deadline, 'the nodes did not see each other within 5 s');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await eventually(() => c.nodes.every((n) => n.backplane.members().size === 3), 'the nodes to see each other');
   });
   after(async () => {
     await Promise.all(open.map((x) => x.close()));
@@ -93,8 +90,7 @@ describe('meta API on a 3-node cluster', { timeout: 40_000 }, () => {
     await d.register('com.cluster.work', () => 'd', { invoke: 'roundrobin' });
     assert.deepEqual((one(await watcher.call('wamp.registration.list_callees', [reg.id])) as number[]).sort(), [b.id, d.id].sort());
     assert.equal(one(await watcher.call('wamp.registration.count_callees', [reg.id])), 2);
-    const deadline = Date.now() + 3000;
-    while ((seen.length < 2 || joins.length < 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => seen.length >= 2 && joins.length >= 2, 'two registration meta events of each kind', 3000);
     assert.deepEqual(seen.map((x) => x[0]).sort(), [b.id, d.id].sort());
     assert.deepEqual(joins.sort(), [b.id, d.id].sort());
   });
@@ -106,8 +102,7 @@ describe('meta API on a 3-node cluster', { timeout: 40_000 }, () => {
     const device = await join(1);
     await device.call('wamp.session.add_testament', ['com.cluster.presence', ['device gone'], {}]);
     await open.find((x) => x.session === device)!.close();
-    const deadline = Date.now() + 3000;
-    while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => got.length > 0, 'the testament', 3000);
     assert.deepEqual(got, ['device gone']);
 
     const pub = await join(0);

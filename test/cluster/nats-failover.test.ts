@@ -12,15 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { NatsBackplane } from '../../src/backplane/nats/nats-backplane.js';
 import { connectAutobahn, type AutobahnClient } from '../helpers/clients.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<number> {
-  const started = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - started > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return Date.now() - started;
-}
+import { eventually } from '../helpers/eventually.js';
 
 describe('NATS server loss under a 3-node xbar cluster', { timeout: 90_000 }, () => {
   let c: TestCluster;
@@ -55,14 +47,14 @@ describe('NATS server loss under a 3-node xbar cluster', { timeout: 90_000 }, ()
       }
     };
     await publishSome(200);
-    await until(() => seen.size === 200, 5000, 'the first 200 events');
+    await eventually(() => seen.size === 200, 'the first 200 events', 5000);
     const killedAt = Date.now();
     await Promise.all([victim.kill('SIGKILL'), publishSome(300)]);
     // The subscriber's node reconnects to a live server; then every publication arrives again.
-    const reconnected = await until(() => serverOf(1) !== undefined && !serverOf(1)!.endsWith(`:${victim.port}`), 10_000, 'node 2 to reconnect');
+    const reconnected = await eventually(() => serverOf(1) !== undefined && !serverOf(1)!.endsWith(`:${victim.port}`), 'node 2 to reconnect', 10_000);
     const before = n;
     await publishSome(200);
-    await until(() => acked.filter((k) => k > before).every((k) => seen.has(k)), 5000, 'every publication after the reconnect');
+    await eventually(() => acked.filter((k) => k > before).every((k) => seen.has(k)), 'every publication after the reconnect', 5000);
     assert.equal(await callee.session.call('com.nats.echo', ['x']).then((r) => r), 'x');
     assert.equal(await pub.session.call('com.nats.echo', ['y']), 'y');
     const lost = acked.filter((k) => !seen.has(k)).length;
@@ -82,20 +74,20 @@ describe('NATS server loss under a 3-node xbar cluster', { timeout: 90_000 }, ()
     await b.session.subscribe('com.down.tick', (args) => void remote.push(args[0]));
 
     await Promise.all(c.nats.map((s) => s.kill('SIGKILL')));
-    await until(() => c.nodes.every((x) => x.backplane.health() !== 'ready'), 10_000, 'every node to see NATS gone');
+    await eventually(() => c.nodes.every((x) => x.backplane.health() !== 'ready'), 'every node to see NATS gone', 10_000);
     // Local traffic on node 1 goes on: events between its own sessions, calls to its own callee.
     for (let i = 0; i < 5; i++) a1.session.publish('com.down.tick', [`down${i}`]);
-    await until(() => local.length === 5, 5000, 'local events while NATS is down');
+    await eventually(() => local.length === 5, 'local events while NATS is down', 5000);
     assert.equal(await a1.session.call('com.local.echo', ['still here']), 'still here');
 
     await Promise.all(c.nats.map((s) => s.restart()));
-    const back = await until(() => c.nodes.every((x) => x.backplane.health() === 'ready'), 20_000, 'every node to reconnect');
+    const back = await eventually(() => c.nodes.every((x) => x.backplane.health() === 'ready'), 'every node to reconnect', 20_000);
     // Cross-node events flow again (subscriptions were re-established by the NATS client).
     let k = 0;
-    await until(async () => {
+    await eventually(async () => {
       await a1.session.publish('com.down.tick', [`up${++k}`], {}, { acknowledge: true });
       return remote.some((x) => String(x).startsWith('up'));
-    }, 10_000, 'cross-node events after NATS returned');
+    }, 'cross-node events after NATS returned', 10_000);
     // Published while NATS was down: delivered on node 1 at once; elsewhere only if the receiving
     // node's replay found the publisher already back (best effort, documented in the README).
     console.log(`# NATS down and back: nodes ready ${back} ms after the restart; node 2 got ${remote.filter((x) => String(x).startsWith('down')).length} of 5 events published while NATS was down`);

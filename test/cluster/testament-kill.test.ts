@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectAutobahn, type AutobahnClient } from '../helpers/clients.js';
 import { startNats, stopNats, type NatsServer } from '../helpers/nats.js';
 import { startXbarProcess, type XbarProcess } from '../helpers/xbar-process.js';
+import { eventually } from '../helpers/eventually.js';
 
 const DEAD_AFTER = 1000;
 
@@ -37,7 +38,7 @@ describe('testaments when a node dies', { timeout: 60_000 }, () => {
     await device.session.call('wamp.session.count');
     const killed = Date.now();
     await nodes[0]!.kill('SIGKILL');
-    while (got.length === 0 && Date.now() - killed < 10_000) await new Promise((r) => setTimeout(r, 25));
+    await eventually(() => got.length > 0, 'the testament', 10_000);
     const after = Date.now() - killed;
     assert.equal(got.length, 1, 'the testament arrived');
     assert.equal(got[0]![0], 'rig 7 offline');
@@ -47,7 +48,7 @@ describe('testaments when a node dies', { timeout: 60_000 }, () => {
     // Only once: a later event on the same topic comes next.
     const w = watcher.session;
     await w.publish('com.lab.presence', ['marker'], {}, { acknowledge: true, exclude_me: false });
-    while (got.length < 2) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => got.length >= 2, 'the marker');
     assert.deepEqual(got.map((a) => a[0]), ['rig 7 offline', 'marker']);
   });
 });

@@ -171,13 +171,4 @@ export function callMessage(request: number, procedure: string, args?: unknown[]
   return m;
 }
 
-/** Resolves when `cond()` holds, checking on each turn of the event loop; rejects after `ms`. */
-export async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 export { prng };

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { Client, refusal, type RelayNode, startRelay, until } from './support.js';
+import { Client, refusal, type RelayNode, startRelay } from './support.js';
+import { eventually } from '../../helpers/eventually.js';
 
 describe('relay: bad input gets a clear answer and disturbs nobody else', () => {
   let t: RelayNode;
@@ -88,7 +89,7 @@ describe('relay: bad input gets a clear answer and disturbs nobody else', () => 
     assert.equal((await refusal(`${t.base}/in/crowded`)).status, 503);
     const elsewhere = await Client.open(`${t.base}/not-crowded`);
     await full[0]!.close();
-    await until(async () => {
+    await eventually(async () => {
       try {
         await (await Client.open(`${t.base}/crowded`)).close();
         return true;
@@ -136,7 +137,7 @@ describe('relay: bad input gets a clear answer and disturbs nobody else', () => 
       if (i === 10) for (const g of gone) g.ws.terminate();
     }
     await stay.waitFor(50);
-    await until(() => t.relay.reports().filter((r) => r.topic === 'vanish').length === 2, 'the vanished clients to be removed');
+    await eventually(() => t.relay.reports().filter((r) => r.topic === 'vanish').length === 2, 'the vanished clients to be removed');
     await Promise.all([src.close(), stay.close()]);
     await healthyStillWorks();
   });

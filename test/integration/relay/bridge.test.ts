@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { connectAutobahn, type AutobahnClient } from '../../helpers/clients.js';
-import { Client, type RelayNode, startRelay, until } from './support.js';
+import { Client, type RelayNode, startRelay } from './support.js';
+import { eventually } from '../../helpers/eventually.js';
 
 /** Resolves with the first `n` events of `topic` as [args, kwargs, details]. */
 async function subscribe(c: AutobahnClient, topic: string, n: number, options: Record<string, unknown> = {}) {
@@ -99,7 +100,7 @@ describe('relay ↔ WAMP bridge (Autobahn|JS on the WAMP side)', () => {
     await Promise.all([a.waitFor(1), b.waitFor(2)]);
     // Marker: once it is seen, every earlier publication has been delivered to the watcher.
     await wamp.session.publish('xbar.relay.marker', ['end'], {}, { acknowledge: true });
-    await until(() => seen.includes('xbar.relay.marker:end'), 'the marker');
+    await eventually(() => seen.includes('xbar.relay.marker:end'), 'the marker');
     assert.deepEqual(seen, ['xbar.relay.loop:from relay', 'xbar.relay.loop:from wamp', 'xbar.relay.marker:end']);
     assert.deepEqual(a.texts(), ['from wamp'], 'the sender gets no echo through WAMP either');
     assert.deepEqual(b.texts(), ['from relay', 'from wamp']);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Client, report, type RelayNode, startRelay, until } from './support.js';
+import { Client, report, type RelayNode, startRelay } from './support.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -30,7 +31,7 @@ describe('relay routing (practable crossbar behaviour)', () => {
     const source = await Client.open(`${t.base}/in/demo`);
     await viewers[0]!.send('viewer talking');
     await viewers[0]!.send(Buffer.from([1, 2, 3]), true);
-    await until(() => report(t.relay, 'out/demo').some((r) => r.stats.tx.dropped === 2), 'the relay to drop both /out messages');
+    await eventually(() => report(t.relay, 'out/demo').some((r) => r.stats.tx.dropped === 2), 'the relay to drop both /out messages');
     await source.send('frame 1');
     await source.send(Buffer.from([0xff, 0x00]), true);
     for (const v of viewers) {
@@ -40,7 +41,7 @@ describe('relay routing (practable crossbar behaviour)', () => {
     }
     // The viewer's writes did not reach the source either: the source's first message would be one.
     await viewers[1]!.send('late viewer talk');
-    await until(() => report(t.relay, 'out/demo').reduce((n, r) => n + r.stats.tx.dropped, 0) === 3, 'the third drop');
+    await eventually(() => report(t.relay, 'out/demo').reduce((n, r) => n + r.stats.tx.dropped, 0) === 3, 'the third drop');
     assert.equal(source.messages.length, 0);
     const counts = report(t.relay, 'out/demo').map((r) => [r.canRead, r.canWrite, r.stats.tx.count, r.stats.tx.dropped]);
     assert.deepEqual(counts.sort(), [[true, false, 0, 0], [true, false, 1, 1], [true, false, 2, 2]]);
@@ -112,7 +113,7 @@ describe('relay routing (practable crossbar behaviour)', () => {
     const a = await Client.open(`${t.base}/ephemeral`);
     assert.equal(t.relay.channelCount, before + 1);
     await a.close();
-    await until(() => t.relay.channelCount === before, 'the topic to be removed');
+    await eventually(() => t.relay.channelCount === before, 'the topic to be removed');
   });
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client, report, type RelayNode, startRelay, until } from './support.js';
+import { Client, report, type RelayNode, startRelay } from './support.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const QUEUE_BYTES = 256 * 1024;
 const VIEWERS = 300;
@@ -51,7 +52,7 @@ describe('relay: a slow receiver slows nobody else', () => {
     // A burst of 64 KiB frames fills the paused viewer's kernel buffers and then its relay queue.
     let seq = 0;
     for (let i = 0; i < BURST_FRAMES; i++) await source.send(frameOf(seq++, 64 * 1024), true);
-    await until(() => pausedReport().stats.rx.dropped > 0, 'drops for the paused viewer', 10_000);
+    await eventually(() => pausedReport().stats.rx.dropped > 0, 'drops for the paused viewer', 10_000);
 
     const viewers: Viewer[] = [];
     for (let i = 0; i < VIEWERS; i += 50) {
@@ -73,7 +74,7 @@ describe('relay: a slow receiver slows nobody else', () => {
       }, 1000 / FPS);
     });
     const total = seq;
-    await until(() => viewers.every((v) => v.next === total), 'every fast viewer to receive every frame', 15_000);
+    await eventually(() => viewers.every((v) => v.next === total), 'every fast viewer to receive every frame', 15_000);
     assert.equal(viewers.reduce((n, v) => n + v.bad, 0), 0, 'no gap, no reordering, no damaged frame');
 
     const r = pausedReport();

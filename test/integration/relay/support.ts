@@ -132,15 +132,6 @@ export async function settle(base: string): Promise<void> {
   await b.close();
 }
 
-/** Polls until `cond()` holds; rejects with `what` after `ms`. */
-export async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 export function report(relay: RelayService, topic: string) {
   return relay.reports().filter((r) => r.topic === topic);
 }

@@ -12,7 +12,8 @@ import { SERIALIZERS, connectAutobahn } from '../../helpers/clients.js';
 import { type TestNode, startNode } from '../../helpers/node.js';
 import { Code, type RawClient, RawSocketClient, RawWsClient } from '../../helpers/raw-wamp.js';
 import { mutate, pick, seededRandom, validSamples } from '../../helpers/wamp-samples.js';
-import { HealthyPair, eventually } from './support.js';
+import { HealthyPair } from './support.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const CONNECTIONS = 600;
 const CONCURRENCY = 30;

@@ -14,7 +14,8 @@ import {
   CLIENT_ROLES, Code, RAWSOCKET_FRAME, RawSocketClient, halfOpenClient, resetAfter, tcpExchange,
 } from '../../helpers/raw-wamp.js';
 import { seededRandom } from '../../helpers/wamp-samples.js';
-import { HealthyPair, eventually, eventuallyAsync, serverConnections } from './support.js';
+import { HealthyPair, serverConnections } from './support.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const MAX_MESSAGE = 64 * 1024;
 const HELLO_TIMEOUT = 300;
@@ -228,7 +229,7 @@ describe('RawSocket: the opening handshake', () => {
     for (const c of clients) await c.gotEnd;
     assert.deepEqual(clients.map((c) => Buffer.concat(c.received).toString('hex')), ['7f100000', '7f300000']);
     // Before the fix these sockets stayed half-open on the router for as long as the client liked.
-    await eventuallyAsync(async () => (await serverConnections(t.node, t.rawPort)) === 0, 'the router to drop both sockets');
+    await eventually(async () => (await serverConnections(t.node, t.rawPort)) === 0, 'the router to drop both sockets');
     for (const c of clients) c.socket.destroy();
   });
 
@@ -242,7 +243,7 @@ describe('RawSocket: the opening handshake', () => {
     for (let round = 0; round < 5; round++) {
       await Promise.all(steps.map((bytes) => resetAfter(t.rawPort, hex(bytes))));
     }
-    await eventuallyAsync(async () => (await serverConnections(t.node, t.rawPort)) === 0, 'the router to drop every reset socket');
+    await eventually(async () => (await serverConnections(t.node, t.rawPort)) === 0, 'the router to drop every reset socket');
   });
 
   it('takes a handshake and a HELLO that arrive in one segment', async () => {

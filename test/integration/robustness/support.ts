@@ -87,19 +87,6 @@ export class HealthyPair {
 }
 
 /**
- * Resolves once `condition()` holds, checking after each turn of the event loop and then every
- * 10 ms; rejects with `what` after `ms`. For router-side state no event announces (e.g. a count
- * of connections after the peer has seen its close).
- */
-export async function eventually(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/**
  * Many lightweight raw WebSocket (JSON) subscribers on one topic for fan-out tests. Each checks,
  * without decoding or keeping anything, that events carry 1, 2, 3, … in order (args[0]);
  * `delivered` is the highest sequence number every subscriber has seen.
@@ -295,11 +282,3 @@ export function serverConnections(node: XbarNode, port: number): Promise<number>
   return new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
 }
 
-/** Like `eventually`, for an asynchronous condition. */
-export async function eventuallyAsync(condition: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

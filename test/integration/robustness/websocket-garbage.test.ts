@@ -12,7 +12,8 @@ import { type SerializerName, SERIALIZERS } from '../../helpers/clients.js';
 import { type TestNode, startNode } from '../../helpers/node.js';
 import { CLIENT_ROLES, Code, RawWsClient, halfOpenClient, refusedUpgrade, resetAfter } from '../../helpers/raw-wamp.js';
 import { seededRandom } from '../../helpers/wamp-samples.js';
-import { HealthyPair, eventually, eventuallyAsync, serverConnections } from './support.js';
+import { HealthyPair, serverConnections } from './support.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const MAX_MESSAGE = 64 * 1024;
 const HELLO_TIMEOUT = 300;
@@ -212,8 +213,8 @@ describe('WebSocket: the opening handshake', () => {
 });
 
 /** Waits until the web listener holds only the healthy pair's two sockets. */
-function onlyHealthyConnections(port: number): Promise<void> {
-  return eventuallyAsync(async () => (await serverConnections(t.node, port)) === 2, 'the web listener to hold only the healthy pair');
+function onlyHealthyConnections(port: number): Promise<number> {
+  return eventually(async () => (await serverConnections(t.node, port)) === 2, 'the web listener to hold only the healthy pair');
 }
 
 /** A WebSocket upgrade request for /ws, offering `protocol` if given. */

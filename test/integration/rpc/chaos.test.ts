@@ -12,7 +12,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNode, type TestNode, pendingState } from '../../helpers/node.js';
-import { FULL_ROLES, M, type Msg, RawPeer, prng, until } from '../../helpers/raw-rpc.js';
+import { FULL_ROLES, M, type Msg, RawPeer, prng } from '../../helpers/raw-rpc.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const TOTAL = 10_000;
 const CALLERS = 20;
@@ -244,11 +245,11 @@ describe('rpc chaos', () => {
 
     // ---- and nothing is left behind in the dealer ----
     await Promise.all([...callers.map((c) => c.peer?.goodbye()), ...callees.map((p) => p?.goodbye())]);
-    await until(() => t.nodes.every((n) => n.router.connectionCount === 0), 5000, 'every connection to close');
+    await eventually(() => t.nodes.every((n) => n.router.connectionCount === 0), 'every connection to close', 5000);
     assert.deepEqual(pendingState(t), IDLE);
     // Tables are kept per live session, not per call: none may outlive its session.
     for (const n of t.nodes) assert.equal(n.router.realm('realm1')!.dealer.sessionTables, 0);
-    await until(() => t.nodes.every((n) => n.router.realm('realm1')!.dealer.registrationCount === 0), 5000, 'every registration to go');
+    await eventually(() => t.nodes.every((n) => n.router.realm('realm1')!.dealer.registrationCount === 0), 'every registration to go', 5000);
     console.log(`# chaos seed ${SEED}: ${TOTAL} calls in ${elapsed.toFixed(0)} ms; ${JSON.stringify(stats)}; ${JSON.stringify(Object.fromEntries(outcomes))}`);
   });
 });

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { QUEUE_LIMIT } from '../../../src/router/dealer.js';
 import { startNode, type TestNode, pendingState } from '../../helpers/node.js';
 import { connectAutobahn, connectWampy } from '../../helpers/clients.js';
-import { M, type Msg, RawPeer, until } from '../../helpers/raw-rpc.js';
+import { M, type Msg, RawPeer } from '../../helpers/raw-rpc.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0, remote: 0 };
 
@@ -46,14 +47,14 @@ describe('rpc concurrency limits', () => {
     const c = await holdingCallee('com.conc.limit', { concurrency: 2 });
     const caller = await RawPeer.connect(t.wsUrl);
     const requests = Array.from({ length: 6 }, (_, i) => caller.call('com.conc.limit', [i]));
-    await until(() => c.held.length === 2 && pendingState(t).queued === 4);
+    await eventually(() => c.held.length === 2 && pendingState(t).queued === 4, 'c.held.length === 2 && pendingState(t).queued === 4');
     assert.deepEqual(c.held.map((m) => (m[4] as number[])[0]), [0, 1]);
     // Answer out of order; each answer lets exactly one waiting call in.
     c.answer(1);
-    await until(() => c.held.length === 2);
+    await eventually(() => c.held.length === 2, 'c.held.length === 2');
     assert.deepEqual(c.held.map((m) => (m[4] as number[])[0]), [0, 2]);
     for (let answered = 1; answered < 6; answered++) {
-      await until(() => c.held.length > 0);
+      await eventually(() => c.held.length > 0, 'c.held.length > 0');
       c.answer(c.held.length - 1);
     }
     for (const [i, r] of requests.entries()) assert.deepEqual((await caller.answer(r))[3], [i]);
@@ -67,10 +68,10 @@ describe('rpc concurrency limits', () => {
     const b = await holdingCallee('com.conc.shared', { invoke: 'roundrobin', concurrency: 1 });
     const caller = await RawPeer.connect(t.wsUrl);
     const [r0, r1, r2] = [0, 1, 2].map((i) => caller.call('com.conc.shared', [i]));
-    await until(() => a.held.length === 1 && b.held.length === 1 && pendingState(t).queued === 1);
+    await eventually(() => a.held.length === 1 && b.held.length === 1 && pendingState(t).queued === 1, 'a.held.length === 1 && b.held.length === 1 && pendingState(t).queued === 1');
     b.answer();
     // The waiting call goes to the callee that has room (b), not to the busy one next in turn.
-    await until(() => b.held.length === 1);
+    await eventually(() => b.held.length === 1, 'b.held.length === 1');
     assert.deepEqual(b.held[0]![4], [2]);
     a.answer();
     b.answer();
@@ -84,7 +85,7 @@ describe('rpc concurrency limits', () => {
     const a = await holdingCallee('com.conc.join', { invoke: 'roundrobin', concurrency: 1 });
     const caller = await RawPeer.connect(t.wsUrl);
     for (let i = 0; i < 3; i++) caller.call('com.conc.join', [i]);
-    await until(() => a.held.length === 1 && pendingState(t).queued === 2);
+    await eventually(() => a.held.length === 1 && pendingState(t).queued === 2, 'a.held.length === 1 && pendingState(t).queued === 2');
     const b = await RawPeer.connect(t.wsUrl);
     const id = await b.register('com.conc.join', { invoke: 'roundrobin', concurrency: 2 });
     const invs = [await b.invocation(id), await b.invocation(id)];
@@ -101,7 +102,7 @@ describe('rpc concurrency limits', () => {
     const c = await holdingCallee('com.conc.first', { invoke: 'first' });
     const caller = await RawPeer.connect(t.wsUrl);
     for (let i = 0; i < 4; i++) caller.call('com.conc.first', [i]);
-    await until(() => a.held.length + b.held.length + c.held.length === 4);
+    await eventually(() => a.held.length + b.held.length + c.held.length === 4, 'a.held.length + b.held.length + c.held.length === 4');
     assert.deepEqual([a.held.length, b.held.length, c.held.length], [1, 1, 2]);
     await Promise.all([a.peer.goodbye(), b.peer.goodbye(), c.peer.goodbye(), caller.goodbye()]);
     assert.deepEqual(pendingState(t), IDLE);
@@ -125,7 +126,7 @@ describe('rpc concurrency limits', () => {
     assert.equal(refused[4], 'crossbar.error.max_concurrency_reached');
     assert.match(String((refused[5] as unknown[])[0]), /concurrency limit/);
     // One call at the callee (across a cluster its INVOCATION may still be on its way), the rest waiting.
-    await until(() => held.length === 1);
+    await eventually(() => held.length === 1, 'held.length === 1');
     const state = pendingState(t);
     assert.deepEqual([state.invocations, state.callers, state.callees, state.queued], [1, 1, 1, QUEUE_LIMIT]);
     answering = true;
@@ -167,7 +168,7 @@ describe('rpc concurrency limits', () => {
     const busy = caller.call('com.conc.cancel', ['busy']);
     const canceled = caller.call('com.conc.cancel', ['canceled']);
     const timed = caller.call('com.conc.cancel', ['timed'], undefined, { timeout: 50 });
-    await until(() => pendingState(t).queued === 2);
+    await eventually(() => pendingState(t).queued === 2, 'pendingState(t).queued === 2');
     caller.send([M.CANCEL, canceled, { mode: 'kill' }]);
     assert.equal((await caller.answer(canceled))[4], 'wamp.error.canceled');
     assert.equal((await caller.answer(timed))[4], 'wamp.error.timeout');
@@ -188,7 +189,7 @@ describe('rpc concurrency limits', () => {
       const inFlight = caller.call('com.conc.gone', [0]);
       const waiting = [1, 2].map((i) => caller.call('com.conc.gone', [i]));
       const inv = await callee.invocation();
-      await until(() => pendingState(t).queued === 2);
+      await eventually(() => pendingState(t).queued === 2, 'pendingState(t).queued === 2');
       if (how === 'leave') {
         await callee.goodbye();
         assert.deepEqual((await caller.answer(inFlight)).slice(4), ['wamp.error.canceled', ['callee left before answering']]);
@@ -216,7 +217,7 @@ describe('rpc concurrency limits', () => {
     const c = await holdingCallee('com.conc.progressive', { concurrency: 1 });
     const caller = await RawPeer.connect(t.wsUrl);
     caller.call('com.conc.progressive', ['busy']);
-    await until(() => c.held.length === 1);
+    await eventually(() => c.held.length === 1, 'c.held.length === 1');
     const r = caller.call('com.conc.progressive', ['chunk'], undefined, { progress: true });
     assert.equal((await caller.answer(r))[4], 'crossbar.error.max_concurrency_reached');
     await Promise.all([c.peer.goodbye(), caller.goodbye()]);

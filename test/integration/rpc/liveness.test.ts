@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import type autobahn from 'autobahn';
 import { startNode, type TestNode, pendingState } from '../../helpers/node.js';
 import { connectAutobahn, connectWampy } from '../../helpers/clients.js';
-import { M, RawPeer, until } from '../../helpers/raw-rpc.js';
+import { M, RawPeer } from '../../helpers/raw-rpc.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0, remote: 0 };
 
@@ -81,10 +82,10 @@ describe('rpc liveness', () => {
     const caller = await connectWampy(t.wsUrl);
     void caller.call('com.live.plain').catch(() => undefined);
     void caller.call('com.live.plain').catch(() => undefined);
-    await until(() => started === 2);
+    await eventually(() => started === 2, 'started === 2');
     await caller.disconnect();
     // Across a cluster the callee's node learns of it a moment after the caller's node.
-    await until(() => JSON.stringify(pendingState(t)) === JSON.stringify(IDLE), 5000, 'every node to forget the calls');
+    await eventually(() => JSON.stringify(pendingState(t)) === JSON.stringify(IDLE), 'every node to forget the calls', 5000);
     assert.deepEqual(pendingState(t), IDLE);
     for (const r of release) r();
     // Autobahn|JS would have dropped the connection on an INTERRUPT; it still serves calls.

@@ -10,6 +10,7 @@ import { Buffer } from 'node:buffer';
 import { startNode, type TestNode } from '../../helpers/node.js';
 import { M } from '../../helpers/raw-rpc.js';
 import { RawSocketClient, RawWsClient, type RawClient } from '../../helpers/raw-wamp.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const { INVOCATION, YIELD, REGISTER, REGISTERED, CALL, RESULT } = M;
 
@@ -108,11 +109,10 @@ describe('rpc payload bytes', () => {
     // Both CALLs in one read: the second waits in the queue while the first is at the callee, and
     // more traffic passes before it is sent.
     c.sendTogether([[CALL, 1, {}, 'com.bytes.queued', ['first', 'x'.repeat(40)]], [CALL, 2, {}, 'com.bytes.queued', ['second', 'y'.repeat(40)]]]);
-    const deadline = Date.now() + 5000;
-    while (held.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => held.length >= 1, 'the first invocation');
     for (let i = 0; i < 50; i++) c.send([CALL, 100 + i, {}, 'com.nothing.here', ['z'.repeat(200)]]);
     e.sendBytes(`[${YIELD}, ${String(held[0]![1])}, {}, ["done"]]`, false);
-    while (held.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => held.length >= 2, 'the queued invocation');
     assert.deepEqual(held.map((m) => m.slice(4)), [[['first', 'x'.repeat(40)]], [['second', 'y'.repeat(40)]]]);
     e.sendBytes(`[${YIELD}, ${String(held[1]![1])}, {}, ["done"]]`, false);
     await c.waitFor((m) => m[0] === RESULT && m[1] === 2);

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import type autobahn from 'autobahn';
 import { startNode, type TestNode, pendingState } from '../../helpers/node.js';
 import { type AutobahnClient, connectAutobahn, connectWampy } from '../../helpers/clients.js';
-import { until } from '../../helpers/raw-rpc.js';
+import { eventually } from '../../helpers/eventually.js';
+
 
 const IDLE = { invocations: 0, callers: 0, callees: 0, queued: 0, remote: 0 };
 
@@ -47,7 +48,7 @@ describe('rpc shared registrations', () => {
     await Promise.all(clients.map((c) => c.close()));
     assert.deepEqual(pendingState(t), IDLE);
     // Every node forgets the registration (at once on one node; as the registry replicates in a cluster).
-    await until(() => t.nodes.every((n) => n.router.realm('realm1')!.dealer.registration(ids[0]!) === undefined));
+    await eventually(() => t.nodes.every((n) => n.router.realm('realm1')!.dealer.registration(ids[0]!) === undefined), 'the condition');
   });
 
   it('roundrobin keeps rotating over the callees that remain when one leaves', async () => {

@@ -12,6 +12,7 @@ import type { NodeSnapshot } from '../../../src/stats/snapshot.js';
 import { RawWsClient } from '../../helpers/raw-wamp.js';
 import { Clients, Events, LIMIT, type MetaNode, one, startMetaNode } from '../meta/support.js';
 import { parsePrometheusText, valueOf } from './prometheus-text.js';
+import { eventually } from '../../helpers/eventually.js';
 
 async function getJson(url: string): Promise<{ status: number; body: any }> {
   const res = await fetch(url);
@@ -20,13 +21,12 @@ async function getJson(url: string): Promise<{ status: number; body: any }> {
 
 /** Polls /stats.json until `pred` holds (samples come every interval). */
 async function statsUntil(t: MetaNode, pred: (s: NodeSnapshot) => boolean, ms = 5000): Promise<NodeSnapshot> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const s = (await getJson(`${t.http}/stats.json`)).body as NodeSnapshot;
-    if (pred(s)) return s;
-    if (Date.now() > deadline) throw new Error(`stats never matched: ${JSON.stringify(s).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let s: NodeSnapshot | undefined;
+  await eventually(async () => pred((s = (await getJson(`${t.http}/stats.json`)).body as NodeSnapshot)), 'stats to match', ms, 50)
+    .catch((e: Error) => {
+      throw new Error(`${e.message}; last: ${JSON.stringify(s).slice(0, 2000)}`);
+    });
+  return s!;
 }
 
 class SwitchableBackplane extends LocalBackplane {
