@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import type { ConnectionReport } from '../../../src/relay/relay-connection.js';
 import { Client, refusal, type RelayNode, startRelay } from './support.js';
 
@@ -22,7 +22,7 @@ describe('relay stats', () => {
   });
   after(() => t.stop());
 
-  it('reports every connection in practable\'s shape on the stats channel: on connect, periodically and on {"cmd":"update"}', async () => {
+  it('reports every connection in practable\'s shape on the stats channel: on connect and periodically', async () => {
     const src = await Client.open(`${t.base}/in/cam`, { headers: { 'user-agent': 'lab-camera/1.0' } });
     const viewer = await Client.open(`${t.base}/out/cam`, { headers: { 'user-agent': 'browser/2.0' } });
     const before = Date.now();
@@ -52,12 +52,27 @@ describe('relay stats', () => {
     let n = 2;
     do later = await s.report(n++);
     while (later.find((r) => r.topic === 'out/cam')!.stats.rx.count !== 15);
-    // On demand.
-    const seen = s.c.messages.length;
-    await new Promise((r) => setTimeout(r, 1000));
-    await s.c.send(JSON.stringify({ cmd: 'update' }));
-    await s.report(seen + 1);
     await Promise.all([src.close(), viewer.close(), s.c.close()]);
+  });
+
+  it('answers {"cmd":"update"} with a report, at most one a second (on a fake clock)', async () => {
+    const quiet = await startRelay({ statsInterval: 3_600_000 }); // no periodic report meanwhile
+    try {
+      const s = await statsChannel(`${quiet.base}/stats`);
+      assert.deepEqual(await s.report(1), []);
+      mock.timers.enable({ apis: ['Date'], now: Date.now() });
+      // Within a second of the last report: no answer. A connection opened after it shows which
+      // request the next report answers.
+      await s.c.send(JSON.stringify({ cmd: 'update' }));
+      const cam = await Client.open(`${quiet.base}/in/cam`);
+      mock.timers.tick(1000);
+      await s.c.send(JSON.stringify({ cmd: 'update' }));
+      assert.deepEqual((await s.report(2)).map((r) => r.topic), ['in/cam'], 'the first request got no report');
+      await Promise.all([cam.close(), s.c.close()]);
+    } finally {
+      mock.timers.reset();
+      await quiet.stop();
+    }
   });
 
   it('serves the reports as JSON at GET stats?format=json and the page at GET stats', async () => {
