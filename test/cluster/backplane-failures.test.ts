@@ -107,6 +107,20 @@ describe('NATS backplane: failures are logged and the node goes on', { timeout: 
     assert.equal(logged?.err?.message, 'handler bug');
   });
 
+  it('answers an invocation its node failed to handle with wamp.error.internal_error, and logs it', async (t) => {
+    const { a, b } = await pair(t);
+    b.heard.invoked = () => {
+      throw new Error('dealer bug');
+    };
+    const got: unknown[] = [];
+    a.bp.invoke(b.bp.nodeId, { realm: REALM, procedure: 'com.p', regId: 1, callee: 1, details: {}, args: undefined, kwargs: undefined }, {
+      progress: () => undefined, result: () => void got.push('result'), error: (uri) => void got.push(uri), undelivered: (w) => void got.push(w),
+    });
+    await eventually(() => got.length === 1, 'the answer');
+    assert.deepEqual(got, ['wamp.error.internal_error']);
+    assert.equal(b.lines.find((l) => l.msg === 'handling an invocation from another node failed')?.err?.message, 'dealer bug');
+  });
+
   it('publishes a dead node\'s readable testaments and logs the one it cannot read', async (t) => {
     const { cluster, a, b } = await pair(t);
     b.bp.keepTestaments(REALM, 1, [{ topic: 'com.will.one', args: [1], kwargs: undefined, options: {} }]);

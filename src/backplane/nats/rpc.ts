@@ -112,7 +112,14 @@ export class NatsRpc {
           error: (uri, a, k, d) => send(encodeError(uri, d, a, k), true),
           reject: (why) => send(encodeReject(why), true),
         };
-        const handle = handlers.invocation(f.inv, port);
+        let handle: CallHandle;
+        try {
+          handle = handlers.invocation(f.inv, port);
+        } catch (err) {
+          // A router bug: the caller still gets its one answer.
+          this.link.log.error({ err, procedure: f.inv.procedure }, 'handling an invocation from another node failed');
+          return port.error(ErrorUri.internalError, ['the callee\'s node failed to handle the invocation'], undefined, {});
+        }
         if (!done) this.served.set(key, { origin: f.origin, handle });
         return;
       }
