@@ -58,7 +58,8 @@ describe('live statistics', LIMIT, () => {
     for (let i = 0; i < 50; i++) await pub.publish('com.example.ticks', [i], {}, { acknowledge: true });
     for (let i = 0; i < 150; i++) await got.next();
     for (let i = 0; i < 20; i++) assert.equal(one(await pub.call('com.example.add', [i, 1])), i + 1);
-    const s = await statsUntil(t, (x) => x.realms[0]!.top_topics.some((tt) => tt.topic === 'com.example.ticks'));
+    // Per-topic counts come with the next sample: wait for one taken after the last publication.
+    const s = await statsUntil(t, (x) => x.realms[0]!.top_topics.some((tt) => tt.topic === 'com.example.ticks' && tt.publications === 50));
     const r = s.realms[0]!;
     assert.equal(s.node, t.node.backplane.nodeId);
     assert.deepEqual(s.backplane, { health: 'standalone', members: 1 });
