@@ -51,7 +51,7 @@ export class Heartbeats {
     const sweep = setInterval(() => {
       this.members.sweep();
       const out = this.link.isolatedFor();
-      if (out > 0) this.link.log.warn({ ms: out }, 'isolated from the NATS backplane for over 5 s');
+      if (out > 0) this.link.complaints.warn('isolated', { ms: out }, 'isolated from the NATS backplane for over 5 s');
     }, Math.max(50, Math.floor(this.heartbeatMs / 2)));
     hb.unref();
     sweep.unref();

@@ -1,7 +1,7 @@
 /**
- * Warnings about traffic from other publishers on the cluster's subjects (malformed frames, a
- * handler that threw): each kind is logged at once, then at most once per interval with the count
- * of those left out meanwhile, so a flood of bad frames cannot flood the log.
+ * Warnings that can repeat fast (malformed frames on the cluster's subjects, a handler that threw,
+ * a node cut off from NATS): each kind is logged at once, then at most once per interval with the
+ * count of those left out meanwhile, so a flood of bad frames cannot flood the log.
  */
 import type { Logger } from 'pino';
 
