@@ -5,6 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.js';
+import { eventually } from './eventually.js';
 
 export interface HaproxyBackend {
   readonly name: string;
@@ -89,17 +90,14 @@ export function haproxyConfig(port: number, backends: readonly HaproxyBackend[],
 }
 
 async function waitListening(port: number, log: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
+  const listening = () => new Promise<boolean>((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
     });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`haproxy did not listen on ${port}: ${log()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    s.on('error', () => resolve(false));
+  });
+  await eventually(listening, `haproxy to listen on ${port}`, 10_000, 50).catch((e: Error) => {
+    throw new Error(`${e.message}: ${log()}`);
+  });
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from 'nats';
 import { freePort } from './ports.js';
+import { eventually } from './eventually.js';
 
 export interface NatsServer {
   readonly url: string;
@@ -58,22 +59,24 @@ export async function startNats(count = 1): Promise<NatsServer[]> {
 
 /** Ready when a client connects and JetStream answers. */
 async function ready(url: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
+  let last: unknown;
+  const answers = async () => {
     try {
       const nc = await connect({ servers: url, reconnect: false, timeout: 1000 });
       try {
-        const jsm = await nc.jetstreamManager({ timeout: 2000 });
-        await jsm.getAccountInfo();
-        return;
+        await (await nc.jetstreamManager({ timeout: 2000 })).getAccountInfo();
+        return true;
       } finally {
         await nc.close();
       }
     } catch (e) {
-      if (Date.now() > deadline) throw new Error(`nats-server at ${url} not ready: ${(e as Error).message}`);
-      await new Promise((r) => setTimeout(r, 100));
+      last = e;
+      return false;
     }
-  }
+  };
+  await eventually(answers, `nats-server at ${url} to be ready`, 20_000, 100).catch((e: Error) => {
+    throw new Error(`${e.message}: ${(last as Error)?.message}`);
+  });
 }
 
 export async function stopNats(servers: readonly NatsServer[]): Promise<void> {

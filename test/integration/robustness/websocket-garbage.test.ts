@@ -213,7 +213,7 @@ describe('WebSocket: the opening handshake', () => {
 });
 
 /** Waits until the web listener holds only the healthy pair's two sockets. */
-function onlyHealthyConnections(port: number): Promise<number> {
+function onlyHealthyConnections(port: number): Promise<true> {
   return eventually(async () => (await serverConnections(t.node, port)) === 2, 'the web listener to hold only the healthy pair');
 }
 

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { type ConfigNode, NodeDir, curl, rawGet, startConfigNode, webConfig } from '../../helpers/crossbar-node.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const ENV_SCRIPT = `import json, os, sys
 body = sys.stdin.read()
@@ -96,10 +97,6 @@ describe('cgi web service', () => {
       req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(e)));
     });
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    const deadline = Date.now() + 10_000;
-    while (existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z') && Date.now() < deadline) {
-      await new Promise((r) => setImmediate(r));
-    }
-    assert.ok(!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), `script ${pid} still runs`);
+    await eventually(() => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), `script ${pid} to stop`, 10_000);
   });
 });

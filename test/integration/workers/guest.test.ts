@@ -10,7 +10,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { connectAutobahn, type AutobahnClient } from '../../helpers/clients.js';
-import { FIXTURES, alive, eventually, startWorkersNode, tempProject, type WorkersNode } from './support.js';
+import { FIXTURES, alive, startWorkersNode, tempProject, type WorkersNode } from './support.js';
+import { eventually } from '../../helpers/eventually.js';
 import { GuestWorker } from '../../../src/workers/guest.js';
 
 const GUEST = `${FIXTURES}guest-client.mjs`;
@@ -36,7 +37,7 @@ async function callWhenReady<T>(client: AutobahnClient, procedure: string, args:
       if ((e as { error?: string }).error === 'wamp.error.no_such_procedure') return undefined;
       throw e;
     }
-  }, 15_000, `${procedure} to be registered`);
+  }, `${procedure} to be registered`, 15_000);
 }
 
 function guestOf(n: WorkersNode, id: string): GuestWorker {
@@ -68,9 +69,9 @@ describe('guest workers', () => {
     assert.equal(info.cwd, n.project);
     assert.equal(info.env.PYTHONUNBUFFERED, '1', 'Crossbar.io sets PYTHONUNBUFFERED for every worker');
     assert.equal(info.env.PATH, process.env.PATH, 'the whole environment is inherited by default');
-    const out = await eventually(() => n.logs.find((l) => l.worker === 'guest_g1' && l.stream === 'stdout' && l.msg === `guest g1 started pid ${info.pid}`), 5000, 'stdout line');
+    const out = await eventually(() => n.logs.find((l) => l.worker === 'guest_g1' && l.stream === 'stdout' && l.msg === `guest g1 started pid ${info.pid}`), 'stdout line', 5000);
     assert.equal(out.pid, info.pid);
-    await eventually(() => n.logs.some((l) => l.worker === 'guest_g1' && l.stream === 'stderr' && l.msg === 'guest g1 says hello on stderr'), 5000, 'stderr line');
+    await eventually(() => n.logs.some((l) => l.worker === 'guest_g1' && l.stream === 'stderr' && l.msg === 'guest g1 says hello on stderr'), 'stderr line', 5000);
   });
 
   it('stops every guest when the node stops (SIGTERM), and kills one that ignores SIGTERM after the grace period', async () => {
@@ -95,14 +96,14 @@ describe('guest workers', () => {
     const second = await eventually(async () => {
       const i = await (client.session.call('com.example.g4.info') as Promise<Info>).catch(() => undefined);
       return i !== undefined && i.pid !== first.pid ? i : undefined;
-    }, 15_000, 'the restarted guest');
+    }, 'the restarted guest', 15_000);
     assert.ok(!alive(first.pid));
-    await eventually(() => ready.includes(second.pid), 5000, 'the restarted guest to publish');
+    await eventually(() => ready.includes(second.pid), 'the restarted guest to publish', 5000);
     assert.ok(n.logs.some((l) => l.worker === 'guest_g4' && l.msg === 'worker process exited; restarting' && l.exit === 'exit code 3'));
     assert.equal(guestOf(n, 'guest_g4').supervisor.restarts, 1);
 
     await client.session.call('com.example.g4.crash', [0]);
-    await eventually(() => n.logs.some((l) => l.worker === 'guest_g4' && l.msg === 'worker process exited; not restarted'), 5000, 'clean exit');
+    await eventually(() => n.logs.some((l) => l.worker === 'guest_g4' && l.msg === 'worker process exited; not restarted'), 'clean exit', 5000);
     assert.ok(!guestOf(n, 'guest_g4').supervisor.running);
     assert.ok(!alive(second.pid));
   });
@@ -112,7 +113,7 @@ describe('guest workers', () => {
       { type: 'guest', id: 'crasher', executable: process.execPath, arguments: ['-e', 'console.log("crashing"); process.exit(7)'], options: { restart: 'restart-always' } },
     ]);
     const crasher = guestOf(n, 'crasher');
-    await eventually(() => crasher.supervisor.gaveUp, 10_000, 'xbar to give up');
+    await eventually(() => crasher.supervisor.gaveUp, 'xbar to give up', 10_000);
     assert.equal(crasher.supervisor.restarts, 3, 'FAST_POLICY allows 3 restarts in a row');
     assert.ok(n.logs.some((l) => l.worker === 'crasher' && typeof l.msg === 'string' && l.msg.includes('not restarted again')));
     assert.equal(n.logs.filter((l) => l.worker === 'crasher' && l.msg === 'crashing').length, 4);
@@ -132,13 +133,13 @@ describe('guest workers', () => {
     assert.deepEqual(JSON.parse(await eventually(async () => {
       const i = await (client.session.call('com.example.g5.info') as Promise<Info>);
       return i.stdinEnded ? i.stdin : undefined;
-    }, 5000, 'stdin to end')), { hello: ['world', 1] });
+    }, 'stdin to end', 5000)), { hello: ['world', 1] });
     assert.equal(await client.session.call('com.example.g5.write', ['stderr', 'to a closed pipe']), 'EPIPE');
     assert.equal(await client.session.call('com.example.g5.write', ['stdout', 'dropped line']), null);
     const six = await callWhenReady<Info>(client, 'com.example.g6.info');
     assert.deepEqual(six.env, { XBAR_TEST_INHERITED: 'yes', PYTHONUNBUFFERED: '' });
     assert.equal((await (client.session.call('com.example.g6.info') as Promise<Info>)).stdinEnded, true, 'stdin "close" gives EOF');
-    await eventually(() => n.logs.some((l) => l.worker === 'guest_g6' && l.stream === 'stdout'), 5000, 'g6 output');
+    await eventually(() => n.logs.some((l) => l.worker === 'guest_g6' && l.stream === 'stdout'), 'g6 output', 5000);
     assert.ok(!n.logs.some((l) => l.worker === 'guest_g5' && (l.stream === 'stdout' || l.stream === 'stderr')), 'dropped and closed output is not logged');
   });
 
@@ -151,7 +152,7 @@ describe('guest workers', () => {
     await eventually(async () => {
       const i = await (client.session.call('com.example.g7.info') as Promise<Info>).catch(() => undefined);
       return i !== undefined && i.pid !== first.pid;
-    }, 15_000, 'the guest to restart after the change');
+    }, 'the guest to restart after the change', 15_000);
     assert.ok(!alive(first.pid));
   });
 

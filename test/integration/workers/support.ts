@@ -100,17 +100,6 @@ export async function startWorkersNode(
   };
 }
 
-/** Polls `cond` until it returns a value other than undefined/false; rejects after `ms`. */
-export async function eventually<T>(cond: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await cond();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** True while a process with this pid exists. */
 export function alive(pid: number): boolean {
   try {
