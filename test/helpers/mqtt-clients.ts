@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import mqtt from 'mqtt';
+import { eventually } from './eventually.js';
 
 export type Version = 4 | 5;
 
@@ -127,10 +128,6 @@ function exited(p: ChildProcess): Promise<number> {
   });
 }
 
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 10));
-}
-
 const mosquittoVersion = (v: Version) => (v === 5 ? 'mqttv5' : 'mqttv311');
 
 export const mosquitto: MqttDriver = {
@@ -151,7 +148,7 @@ export const mosquitto: MqttDriver = {
     });
     const code = exited(p);
     return {
-      ready: o.count === 0 ? code.then(() => undefined) : until(routerHas),
+      ready: o.count === 0 ? code.then(() => undefined) : eventually(routerHas, 'the router to have the subscription', 10_000, 10).then(() => undefined),
       messages: code.then(() => got),
     };
   },
@@ -168,7 +165,7 @@ export const mosquitto: MqttDriver = {
       '-h', '127.0.0.1', '-p', String(at.port), '-V', mosquittoVersion(o.version), '-i', o.clientId, '-t', `ready/${o.clientId}`,
       '--will-topic', o.topic, '--will-payload', o.payload, '--will-qos', String(o.qos),
     ]);
-    await until(connected);
+    await eventually(connected, 'the client to connect', 10_000, 10);
     p.kill('SIGKILL');
     await exited(p);
   },

@@ -10,6 +10,7 @@ import { connectAutobahn, connectWampy, type AutobahnClient } from '../../helper
 import { CLIENT_ROLES, RawWsClient } from '../../helpers/raw-wamp.js';
 import type { AuthNode } from '../auth/support.js';
 import { LIMIT, limitedNode, overLimit, refusals } from './support.js';
+import { eventually } from '../../helpers/eventually.js';
 
 describe('per-session caps', () => {
   let n: AuthNode;
@@ -75,11 +76,11 @@ describe('per-session caps', () => {
     // Another caller is not affected.
     const other = await client();
     const third = other.session.call('c.slow');
-    while (waiting.length < 3) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => waiting.length >= 3, 'three calls at the callee');
     for (const w of waiting.splice(0)) w();
     assert.deepEqual(await Promise.all([...first, third]), ['done', 'done', 'done']);
     const again = caller.session.call('c.slow');
-    while (waiting.length < 1) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => waiting.length >= 1, 'the call at the callee');
     waiting.pop()!();
     assert.equal(await again, 'done');
     assert.equal(await refusals(n, 'max_calls_per_session'), 1);
@@ -134,7 +135,7 @@ describe('caps by default', () => {
       const error = await c.waitFor((m) => m[0] === 8, 30_000);
       assert.deepEqual([error[1], error[4], error[6]], [32, LIMIT, { limit: 'max_subscriptions_per_session', max: 10_000 }]);
       // SUBSCRIBED may follow the ERROR (it is sent once the backplane has the interest): poll.
-      while (c.received.filter((m) => m[0] === 33).length < 10_000) await new Promise((r) => setTimeout(r, 10));
+      await eventually(() => c.received.filter((m) => m[0] === 33).length >= 10_000, 'every SUBSCRIBED', 5000, 10);
       await c.subscribe('d.topic0');
       assert.equal(c.received.filter((m) => m[0] === 8).length, 1);
       c.destroy();

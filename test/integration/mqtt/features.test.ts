@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { collector, connectAutobahn, type AutobahnClient } from '../../helpers/clients.js';
 import { startMqttNode, type MqttTestNode } from './support.js';
+import { eventually } from '../../helpers/eventually.js';
 
 describe('MQTT features', () => {
   let t: MqttTestNode;
@@ -55,7 +56,7 @@ describe('MQTT features', () => {
     for (const c of members) await c.subscribeAsync('$share/g1/sh/t', { qos: 1 });
     const pub = await connect();
     for (let i = 0; i < 40; i++) await pub.publishAsync('sh/t', String(i), { qos: 1 });
-    while (got[0]! + got[1]! < 40) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => got[0]! + got[1]! >= 40, 'the 40 shared-subscription messages');
     assert.equal(got[0]! + got[1]!, 40);
     assert.ok(got[0]! > 0 && got[1]! > 0, `both members got some: ${got}`);
   });
@@ -155,7 +156,7 @@ describe('MQTT features', () => {
     clients.push(back);
     let n = 0;
     back.on('message', () => n++);
-    while (n + session.conn.dropped < 30) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => n + session.conn.dropped >= 30, 'every message delivered or dropped');
     assert.ok(n > 0 && n < 30, `delivered ${n} of 30 within 2000 bytes`);
   });
 

@@ -12,6 +12,7 @@ import mqttPacket, { type Packet } from 'mqtt-packet';
 import { prng } from '../../helpers/prng.js';
 import { realm } from '../../helpers/node.js';
 import { startMqttNode, type MqttTestNode } from './support.js';
+import { eventually } from '../../helpers/eventually.js';
 
 /** A raw TCP client: writes bytes, collects parsed packets, tells when the server closed. */
 class RawMqtt {
@@ -35,13 +36,12 @@ class RawMqtt {
     return this;
   }
 
-  async next(cmd: string): Promise<Packet> {
-    for (;;) {
+  next(cmd: string): Promise<Packet> {
+    return eventually(() => {
       const p = this.packets.find((x) => x.cmd === cmd);
-      if (p) return p;
-      if (this.socket.destroyed) throw new Error(`closed without ${cmd}; got ${this.packets.map((x) => x.cmd).join(',')}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+      if (!p && this.socket.destroyed) throw new Error(`closed without ${cmd}; got ${this.packets.map((x) => x.cmd).join(',')}`);
+      return p;
+    }, `a ${cmd} packet`);
   }
 
   destroy(): void {
@@ -73,7 +73,7 @@ describe('MQTT protocol errors', () => {
   async function stillWorks(): Promise<void> {
     const before = healthySeen;
     await healthy.publishAsync('healthy/ping', 'x', { qos: 1 });
-    while (healthySeen === before) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => healthySeen !== before, 'the healthy client\'s own publication');
   }
 
   it('closes a connection whose first packet is not CONNECT', async () => {
@@ -161,7 +161,7 @@ describe('MQTT protocol errors', () => {
     await stillWorks();
     for (const c of clients) c.destroy();
     await Promise.all(clients.map((c) => c.closed));
-    while (sessions() > baseline) await new Promise((r) => setTimeout(r, 10));
+    await eventually(() => sessions() <= baseline, 'the destroyed clients\' sessions to end');
     await stillWorks();
   });
 });

@@ -4,6 +4,7 @@ import type { MqttOptions, MqttPayloadFormat, TransportConfig } from '../../../s
 import { MQTT_DEFAULTS } from '../../../src/config/normalize-mqtt.js';
 import { XbarNode } from '../../../src/node.js';
 import { SESSION_DEFAULTS, testConfig, type TestNodeOptions } from '../../helpers/node.js';
+import { eventually } from '../../helpers/eventually.js';
 
 export interface MqttTestNode {
   readonly node: XbarNode;
@@ -51,7 +52,7 @@ export async function startMqttNode(o: Partial<MqttOptions> = {}, node: TestNode
     webPort: port('mqttweb'),
     subscribed: (uri) => (realm.broker.lookup(uri, 'exact')?.subscribers.size ?? 0) > 0,
     offline: async (clientId) => {
-      while (n.mqtt.some((g) => g.online(clientId) === true)) await new Promise((r) => setTimeout(r, 5));
+      await eventually(() => !n.mqtt.some((g) => g.online(clientId) === true), `${clientId} to be offline`);
     },
     stop: () => n.stop(),
   };
