@@ -1,8 +1,9 @@
 /**
  * Per-topic event counters for the "top topics" table. Counting is one Map lookup and two
  * increments per publication (not per receiver). Memory is bounded: at most `maxTopics` topics
- * are tracked; each sample forgets topics that were quiet for a whole interval, and while the
- * table is full, new topics are counted together under `other`.
+ * are tracked; a topic quiet for `forgetAfterS` seconds is forgotten (a quiet topic stays listed
+ * until then, so a burst that just ended is still in the table), and while the table is full, new
+ * topics are counted together under `other`.
  */
 export interface TopicCount {
   /** Publications reaching this node (local and from other nodes). */
@@ -14,6 +15,7 @@ export interface TopicCount {
 interface Tracked extends TopicCount {
   lastPublications: number;
   lastEvents: number;
+  quietS: number;
 }
 
 export interface TopicRate {
@@ -30,7 +32,11 @@ export class TopicRates {
   readonly other: TopicCount = { publications: 0, events: 0 };
   private top: TopicRate[] = [];
 
-  constructor(private readonly maxTopics: number, private readonly topN: number) {}
+  constructor(
+    private readonly maxTopics: number,
+    private readonly topN: number,
+    private readonly forgetAfterS = 60,
+  ) {}
 
   count(topic: string, events: number): void {
     let t = this.topics.get(topic);
@@ -40,23 +46,26 @@ export class TopicRates {
         this.other.events += events;
         return;
       }
-      t = { publications: 0, events: 0, lastPublications: 0, lastEvents: 0 };
+      t = { publications: 0, events: 0, lastPublications: 0, lastEvents: 0, quietS: 0 };
       this.topics.set(topic, t);
     }
     t.publications++;
     t.events += events;
   }
 
-  /** Closes an interval of `seconds`: computes the rates, keeps the top N, forgets quiet topics. */
+  /** Closes an interval of `seconds`: computes the rates, keeps the top N, forgets long-quiet topics. */
   sample(seconds: number): void {
     const rates: TopicRate[] = [];
     for (const [topic, t] of this.topics) {
       const dp = t.publications - t.lastPublications;
       const de = t.events - t.lastEvents;
       if (dp === 0 && de === 0) {
-        this.topics.delete(topic);
-        continue;
-      }
+        t.quietS += seconds;
+        if (t.quietS >= this.forgetAfterS) {
+          this.topics.delete(topic);
+          continue;
+        }
+      } else t.quietS = 0;
       t.lastPublications = t.publications;
       t.lastEvents = t.events;
       rates.push({ topic, publications_per_s: dp / seconds, events_per_s: de / seconds, publications: t.publications, events: t.events });
