@@ -10,7 +10,7 @@ const MiB = 1024 * 1024;
 export const RELAY_DEFAULTS = {
   /** practable's access codes live 30 s (`internal/ttlcode`): enough to open a WebSocket. */
   codeTtl: 30_000,
-  /** practable's `RELAY_BUFFER_SIZE` default: 128 messages per receiver (~4 s of 30 fps video). */
+  /** practable's `RELAY_BUFFER_SIZE` default (128 messages); kept in the config, not enforced (schema-relay.ts). */
   queueMessages: 128,
   /**
    * Bytes per receiver: several seconds of a 1-10 Mbit/s stream. The bytes are shared, not copied:

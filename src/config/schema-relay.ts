@@ -55,7 +55,10 @@ export const relayPath = strict({
   admin_token: z.string(expect('string of at least 16 characters')).min(16).optional(),
   /** Lifetime of a single-use access code. */
   code_ttl: int(1000, ONE_HOUR_MS, 'milliseconds').optional(),
-  /** Messages queued for one receiver before further messages are dropped for it. */
+  /**
+   * Accepted for older configs, not enforced: a receiver's queue is bounded in bytes (`queue_bytes`),
+   * since a count of messages trips on any burst of small ones the write batcher hands the kernel at once.
+   */
   queue_messages: int(1, 65_536, 'messages').optional(),
   /** Bytes queued for one receiver before further messages are dropped for it. */
   queue_bytes: int(1024, 1024 * MiB, 'bytes').optional(),

@@ -115,8 +115,9 @@ export interface RelayPathConfig {
   readonly adminToken?: string;
   /** Lifetime of a single-use access code, ms. */
   readonly codeTtl: number;
-  /** Per-receiver queue limits; over either, whole messages are dropped for that receiver. */
+  /** Accepted, not enforced (a count of messages trips on bursts): the bound is `queueBytes`. */
   readonly queueMessages: number;
+  /** Per-receiver queue bound in bytes; over it, whole messages are dropped for that receiver. */
   readonly queueBytes: number;
   /** Largest incoming message, bytes. */
   readonly maxMessageSize: number;

@@ -40,6 +40,11 @@ export interface Connection {
   readonly bytesIn: number;
   readonly messagesOut: number;
   readonly bytesOut: number;
+  /**
+   * Bytes queued for the peer and not yet taken by its network (the out-buffer); undefined for a
+   * connection without one (in-process peers).
+   */
+  readonly queuedBytes?: number;
   /** Start delivering messages to the handler (nothing is delivered before). */
   attach(handler: ConnectionHandler): void;
   /**

@@ -16,6 +16,7 @@ import type { Router } from '../router/router.js';
 import type { SessionOptions } from '../router/session.js';
 import { serializerById } from '../serializers/index.js';
 import type { ConnectionLimits } from '../transports/limits.js';
+import { socketOf } from '../transports/ws-socket.js';
 import type { UriCheck } from '../wamp/uri.js';
 import { ConnectReturn, Reason, refusal } from './codes.js';
 import { mqttWire } from './event-wire.js';
@@ -85,8 +86,7 @@ export class MqttGateway {
 
   /** A WebSocket accepted with subprotocol `mqtt`. */
   acceptWebSocket(ws: WebSocket, req: IncomingMessage): void {
-    const socket = (ws as unknown as { _socket: Socket })._socket;
-    this.start(new WsLink(ws, socket, this.options, req.headers['user-agent']));
+    this.start(new WsLink(ws, socketOf(ws), this.options, req.headers['user-agent']));
   }
 
   private start(link: Link): void {

@@ -8,10 +8,10 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { PeerInfo } from '../connection/peer.js';
 import type { ConnectionLimits } from '../transports/limits.js';
-import { admit, type Admission } from '../transports/out-buffer.js';
+import { CloseCode } from '../connection/close-codes.js';
+import { type Admission, OutBuffer } from '../transports/out-buffer.js';
 import { withTls } from '../transports/tls.js';
 import { frameHeader } from '../transports/websocket-frame.js';
-import { BatchedSocket, sharedBatcher } from '../transports/write-batcher.js';
 
 export interface Link {
   readonly peer: PeerInfo;
@@ -34,11 +34,11 @@ export interface Link {
 abstract class SocketLink implements Link {
   abstract readonly ws: boolean;
   abstract readonly peer: PeerInfo;
-  protected readonly out: BatchedSocket;
+  protected readonly out: OutBuffer;
   protected closing = false;
 
-  constructor(protected readonly socket: Socket, private readonly limits: ConnectionLimits) {
-    this.out = new BatchedSocket(socket);
+  constructor(protected readonly socket: Socket, limits: ConnectionLimits) {
+    this.out = new OutBuffer(socket, limits);
   }
 
   abstract writePacket(packet: Buffer): void;
@@ -46,11 +46,11 @@ abstract class SocketLink implements Link {
   abstract onClose(fn: (byPeer: boolean) => void): void;
 
   writeRaw(chunk: Buffer): void {
-    if (!this.socket.destroyed) sharedBatcher.write(this.out, chunk);
+    if (!this.socket.destroyed) this.out.write(chunk);
   }
 
   admit(droppable: boolean): Admission {
-    return admit(this.socket, this.limits, droppable);
+    return this.out.admit(droppable);
   }
 
   destroy(): void {
@@ -137,7 +137,7 @@ export class WsLink extends SocketLink {
     if (this.closing) return;
     this.closing = true;
     // The writes of this tick are corked: close after them.
-    process.nextTick(() => this.wsock.close(1000));
+    process.nextTick(() => this.wsock.close(CloseCode.normal));
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
 }

@@ -11,11 +11,13 @@
  */
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
+import { CloseCode } from '../connection/close-codes.js';
 
-export const CLOSE_GOING_AWAY = 1001;
-export const CLOSE_PROTOCOL_ERROR = 1002;
-export const CLOSE_INVALID_DATA = 1007;
-export const CLOSE_TOO_BIG = 1009;
+export const CLOSE_GOING_AWAY = CloseCode.goingAway;
+export const CLOSE_PROTOCOL_ERROR = CloseCode.protocolError;
+export const CLOSE_INVALID_DATA = CloseCode.invalidData;
+export const CLOSE_TOO_BIG = CloseCode.tooBig;
+/** The relay's own codes (4000–4999 are the application's). */
 export const CLOSE_TOKEN_EXPIRED = 4001;
 export const CLOSE_DENIED = 4003;
 

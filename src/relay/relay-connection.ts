@@ -1,15 +1,17 @@
 /**
  * One relay client: a `ws` WebSocket for reading, closing and pings, and its raw socket for the
- * fan-out writes (the same framed buffers for every receiver, see frame.ts). Delivery order is the
- * order of `deliver` calls; a message refused by the receiver's queue bound is dropped whole and
+ * fan-out writes (the same framed buffers for every receiver, see frame.ts), through the
+ * transports' out-buffer and write batcher (one writev per socket per tick). Delivery order is the
+ * order of `deliver` calls; a message refused by the receiver's queue bound (bytes: a count of
+ * messages would trip on any burst the batcher hands the kernel at once) is dropped whole and
  * counted, never split and never waited for.
  */
-import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import { OutBuffer } from '../transports/out-buffer.js';
+import { PingKeepalive, socketOf } from '../transports/ws-socket.js';
 import { closeReason, CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG } from './errors.js';
 import { Flow, type FlowReport } from './flow.js';
 import type { Framed } from './frame.js';
-import { SendQueue } from './send-queue.js';
 
 /** Node's timers take at most 2^31-1 ms; longer expiries re-arm. */
 const MAX_TIMER = 2 ** 31 - 1;
@@ -60,24 +62,24 @@ export class RelayConnection {
   readonly tx = new Flow();
   /** Messages the relay sent to the client. */
   readonly rx = new Flow();
-  private readonly socket: Socket;
-  private readonly queue: SendQueue;
+  private readonly out: OutBuffer;
+  /** Bytes this receiver's queue may hold (`queue_bytes`). */
+  private readonly maxQueued: number;
+  private readonly pings: PingKeepalive;
   private open = true;
   private expiryTimer: NodeJS.Timeout | undefined;
-  /** Keepalive: a ping is outstanding. */
-  awaitingPong = false;
 
   constructor(
     private readonly ws: WebSocket,
     readonly info: ConnectionInfo,
-    limits: { readonly queueMessages: number; readonly queueBytes: number; readonly maxMessageSize: number },
+    limits: { readonly queueBytes: number; readonly maxMessageSize: number },
     private readonly events: ConnectionEvents,
   ) {
-    this.socket = (ws as unknown as { _socket: Socket })._socket;
-    this.queue = new SendQueue(limits.queueMessages, limits.queueBytes);
+    this.out = new OutBuffer(socketOf(ws), { maxOutBuffer: limits.queueBytes, slowConsumer: 'drop' });
+    this.maxQueued = limits.queueBytes;
+    this.pings = new PingKeepalive(ws);
     withCloseReasons(ws, limits.maxMessageSize);
     ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
-    ws.on('pong', () => (this.awaitingPong = false));
     ws.on('close', (code: number, reason: Buffer) => this.ended(code, reason.toString()));
     ws.on('error', () => {
       // ws closes the connection itself (1002, 1007, 1009) and emits 'close' next.
@@ -99,21 +101,14 @@ export class RelayConnection {
   /** Queues one framed message, or drops it whole if this receiver's queue is full. */
   deliver(f: Framed, now: number): void {
     if (!this.open) return;
-    const socket = this.socket;
-    if (!this.queue.admit(socket.writableLength, f.wireBytes)) {
+    // An empty queue takes any message, so one larger than the bound still reaches a receiver that keeps up.
+    const queued = this.out.queued;
+    if (queued > 0 && queued + f.wireBytes > this.maxQueued) {
       this.rx.dropped++;
       return;
     }
-    const [first, second] = f.buffers;
-    if (second === undefined) {
-      socket.write(first!);
-    } else {
-      socket.cork();
-      socket.write(first!);
-      socket.write(second);
-      socket.uncork();
-    }
-    this.queue.wrote(f.wireBytes);
+    const buffers = f.buffers;
+    for (let i = 0; i < buffers.length; i++) this.out.write(buffers[i]!);
     this.rx.record(f.size, now);
   }
 
@@ -132,15 +127,12 @@ export class RelayConnection {
   }
 
   /** Keepalive tick: ping, or cut off a client that did not answer the previous ping. */
-  keepalive(): void {
+  keepalive(now: number): void {
     if (!this.open) return;
-    if (this.awaitingPong) {
+    if (!this.pings.tick(now, 0)) {
       this.open = false;
       this.ws.terminate();
-      return;
     }
-    this.awaitingPong = true;
-    this.ws.ping();
   }
 
   get isOpen(): boolean {
@@ -159,7 +151,7 @@ export class RelayConnection {
       remoteAddr: i.remoteAddr,
       userAgent: i.userAgent,
       ...(i.scopes === undefined ? {} : { scopes: i.scopes }),
-      queued: this.socket.writableLength,
+      queued: this.out.queued,
       stats: { tx: this.tx.report(now), rx: this.rx.report(now) },
     };
   }

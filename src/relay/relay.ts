@@ -2,7 +2,7 @@
  * The WebSocket stream relay (practable crossbar compatible), mounted on a path of a web transport.
  * Clients connect to `<mount>/<topic>`, `<mount>/in/<topic>` or `<mount>/out/<topic>` (route.ts);
  * every message is relayed, unaltered and as the same frame type, to the other clients of its
- * channel (channel.ts), each through its own bounded queue (send-queue.ts). Optional JWT access
+ * channel (channel.ts), each through its own bounded queue (relay-connection.ts). Optional JWT access
  * control (token.ts, access-codes.ts, deny-list.ts), the HTTP access API (access-api.ts), the stats
  * channel and page (stats-page.ts) and a WAMP bridge (wamp-bridge.ts) complete it.
  *
@@ -203,7 +203,8 @@ export class RelayService {
   private startKeepalive(): void {
     if (this.keepaliveTimer) return;
     this.keepaliveTimer = setInterval(() => {
-      for (const ch of this.channels.values()) for (const c of ch.members) c.keepalive();
+      const now = Date.now();
+      for (const ch of this.channels.values()) for (const c of ch.members) c.keepalive(now);
     }, KEEPALIVE_MS);
     this.keepaliveTimer.unref();
   }

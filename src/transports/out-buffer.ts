@@ -1,36 +1,51 @@
 /**
- * The bounded outgoing buffer shared by both transports. The socket's own write queue is the
- * buffer; this guard refuses to grow it past `maxOutBuffer` bytes. Above the mark, a droppable
- * message (an EVENT) is dropped and counted under the 'drop' policy; anything else — or any
- * message under the 'disconnect' policy — closes the connection. The publisher never waits.
+ * The bounded outgoing buffer of one socket, shared by every socket transport (WebSocket,
+ * RawSocket, the MQTT links, the relay). The socket's own write queue is the buffer; writes go
+ * through the write batcher (`write-batcher.ts`), and this guard decides before each message
+ * whether it may join the queue. Above the mark, a droppable message (an EVENT) is dropped and
+ * counted under the 'drop' policy; anything else — or any message under the 'disconnect' policy —
+ * closes the connection. The publisher never waits.
  */
 import type { Socket } from 'node:net';
-import { CloseCode } from '../connection/close-codes.js';
 import type { ConnectionLimits } from './limits.js';
+import { BatchedSocket, sharedBatcher, type WriteBatcher } from './write-batcher.js';
 
 export type Admission = 'write' | 'drop' | 'disconnect';
 
-export function admit(socket: Socket, limits: ConnectionLimits, droppable: boolean): Admission {
-  if (socket.writableLength <= limits.maxOutBuffer) return 'write';
-  return droppable && limits.slowConsumer === 'drop' ? 'drop' : 'disconnect';
-}
+export class OutBuffer {
+  private readonly out: BatchedSocket;
 
-/** What `mayWrite` acts on: a connection's drop counter and its abort (close without handshake). */
-export interface Guarded {
-  dropped: number;
-  abort(code: number, reason: string): void;
-}
+  constructor(
+    readonly socket: Socket,
+    private readonly limits: Pick<ConnectionLimits, 'maxOutBuffer' | 'slowConsumer'>,
+    private readonly batcher: WriteBatcher = sharedBatcher,
+  ) {
+    this.out = new BatchedSocket(socket);
+  }
 
-/** Whether a message may be written to `socket` now; else a drop is counted or the connection closed (1008). */
-export function mayWrite(conn: Guarded, socket: Socket, limits: ConnectionLimits, droppable: boolean): boolean {
-  switch (admit(socket, limits, droppable)) {
-    case 'write':
-      return true;
-    case 'drop':
-      conn.dropped++;
-      return false;
-    case 'disconnect':
-      conn.abort(CloseCode.policyViolation, `slow consumer: outgoing buffer over ${limits.maxOutBuffer} bytes`);
-      return false;
+  /** Bytes written and not yet handed to the kernel (corked bytes included). */
+  get queued(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Whether a message may join the queue now: 'write', else what the policy does instead. */
+  admit(droppable: boolean): Admission {
+    if (this.socket.writableLength <= this.limits.maxOutBuffer) return 'write';
+    return droppable && this.limits.slowConsumer === 'drop' ? 'drop' : 'disconnect';
+  }
+
+  /** Why a connection refused by `admit` is closed (close code 1008). */
+  get refusal(): string {
+    return `slow consumer: outgoing buffer over ${this.limits.maxOutBuffer} bytes`;
+  }
+
+  /** True while this tick's writes wait, corked, for the batcher's flush. */
+  get corked(): boolean {
+    return this.out.corked;
+  }
+
+  /** Queues `chunk`, corked until this tick's flush: the writes of one tick leave in one writev. */
+  write(chunk: Uint8Array): void {
+    this.batcher.write(this.out, chunk);
   }
 }

@@ -6,14 +6,13 @@
 import net from 'node:net';
 import type { Serializer } from '../serializers/serializer.js';
 import { CloseCode } from '../connection/close-codes.js';
-import type { CloseCause, Connection, ConnectionHandler, SendResult } from '../connection/connection.js';
-import type { Outgoing, WireKind } from '../connection/outgoing.js';
+import type { Connection } from '../connection/connection.js';
+import type { WireKind } from '../connection/outgoing.js';
 import type { PeerInfo } from '../connection/peer.js';
 import type { ConnectionLimits } from './limits.js';
-import { nextConnectionId } from './connection-id.js';
-import { mayWrite } from './out-buffer.js';
+import { SocketConnection } from './socket-connection.js';
 import { withTls } from './tls.js';
-import { BatchedSocket, sharedBatcher, type WriteBatcher } from './write-batcher.js';
+import type { WriteBatcher } from './write-batcher.js';
 import {
   FrameType, HandshakeError, frameHeader, handshakeError, handshakeReply, parseFrameHeader, parseHandshake, writeFrameHeader,
 } from './rawsocket-codec.js';
@@ -32,40 +31,31 @@ export const RAWSOCKET_WIRE: WireKind = {
   frame: (bytes) => [Buffer.concat([frameHeader(FrameType.message, bytes.length), bytes])],
 };
 
-export class RawSocketConnection implements Connection {
-  readonly id = nextConnectionId();
-  dropped = 0;
-  messagesIn = 0;
-  bytesIn = 0;
-  messagesOut = 0;
-  bytesOut = 0;
-  private readonly counting: boolean;
-  private handler: ConnectionHandler | undefined;
-  private closed = false;
+/** Largest PING/PONG payload accepted (larger is a protocol error). */
+const MAX_PING_LENGTH = 65536;
+/** A peer that never reads after we closed is cut off after this long. */
+const CLOSE_GRACE_MS = 2000;
+
+export class RawSocketConnection extends SocketConnection {
+  protected readonly wire = RAWSOCKET_WIRE;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private readonly out: BatchedSocket;
 
   constructor(
     private readonly socket: net.Socket,
-    readonly serializer: Serializer,
-    readonly peer: PeerInfo,
-    private readonly limits: ConnectionLimits,
+    serializer: Serializer,
+    peer: PeerInfo,
+    limits: ConnectionLimits,
     /** Largest message the peer accepts. */
     private readonly peerMaxLength: number,
-    private readonly batcher: WriteBatcher = sharedBatcher,
+    batcher?: WriteBatcher,
   ) {
-    this.out = new BatchedSocket(socket);
-    this.counting = limits.countTraffic === true;
+    super(socket, serializer, peer, limits, batcher);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('close', () => this.ended(CloseCode.abnormal, 'connection closed', true));
     socket.on('error', () => {
       // 'close' follows.
     });
-  }
-
-  attach(handler: ConnectionHandler): void {
-    this.handler = handler;
   }
 
   /** Feeds bytes that arrived with the handshake. */
@@ -89,7 +79,7 @@ export class RawSocketConnection implements Connection {
         this.abort(CloseCode.tooBig, `message of ${header.length} bytes exceeds the maximum of ${this.limits.maxMessageSize}`);
         return;
       }
-      if (header.type !== FrameType.message && header.length > 65536) {
+      if (header.type !== FrameType.message && header.length > MAX_PING_LENGTH) {
         this.abort(CloseCode.protocolError, 'oversize PING/PONG');
         return;
       }
@@ -102,59 +92,27 @@ export class RawSocketConnection implements Connection {
       this.pendingBytes = rest.length;
       if (header.type === FrameType.ping) {
         // In order with the messages written this tick (the copy: `body` is a view of the read chunk).
-        this.batcher.write(this.out, Buffer.concat([frameHeader(FrameType.pong, body.length), body]));
+        this.out.write(Buffer.concat([frameHeader(FrameType.pong, body.length), body]));
       } else if (header.type === FrameType.message) {
         this.deliver(body);
       }
     }
   }
 
-  private deliver(body: Buffer): void {
-    const handler = this.handler;
-    if (!handler) return;
-    if (this.counting) {
-      this.messagesIn++;
-      this.bytesIn += body.length;
-    }
-    let msg: unknown;
-    try {
-      msg = this.serializer.decode(body);
-    } catch (e) {
-      handler.malformed(e as Error);
-      return;
-    }
-    handler.message(msg, body);
-  }
-
-  send(msg: Outgoing, droppable: boolean): SendResult {
-    if (!this.mayWrite(msg.bytes.length, droppable)) return this.closed ? 'closed' : 'dropped';
-    const framed = msg.framed(RAWSOCKET_WIRE);
-    this.batcher.write(this.out, framed[0]!);
-    if (this.counting) {
-      this.messagesOut++;
-      this.bytesOut += msg.bytes.length;
-    }
-    return 'sent';
-  }
-
   headroom(): number {
     return 4;
   }
 
-  sendInPlace(framed: Buffer): SendResult {
-    const length = framed.length - 4;
-    if (!this.mayWrite(length, false)) return 'closed';
+  protected inPlaceLength(framed: Buffer): number {
+    return framed.length - 4;
+  }
+
+  protected writeHeader(framed: Buffer, length: number): void {
     writeFrameHeader(framed, FrameType.message, length);
-    this.batcher.write(this.out, framed);
-    if (this.counting) {
-      this.messagesOut++;
-      this.bytesOut += length;
-    }
-    return 'sent';
   }
 
   /** Whether a message of `length` bytes may be written now; counts a drop, or closes. */
-  private mayWrite(length: number, droppable: boolean): boolean {
+  protected override mayWrite(length: number, droppable: boolean): boolean {
     if (this.closed) return false;
     if (length > this.peerMaxLength) {
       // The peer said it cannot take a message this large.
@@ -165,30 +123,20 @@ export class RawSocketConnection implements Connection {
       this.abort(CloseCode.tooBig, `message of ${length} bytes exceeds the peer's maximum of ${this.peerMaxLength}`);
       return false;
     }
-    return mayWrite(this, this.socket, this.limits, droppable);
+    return super.mayWrite(length, droppable);
   }
 
   close(_code: number, _reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.socket.end();
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   abort(code: number, reason: string): void {
     if (this.closed) return;
     this.socket.destroy();
     this.ended(code, reason, false);
-  }
-
-  private ended(code: number, reason: string, byPeer: boolean): void {
-    const handler = this.handler;
-    this.closed = true;
-    this.handler = undefined;
-    if (handler) {
-      const cause: CloseCause = { code, reason, byPeer };
-      handler.closed(cause);
-    }
   }
 }
 

@@ -9,15 +9,15 @@ import type { Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { InvalidUtf8Error, type Serializer } from '../serializers/serializer.js';
 import { CloseCode } from '../connection/close-codes.js';
-import type { CloseCause, Connection, ConnectionHandler, SendResult } from '../connection/connection.js';
-import type { Outgoing, WireKind } from '../connection/outgoing.js';
+import type { Connection, ConnectionHandler } from '../connection/connection.js';
+import type { WireKind } from '../connection/outgoing.js';
 import type { PeerInfo } from '../connection/peer.js';
 import type { ConnectionLimits } from './limits.js';
-import { nextConnectionId } from './connection-id.js';
-import { mayWrite } from './out-buffer.js';
+import { SocketConnection } from './socket-connection.js';
 import { withTls } from './tls.js';
 import { frameMessage, headerSize, messageLength, writeHeader } from './websocket-frame.js';
-import { BatchedSocket, sharedBatcher, type WriteBatcher } from './write-batcher.js';
+import type { WriteBatcher } from './write-batcher.js';
+import { PingKeepalive, socketOf } from './ws-socket.js';
 
 export interface WebSocketServiceOptions extends ConnectionLimits {
   readonly serializers: readonly Serializer[];
@@ -32,99 +32,53 @@ export interface WebSocketServiceOptions extends ConnectionLimits {
 /** WebSocket framing of an Outgoing (`websocket-frame.ts`), cached on it for every WebSocket receiver. */
 export const WEBSOCKET_WIRE: WireKind = { name: 'websocket', frame: frameMessage };
 
-export class WebSocketConnection implements Connection {
-  readonly id = nextConnectionId();
-  dropped = 0;
-  messagesIn = 0;
-  bytesIn = 0;
-  messagesOut = 0;
-  bytesOut = 0;
-  private readonly counting: boolean;
-  private handler: ConnectionHandler | undefined;
-  private closed = false;
-  private readonly socket: Socket;
-  private readonly out: BatchedSocket;
-  /** When the unanswered ping was sent; 0 when none is. */
-  private pingSentAt = 0;
+/** A peer that never answers the close handshake is cut off after this long. */
+const CLOSE_GRACE_MS = 2000;
+
+export class WebSocketConnection extends SocketConnection {
+  protected readonly wire = WEBSOCKET_WIRE;
+  private readonly keepaliveState: PingKeepalive;
 
   constructor(
     private readonly ws: WebSocket,
-    readonly serializer: Serializer,
-    readonly peer: PeerInfo,
-    private readonly limits: ConnectionLimits,
-    private readonly batcher: WriteBatcher = sharedBatcher,
+    serializer: Serializer,
+    peer: PeerInfo,
+    limits: ConnectionLimits,
+    batcher?: WriteBatcher,
   ) {
-    this.socket = (ws as unknown as { _socket: Socket })._socket;
-    this.out = new BatchedSocket(this.socket);
-    this.counting = limits.countTraffic === true;
+    super(socketOf(ws), serializer, peer, limits, batcher);
+    this.keepaliveState = new PingKeepalive(ws);
     ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
-    ws.on('pong', () => {
-      this.pingSentAt = 0;
-    });
     ws.on('close', (code: number, reason: Buffer) => this.ended(code, reason.toString(), true));
     ws.on('error', () => {
       // ws emits 'close' after 'error' (e.g. 1009 max payload, 1002 bad frame); the cause is logged there.
     });
   }
 
-  attach(handler: ConnectionHandler): void {
-    this.handler = handler;
-  }
-
   private receive(data: Buffer, isBinary: boolean): void {
-    const handler = this.handler;
-    if (!handler || this.closed) return;
-    if (this.counting) {
-      this.messagesIn++;
-      this.bytesIn += data.length;
-    }
-    if (isBinary !== this.serializer.binary) {
-      handler.malformed(new Error(`${isBinary ? 'binary' : 'text'} frame on a ${this.serializer.subprotocol} connection`));
+    if (isBinary !== this.serializer.binary && this.handler && !this.closed) {
+      this.handler.malformed(new Error(`${isBinary ? 'binary' : 'text'} frame on a ${this.serializer.subprotocol} connection`));
       return;
     }
-    let msg: unknown;
-    try {
-      msg = this.serializer.decode(data);
-    } catch (e) {
-      // ws leaves UTF-8 to the JSON decoder (skipUTF8Validation); the RFC's answer stays the same.
-      if (e instanceof InvalidUtf8Error) this.close(CloseCode.invalidData, 'invalid UTF-8 in a text frame');
-      else handler.malformed(e as Error);
-      return;
-    }
-    handler.message(msg, data);
+    this.deliver(data);
   }
 
-  send(msg: Outgoing, droppable: boolean): SendResult {
-    if (!this.mayWrite(droppable)) return this.closed ? 'closed' : 'dropped';
-    const frames = msg.framed(WEBSOCKET_WIRE);
-    if (this.counting) {
-      this.messagesOut++;
-      this.bytesOut += msg.bytes.length;
-    }
-    // Corked until the end of the tick (both parts of a large frame too): one writev per socket.
-    this.batcher.write(this.out, frames[0]!);
-    if (frames.length === 2) this.batcher.write(this.out, frames[1]!);
-    return 'sent';
+  protected override undecodable(error: Error, handler: ConnectionHandler): void {
+    // ws leaves UTF-8 to the JSON decoder (skipUTF8Validation); the RFC's answer stays the same.
+    if (error instanceof InvalidUtf8Error) this.close(CloseCode.invalidData, 'invalid UTF-8 in a text frame');
+    else handler.malformed(error);
   }
 
   headroom(length: number): number {
     return headerSize(length);
   }
 
-  sendInPlace(framed: Buffer): SendResult {
-    if (!this.mayWrite(false)) return 'closed';
-    const length = messageLength(framed.length);
-    writeHeader(framed, length, this.serializer.binary);
-    if (this.counting) {
-      this.messagesOut++;
-      this.bytesOut += length;
-    }
-    this.batcher.write(this.out, framed);
-    return 'sent';
+  protected inPlaceLength(framed: Buffer): number {
+    return messageLength(framed.length);
   }
 
-  private mayWrite(droppable: boolean): boolean {
-    return !this.closed && mayWrite(this, this.socket, this.limits, droppable);
+  protected writeHeader(framed: Buffer, length: number): void {
+    writeHeader(framed, length, this.serializer.binary);
   }
 
   close(code: number, reason: string): void {
@@ -132,7 +86,7 @@ export class WebSocketConnection implements Connection {
     this.closed = true;
     this.ws.close(code, truncateReason(reason));
     // A peer that never answers the close handshake is cut off.
-    setTimeout(() => this.ws.terminate(), 2000).unref();
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   /** Closes without a handshake (the out-buffer is full, a close frame would queue behind it). */
@@ -145,24 +99,7 @@ export class WebSocketConnection implements Connection {
   /** Keepalive tick: ping, or close if the last ping went unanswered. */
   keepalive(now: number, timeout: number): void {
     if (this.closed) return;
-    if (this.pingSentAt !== 0 && now - this.pingSentAt > timeout) {
-      this.abort(CloseCode.goingAway, 'ping timeout');
-      return;
-    }
-    if (this.pingSentAt === 0) {
-      this.pingSentAt = now;
-      this.ws.ping();
-    }
-  }
-
-  private ended(code: number, reason: string, byPeer: boolean): void {
-    const handler = this.handler;
-    this.closed = true;
-    this.handler = undefined;
-    if (handler) {
-      const cause: CloseCause = { code, reason, byPeer };
-      handler.closed(cause);
-    }
+    if (!this.keepaliveState.tick(now, timeout)) this.abort(CloseCode.goingAway, 'ping timeout');
   }
 }
 

@@ -15,6 +15,7 @@ import net from 'node:net';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import WebSocket, { WebSocketServer } from 'ws';
+import { CloseCode } from '../../connection/close-codes.js';
 import type { WebSocketProxyPathConfig } from '../../config/types-web.js';
 import type { PathHandler } from '../http-server.js';
 
@@ -40,7 +41,7 @@ function pipe(from: WebSocket, to: WebSocket): void {
   });
   from.on('close', (_code, reason) => {
     // Crossbar.io closes the other side with 1000 whatever the code was.
-    if (to.readyState === WebSocket.OPEN || to.readyState === WebSocket.CONNECTING) to.close(1000, reason.subarray(0, 123));
+    if (to.readyState === WebSocket.OPEN || to.readyState === WebSocket.CONNECTING) to.close(CloseCode.normal, reason.subarray(0, 123));
   });
   from.on('error', () => to.terminate());
 }
@@ -83,7 +84,7 @@ export function websocketProxyService(c: WebSocketProxyPathConfig, log: Logger):
       });
       backend.on('open', () => {
         opened = true;
-        if (socket.destroyed) return backend.close(1000);
+        if (socket.destroyed) return backend.close(CloseCode.normal);
         chosen.set(req, backend.protocol);
         front.handleUpgrade(req, socket, head, (client) => {
           pipe(client, backend);

@@ -6,7 +6,6 @@ import { RelayRefusal } from '../../../src/relay/errors.js';
 import { Flow } from '../../../src/relay/flow.js';
 import { frame } from '../../../src/relay/frame.js';
 import { parseRoute } from '../../../src/relay/route.js';
-import { SendQueue } from '../../../src/relay/send-queue.js';
 import { checkGrant, grantOf } from '../../../src/relay/token.js';
 import { parseServerFrames } from '../../helpers/ws-frames.js';
 
@@ -23,53 +22,6 @@ describe('relay frame', () => {
         const [m] = parseServerFrames(f.buffers);
         assert.deepEqual([m!.data.equals(payload), m!.binary], [true, binary]);
       }
-    }
-  });
-});
-
-describe('relay send queue', () => {
-  it('takes any message into an empty queue, even one larger than the byte limit', () => {
-    const q = new SendQueue(4, 1000);
-    assert.equal(q.admit(0, 5000), true);
-  });
-
-  it('refuses a message that would take the queued bytes over the limit', () => {
-    const q = new SendQueue(100, 1000);
-    q.wrote(600);
-    assert.equal(q.admit(600, 400), true);
-    assert.equal(q.admit(600, 401), false);
-  });
-
-  it('counts messages still unflushed from the bytes the socket still holds', () => {
-    const q = new SendQueue(3, 1 << 20);
-    for (const n of [100, 100, 100]) q.wrote(n);
-    assert.equal(q.pending(300), 3);
-    assert.equal(q.admit(300, 1), false, 'three messages wait: full');
-    assert.equal(q.pending(250), 3, 'the first is only partly flushed');
-    assert.equal(q.pending(200), 2);
-    assert.equal(q.admit(200, 100), true);
-    q.wrote(100);
-    assert.equal(q.pending(300), 3);
-    assert.equal(q.pending(0), 0, 'an empty socket buffer empties the queue');
-  });
-
-  it('treats other bytes on the socket (pings, close frames) as more queued, never less', () => {
-    const q = new SendQueue(2, 1 << 20);
-    q.wrote(100);
-    q.wrote(100);
-    // 50 foreign bytes queued after ours: the count can only be higher than the truth.
-    assert.equal(q.pending(250), 2);
-  });
-
-  it('wraps around its ring over many messages', () => {
-    const q = new SendQueue(3, 1 << 20);
-    let queued = 0;
-    for (let i = 0; i < 1000; i++) {
-      assert.equal(q.admit(queued, 10), true);
-      q.wrote(10);
-      queued += 10;
-      if (i % 2 === 1) queued -= 20; // the socket flushed two messages
-      assert.ok(q.pending(queued) <= 2);
     }
   });
 });

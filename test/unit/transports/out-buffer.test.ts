@@ -7,12 +7,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import type { ConnectionLimits } from '../../../src/transports/limits.js';
-import { admit, mayWrite } from '../../../src/transports/out-buffer.js';
+import { OutBuffer } from '../../../src/transports/out-buffer.js';
 
 const socket = (writableLength: number) => ({ writableLength }) as Socket;
 const limits = (slowConsumer: 'drop' | 'disconnect'): ConnectionLimits => ({
   maxMessageSize: 1 << 20, maxOutBuffer: 1000, slowConsumer,
 });
+const admit = (s: Socket, l: ConnectionLimits, droppable: boolean) => new OutBuffer(s, l).admit(droppable);
 
 describe('out-buffer admission', () => {
   it('writes anything while the socket buffer is at or below the mark', () => {
@@ -37,15 +38,7 @@ describe('out-buffer admission', () => {
     assert.equal(admit(socket(1001), limits('disconnect'), false), 'disconnect');
   });
 
-  it('acts on the answer for a connection: writes, counts a drop, or aborts with 1008 naming the limit', () => {
-    const aborts: [number, string][] = [];
-    const conn = { dropped: 0, abort: (code: number, reason: string) => void aborts.push([code, reason]) };
-    assert.equal(mayWrite(conn, socket(10), limits('drop'), true), true);
-    assert.equal(mayWrite(conn, socket(1001), limits('drop'), true), false);
-    assert.equal(conn.dropped, 1);
-    assert.deepEqual(aborts, []);
-    assert.equal(mayWrite(conn, socket(1001), limits('drop'), false), false);
-    assert.deepEqual(aborts, [[1008, 'slow consumer: outgoing buffer over 1000 bytes']]);
-    assert.equal(conn.dropped, 1);
+  it('names the limit in the reason a refused connection is closed with', () => {
+    assert.equal(new OutBuffer(socket(1001), limits('drop')).refusal, 'slow consumer: outgoing buffer over 1000 bytes');
   });
 });
