@@ -217,7 +217,7 @@ export class XbarNode {
       // The HTTP server no longer listens itself: close its idle keep-alive connections on stop.
       this.closers.push(() => (plain as net.Server & { closeAllConnections?: () => void }).closeAllConnections?.());
     }
-    await bind(server, t.endpoint);
+    await bind(server, t.endpoint, t.id);
     this.servers.push(server);
     const address = describe(server, t.endpoint);
     this.addresses.push({ transport: t.id, kind: t.type, ...address });
@@ -268,11 +268,16 @@ function serializersOf(ids: readonly string[]): Serializer[] {
   });
 }
 
-function bind(server: net.Server, endpoint: Endpoint): Promise<void> {
+/** Listens; a failure names the transport, the address and the cause in one line (keeping `code`). */
+function bind(server: net.Server, endpoint: Endpoint, transport: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (e: NodeJS.ErrnoException) => {
+      const where = endpoint.type === 'tcp' ? `${endpoint.interface.includes(':') ? `[${endpoint.interface}]` : endpoint.interface}:${endpoint.port}` : endpoint.path;
+      reject(Object.assign(new Error(`transport ${transport} cannot listen on ${where}: ${LISTEN_FAILURES[e.code ?? ''] ?? e.message}`), { code: e.code }));
+    };
+    server.once('error', fail);
     const done = () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     };
     if (endpoint.type === 'tcp') {
@@ -284,6 +289,12 @@ function bind(server: net.Server, endpoint: Endpoint): Promise<void> {
     }
   });
 }
+
+const LISTEN_FAILURES: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use (another process listens there)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'no such local address',
+};
 
 function describe(server: net.Server, endpoint: Endpoint): { address: string; port?: number } {
   if (endpoint.type === 'unix') return { address: endpoint.path };

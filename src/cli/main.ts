@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { checkCommand } from './check.js';
 import { initCommand } from './init.js';
+import { LOG_FORMATS } from './log-output.js';
 import { relayCommand, type RelayOptions } from './relay.js';
 import { startCommand, type StartOptions } from './start.js';
 import { WAMPCRA_KEY_DEFAULTS, wampcraKeyCommand, type WampCraKeyOptions } from './wampcra-key.js';
@@ -21,7 +22,10 @@ program
   .option('--cluster <urls>', 'join a cluster over NATS (comma-separated nats:// URLs; overrides the config\'s cluster.nats.servers)')
   .option('--cluster-name <name>', 'cluster name (nodes with the same name on the same NATS form one router)')
   .option('--node-name <name>', 'this node\'s name in logs and statistics')
+  .option('-l, --listen <host:port>', 'where the embedded default serves WebSocket (its RawSocket: the next port); default 127.0.0.1:8080')
+  .option('-p, --port <n>', 'the embedded default\'s WebSocket port on 127.0.0.1 (RawSocket: the next port)')
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+  .addOption(new Option('--log-format <format>', 'log lines: readable (pretty) or pino JSON; default pretty at a terminal, else json').choices(LOG_FORMATS))
   .action((opts: StartOptions) => startCommand(opts));
 
 program
@@ -33,6 +37,7 @@ program
   .option('--admin-token <token>', 'bearer token for the deny-list API and the stats (env XBAR_ADMIN_TOKEN)')
   .addOption(new Option('--stats <access>', 'who sees /stats (env XBAR_STATS; default: admin with --secret, else public)').choices(['public', 'admin', 'off']))
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+  .addOption(new Option('--log-format <format>', 'log lines: readable (pretty) or pino JSON; default pretty at a terminal, else json').choices(LOG_FORMATS))
   .action((opts: RelayOptions) => relayCommand(opts));
 
 program

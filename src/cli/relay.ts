@@ -4,10 +4,10 @@
  * `/out/demo` and the page at `/stats` work as in its README. No WAMP realm, no config file.
  * Options fall back to environment variables (`XBAR_LISTEN` as `CROSSBAR_LISTEN`), then defaults.
  */
-import pino from 'pino';
 import { relayDefaults } from '../config/normalize-relay.js';
 import type { NodeConfig, RelayPathConfig } from '../config/types.js';
 import { XbarNode } from '../node.js';
+import { createLogger, type LogFormat } from './log-output.js';
 
 /** practable crossbar's default `--listen`. */
 const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -19,6 +19,7 @@ export interface RelayOptions {
   adminToken?: string;
   stats?: string;
   logLevel: string;
+  logFormat?: LogFormat;
 }
 
 /** `host:port`, `[v6]:port`, `:port` (every interface, as Go's net.Listen reads it) or `port`. */
@@ -68,12 +69,12 @@ export async function relayCommand(opts: RelayOptions): Promise<void> {
     process.stderr.write(`xbar relay: ${(e as Error).message}\n`);
     process.exit(2);
   }
-  const log = pino({ level: opts.logLevel });
+  const log = createLogger(opts.logLevel, opts.logFormat);
   const node = new XbarNode(built.config, { logger: log });
   try {
     await node.start();
   } catch (e) {
-    process.stderr.write(`xbar relay: could not start on ${built.listen}: ${(e as Error).message}\n`);
+    process.stderr.write(`xbar relay: could not start: ${(e as Error).message}\n`);
     process.exit(1);
   }
   const address = node.addresses[0]!.address;

@@ -1,9 +1,10 @@
-import pino from 'pino';
 import { ConfigError } from '../config/issues.js';
 import { defaultConfig } from '../config/defaults.js';
 import { loadConfigFile } from '../config/load.js';
 import type { NodeConfig } from '../config/types.js';
 import { XbarNode } from '../node.js';
+import { createLogger, type LogFormat } from './log-output.js';
+import { parseListen } from './relay.js';
 
 export interface StartOptions {
   config?: string;
@@ -11,23 +12,30 @@ export interface StartOptions {
   cluster?: string;
   clusterName?: string;
   nodeName?: string;
+  listen?: string;
+  port?: string;
+  logFormat?: LogFormat;
 }
 
 export async function startCommand(opts: StartOptions): Promise<void> {
   let config: NodeConfig;
   try {
-    config = withClusterOptions(opts.config ? await loadConfigFile(opts.config) : defaultConfig(), opts);
+    const listen = listenOption(opts);
+    if (listen && opts.config) throw new Error('--listen and --port change the embedded default; with --config, set the endpoint in the file');
+    const base = opts.config ? await loadConfigFile(opts.config) : defaultConfig();
+    config = withClusterOptions(listen ? listeningAt(base, listen) : base, opts);
   } catch (e) {
     reportConfigError(e);
     process.exit(2);
   }
-  const log = pino({ level: opts.logLevel });
+  const log = createLogger(opts.logLevel, opts.logFormat);
   const node = new XbarNode(config, { logger: log });
   try {
     await node.start();
   } catch (e) {
-    log.fatal({ err: e }, 'could not start');
-    process.stderr.write(`xbar: could not start: ${(e as Error).message}\n`);
+    // One line naming the cause (listeners name their transport and address); no stack trace.
+    const hint = !opts.config && (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ' (start it elsewhere with --port N or --listen HOST:PORT)' : '';
+    process.stderr.write(`xbar: could not start: ${(e as Error).message}${hint}\n`);
     process.exit(1);
   }
   log.info({ node: node.backplane.nodeId, config: opts.config ?? '(embedded default)' }, 'xbar node started');
@@ -53,12 +61,43 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+/**
+ * One line for one problem (`xbar: node.json: workers[0].x: unknown key…`), else the file's
+ * header and a line per problem.
+ */
 export function reportConfigError(e: unknown): void {
-  if (e instanceof ConfigError) {
-    process.stderr.write(`xbar: ${e.message}\n`);
+  if (e instanceof ConfigError && e.problems.length === 1) {
+    const problem = e.problems[0]!;
+    process.stderr.write(`xbar: ${problem.startsWith(e.source) ? problem : `${e.source}: ${problem}`}\n`);
   } else {
     process.stderr.write(`xbar: ${(e as Error).message}\n`);
   }
+}
+
+function listenOption(opts: StartOptions): { host: string; port: number } | undefined {
+  if (opts.listen !== undefined && opts.port !== undefined) throw new Error('give --listen or --port, not both');
+  if (opts.listen !== undefined) return parseListen(opts.listen);
+  if (opts.port === undefined) return undefined;
+  const port = /^\d+$/.test(opts.port) ? Number(opts.port) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw new Error(`--port: expected a port number 0-65535, got ${JSON.stringify(opts.port)}`);
+  return { host: '127.0.0.1', port };
+}
+
+/**
+ * The embedded default moved: its web transport (WebSocket, stats, metrics, health) to `host:port`,
+ * its RawSocket to the next port (port 0: any free port for both).
+ */
+export function listeningAt(config: NodeConfig, at: { host: string; port: number }): NodeConfig {
+  const version = at.host.includes(':') ? { version: 6 as const } : {};
+  return {
+    ...config,
+    transports: config.transports.map((t, i) => {
+      if (t.endpoint.type !== 'tcp') return t;
+      const port = at.port === 0 ? 0 : at.port + i;
+      if (port > 65535) throw new Error(`--port ${at.port}: the RawSocket needs the next port too`);
+      return { ...t, endpoint: { ...t.endpoint, interface: at.host, port, ...version } };
+    }),
+  };
 }
 
 /** `--cluster nats://…[,nats://…]` (and names) override or add the config's `cluster` section. */

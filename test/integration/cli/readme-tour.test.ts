@@ -23,10 +23,13 @@ describe('the README five-minute tour', () => {
     const file = `${root}dist/readme-tour.mjs`;
     writeFileSync(file, script.replace('ws://127.0.0.1:8080/ws', t.wsUrl));
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [file], { timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))),
+      execFile(process.execPath, [file], { timeout: 30_000, env: { ...process.env, TOUR_SECONDS: '2' } }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))),
     );
     assert.match(out, /event on lab\.rig1\.temperature \[ 21\.5 \] \{ unit: 'C' \}/);
     assert.match(out, /progress 25\nprogress 50\nprogress 75\nresult done/);
     assert.match(out, /sessions 2/);
+    // Then it keeps going (two minutes unless TOUR_SECONDS says otherwise), so /stats has something to show.
+    assert.match(out, /publishing and calling once a second for 2 s: open http:\/\/127\.0\.0\.1:8080\/stats/);
+    assert.match(out, /event on lab\.rig1\.temperature \[ 21\.6 \] \{\}\nevent on lab\.rig1\.temperature \[ 21\.7 \] \{\}\n$/);
   });
 });

@@ -101,7 +101,7 @@ describe('xbar relay (command line)', () => {
     try {
       const busy = await runCli(['relay', '--listen', `127.0.0.1:${port}`]);
       assert.equal(busy.code, 1);
-      assert.match(busy.stderr, /could not start on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+      assert.equal(busy.stderr, `xbar relay: could not start: transport relay cannot listen on 127.0.0.1:${port}: the address is already in use (another process listens there)\n`);
     } finally {
       first.child.kill('SIGTERM');
       await first.exited;
