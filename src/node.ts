@@ -20,6 +20,7 @@ import { acceptRawSocket } from './transports/rawsocket.js';
 import type { MqttGateway } from './mqtt/gateway.js';
 import { mqttGateway, mqttWebSocketPath } from './mqtt/service.js';
 import { WebSocketService } from './transports/websocket.js';
+import { LongPollService } from './transports/longpoll.js';
 import { WebServer } from './web/http-server.js';
 import { statsConfig } from './config/normalize-stats.js';
 import { installStats, publishUpdate } from './router/meta/stats-procedures.js';
@@ -168,6 +169,14 @@ export class XbarNode {
           const gateway = mqttGateway(service, this.router, this.security.sessionOptions(mqttAuth(service)), this.log);
           this.mqtt.push(gateway);
           web.mount(p, mqttWebSocketPath(gateway, service.maxPacketSize));
+          continue;
+        }
+        if (service.type === 'longpoll') {
+          const lp = new LongPollService(
+            { ...service, serializers: serializersOf(service.serializers), countTraffic: this.stats.config.enabled, admit: (a) => this.security.admitForwarded(t.id, a) },
+            (conn) => this.router.attach(conn, this.security.sessionOptions(service)),
+          );
+          web.mount(p, { request: (req, res, _rest, at) => lp.request(req, res, at.segments), close: () => lp.close() });
           continue;
         }
         if (isWebService(service)) {

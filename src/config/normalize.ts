@@ -13,6 +13,7 @@ import { relayPath } from './normalize-relay.js';
 import { workersConfig } from './normalize-workers.js';
 import { flattenPaths } from './normalize-web.js';
 import { mqttOptions } from './normalize-mqtt.js';
+import { longpollPath } from './normalize-longpoll.js';
 import { realmStoreConfig, statsConfig } from './normalize-stats.js';
 import type { ValidDocument, PermissionDocument, RouterWorkerDocument } from './schema.js';
 import type {
@@ -173,7 +174,9 @@ function transport(t: TransportDocument, id: string, at: KeyPath, ctx: LoadConte
         service.type === 'relay' ? relayPath(service)
           : service.type === 'stats' || service.type === 'metrics' || service.type === 'health' ? infoPath(service)
             : service.type === 'mqtt' ? { type: 'mqtt', ...mqttOptions(service.options, [...here, 'options'], ctx) }
-              : websocketPath(service, here, ctx),
+              : service.type === 'longpoll'
+                ? longpollPath(service, { serializers: DEFAULTS.serializers, maxMessageSize: DEFAULTS.maxMessageSize, helloTimeout: DEFAULTS.helloTimeout })
+                : websocketPath(service, here, ctx),
       );
       return { type: 'web', id, endpoint: listen, paths } satisfies WebTransportConfig;
     }

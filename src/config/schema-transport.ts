@@ -21,6 +21,7 @@ import {
   uploadPath, wapPath, websocketReverseproxyPath as websocketProxy,
 } from './schema-web.js';
 import { mqttPath, mqttTransport } from './schema-mqtt.js';
+import { longpollPath } from './schema-longpoll.js';
 
 const MiB = 1024 * 1024;
 const ONE_HOUR_MS = 3_600_000;
@@ -163,13 +164,13 @@ const websocketReverseproxyPath = websocketProxy(websocketOptions);
 
 const PATH_SERVICES = [
   'websocket', 'static', 'redirect', 'reverseproxy', 'json', 'nodeinfo', 'path', 'archive', 'upload', 'wap', 'cgi',
-  'websocket-reverseproxy', 'relay', 'stats', 'metrics', 'health', 'mqtt',
+  'websocket-reverseproxy', 'relay', 'stats', 'metrics', 'health', 'mqtt', 'longpoll',
 ];
 
 /** Every path service but `path`, which contains a map of them. */
 const leafServices = [
   websocketPath, staticPath, redirectPath, reverseproxyPath, jsonPath, nodeinfoPath, archivePath, uploadPath, wapPath,
-  cgiPath, websocketReverseproxyPath, relayPath, statsPath, metricsPath, healthPath, mqttPath,
+  cgiPath, websocketReverseproxyPath, relayPath, statsPath, metricsPath, healthPath, mqttPath, longpollPath,
 ] as const;
 type LeafService = (typeof leafServices)[number];
 

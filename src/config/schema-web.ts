@@ -207,7 +207,6 @@ export function websocketReverseproxyPath<O extends z.ZodType<{ max_message_size
 
 /** Crossbar.io path types xbar refuses, with what to do instead. */
 export const REFUSED_PATH_SERVICES: Readonly<Record<string, string>> = {
-  longpoll: 'WAMP over HTTP long-poll is not built yet; have the client use the "websocket" path',
   publisher: 'the HTTP bridge is not built yet; publish from a WAMP client (e.g. Autobahn) instead',
   caller: 'the HTTP bridge is not built yet; call from a WAMP client (e.g. Autobahn) instead',
   webhook: 'the HTTP bridge is not built yet; receive the hook in a WAMP client behind a "reverseproxy" path',

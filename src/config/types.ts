@@ -189,6 +189,27 @@ export interface MqttOptions {
   readonly sessionExpiry: number;
 }
 
+/**
+ * WAMP over HTTP long-poll on a path of a web transport (Crossbar.io's `longpoll` service). No
+ * `auth` in Crossbar.io's config: sessions join as anonymous, as there.
+ */
+export interface LongPollPathConfig {
+  readonly type: 'longpoll';
+  readonly serializers: readonly SerializerId[];
+  /** Largest request body (one send batch), bytes. */
+  readonly maxMessageSize: number;
+  readonly helloTimeout: number;
+  /** ms a poll waits for a message before it is answered empty; 0 = forever. */
+  readonly requestTimeout: number;
+  /** ms without a send or poll after which the transport is closed; 0 = never. */
+  readonly sessionTimeout: number;
+  /** Bounds of the queue waiting for the next poll (bytes always; messages unless 0). */
+  readonly queueLimitBytes: number;
+  readonly queueLimitMessages: number;
+  /** Every open gets this id. */
+  readonly debugTransportId?: string;
+}
+
 /** MQTT over WebSocket on a path of a web transport. */
 export interface MqttPathConfig extends MqttOptions {
   readonly type: 'mqtt';
@@ -200,7 +221,7 @@ import type { WebServicePathConfig } from './types-web.js';
 /** A path service of a `web` transport. */
 export type PathService =
   | WebSocketPathConfig | RelayPathConfig | StatsPathConfig | MetricsPathConfig | HealthPathConfig | WebServicePathConfig
-  | MqttPathConfig;
+  | MqttPathConfig | LongPollPathConfig;
 
 /**
  * A listening endpoint. A TCP endpoint without `interface` in the config binds every interface, as

@@ -1,12 +1,12 @@
 /** What the router (and its authenticators) may know of the peer behind a connection. */
 
 /**
- * How the peer's messages are framed: a network transport (`mqtt`: a session the MQTT gateway
+ * How the peer's messages are framed: a network transport (`longpoll`: WAMP over HTTP requests; `mqtt`: a session the MQTT gateway
  * speaks for, whatever carries its packets), or `native` for an in-process peer
  * (a router component, the relay's WAMP bridge), as Crossbar.io's TransportDetails names the
  * framing of its router-embedded sessions (CHANNEL_FRAMING_NATIVE).
  */
-export type PeerFraming = 'websocket' | 'rawsocket' | 'mqtt' | 'native';
+export type PeerFraming = 'websocket' | 'rawsocket' | 'longpoll' | 'mqtt' | 'native';
 
 export interface PeerInfo {
   readonly transport: PeerFraming;
