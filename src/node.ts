@@ -10,7 +10,7 @@ import pino, { type Logger } from 'pino';
 import type { Backplane } from './backplane/backplane.js';
 import { LocalBackplane } from './backplane/local/local-backplane.js';
 import { NatsBackplane } from './backplane/nats/nats-backplane.js';
-import type { AuthConfig, Endpoint, MqttOptions, NodeConfig, TransportConfig } from './config/types.js';
+import type { AuthConfig, Endpoint, MqttOptions, NodeConfig, PathService, SessionTransportOptions, TransportConfig } from './config/types.js';
 import { NodeSecurity } from './node-security.js';
 import { RelayService } from './relay/relay.js';
 import { Router } from './router/router.js';
@@ -30,6 +30,7 @@ import { Refusals } from './stats/refusals.js';
 import { Traffic } from './stats/traffic.js';
 import { NetworkList } from './network/networks.js';
 import { acceptProxyProtocol } from './network/proxy-accept.js';
+import { acceptUniversal } from './network/universal-accept.js';
 import { EdgeRefusals } from './network/refusals.js';
 import { AccessGate, gated } from './web/access-gate.js';
 import { healthHandler, type Readiness } from './web/health.js';
@@ -42,6 +43,9 @@ import type { SupervisionPolicy } from './workers/supervisor.js';
 import { isWebService, startWebService } from './web/services/index.js';
 import type { NodeInfoSource } from './web/services/node-info.js';
 
+/** A universal transport's client must send its first bytes within this, ms (RawSocket's handshake default). */
+const UNIVERSAL_FIRST_BYTE_TIMEOUT = 10_000;
+
 export interface NodeOptions {
   readonly logger?: Logger;
   readonly backplane?: Backplane;
@@ -53,7 +57,7 @@ export interface NodeOptions {
 
 export interface ListeningAddress {
   readonly transport: string;
-  readonly kind: 'web' | 'rawsocket' | 'mqtt';
+  readonly kind: 'web' | 'rawsocket' | 'mqtt' | 'universal';
   /** `host:port` or a Unix socket path. */
   readonly address: string;
   readonly port?: number;
@@ -139,85 +143,29 @@ export class XbarNode {
     const tcp = t.endpoint.type === 'tcp' ? t.endpoint : undefined;
     const trusted = tcp?.trustedProxies && new NetworkList(tcp.trustedProxies);
     if (t.type === 'web') {
-      const web = new WebServer({ ...(trusted ? { trustedProxies: trusted } : {}), admitForwarded: (a) => this.security.admitForwarded(t.id, a) });
-      for (const [p, service] of t.paths) {
-        if (service.type === 'relay') {
-          const relay = new RelayService(service, { log: this.log, mount: p, router: this.router });
-          await relay.start();
-          this.relays.push(relay);
-          web.mount(p, originChecked(relay, service, p, this.edgeRefusals));
-          continue;
-        }
-        const gate = 'access' in service && service.access ? new AccessGate(service.access, p, this.edgeRefusals) : undefined;
-        const source = 'topicNames' in service && service.topicNames === false ? withoutTopicNames(this.stats) : this.stats;
-        if (service.type === 'stats') {
-          // The page at the path, its JSON beside it: /stats and /stats.json.
-          const json = p === '' ? 'stats.json' : `${p}.json`;
-          web.mount(p, gated(statsPageHandler(`/${json}`, this.stats.config.interval), gate));
-          web.mount(json, gated(statsJsonHandler(source), gate));
-          continue;
-        }
-        if (service.type === 'metrics') {
-          web.mount(p, gated(metricsHandler(source, this.refusals, this.edgeRefusals), gate));
-          continue;
-        }
-        if (service.type === 'health') {
-          web.mount(p, gated(healthHandler(() => this.readiness()), gate));
-          continue;
-        }
-        if (service.type === 'mqtt') {
-          const gateway = mqttGateway(service, this.router, this.security.sessionOptions(mqttAuth(service)), this.log);
-          this.mqtt.push(gateway);
-          web.mount(p, mqttWebSocketPath(gateway, service.maxPacketSize));
-          continue;
-        }
-        if (service.type === 'longpoll') {
-          const lp = new LongPollService(
-            { ...service, serializers: serializersOf(service.serializers), countTraffic: this.stats.config.enabled, admit: (a) => this.security.admitForwarded(t.id, a) },
-            (conn) => this.router.attach(conn, this.security.sessionOptions(service)),
-          );
-          web.mount(p, { request: (req, res, _rest, at) => lp.request(req, res, at.segments), close: () => lp.close() });
-          continue;
-        }
-        if (isWebService(service)) {
-          web.mount(p, await startWebService(service, { log: this.log, router: this.router, nodeInfo: this.nodeInfo, mount: p && `/${p}` }));
-          continue;
-        }
-        const ws = new WebSocketService(
-          {
-            serializers: serializersOf(service.serializers),
-            maxMessageSize: service.maxMessageSize,
-            maxOutBuffer: service.maxOutBuffer,
-            slowConsumer: service.slowConsumer,
-            pingInterval: service.autoPingInterval,
-            pingTimeout: service.autoPingTimeout,
-            countTraffic: this.stats.config.enabled,
-          },
-          (conn) => this.router.attach(conn, this.security.sessionOptions(service)),
-        );
-        const wamp = { upgrade: (req: IncomingMessage, socket: Socket, head: Buffer) => ws.handleUpgrade(req, socket, head), close: () => ws.close() };
-        web.mount(p, originChecked(wamp, service, p, this.edgeRefusals));
-      }
+      const web = await this.webServer(t, trusted);
       this.closers.push(() => web.close());
       server = web.server;
     } else if (t.type === 'mqtt') {
-      const gateway = mqttGateway(t, this.router, this.security.sessionOptions(mqttAuth(t)), this.log);
-      this.mqtt.push(gateway);
+      const gateway = this.mqttGatewayFor(t);
       server = net.createServer((socket) => gateway.accept(socket));
-    } else {
-      const options = {
-        serializers: serializersOf(t.serializers),
-        maxMessageSize: t.maxMessageSize,
-        maxOutBuffer: t.maxOutBuffer,
-        slowConsumer: t.slowConsumer,
-        handshakeTimeout: t.helloTimeout,
-        countTraffic: this.stats.config.enabled,
+    } else if (t.type === 'universal') {
+      const web = t.paths.size > 0 ? await this.webServer(t, trusted) : undefined;
+      if (web) {
+        this.closers.push(() => web.close(), () => web.server.closeAllConnections());
+      }
+      const gateway = t.mqtt && this.mqttGatewayFor(t.mqtt);
+      const routes = {
+        ...(t.rawsocket ? { rawsocket: this.rawSocketAcceptor(t.rawsocket) } : {}),
+        ...(gateway ? { mqtt: (socket: Socket) => gateway.accept(socket) } : {}),
+        ...(web ? { http: (socket: Socket) => web.server.emit('connection', socket) } : {}),
       };
-      const session = this.security.sessionOptions(t);
-      server = net.createServer((socket) => acceptRawSocket(socket, options, (conn) => this.router.attach(conn, session)));
+      server = net.createServer((socket) => acceptUniversal(socket, routes, UNIVERSAL_FIRST_BYTE_TIMEOUT));
+    } else {
+      server = net.createServer(this.rawSocketAcceptor(t));
     }
     const plain = server;
-    server = this.security.listener(t.id, server, tcp?.tls, this.closers, t.type === 'web' ? trusted : undefined);
+    server = this.security.listener(t.id, server, tcp?.tls, this.closers, t.type === 'web' || t.type === 'universal' ? trusted : undefined);
     if (tcp?.proxyProtocol) {
       server = acceptProxyProtocol(server, {
         timeout: tcp.proxyProtocol.timeout, transport: t.id, refusals: this.edgeRefusals, log: this.log,
@@ -233,8 +181,90 @@ export class XbarNode {
     this.log.info({ transport: t.id, type: t.type, address: address.address }, 'listening');
   }
 
+  /** A web transport's server with a handler mounted per path service. */
+  private async webServer(t: { readonly id: string; readonly paths: ReadonlyMap<string, PathService> }, trusted: NetworkList | undefined): Promise<WebServer> {
+    const web = new WebServer({ ...(trusted ? { trustedProxies: trusted } : {}), admitForwarded: (a) => this.security.admitForwarded(t.id, a) });
+    for (const [p, service] of t.paths) {
+      if (service.type === 'relay') {
+        const relay = new RelayService(service, { log: this.log, mount: p, router: this.router });
+        await relay.start();
+        this.relays.push(relay);
+        web.mount(p, originChecked(relay, service, p, this.edgeRefusals));
+        continue;
+      }
+      const gate = 'access' in service && service.access ? new AccessGate(service.access, p, this.edgeRefusals) : undefined;
+      const source = 'topicNames' in service && service.topicNames === false ? withoutTopicNames(this.stats) : this.stats;
+      if (service.type === 'stats') {
+        // The page at the path, its JSON beside it: /stats and /stats.json.
+        const json = p === '' ? 'stats.json' : `${p}.json`;
+        web.mount(p, gated(statsPageHandler(`/${json}`, this.stats.config.interval), gate));
+        web.mount(json, gated(statsJsonHandler(source), gate));
+        continue;
+      }
+      if (service.type === 'metrics') {
+        web.mount(p, gated(metricsHandler(source, this.refusals, this.edgeRefusals), gate));
+        continue;
+      }
+      if (service.type === 'health') {
+        web.mount(p, gated(healthHandler(() => this.readiness()), gate));
+        continue;
+      }
+      if (service.type === 'mqtt') {
+        web.mount(p, mqttWebSocketPath(this.mqttGatewayFor(service), service.maxPacketSize));
+        continue;
+      }
+      if (service.type === 'longpoll') {
+        const lp = new LongPollService(
+          { ...service, serializers: serializersOf(service.serializers), countTraffic: this.stats.config.enabled, admit: (a) => this.security.admitForwarded(t.id, a) },
+          (conn) => this.router.attach(conn, this.security.sessionOptions(service)),
+        );
+        web.mount(p, { request: (req, res, _rest, at) => lp.request(req, res, at.segments), close: () => lp.close() });
+        continue;
+      }
+      if (isWebService(service)) {
+        web.mount(p, await startWebService(service, { log: this.log, router: this.router, nodeInfo: this.nodeInfo, mount: p && `/${p}` }));
+        continue;
+      }
+      const ws = new WebSocketService(
+        {
+          serializers: serializersOf(service.serializers),
+          maxMessageSize: service.maxMessageSize,
+          maxOutBuffer: service.maxOutBuffer,
+          slowConsumer: service.slowConsumer,
+          pingInterval: service.autoPingInterval,
+          pingTimeout: service.autoPingTimeout,
+          countTraffic: this.stats.config.enabled,
+        },
+        (conn) => this.router.attach(conn, this.security.sessionOptions(service)),
+      );
+      const wamp = { upgrade: (req: IncomingMessage, socket: Socket, head: Buffer) => ws.handleUpgrade(req, socket, head), close: () => ws.close() };
+      web.mount(p, originChecked(wamp, service, p, this.edgeRefusals));
+    }
+    return web;
+  }
+
+  private mqttGatewayFor(o: MqttOptions): MqttGateway {
+    const gateway = mqttGateway(o, this.router, this.security.sessionOptions(mqttAuth(o)), this.log);
+    this.mqtt.push(gateway);
+    return gateway;
+  }
+
+  /** The RawSocket handshake and a session for each accepted socket. */
+  private rawSocketAcceptor(t: SessionTransportOptions): (socket: Socket) => void {
+    const options = {
+      serializers: serializersOf(t.serializers),
+      maxMessageSize: t.maxMessageSize,
+      maxOutBuffer: t.maxOutBuffer,
+      slowConsumer: t.slowConsumer,
+      handshakeTimeout: t.helloTimeout,
+      countTraffic: this.stats.config.enabled,
+    };
+    const session = this.security.sessionOptions(t);
+    return (socket) => acceptRawSocket(socket, options, (conn) => this.router.attach(conn, session));
+  }
+
   /** First TCP port of the given kind (handy for tests that listen on port 0). */
-  port(kind: 'web' | 'rawsocket' | 'mqtt'): number {
+  port(kind: ListeningAddress['kind']): number {
     const a = this.addresses.find((x) => x.kind === kind && x.port !== undefined);
     if (!a?.port) throw new Error(`no ${kind} transport on TCP`);
     return a.port;

@@ -19,7 +19,7 @@ import type { ValidDocument, PermissionDocument, RouterWorkerDocument } from './
 import type {
   ClusterConfig,
   AuthConfig, Endpoint, MatchPolicy, NodeConfig, PathService, Permission, RawSocketTransportConfig, RealmConfig,
-  SessionTransportOptions, TransportConfig, WebSocketPathConfig, WebTransportConfig,
+  SessionTransportOptions, TransportConfig, UniversalTransportConfig, WebSocketPathConfig, WebTransportConfig,
 } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -141,10 +141,9 @@ function session(d: SessionDocument, maxMessageSize: number | undefined, at: Key
   };
 }
 
-type WebSocketDocument = Extract<TransportDocument, { type: 'websocket' }>;
 type WebSocketPathDocument = Extract<Extract<TransportDocument, { type: 'web' }>['paths'][string], { type: 'websocket' }>;
 
-function websocketPath(d: WebSocketDocument | WebSocketPathDocument, at: KeyPath, ctx: LoadContext): WebSocketPathConfig {
+function websocketPath(d: Omit<WebSocketPathDocument, 'type'>, at: KeyPath, ctx: LoadContext): WebSocketPathConfig {
   return {
     type: 'websocket',
     ...session(d, d.options?.max_message_size, at, ctx),
@@ -170,14 +169,7 @@ function transport(t: TransportDocument, id: string, at: KeyPath, ctx: LoadConte
   const listen = listening(t.endpoint, [...at, 'endpoint'], ctx);
   switch (t.type) {
     case 'web': {
-      const paths = flattenPaths(t.paths, at, ctx, realms, (service, here): PathService =>
-        service.type === 'relay' ? relayPath(service)
-          : service.type === 'stats' || service.type === 'metrics' || service.type === 'health' ? infoPath(service)
-            : service.type === 'mqtt' ? { type: 'mqtt', ...mqttOptions(service.options, [...here, 'options'], ctx) }
-              : service.type === 'longpoll'
-                ? longpollPath(service, { serializers: DEFAULTS.serializers, maxMessageSize: DEFAULTS.maxMessageSize, helloTimeout: DEFAULTS.helloTimeout })
-                : websocketPath(service, here, ctx),
-      );
+      const paths = webPaths(t.paths, at, ctx, realms);
       return { type: 'web', id, endpoint: listen, paths } satisfies WebTransportConfig;
     }
     case 'websocket':
@@ -192,7 +184,34 @@ function transport(t: TransportDocument, id: string, at: KeyPath, ctx: LoadConte
       } satisfies RawSocketTransportConfig;
     case 'mqtt':
       return { type: 'mqtt', id, endpoint: listen, ...mqttOptions(t.options, [...at, 'options'], ctx) };
+    case 'universal': {
+      const paths = t.web === undefined ? new Map<string, PathService>() : webPaths(t.web.paths, [...at, 'web'], ctx, realms);
+      // Crossbar.io tries the `websocket` entries before the Web site.
+      for (const [key, ws] of Object.entries(t.websocket ?? {})) paths.set(pathOf(key), websocketPath(ws, [...at, 'websocket', key], ctx));
+      const raw = t.rawsocket;
+      return {
+        type: 'universal',
+        id,
+        endpoint: listen,
+        paths,
+        ...(raw === undefined ? {} : { rawsocket: session(raw, raw.options?.max_message_size ?? raw.max_message_size, [...at, 'rawsocket'], ctx) }),
+        ...(t.mqtt === undefined ? {} : { mqtt: mqttOptions(t.mqtt.options, [...at, 'mqtt', 'options'], ctx) }),
+      } satisfies UniversalTransportConfig;
+    }
   }
+}
+
+type PathsDocument = Extract<TransportDocument, { type: 'web' }>['paths'];
+
+function webPaths(doc: PathsDocument, at: KeyPath, ctx: LoadContext, realms: readonly RealmConfig[]): Map<string, PathService> {
+  return flattenPaths(doc, at, ctx, realms, (service, here): PathService =>
+    service.type === 'relay' ? relayPath(service)
+      : service.type === 'stats' || service.type === 'metrics' || service.type === 'health' ? infoPath(service)
+        : service.type === 'mqtt' ? { type: 'mqtt', ...mqttOptions(service.options, [...here, 'options'], ctx) }
+          : service.type === 'longpoll'
+            ? longpollPath(service, { serializers: DEFAULTS.serializers, maxMessageSize: DEFAULTS.maxMessageSize, helloTimeout: DEFAULTS.helloTimeout })
+            : websocketPath(service, here, ctx),
+  );
 }
 
 /** Transport ids: explicit ones kept, the others numbered "transport001"… as Crossbar.io does. */

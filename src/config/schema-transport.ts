@@ -20,7 +20,7 @@ import {
   REFUSED_PATH_SERVICES, archivePath, cgiPath, jsonPath, nodeinfoPath, redirectPath, reverseproxyPath, staticPath,
   uploadPath, wapPath, websocketReverseproxyPath as websocketProxy,
 } from './schema-web.js';
-import { mqttPath, mqttTransport } from './schema-mqtt.js';
+import { mqttOptions, mqttPath, mqttTransport } from './schema-mqtt.js';
 import { longpollPath } from './schema-longpoll.js';
 
 const MiB = 1024 * 1024;
@@ -67,7 +67,18 @@ export const endpoint = byType('endpoint type', ['tcp', 'unix'], ['twisted', 'on
 // Transport `auth` lives in schema-auth.ts.
 export { transportAuth } from './schema-auth.js';
 
-export const serializers = uniqueList(oneOf(['json', 'msgpack', 'cbor'], 'serializer', ['ubjson', 'flatbuffers']), 'serializers');
+/**
+ * A transport's serializers. Crossbar.io's `ubjson` and `flatbuffers` may be listed beside ours
+ * (the examples list them) and are not offered: a client that speaks only them is refused naming
+ * the ones xbar speaks; a list of nothing but them is an error.
+ */
+export const serializers = uniqueList(oneOf(['json', 'msgpack', 'cbor', 'ubjson', 'flatbuffers'], 'serializer'), 'serializers')
+  .check((ctx) => {
+    if (ctx.value.length > 0 && ctx.value.every((v) => v === 'ubjson' || v === 'flatbuffers')) {
+      ctx.issues.push({ code: 'custom', input: ctx.value, message: 'ubjson and flatbuffers are Crossbar.io serializers xbar does not speak; list "json", "msgpack" or "cbor" too' });
+    }
+  })
+  .transform((list) => list.filter((v): v is 'json' | 'msgpack' | 'cbor' => v !== 'ubjson' && v !== 'flatbuffers'));
 
 // ---- session options (ours) -------------------------------------------------------------------
 
@@ -231,16 +242,39 @@ export const webTransport = strict({
   options: webOptions.optional(),
 });
 
+/**
+ * A `universal` transport (Crossbar.io's `check_listening_transport_universal`): one endpoint,
+ * and what each protocol it tells apart by the first bytes serves — each sub-item as the
+ * transport of that type without its `endpoint`.
+ */
+export const universalTransport = strict({
+  type: tag('universal', 'transport type'),
+  id: configId.optional(),
+  endpoint,
+  rawsocket: strict({
+    serializers: serializers.optional(),
+    max_message_size: rawsocketMaxMessageSize().optional(),
+    options: rawsocketOptions.optional(),
+    auth: transportAuth.optional(),
+    debug: bool().optional(),
+  }).optional(),
+  /** First URL component → a WebSocket service; these win over the `web` paths. */
+  websocket: z
+    .record(pathKey, strict({ type: tag('websocket', 'transport type').optional(), ...websocketService }, ['cookie']), expect('object mapping URL paths to WebSocket transports'))
+    .optional(),
+  mqtt: strict({ type: tag('mqtt', 'transport type').optional(), id: configId.optional(), options: mqttOptions }).optional(),
+  web: strict({ type: tag('web', 'transport type').optional(), id: configId.optional(), paths: pathMap, options: webOptions.optional() }).optional(),
+});
+
 export const transport = byType(
   'transport type',
-  ['web', 'websocket', 'rawsocket', 'mqtt'],
+  ['web', 'websocket', 'rawsocket', 'mqtt', 'universal'],
   {
-    universal: 'one port for RawSocket, WebSocket and HTTP is not built yet; use a "web" transport and a "rawsocket" transport on two ports',
     flashpolicy: 'browsers no longer run Flash; remove the transport',
     'websocket.testee': "it is Crossbar.io's WebSocket protocol test endpoint; remove it",
     'stream.testee': "it is Crossbar.io's stream test endpoint; remove it",
   },
-  [webTransport, websocketTransport, rawsocketTransport, mqttTransport(endpoint)],
+  [webTransport, websocketTransport, rawsocketTransport, mqttTransport(endpoint), universalTransport],
 );
 
 export const transports = listOf(transport, 'transports');

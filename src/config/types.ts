@@ -263,7 +263,23 @@ export interface MqttTransportConfig extends MqttOptions {
   readonly endpoint: Endpoint;
 }
 
-export type TransportConfig = WebTransportConfig | RawSocketTransportConfig | MqttTransportConfig;
+/**
+ * One port for several protocols, told apart by the first bytes as Crossbar.io does: 0x7F →
+ * RawSocket, 0x10 (MQTT CONNECT) → MQTT, anything else → HTTP, where `paths` (the `web` paths,
+ * with the `websocket` entries mounted over them) apply. A protocol without its part is refused
+ * by closing the connection.
+ */
+export interface UniversalTransportConfig {
+  readonly type: 'universal';
+  readonly id: string;
+  readonly endpoint: Endpoint;
+  /** Empty when the transport has neither `web` nor `websocket`. */
+  readonly paths: ReadonlyMap<string, PathService>;
+  readonly rawsocket?: SessionTransportOptions;
+  readonly mqtt?: MqttOptions;
+}
+
+export type TransportConfig = WebTransportConfig | RawSocketTransportConfig | MqttTransportConfig | UniversalTransportConfig;
 
 /** Scale-out over NATS; absent = the embedded single-node backplane. */
 export interface ClusterConfig {

@@ -86,7 +86,7 @@ export async function startConfigNode(dir: NodeDir, doc: unknown, o: { fixedPort
   const node = new XbarNode(config, { logger: pino({ level: process.env.XBAR_TEST_LOG ?? 'silent' }) });
   await node.start();
   // The web transport with paths (a plain websocket transport is a web transport too).
-  const web = config.transports.find((x) => x.type === 'web' && !(x.paths.size === 1 && x.paths.get('')?.type === 'websocket'));
+  const web = config.transports.find((x) => (x.type === 'web' && !(x.paths.size === 1 && x.paths.get('')?.type === 'websocket')) || x.type === 'universal');
   const port = node.addresses.find((a) => a.transport === web?.id)?.port ?? node.port('web');
   return { node, port, http: `http://127.0.0.1:${port}`, stop: () => node.stop() };
 }

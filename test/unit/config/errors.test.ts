@@ -49,12 +49,18 @@ describe('config problems name the exact key path', () => {
     assert.deepEqual(problems(doc), ['workers[0].realms[0].name: missing; expected realm name']);
   });
 
-  it('names an unknown serializer and says Crossbar.io has it', () => {
+  it('names an unknown serializer; lets Crossbar.io\'s ubjson/flatbuffers stand beside ours, never alone', () => {
     const doc = minimalDoc();
-    transportOf(doc, 1)['serializers'] = ['json', 'ubjson'];
+    transportOf(doc, 1)['serializers'] = ['json', 'yaml'];
     assert.deepEqual(problems(doc), [
-      'workers[0].transports[1].serializers[1]: expected one of "json", "msgpack", "cbor", got "ubjson"; ' +
-        '"ubjson" is a Crossbar.io serializer that xbar does not support yet',
+      'workers[0].transports[1].serializers[1]: expected one of "json", "msgpack", "cbor", "ubjson", "flatbuffers", got "yaml"',
+    ]);
+    transportOf(doc, 1)['serializers'] = ['cbor', 'ubjson', 'json'];
+    const t = parseConfig(doc, 'x.json').transports[1] as { serializers: readonly string[] };
+    assert.deepEqual(t.serializers, ['cbor', 'json']);
+    transportOf(doc, 1)['serializers'] = ['ubjson', 'flatbuffers'];
+    assert.deepEqual(problems(doc), [
+      'workers[0].transports[1].serializers: ubjson and flatbuffers are Crossbar.io serializers xbar does not speak; list "json", "msgpack" or "cbor" too',
     ]);
   });
 
@@ -77,12 +83,12 @@ describe('config problems name the exact key path', () => {
     ]);
   });
 
-  it('rejects a transport type other than web, websocket, rawsocket and mqtt, saying what to do instead', () => {
+  it('rejects a transport type other than web, websocket, rawsocket, mqtt and universal, saying what to do instead', () => {
     const doc = minimalDoc();
-    transportOf(doc, 1)['type'] = 'universal';
+    transportOf(doc, 1)['type'] = 'stream.testee';
     assert.deepEqual(problems(doc), [
-      'workers[0].transports[1].type: expected one of "web", "websocket", "rawsocket", "mqtt", got "universal"; ' +
-        '"universal" is a Crossbar.io transport type that xbar does not run: one port for RawSocket, WebSocket and HTTP is not built yet; use a "web" transport and a "rawsocket" transport on two ports',
+      'workers[0].transports[1].type: expected one of "web", "websocket", "rawsocket", "mqtt", "universal", got "stream.testee"; ' +
+        `"stream.testee" is a Crossbar.io transport type that xbar does not run: it is Crossbar.io's stream test endpoint; remove it`,
     ]);
   });
 
