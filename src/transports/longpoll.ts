@@ -65,7 +65,8 @@ export class LongPollConnection implements Connection {
   alive = true;
   private handler: ConnectionHandler | undefined;
   private queue: Uint8Array[] = [];
-  private queuedBytes = 0;
+  /** Bytes waiting for the next poll. */
+  queuedBytes = 0;
   private poll: ServerResponse | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   /** The router closed the transport: what is queued still goes to the next poll. */
