@@ -32,9 +32,11 @@ describe('event ordering', () => {
     await node?.stop();
   }, LIMIT);
 
+  // The deadline is for a loaded 2-core machine running the suite (10 s timed out at 9,589 of
+  // 10,001 through a 3-node cluster); speed is measured in the benches, not here.
   it(`delivers ${COUNT} events from one publisher to two subscribers in exact publish order`, LIMIT, async () => {
-    const atMsgpack = collector<number>(COUNT + 1, 10_000);
-    const atCbor = collector<number>(COUNT + 1, 10_000);
+    const atMsgpack = collector<number>(COUNT + 1, 60_000);
+    const atCbor = collector<number>(COUNT + 1, 60_000);
     await msgpackSub.session.subscribe('order.one', (args) => atMsgpack.push(args[0] as number));
     await cborSub.subscribe('order.one', (e) => atCbor.push(e.argsList![0] as number));
     for (let i = 0; i < COUNT; i++) pub.session.publish('order.one', [i], { seq: i });
