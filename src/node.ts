@@ -111,6 +111,7 @@ export class XbarNode {
     this.workers = new Workers(config.workers, {
       log: this.log,
       ...(options.workerPolicy ? { policy: options.workerPolicy } : {}),
+      attach: (conn, session) => this.router.attach(conn, session),
     });
   }
 

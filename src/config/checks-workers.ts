@@ -24,10 +24,6 @@ export function workerChecks(doc: ValidDocument): string[] {
       else problems.push(`${formatPath(['workers', i, 'id'])}: duplicate worker id ${JSON.stringify(w.id)} (first at ${formatPath(['workers', first, 'id'])})`);
     }
     if (w.type === 'guest') return;
-    // TEMPORARY until the Python host lands.
-    if (w.type === 'container' || (w.components ?? []).length > 0) {
-      problems.push(`${formatPath(['workers', i, w.type === 'container' ? 'type' : 'components'])}: Python components are not run by xbar yet`);
-    }
     const componentIds = new Map<string, number>();
     const components: readonly { id?: string | undefined; realm: string; role?: string | undefined }[] = w.components ?? [];
     components.forEach((c, j) => {

@@ -51,8 +51,11 @@ function under(cbdir: string, p: string): string {
 }
 
 function python(options: NativeOptions | undefined, cbdir: string): PythonConfig {
+  // Crossbar.io picks the entry for the node's platform (Python's sys.platform names; Node's match).
+  const reactor = options?.reactor?.[process.platform];
   return {
     ...(options?.python === undefined ? {} : { python: options.python }),
+    ...(reactor === undefined ? {} : { reactor }),
     pythonpath: (options?.pythonpath ?? []).map((p) => under(cbdir, p)),
     env: processEnv(options?.env),
   };

@@ -28,6 +28,8 @@ export const nativeWorkerOptions = {
   cpu_affinity: z.array(int(0, 65535), expect('list of CPU numbers')).optional(),
   env: processEnv.optional(),
   extra: z.unknown().optional(),
+  /** The Twisted reactor per platform, e.g. {"linux": "epoll"} (Python's sys.platform names). */
+  reactor: z.record(z.string(), oneOf(['select', 'poll', 'epoll', 'kqueue', 'iocp', 'asyncio'], 'Twisted reactor'), expect('object of platform: reactor')).optional(),
 };
 
 export const NATIVE_UNSUPPORTED = ['expose_controller', 'expose_shared', 'disabled'] as const;
@@ -169,7 +171,7 @@ const containerOptions = strict(
     ).optional(),
     restart: oneOf(['restart-always', 'restart-on-failed', 'restart-never'], 'restart mode').optional(),
   },
-  [...NATIVE_UNSUPPORTED, 'reactor'],
+  [...NATIVE_UNSUPPORTED],
 ).check((ctx) => {
   // Crossbar.io's `check_container_options`: combinations where the restart could never happen.
   const { restart, shutdown } = ctx.value;

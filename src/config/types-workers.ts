@@ -39,6 +39,8 @@ export interface PythonConfig {
   readonly python?: string;
   readonly pythonpath: readonly string[];
   readonly env: ProcessEnvConfig;
+  /** The Twisted reactor `options.reactor` names for this platform (undefined: Twisted's default). */
+  readonly reactor?: string;
 }
 
 export type ConnectingEndpoint =

@@ -5,7 +5,9 @@
  */
 import type { Logger } from 'pino';
 import type { WorkerConfig, WorkersConfig } from '../config/types-workers.js';
+import type { AttachConnection } from './component-entrance.js';
 import { GuestWorker } from './guest.js';
+import { PythonComponentsWorker } from './python-components.js';
 import type { SupervisionPolicy } from './supervisor.js';
 
 /** What a running worker offers the node. */
@@ -19,6 +21,8 @@ export interface WorkersOptions {
   readonly log: Logger;
   /** Restart back-off and stop grace (tests shorten them). */
   readonly policy?: SupervisionPolicy;
+  /** Attaches a router component's connection to the router (`Router.attach`). */
+  readonly attach?: AttachConnection;
 }
 
 export class Workers {
@@ -26,15 +30,16 @@ export class Workers {
   private started: Worker[] = [];
 
   constructor(config: WorkersConfig | undefined, private readonly options: WorkersOptions) {
-    for (const w of config?.workers ?? []) this.all.push(this.create(w));
+    for (const w of config?.workers ?? []) this.all.push(this.create(w, config!.cbdir));
   }
 
-  private create(w: WorkerConfig): Worker {
+  private create(w: WorkerConfig, cbdir: string): Worker {
     switch (w.type) {
       case 'guest':
         return new GuestWorker(w, this.options.log, this.options.policy);
-      default:
-        throw new Error(`worker "${w.id}": ${w.type} workers are not supported by this build`);
+      case 'container':
+      case 'router-components':
+        return new PythonComponentsWorker(w, cbdir, this.options.log, this.options.policy, this.options.attach);
     }
   }
 

@@ -66,3 +66,42 @@ describe('config: guest workers', () => {
     assert.ok(worker(minimalDoc()));
   });
 });
+
+describe('config: Python components (container workers, router components)', () => {
+  const transport = { type: 'websocket', endpoint: { type: 'tcp', host: '127.0.0.1', port: 8080 }, url: 'ws://127.0.0.1:8080/ws' };
+
+  it('resolves pythonpath against the node directory, adds cbdir to extra, numbers components and picks the reactor for this platform', () => {
+    const doc = withWorkers({
+      type: 'container',
+      options: { pythonpath: ['..'], reactor: { [process.platform]: 'poll', win32: 'select' }, shutdown: 'shutdown-on-last-component-stopped' },
+      components: [{ type: 'class', classname: 'hello.AppSession', realm: 'realm1', transport, extra: { n: 1 } }],
+    });
+    const [c] = parseConfig(doc, 'test.json', CBDIR).workers?.workers ?? [];
+    assert.ok(c?.type === 'container');
+    assert.deepEqual(c.python, { pythonpath: ['/srv/app'], env: { inherit: true, vars: {} }, reactor: 'poll' });
+    assert.deepEqual(c.components[0]?.extra, { n: 1, cbdir: CBDIR });
+    assert.equal(c.components[0]?.id, 'component001');
+    assert.equal(c.restart, 'restart-never', "Crossbar.io's container default");
+    assert.equal(c.shutdown, 'shutdown-on-last-component-stopped');
+  });
+
+  it('a router component joins as "anonymous" unless it names a role, and its realm and role must exist', () => {
+    const doc = minimalDoc();
+    const router = (doc.workers as Doc[])[0]!;
+    router.components = [{ type: 'class', classname: 'backend.Backend', realm: 'realm1' }];
+    const [c] = parseConfig(doc, 'test.json', CBDIR).workers?.workers ?? [];
+    assert.ok(c?.type === 'router-components');
+    assert.equal(c.components[0]?.role, 'anonymous');
+    router.components = [{ type: 'class', classname: 'a.B', realm: 'nosuchrealm' }, { type: 'class', classname: 'a.B', realm: 'realm1', role: 'nosuchrole' }];
+    const found = problems(doc).join('\n');
+    assert.match(found, /workers\[0\]\.components\[0\]\.realm: no realm "nosuchrealm"/);
+    assert.match(found, /workers\[0\]\.components\[1\]\.role: no role "nosuchrole" in realm "realm1"/);
+  });
+
+  it('refuses a reactor Twisted does not have, and function components naming what to write instead', () => {
+    const bad = problems(withWorkers({ type: 'container', options: { reactor: { linux: 'gevent' } }, components: [] })).join('\n');
+    assert.match(bad, /workers\[1\]\.options\.reactor\.linux: expected one of "select"/);
+    const fn = problems(withWorkers({ type: 'container', components: [{ type: 'function', realm: 'realm1', transport, callbacks: { join: 'a.b' } }] })).join('\n');
+    assert.match(fn, /ApplicationSession class/);
+  });
+});

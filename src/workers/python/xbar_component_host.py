@@ -1,0 +1,334 @@
+"""
+xbar's host of Python application components: one process per container worker (or per router
+worker's components), started by the node as Crossbar.io starts its native workers.
+
+It reads its job as one JSON object on stdin, puts the worker's `pythonpath` (and the node
+directory) first on sys.path, imports every component's `classname` as Crossbar.io's
+`_appsession_loader` does, and connects each to its router with Autobahn|Python's Twisted
+WebSocket or RawSocket client factories, as `crossbar/worker/container.py` does. Restart and
+shutdown follow the container's options (router components: never restarted; the process ends
+once none runs).
+
+What happened goes to the node as JSON lines on file descriptor 3:
+  {"event": "missing", "module": ..., "error": ...}   Twisted or Autobahn cannot be imported
+  {"event": "joined", "id": ..., "session": ...}      a component joined its realm (before onJoin runs)
+  {"event": "ready", "id": ...}                        its onJoin finished
+  {"event": "failed", "id": ..., "error": ...}         a component could not be loaded or started
+  {"event": "stopped", "id": ..., "clean": bool}       a component's connection ended
+Log lines go to stdout (stderr for errors), one event per line.
+"""
+import importlib
+import json
+import os
+import signal
+import sys
+import traceback
+
+CONTROL = os.fdopen(3, "w", buffering=1) if os.path.exists("/proc/self/fd/3") else None
+
+
+def tell(**event):
+    if CONTROL is not None:
+        try:
+            CONTROL.write(json.dumps(event) + "\n")
+        except OSError:
+            pass
+
+
+job = json.loads(sys.stdin.read())
+sys.stdin.close()
+
+# As Crossbar.io: the worker runs in the node directory, options.pythonpath first on sys.path.
+os.chdir(job["cbdir"])
+sys.path[0:0] = [p for p in job["pythonpath"] + [job["cbdir"]] if p not in sys.path]
+
+
+def install_reactor(name):
+    if name is None:
+        return
+    module = {
+        "select": "twisted.internet.selectreactor",
+        "poll": "twisted.internet.pollreactor",
+        "epoll": "twisted.internet.epollreactor",
+        "kqueue": "twisted.internet.kqreactor",
+        "asyncio": "twisted.internet.asyncioreactor",
+    }.get(name)
+    if module is None:
+        raise ValueError("unknown Twisted reactor {!r} (options.reactor)".format(name))
+    importlib.import_module(module).install()
+
+
+try:
+    install_reactor(job.get("reactor"))
+    import txaio
+
+    txaio.use_twisted()
+    from twisted.internet import reactor
+    from twisted.internet.defer import Deferred
+    from twisted.internet.endpoints import TCP4ClientEndpoint, TCP6ClientEndpoint, UNIXClientEndpoint, wrapClientTLS
+    from twisted.logger import formatEvent, globalLogBeginner, LogLevel
+    from autobahn.twisted.wamp import ApplicationSession
+    from autobahn.twisted.websocket import WampWebSocketClientFactory
+    from autobahn.twisted.rawsocket import WampRawSocketClientFactory
+    from autobahn.wamp.types import ComponentConfig
+    from autobahn.wamp import serializer as wamp_serializer
+except ImportError as e:
+    tell(event="missing", module=(e.name or "autobahn").split(".")[0], error=str(e))
+    sys.exit(3)
+
+
+def observe(event):
+    text = formatEvent(event)
+    failure = event.get("log_failure")
+    if failure is not None:
+        text += "\n" + failure.getTraceback()
+    level = event.get("log_level")
+    out = sys.stderr if level in (LogLevel.error, LogLevel.critical) else sys.stdout
+    for line in text.rstrip("\n").split("\n"):
+        out.write(line + "\n")
+    out.flush()
+
+
+globalLogBeginner.beginLoggingTo([observe], redirectStandardIO=False, discardBuffer=True)
+
+SERIALIZERS = {
+    "json": wamp_serializer.JsonSerializer,
+    "msgpack": getattr(wamp_serializer, "MsgPackSerializer", None),
+    "cbor": getattr(wamp_serializer, "CBORSerializer", None),
+    "ubjson": getattr(wamp_serializer, "UBJSONSerializer", None),
+}
+
+
+def serializer(name):
+    klass = SERIALIZERS.get(name)
+    if klass is None:
+        raise ValueError("serializer {!r} is not available in this Autobahn|Python".format(name))
+    return klass()
+
+
+def load_class(classname):
+    """Crossbar.io's `_appsession_loader` for type "class"."""
+    module_name, _, klass_name = classname.rpartition(".")
+    if not module_name:
+        raise ValueError("classname {!r} names no module (expected module.Class)".format(classname))
+    klass = getattr(importlib.import_module(module_name), klass_name)
+    if not (isinstance(klass, type) and issubclass(klass, ApplicationSession)):
+        raise TypeError("{} is not derived from ApplicationSession".format(classname))
+    return klass
+
+
+def endpoint_of(config):
+    timeout = config.get("timeout", 10)
+    if config["type"] == "unix":
+        return UNIXClientEndpoint(reactor, config["path"], timeout=timeout)
+    tcp = TCP6ClientEndpoint if config.get("version") == 6 else TCP4ClientEndpoint
+    plain = tcp(reactor, config["host"], config["port"], timeout=timeout)
+    tls = config.get("tls")
+    if tls is None:
+        return plain
+    from twisted.internet import ssl
+
+    trust = None
+    if tls.get("ca_certificates"):
+        certs = []
+        for f in tls["ca_certificates"]:
+            with open(f) as pem:
+                certs.append(ssl.Certificate.loadPEM(pem.read()))
+        trust = ssl.trustRootFromCertificates(certs)
+    client = None
+    if tls.get("certificate") and tls.get("key"):
+        with open(tls["certificate"]) as c, open(tls["key"]) as k:
+            client = ssl.PrivateCertificate.loadPEM(c.read() + k.read())
+    options = ssl.optionsForClientTLS(tls["hostname"], trustRoot=trust, clientCertificate=client)
+    return wrapClientTLS(options, plain)
+
+
+# Crossbar.io's WebSocket option names → Autobahn's setProtocolOptions keywords (client side).
+WEBSOCKET_OPTIONS = {
+    "max_frame_size": "maxFramePayloadSize",
+    "max_message_size": "maxMessagePayloadSize",
+    "auto_fragment_size": "autoFragmentSize",
+    "fail_by_drop": "failByDrop",
+    "open_handshake_timeout": "openHandshakeTimeout",
+    "close_handshake_timeout": "closeHandshakeTimeout",
+    "auto_ping_interval": "autoPingInterval",
+    "auto_ping_timeout": "autoPingTimeout",
+    "auto_ping_size": "autoPingSize",
+    "enable_webstatus": None,
+    "compression": None,
+}
+
+
+def transport_factory(config, create_session):
+    if config["type"] == "websocket":
+        names = config.get("serializers")
+        factory = WampWebSocketClientFactory(
+            create_session, url=config["url"], serializers=[serializer(n) for n in names] if names else None
+        )
+        options = {}
+        for key, value in (config.get("options") or {}).items():
+            keyword = WEBSOCKET_OPTIONS.get(key)
+            if keyword is not None:
+                # Crossbar.io gives timeouts and intervals in ms; Autobahn takes seconds.
+                options[keyword] = value / 1000.0 if keyword.endswith(("Timeout", "Interval")) else value
+        if options:
+            factory.setProtocolOptions(**options)
+    else:
+        factory = WampRawSocketClientFactory(create_session, serializer(config.get("serializer", "json")))
+    factory.noisy = False
+    return factory
+
+
+class Host:
+    def __init__(self, job):
+        self.kind = job["kind"]  # "container" or "router"
+        self.restart = job.get("restart", "restart-never")
+        self.shutdown_mode = job.get("shutdown", "shutdown-manual")
+        self.components = {c["id"]: c for c in job["components"]}
+        self.sessions = {}
+        self.running = set()
+        self.failed = False
+        self.stopping = False
+
+    def start(self):
+        for component_id in self.components:
+            self.start_component(component_id)
+
+    def start_component(self, component_id):
+        c = self.components[component_id]
+        try:
+            klass = load_class(c["classname"])
+        except Exception:
+            self.fail(component_id, "could not import {}:\n{}".format(c["classname"], traceback.format_exc().rstrip()))
+            return
+        config = ComponentConfig(realm=c["realm"], extra=c["extra"])
+        joined = {"joined": False}
+
+        def create_session():
+            try:
+                session = klass(config)
+            except Exception:
+                self.fail(component_id, "{}({}) failed:\n{}".format(c["classname"], "config", traceback.format_exc().rstrip()))
+                raise
+
+            def panic(fail, msg):
+                # As Crossbar.io: an exception out of user code in an on* handler ends the component.
+                session.log.error("Fatal error in component: {msg} - {log_failure.value}", msg=msg, log_failure=fail)
+                session.disconnect()
+
+            session._swallow_error = panic
+
+            def join(s, details):
+                joined["joined"] = True
+                tell(event="joined", id=component_id, session=details.session, authid=details.authid, authrole=details.authrole)
+
+            def ready(s):
+                tell(event="ready", id=component_id)
+
+            def left(s, details):
+                if not joined["joined"]:
+                    joined["reason"] = "{}: {}".format(details.reason, details.message or "")
+
+            def disconnected(s, was_clean):
+                self.sessions.pop(component_id, None)
+                self.closed(component_id, was_clean and joined["joined"], joined)
+
+            session.on("join", join)
+            session.on("ready", ready)
+            session.on("leave", left)
+            session.on("disconnect", disconnected)
+            self.sessions[component_id] = session
+            return session
+
+        try:
+            factory = transport_factory(c["transport"], create_session)
+            endpoint = endpoint_of(c["transport"]["endpoint"])
+        except Exception as e:
+            self.fail(component_id, "transport: {}".format(e))
+            return
+        self.running.add(component_id)
+        d = endpoint.connect(factory)
+
+        def not_connected(failure):
+            self.running.discard(component_id)
+            self.fail(component_id, "could not connect to {}: {}".format(c["transport"].get("url") or c["transport"]["endpoint"], failure.getErrorMessage()))
+
+        d.addErrback(not_connected)
+
+    def fail(self, component_id, message):
+        tell(event="failed", id=component_id, error=message)
+        sys.stderr.write("component {}: {}\n".format(component_id, message))
+        sys.stderr.flush()
+        self.failed = True
+        self.after_stop(component_id, clean=False, restartable=False)
+
+    def closed(self, component_id, clean, joined):
+        self.running.discard(component_id)
+        if not joined["joined"]:
+            # It never got to run: a start failure (as Crossbar.io fails start_component).
+            self.fail(component_id, "session ended before it joined ({})".format(joined.get("reason", "connection lost")))
+            return
+        tell(event="stopped", id=component_id, clean=clean)
+        if not clean:
+            self.failed = True
+        self.after_stop(component_id, clean, restartable=True)
+
+    def after_stop(self, component_id, clean, restartable):
+        """Crossbar.io's container `_component_closed`: shut the process down or restart the component."""
+        if self.stopping:
+            return
+        mode = self.shutdown_mode
+        if self.kind == "router":
+            if not self.running:
+                self.stop()
+            return
+        if (not clean and mode == "shutdown-on-any-component-failed") or mode == "shutdown-on-any-component-stopped":
+            self.stop()
+            return
+        if restartable and (self.restart == "restart-always" or (self.restart == "restart-on-failed" and not clean)):
+            reactor.callLater(0, self.start_component, component_id)
+            return
+        if not self.running and mode == "shutdown-on-last-component-stopped":
+            self.stop()
+
+    def stop(self):
+        if self.stopping:
+            return
+        self.stopping = True
+        if reactor.running:
+            reactor.stop()
+
+    def leave_all(self):
+        """Before the reactor stops (SIGTERM): every session says GOODBYE, bounded to 2 s."""
+        self.stopping = True
+        pending = []
+        for session in list(self.sessions.values()):
+            if session.is_attached():
+                done = Deferred()
+
+                def gone(*args, _done=done, **kwargs):
+                    if not _done.called:
+                        _done.callback(None)
+
+                session.on("disconnect", gone)
+                try:
+                    session.leave("wamp.close.system_shutdown")
+                    pending.append(done)
+                except Exception:
+                    pass
+        if not pending:
+            return None
+        from twisted.internet.defer import DeferredList
+
+        all_left = DeferredList(pending)
+        timer = reactor.callLater(2, lambda: all_left.called or all_left.callback(None))
+        all_left.addBoth(lambda _: timer.active() and timer.cancel())
+        return all_left
+
+
+host = Host(job)
+reactor.addSystemEventTrigger("before", "shutdown", host.leave_all)
+reactor.callWhenRunning(host.start)
+signal.signal(signal.SIGTERM, lambda *a: reactor.callFromThread(reactor.stop))
+reactor.run(installSignalHandlers=False)
+sys.exit(1 if host.failed else 0)
