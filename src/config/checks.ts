@@ -8,7 +8,7 @@
  */
 import { formatPath, type KeyPath } from './issues.js';
 import type { ValidDocument } from './schema.js';
-import { effectiveUri, endpoint, transportIds } from './normalize.js';
+import { endpoint, transportIds } from './normalize.js';
 import type { Endpoint } from './types.js';
 import { workerChecks } from './checks-workers.js';
 
@@ -53,11 +53,6 @@ export function crossChecks(doc: ValidDocument): string[] {
       (realm.roles ?? []).forEach((role, o) => {
         const roleAt = [...realmAt, 'roles', o];
         roleNames.add(role.name, [...roleAt, 'name'], `role name ${JSON.stringify(role.name)} in this realm`);
-        const grants = new Registry(problems);
-        (role.permissions ?? []).forEach((p, i) => {
-          const { uri, match } = effectiveUri(p);
-          grants.add(`${match} ${uri}`, [...roleAt, 'permissions', i, 'uri'], `permission for ${match} URI ${JSON.stringify(uri)}`);
-        });
       });
     });
 

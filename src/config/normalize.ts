@@ -78,6 +78,18 @@ function permission(p: PermissionDocument): Permission {
   };
 }
 
+/**
+ * A role's permissions as Crossbar.io's `RouterRoleStaticAuth` keeps them: in a trie keyed by URI,
+ * so a later permission for the same URI replaces the earlier one, whatever their `match`
+ * (wildcard patterns are keyed apart from the others).
+ */
+function lastPerUri(permissions: readonly Permission[]): Permission[] {
+  const key = (p: Permission) => (p.match === 'wildcard' ? `wildcard ${p.uri}` : p.uri);
+  const last = new Map<string, number>();
+  permissions.forEach((p, i) => last.set(key(p), i));
+  return permissions.filter((p, i) => last.get(key(p)) === i);
+}
+
 type RealmDocument = NonNullable<RouterWorkerDocument['realms']>[number];
 
 function realm(r: RealmDocument): RealmConfig {
@@ -86,7 +98,7 @@ function realm(r: RealmDocument): RealmConfig {
     uriCheck: r.options?.uri_check ?? DEFAULTS.uriCheck,
     roles: (r.roles ?? []).map((role) => ({
       name: role.name,
-      permissions: (role.permissions ?? []).map(permission),
+      permissions: lastPerUri((role.permissions ?? []).map(permission)),
       ...(role.authorizer === undefined ? {} : { authorizer: role.authorizer }),
     })),
     ...(r.store === undefined ? {} : { store: realmStoreConfig(r.store) }),

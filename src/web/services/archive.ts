@@ -75,7 +75,8 @@ export class ArchiveService implements PathHandler {
   static async start(c: ArchivePathConfig, log: Logger): Promise<ArchiveService> {
     const s = new ArchiveService(c, log);
     if (!existsSync(c.file)) {
-      if (c.origin === undefined) throw new Error(`archive ${c.file} does not exist and has no origin`);
+      // Crossbar.io's checkconfig accepts this; its start fails ("missing origin"), and so does xbar's.
+      if (c.origin === undefined) throw new Error(`archive ${JSON.stringify(c.file)} does not exist, and there is no "origin" to download it from`);
       if (!c.download) {
         log.warn({ file: c.file, origin: c.origin }, 'archive: file missing and download is off: every request is 404');
         return s;

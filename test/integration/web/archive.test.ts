@@ -164,10 +164,10 @@ describe('archive web service: download from origin and SHA-256 check', () => {
     assert.equal(existsSync(dir.path('.crossbar/missing.zip.download')), false);
   });
 
-  it('check refuses an archive that is missing with no origin to fetch it from', async () => {
+  it('an archive that is missing with no origin to fetch it from passes the check (as Crossbar.io\'s) and fails the start', async () => {
     await assert.rejects(
       startConfigNode(dir, webConfig({ lib: { type: 'archive', archive: 'absent.zip' } })),
-      /paths\.lib\.archive: ".*absent\.zip" does not exist, and there is no "origin" to download it from/,
+      /archive ".*absent\.zip" does not exist, and there is no "origin" to download it from/,
     );
   });
 });

@@ -244,17 +244,30 @@ describe('config problems across items', () => {
     ]);
   });
 
-  it('rejects duplicate role names in a realm and duplicate permissions in a role', () => {
+  it('rejects duplicate role names in a realm', () => {
     const doc = minimalDoc();
     const realm = (worker(doc)['realms'] as Doc[])[0] as Doc;
-    realm['roles'] = [
-      { name: 'user', permissions: [{ uri: 'com.a.*' }, { uri: 'com.a.', match: 'prefix' }] },
-      { name: 'user' },
-    ];
+    realm['roles'] = [{ name: 'user' }, { name: 'user' }];
     assert.deepEqual(problems(doc), [
-      'workers[0].realms[0].roles[0].permissions[1].uri: duplicate permission for prefix URI "com.a." ' +
-        '(first at workers[0].realms[0].roles[0].permissions[0].uri)',
       'workers[0].realms[0].roles[1].name: duplicate role name "user" in this realm (first at workers[0].realms[0].roles[0].name)',
+    ]);
+  });
+
+  it('a later permission for the same URI replaces the earlier one, whatever its match (Crossbar.io keys them by URI)', () => {
+    const doc = minimalDoc();
+    const realm = (worker(doc)['realms'] as Doc[])[0] as Doc;
+    realm['roles'] = [{
+      name: 'user',
+      permissions: [
+        { uri: 'com.a.*', allow: { call: true } },
+        { uri: 'com.b', allow: { call: true } },
+        { uri: 'com.a.', match: 'exact', allow: { publish: true } },
+      ],
+    }];
+    const role = parseConfig(doc, 'test.json').realms[0]!.roles.find((r) => r.name === 'user')!;
+    assert.deepEqual(role.permissions.map((p) => [p.uri, p.match, p.allow.call, p.allow.publish]), [
+      ['com.b', 'exact', true, false],
+      ['com.a.', 'exact', false, true],
     ]);
   });
 
