@@ -42,6 +42,7 @@ import { Workers } from './workers/workers.js';
 import type { SupervisionPolicy } from './workers/supervisor.js';
 import { isWebService, startWebService } from './web/services/index.js';
 import type { NodeInfoSource } from './web/services/node-info.js';
+import { RouterLink } from './rlinks/router-link.js';
 
 /** A universal transport's client must send its first bytes within this, ms (RawSocket's handshake default). */
 const UNIVERSAL_FIRST_BYTE_TIMEOUT = 10_000;
@@ -84,6 +85,8 @@ export class XbarNode {
   readonly edgeRefusals = new EdgeRefusals();
   /** Listeners up and not stopping (readiness). */
   private serving = false;
+  /** The realms' router-to-router links (src/rlinks/). */
+  readonly rlinks: RouterLink[] = [];
   /** Guest, container and router-component processes (src/workers/). */
   readonly workers: Workers;
   /** What a `nodeinfo` page shows. */
@@ -130,6 +133,10 @@ export class XbarNode {
       await this.router.start();
       for (const t of this.config.transports) await this.listen(t);
       this.stats.start();
+      for (const realm of this.config.realms) {
+        for (const l of realm.rlinks ?? []) this.rlinks.push(new RouterLink(l, realm.name, this.router, this.log));
+      }
+      for (const l of this.rlinks) l.start();
       // Workers connect to the listeners, as Crossbar.io starts them after the router worker.
       await this.workers.start();
       this.serving = true;
@@ -275,6 +282,7 @@ export class XbarNode {
   async stop(): Promise<void> {
     this.serving = false;
     this.stats.stop();
+    for (const l of this.rlinks) l.stop();
     await this.workers.stop();
     this.security.close();
     const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));

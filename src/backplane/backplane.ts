@@ -26,6 +26,8 @@ export interface Ident {
   readonly session: number;
   readonly authid: string;
   readonly authrole: string;
+  /** The rlink hops a forwarded publication took (EVENT.Details.forward_for). */
+  readonly forwardFor?: readonly Ident[];
 }
 
 /** A publication as it crosses to other nodes; receivers match and filter their own sessions. */

@@ -21,15 +21,28 @@ export class WampError extends Error {
 }
 
 export type EventHandler = (args: Args, kwargs: Kwargs, details: Dict) => void;
-export type Procedure = (args: Args, kwargs: Kwargs, details: Dict) => Promise<{ args?: unknown[]; kwargs?: Dict } | void> | { args?: unknown[]; kwargs?: Dict } | void;
+export type ProcedureResult = { args?: Args; kwargs?: Kwargs } | void;
+export type Procedure = (args: Args, kwargs: Kwargs, details: Dict) => Promise<ProcedureResult> | ProcedureResult;
 
 interface Waiter {
   resolve(m: WampMessage): void;
   reject(e: Error): void;
 }
 
+/** What HELLO says about the client; `onChallenge` answers a CHALLENGE with AUTHENTICATE's signature. */
+export interface HelloOptions {
+  readonly authid?: string;
+  readonly authmethods?: readonly string[];
+  readonly authextra?: Dict;
+  readonly onChallenge?: (method: string, extra: Dict) => string | Promise<string>;
+}
+
+const CLIENT_ROLES = { publisher: { features: { publisher_identification: true } }, subscriber: {}, caller: {}, callee: { features: { call_canceling: true, caller_identification: true } } };
+
 export class LocalClient {
   sessionId = 0;
+  /** WELCOME.Details (authid, authrole, …). */
+  welcome: Dict = {};
   private nextRequest = 1;
   private readonly waiting = new Map<number, Waiter>();
   private readonly handlers = new Map<number, Set<EventHandler>>();
@@ -51,21 +64,40 @@ export class LocalClient {
   }
 
   /** Joins `realm` with the given identity (authmethod "trusted", provider "internal"). */
-  static async join(router: Router, realm: string, who: { authid: string; authrole: string }): Promise<LocalClient> {
+  static async join(router: Router, realm: string, who: { authid: string; authrole: string; authextra?: Dict }): Promise<LocalClient> {
     const { router: conn, client } = localConnectionPair(who.authid);
     const identity: Identity = { ...who, authmethod: 'trusted', authprovider: 'internal' };
     router.attach(conn, {
       helloTimeout: 10_000,
       authenticators: new Map([['anonymous', () => ({ method: 'anonymous', begin: () => ({ kind: 'welcome' as const, identity }) })]]),
     });
-    const c = new LocalClient(client);
+    return LocalClient.open(client, realm);
+  }
+
+  /**
+   * Joins `realm` over any peer end (an in-process pair, or a socket to another router from
+   * `socket-peer.ts`); rejects with the ABORT's reason.
+   */
+  static async open(end: LocalPeerEnd, realm: string, hello: HelloOptions = {}): Promise<LocalClient> {
+    const c = new LocalClient(end);
+    c.onChallenge = hello.onChallenge;
     const welcome = new Promise<WampMessage>((resolve, reject) => (c.welcomed = { resolve, reject }));
-    client.send([T.HELLO, realm, { roles: { publisher: {}, subscriber: {}, caller: {}, callee: { features: { call_canceling: true } } } }]);
+    const details: Dict = { roles: CLIENT_ROLES };
+    if (hello.authid !== undefined) details.authid = hello.authid;
+    if (hello.authmethods) details.authmethods = hello.authmethods;
+    if (hello.authextra) details.authextra = hello.authextra;
+    end.send([T.HELLO, realm, details]);
     const m = await welcome;
-    if (m.type !== T.WELCOME) throw new WampError(m.type === T.ABORT ? m.reason : ErrorUri.protocolViolation, [], undefined);
+    if (m.type !== T.WELCOME) {
+      end.close();
+      throw new WampError(m.type === T.ABORT ? m.reason : ErrorUri.protocolViolation, m.type === T.ABORT && typeof m.details.message === 'string' ? [m.details.message] : [], undefined);
+    }
     c.sessionId = m.session;
+    c.welcome = m.details;
     return c;
   }
+
+  private onChallenge: HelloOptions['onChallenge'];
 
   get isOpen(): boolean {
     return !this.closed;
@@ -119,6 +151,11 @@ export class LocalClient {
     return id;
   }
 
+  async unregister(registration: number): Promise<void> {
+    this.procedures.delete(registration);
+    await this.request([T.UNREGISTER, this.nextRequest++, registration], T.UNREGISTERED);
+  }
+
   close(): void {
     if (this.closed) return;
     this.end.send(encodeMessage({ type: T.GOODBYE, details: {}, reason: CloseUri.normal }));
@@ -129,6 +166,8 @@ export class LocalClient {
     const m = decodeMessage(raw, 'loose');
     if (m instanceof ProtocolViolation || m instanceof RequestRejected) return;
     switch (m.type) {
+      case T.CHALLENGE:
+        return void this.answerChallenge(m.authMethod, m.extra);
       case T.WELCOME:
       case T.ABORT:
         this.welcomed?.resolve(m);
@@ -144,7 +183,8 @@ export class LocalClient {
       case T.UNSUBSCRIBED:
       case T.PUBLISHED:
       case T.RESULT:
-      case T.REGISTERED: {
+      case T.REGISTERED:
+      case T.UNREGISTERED: {
         const w = this.waiting.get(m.request);
         if (!w) return;
         this.waiting.delete(m.request);
@@ -153,6 +193,16 @@ export class LocalClient {
       }
       default:
         return;
+    }
+  }
+
+  private async answerChallenge(method: string, extra: Dict): Promise<void> {
+    try {
+      if (!this.onChallenge) throw new Error(`no answer to a ${method} challenge`);
+      this.end.send([T.AUTHENTICATE, await this.onChallenge(method, extra), {}]);
+    } catch {
+      this.end.send(encodeMessage({ type: T.ABORT, details: {}, reason: ErrorUri.authenticationFailed }));
+      this.end.close();
     }
   }
 

@@ -15,6 +15,8 @@ import { flattenPaths } from './normalize-web.js';
 import { mqttOptions } from './normalize-mqtt.js';
 import { longpollPath } from './normalize-longpoll.js';
 import { realmStoreConfig, statsConfig } from './normalize-stats.js';
+import type { RLinkDocument } from './schema-rlinks.js';
+import type { RLinkConfig, RLinkTransportConfig } from './types-rlinks.js';
 import type { ValidDocument, PermissionDocument, RouterWorkerDocument } from './schema.js';
 import type {
   ClusterConfig,
@@ -92,6 +94,26 @@ function lastPerUri(permissions: readonly Permission[]): Permission[] {
 
 type RealmDocument = NonNullable<RouterWorkerDocument['realms']>[number];
 
+function rlinkConfig(l: RLinkDocument, fallbackId: string): RLinkConfig {
+  const t = l.transport;
+  const timeoutMs = (t.endpoint.timeout ?? 10) * 1000;
+  const transport: RLinkTransportConfig = t.type === 'websocket'
+    ? { type: 'websocket', url: t.url, serializer: t.serializers?.[0] ?? 'json', timeoutMs, ...(t.endpoint.type === 'unix' ? { unixPath: t.endpoint.path } : {}) }
+    : { type: 'rawsocket', serializer: t.serializer, timeoutMs, target: t.endpoint.type === 'unix' ? { path: t.endpoint.path } : { host: t.endpoint.host, port: t.endpoint.port } };
+  return {
+    id: l.id ?? fallbackId,
+    realm: l.realm,
+    transport,
+    ...(l.authid === undefined ? {} : { authid: l.authid }),
+    excludeAuthid: l.exclude_authid ?? [],
+    // Crossbar.io's defaults (RLinkConfig.parse): everything forwarded.
+    forwardLocalEvents: l.forward_local_events ?? true,
+    forwardRemoteEvents: l.forward_remote_events ?? true,
+    forwardLocalInvocations: l.forward_local_invocations ?? true,
+    forwardRemoteInvocations: l.forward_remote_invocations ?? true,
+  };
+}
+
 function realm(r: RealmDocument): RealmConfig {
   return {
     name: r.name,
@@ -102,6 +124,7 @@ function realm(r: RealmDocument): RealmConfig {
       ...(role.authorizer === undefined ? {} : { authorizer: role.authorizer }),
     })),
     ...(r.store === undefined ? {} : { store: realmStoreConfig(r.store) }),
+    ...(r.rlinks === undefined || r.rlinks.length === 0 ? {} : { rlinks: r.rlinks.map((l, i) => rlinkConfig(l, `${r.name}_rlink${i + 1}`)) }),
   };
 }
 

@@ -12,6 +12,7 @@ import { bool, byType, expect, int, listOf, nonEmpty, oneOf, only, str, strict, 
 import { configId, transports } from './schema-transport.js';
 import { limits } from './schema-auth.js';
 import { realmStore, statsDocument } from './schema-stats.js';
+import { rlinks } from './schema-rlinks.js';
 import { NATIVE_UNSUPPORTED, containerWorker, guestWorker, nativeWorkerOptions, routerComponents } from './schema-workers.js';
 
 /** A loose WAMP URI with non-empty components (the spec's loose rule, used for realm names). */
@@ -92,11 +93,11 @@ export const realm = strict(
     options: realmOptions.optional(),
     /** Event history and retention limits (`schema-stats.ts`); Crossbar.io's memory store. */
     store: realmStore.optional(),
+    rlinks: rlinks.optional(),
   },
-  ['inventory', 'rlinks', 'trace', 'stats'],
+  ['inventory', 'trace', 'stats'],
   {
     inventory: 'the realm inventory (payload schemas) is a Crossbar.io feature xbar does not run; remove the key',
-    rlinks: 'router-to-router links are a Crossbar.io feature xbar does not run yet; run the nodes as one xbar cluster (the top-level "cluster" key) or remove the key',
     trace: 'realm message tracing is a Crossbar.io feature xbar does not run; remove the key (the log and /stats show the traffic)',
     stats: 'realm statistics settings are a Crossbar.io feature xbar does not run; remove the key and configure xbar\'s top-level "stats"',
   },

@@ -49,6 +49,8 @@ export interface RealmConfig {
   readonly roles: readonly RoleConfig[];
   /** Event history and retention limits; undefined = no history, default retention. */
   readonly store?: RealmStoreConfig;
+  /** Router-to-router links (`src/rlinks/`). */
+  readonly rlinks?: readonly RLinkConfig[];
 }
 
 export type {
@@ -58,6 +60,8 @@ export type {
 } from './types-auth.js';
 import type { AuthConfig, LimitsConfig, TlsEndpointConfig } from './types-auth.js';
 import type { WorkersConfig } from './types-workers.js';
+import type { RLinkConfig } from './types-rlinks.js';
+export type { RLinkConfig, RLinkTransportConfig } from './types-rlinks.js';
 
 export type SlowConsumerPolicy = 'drop' | 'disconnect';
 

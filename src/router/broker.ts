@@ -18,6 +18,7 @@ import { randomId } from '../wamp/ids.js';
 import type { Args, Dict, Kwargs, Payload, Publish, Receivers, Subscribe, Unsubscribe } from '../wamp/messages.js';
 import type { Backplane, EventOut, Ident } from '../backplane/backplane.js';
 import { withPayload } from '../wamp/encode.js';
+import { forwardForOf } from '../wamp/forward-for.js';
 import { isReservedUri, type MatchPolicy } from '../wamp/uri.js';
 import { MatchIndex } from '../match/match-index.js';
 import { ReceiverFilter } from './receiver-filter.js';
@@ -162,10 +163,14 @@ export class Broker {
       const o = overLimit(LimitKey.retainedBytes, overflow, 'retaining this event would take the realm\'s retained events past the bytes they may take');
       return this.refuse(session, m, o.uri, o.message, o.kwargs);
     }
+    const forwardFor = m.rawOptions.forward_for === undefined ? undefined : forwardForOf(m.rawOptions);
+    if (typeof forwardFor === 'string') return this.refuse(session, m, ErrorUri.invalidArgument, forwardFor);
     const publication = randomId();
-    const publisher: Ident | undefined = options.discloseMe || decision.disclose
-      ? { session: session.id, authid: session.authid, authrole: session.authrole }
-      : undefined;
+    const self: Ident = { session: session.id, authid: session.authid, authrole: session.authrole };
+    // A publication forwarded by an rlink is disclosed as its first hop's, as Crossbar.io does.
+    const publisher: Ident | undefined = !(options.discloseMe || decision.disclose)
+      ? undefined
+      : forwardFor ? { ...forwardFor[0]!, forwardFor: [...forwardFor, self] } : self;
     const receivers = options.receivers;
     const mqtt = extensionOf(m.rawOptions);
     this.deliver(topic, publication, m.args, m.kwargs, ReceiverFilter.of(receivers, options.excludeMe ? session : undefined), publisher, m.payload, mqtt);
@@ -226,6 +231,7 @@ export class Broker {
         details.publisher = publisher.session;
         details.publisher_authid = publisher.authid;
         details.publisher_authrole = publisher.authrole;
+        if (publisher.forwardFor) details.forward_for = publisher.forwardFor;
       }
       if (mqtt) details._mqtt = mqtt;
       // One encoding per serializer in use among this subscription's receivers.

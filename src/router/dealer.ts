@@ -32,6 +32,7 @@ import type { Backplane, CallHandle, ClusterReg, RemoteInvocation, ReplyPort } f
 import type { CallCounters } from '../stats/realm-counters.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { ErrorUri } from '../wamp/errors.js';
+import { forwardForOf, type ForwardHop } from '../wamp/forward-for.js';
 import type { Args, Call, Cancel, CancelMode, Dict, ErrorMessage, Kwargs, Payload, Register, Unregister, Yield } from '../wamp/messages.js';
 import type { MatchPolicy } from '../wamp/uri.js';
 import { LOCAL_CALLER, newPendingCall, type PendingCall } from './pending-call.js';
@@ -223,8 +224,11 @@ export class Dealer {
       if (reg.match !== 'exact') details.procedure = m.procedure;
       if (m.options.receiveProgress) details.receive_progress = true;
     }
+    const forwardFor = m.rawOptions.forward_for === undefined ? undefined : forwardForOf(m.rawOptions);
+    if (typeof forwardFor === 'string') return refuseCall(session, m, ErrorUri.invalidArgument, forwardFor);
     const p = newPendingCall(session, m.request, LOCAL_CALLER, m, reg, details);
     p.disclose = m.options.discloseMe || roleDisclose;
+    if (forwardFor) p.forwardFor = forwardFor;
     this.calls.addCall(p);
     if (m.options.timeout > 0) {
       // Node fires a delay above 2^31-1 ms at once; a timeout that long means "none" in practice.
@@ -244,9 +248,7 @@ export class Dealer {
   private dispatch(p: PendingCall, callee: Callee): void {
     p.callee = callee;
     callee.inflight++;
-    const details = p.caller && (p.disclose || callee.discloseCaller)
-      ? { ...p.details, caller: p.caller.id, caller_authid: p.caller.authid, caller_authrole: p.caller.authrole }
-      : p.details;
+    const details = p.caller && (p.disclose || callee.discloseCaller) ? disclosed(p.details, p.caller, p.forwardFor) : p.details;
     p.details = details;
     const first = p.streaming ? { ...details, progress: true } : details;
     const session = callee.session;
@@ -387,6 +389,16 @@ export class Dealer {
   private drainRegistration(reg: Registration): void {
     this.calls.drain(reg, this.send);
   }
+}
+
+/** INVOCATION.Details naming the caller; a call forwarded by an rlink names its first hop, as Crossbar.io does. */
+function disclosed(details: Dict, caller: Session, forwardFor: readonly ForwardHop[] | undefined): Dict {
+  if (!forwardFor) return { ...details, caller: caller.id, caller_authid: caller.authid, caller_authrole: caller.authrole };
+  const first = forwardFor[0]!;
+  return {
+    ...details, caller: first.session, caller_authid: first.authid, caller_authrole: first.authrole,
+    forward_for: [...forwardFor, { session: caller.id, authid: caller.authid, authrole: caller.authrole }],
+  };
 }
 
 function refuseCall(session: Session, m: Call, error: string, message: string): void {

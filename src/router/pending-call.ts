@@ -5,6 +5,7 @@
 import type { CallHandle, ReplyPort } from '../backplane/backplane.js';
 import { MessageType as T } from '../wamp/codes.js';
 import type { Args, Call, Dict, Kwargs, Payload } from '../wamp/messages.js';
+import type { ForwardHop } from '../wamp/forward-for.js';
 import type { CallList } from './call-list.js';
 import type { Callee, Registration } from './registration.js';
 import type { Session } from './session.js';
@@ -72,6 +73,8 @@ export interface PendingCall {
   interrupted: boolean;
   /** Disclose the caller to the callee (disclose_me or the role's disclose.caller). */
   disclose: boolean;
+  /** The rlink hops of a forwarded call (CALL.Options.forward_for). */
+  forwardFor?: readonly ForwardHop[];
   /** The call waited in the queue for a callee with spare concurrency. */
   waited: boolean;
   done: boolean;
