@@ -95,11 +95,8 @@ describe('config problems name the exact key path', () => {
   it('refuses the Crossbar.io realm keys xbar does not run by name, with what to do instead', () => {
     const doc = minimalDoc();
     const realm = ((doc['workers'] as Doc[])[0]!['realms'] as Doc[])[0]!;
-    realm['rlinks'] = [];
     realm['trace'] = {};
     assert.deepEqual(problems(doc), [
-      'workers[0].realms[0].rlinks: router-to-router links are a Crossbar.io feature xbar does not run yet; ' +
-        'run the nodes as one xbar cluster (the top-level "cluster" key) or remove the key',
       'workers[0].realms[0].trace: realm message tracing is a Crossbar.io feature xbar does not run; remove the key (the log and /stats show the traffic)',
     ]);
   });
