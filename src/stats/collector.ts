@@ -6,6 +6,7 @@
  */
 import type { StatsConfig } from '../config/types.js';
 import { Histogram, LATENCY_BUCKETS_MS } from './histogram.js';
+import { LatencyWindow } from './latency-window.js';
 import type { RealmCounters } from './realm-counters.js';
 import type { LatencyReport, NodeSnapshot, Rates, RealmSnapshot, Totals } from './snapshot.js';
 import type { TrafficSource } from './traffic.js';
@@ -46,17 +47,18 @@ function rates(now: Totals, before: Totals | undefined, seconds: number): Rates 
   return r;
 }
 
-/** What an unmeasured realm reports: the same buckets, all zero. */
+/** What an unmeasured realm reports: the same buckets and window, all empty. */
 const NO_CALLS = new Histogram(LATENCY_BUCKETS_MS);
+const NO_WINDOW = new LatencyWindow();
 
-function latency(h: Histogram = NO_CALLS): LatencyReport {
-  const orNull = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : v);
+function latency(h: Histogram = NO_CALLS, recent: LatencyWindow = NO_WINDOW): LatencyReport {
+  const w = recent.report(performance.now());
   return {
     count: h.count,
     sum_ms: h.sum,
-    p50_ms: orNull(h.quantile(0.5)),
-    p90_ms: orNull(h.quantile(0.9)),
-    p99_ms: orNull(h.quantile(0.99)),
+    window_s: recent.windowMs / 1000,
+    window_count: w.count,
+    mean_ms: w.mean, p50_ms: w.p50, p90_ms: w.p90, p99_ms: w.p99, max_ms: w.max,
     buckets: h.cumulative().map((b) => ({ le: Number.isFinite(b.le) ? b.le : null, count: b.count })),
   };
 }
@@ -123,7 +125,7 @@ export class StatsCollector {
         name: r.name, sessions: n, subscriptions: r.subscriptions(), registrations: r.registrations(),
         calls_in_flight: c?.callsInFlight ?? 0, retained_topics: r.retainedTopics(),
         totals: t, rates: advance ? rates(t, this.last?.realms.get(r.name), seconds) : this.latestRates(r.name),
-        top_topics: c?.topics.busiest() ?? [], call_latency: latency(c?.latency),
+        top_topics: c?.topics.busiest() ?? [], call_latency: latency(c?.latency, c?.recent),
       });
     }
     const node = { ...totals(this.source.traffic(), undefined), publications: sum.publications, events: sum.events, calls: sum.calls };

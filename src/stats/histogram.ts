@@ -30,21 +30,6 @@ export class Histogram {
       return { le: i < this.bounds.length ? this.bounds[i]! : Number.POSITIVE_INFINITY, count: run };
     });
   }
-
-  /**
-   * The upper bound of the bucket holding quantile `q` (0-1): an upper estimate, as precise as
-   * the buckets. undefined while empty.
-   */
-  quantile(q: number): number | undefined {
-    if (this.count === 0) return undefined;
-    const rank = Math.max(1, Math.ceil(q * this.count));
-    let run = 0;
-    for (let i = 0; i < this.counts.length; i++) {
-      run += this.counts[i]!;
-      if (run >= rank) return i < this.bounds.length ? this.bounds[i] : Number.POSITIVE_INFINITY;
-    }
-    return Number.POSITIVE_INFINITY;
-  }
 }
 
 /** Call latency buckets in milliseconds: 0.1 ms (in-process) up to 10 s (slow callees). */

@@ -3,6 +3,7 @@
  * allocation per message. The statistics collector reads them on its own schedule.
  */
 import { Histogram, LATENCY_BUCKETS_MS } from './histogram.js';
+import { LatencyWindow } from './latency-window.js';
 import { TopicRates } from './topic-rates.js';
 
 /** What the broker counts. */
@@ -33,8 +34,10 @@ export class RealmCounters implements PubSubCounters, CallCounters {
   events = 0;
   calls = 0;
   callsInFlight = 0;
-  /** Call latency seen by the caller's node, ms. */
+  /** Call latency seen by the caller's node, ms: Prometheus buckets since start. */
   readonly latency = new Histogram(LATENCY_BUCKETS_MS);
+  /** The same latencies, for percentiles over the last minute. */
+  readonly recent = new LatencyWindow();
   readonly topics: TopicRates;
 
   constructor(o: CountersOptions) {
@@ -61,6 +64,8 @@ export class RealmCounters implements PubSubCounters, CallCounters {
 
   callEnded(started: number): void {
     this.callsInFlight--;
-    this.latency.observe(performance.now() - started);
+    const now = performance.now();
+    this.latency.observe(now - started);
+    this.recent.record(now - started, now);
   }
 }

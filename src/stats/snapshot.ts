@@ -23,13 +23,20 @@ export interface Totals {
 export type Rates = { [K in keyof Totals]: number };
 
 export interface LatencyReport {
+  /** Calls measured since the node started, and their summed latency (Prometheus). */
   readonly count: number;
   readonly sum_ms: number;
-  /** Upper bounds of the buckets holding the quantiles (ms); null while no call was measured. */
+  /** Length of the recent window the figures below cover (the last minute, in 10 s steps). */
+  readonly window_s: number;
+  /** Calls measured in that window. */
+  readonly window_count: number;
+  /** Latency percentiles, mean and maximum over the window (ms, HDR histogram: 3 significant figures); null while no call ended in it. */
+  readonly mean_ms: number | null;
   readonly p50_ms: number | null;
   readonly p90_ms: number | null;
   readonly p99_ms: number | null;
-  /** Cumulative counts per upper bound (ms); the last bound is null (+Inf). */
+  readonly max_ms: number | null;
+  /** Cumulative counts per upper bound (ms) since the node started; the last bound is null (+Inf). */
   readonly buckets: readonly { le: number | null; count: number }[];
 }
 
