@@ -26,6 +26,7 @@ import type { Session } from './session.js';
 import { LimitKey, overLimit } from './session-limits.js';
 import { stableId } from '../backplane/stable-id.js';
 import type { PubSubCounters } from '../stats/realm-counters.js';
+import { isMetaTopic } from './meta/meta-topics.js';
 
 /**
  * Who hears of subscription changes and publications besides the subscribers: the realm's meta
@@ -183,7 +184,7 @@ export class Broker {
         () => session.sendError(T.PUBLISH, m.request, ErrorUri.backplaneUnavailable, ['the publication could not be handed to the cluster']),
       );
     }
-    this.counters?.published(topic, this.sent);
+    this.count(topic, false);
     this.hooks?.published(ev, options.retain);
   }
 
@@ -197,7 +198,7 @@ export class Broker {
     this.deliver(topic, publication, args, kwargs, ReceiverFilter.of(receivers, undefined), undefined, undefined, mqtt);
     const ev: EventOut = { realm: this.realm, topic, publication, receivers, args, kwargs, ...(mqtt ? { mqtt } : {}) };
     this.backplane.publish(ev);
-    this.counters?.published(topic, this.sent);
+    this.count(topic, false);
     this.hooks?.published(ev, retain);
     return publication;
   }
@@ -205,8 +206,17 @@ export class Broker {
   /** An event published on another node of the cluster; its options filter our own sessions. */
   remoteEvent(ev: EventOut): void {
     this.deliver(ev.topic, ev.publication, ev.args, ev.kwargs, ReceiverFilter.of(ev.receivers, undefined), ev.publisher, undefined, ev.mqtt);
-    this.counters?.remote(ev.topic, this.sent);
+    this.count(ev.topic, true);
     this.hooks?.published(ev, false);
+  }
+
+  /** Counts a publication and the EVENTs just sent for it; the router's own topics apart. */
+  private count(topic: string, remote: boolean): void {
+    const c = this.counters;
+    if (c === undefined) return;
+    if (isMetaTopic(topic)) c.meta(this.sent, remote);
+    else if (remote) c.remote(topic, this.sent);
+    else c.published(topic, this.sent);
   }
 
   /** Whether `s` may receive a publication with these exclude/eligible lists. */

@@ -31,12 +31,13 @@ export interface NodeSource {
   backplane(): { health: string; members: number };
 }
 
-const ZERO: Totals = { messages_in: 0, messages_out: 0, bytes_in: 0, bytes_out: 0, dropped: 0, publications: 0, events: 0, calls: 0 };
+const ZERO: Totals = { messages_in: 0, messages_out: 0, bytes_in: 0, bytes_out: 0, dropped: 0, publications: 0, events: 0, meta_publications: 0, meta_events: 0, calls: 0 };
 
 function totals(t: TrafficSource, c: RealmCounters | undefined): Totals {
   return {
     messages_in: t.messagesIn, messages_out: t.messagesOut, bytes_in: t.bytesIn, bytes_out: t.bytesOut, dropped: t.dropped,
-    publications: c?.publications ?? 0, events: c?.events ?? 0, calls: c?.calls ?? 0,
+    publications: c?.publications ?? 0, events: c?.events ?? 0,
+    meta_publications: c?.metaPublications ?? 0, meta_events: c?.metaEvents ?? 0, calls: c?.calls ?? 0,
   };
 }
 
@@ -118,6 +119,8 @@ export class StatsCollector {
       realmTotals.set(r.name, t);
       sum.publications += t.publications;
       sum.events += t.events;
+      sum.meta_publications += t.meta_publications;
+      sum.meta_events += t.meta_events;
       sum.calls += t.calls;
       const n = r.sessions();
       sessions += n;
@@ -128,7 +131,10 @@ export class StatsCollector {
         top_topics: c?.topics.busiest() ?? [], call_latency: latency(c?.latency, c?.recent),
       });
     }
-    const node = { ...totals(this.source.traffic(), undefined), publications: sum.publications, events: sum.events, calls: sum.calls };
+    const node: Totals = {
+      ...totals(this.source.traffic(), undefined),
+      publications: sum.publications, events: sum.events, meta_publications: sum.meta_publications, meta_events: sum.meta_events, calls: sum.calls,
+    };
     const snapshot: NodeSnapshot = {
       node: this.source.nodeId,
       time: new Date(at).toISOString(),

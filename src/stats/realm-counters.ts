@@ -12,6 +12,8 @@ export interface PubSubCounters {
   published(topic: string, events: number): void;
   /** A publication from another node and the EVENTs sent for it here. */
   remote(topic: string, events: number): void;
+  /** A publication to one of the router's own topics (meta events, statistics), here or from another node. */
+  meta(events: number, remote: boolean): void;
 }
 
 /** What the dealer counts. */
@@ -32,6 +34,9 @@ export class RealmCounters implements PubSubCounters, CallCounters {
   publications = 0;
   remotePublications = 0;
   events = 0;
+  /** The router's own publications (meta events, statistics) and their EVENTs, apart from the clients' traffic. */
+  metaPublications = 0;
+  metaEvents = 0;
   calls = 0;
   callsInFlight = 0;
   /** Call latency seen by the caller's node, ms: Prometheus buckets since start. */
@@ -54,6 +59,11 @@ export class RealmCounters implements PubSubCounters, CallCounters {
     this.remotePublications++;
     this.events += events;
     this.topics.count(topic, events);
+  }
+
+  meta(events: number, remote: boolean): void {
+    if (!remote) this.metaPublications++;
+    this.metaEvents += events;
   }
 
   callStarted(): number {

@@ -12,10 +12,14 @@ export interface Totals {
   bytes_out: number;
   /** Events dropped for slow consumers. */
   dropped: number;
-  /** Publications made on this node (clients' and the router's own). */
+  /** Publications made on this node by its clients (testaments included), not the router's own topics. */
   publications: number;
-  /** EVENTs sent to this node's subscribers. */
+  /** EVENTs of those and other nodes' publications sent to this node's subscribers. */
   events: number;
+  /** The router's own publications made on this node: meta events (`wamp.*`) and `xbar.stats.on_update`. */
+  meta_publications: number;
+  /** EVENTs of the router's own topics sent to this node's subscribers. */
+  meta_events: number;
   /** Calls from this node's callers. */
   calls: number;
 }

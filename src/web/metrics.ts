@@ -73,8 +73,10 @@ export function metricsRegistry(source: Source, refusals?: Refusals, edge?: Edge
   for (const [key, name, help] of TRAFFIC) {
     counter(registry, `xbar_realm_${name}`, `${help}, sessions of the realm`, ['realm'], perRealm((r) => r.totals[key]));
   }
-  counter(registry, 'xbar_realm_publications_total', 'Publications made on this node', ['realm'], perRealm((r) => r.totals.publications));
+  counter(registry, 'xbar_realm_publications_total', 'Publications made on this node by clients (the router\'s own topics apart)', ['realm'], perRealm((r) => r.totals.publications));
   counter(registry, 'xbar_realm_events_sent_total', 'EVENTs sent to this node\'s subscribers', ['realm'], perRealm((r) => r.totals.events));
+  counter(registry, 'xbar_realm_meta_publications_total', 'The router\'s own publications made on this node (meta events wamp.*, xbar.stats.on_update)', ['realm'], perRealm((r) => r.totals.meta_publications));
+  counter(registry, 'xbar_realm_meta_events_sent_total', 'EVENTs of the router\'s own topics sent to this node\'s subscribers', ['realm'], perRealm((r) => r.totals.meta_events));
   counter(registry, 'xbar_realm_calls_total', 'Calls from this node\'s callers', ['realm'], perRealm((r) => r.totals.calls));
   gauge(registry, 'xbar_topic_events_per_second', 'EVENTs sent per second on the busiest topics (last interval)', ['realm', 'topic'], (g) => {
     for (const r of snap().realms) for (const t of r.top_topics) g.set({ realm: r.name, topic: t.topic }, t.events_per_s);

@@ -10,9 +10,10 @@ import { ErrorUri } from '../../wamp/errors.js';
 import type { Dict } from '../../wamp/messages.js';
 import type { Realm } from '../realm.js';
 import { describe, MetaError } from './meta-call.js';
+import { STATS_TOPIC } from './meta-topics.js';
 
 export const STATS_PROCEDURE = 'xbar.stats.get';
-export const STATS_TOPIC = 'xbar.stats.on_update';
+export { STATS_TOPIC };
 
 export interface RealmReport {
   readonly node: string;
