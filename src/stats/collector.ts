@@ -7,6 +7,7 @@
 import type { StatsConfig } from '../config/types.js';
 import { Histogram, LATENCY_BUCKETS_MS } from './histogram.js';
 import { LatencyWindow } from './latency-window.js';
+import { ProcessSampler } from './process-figures.js';
 import type { RealmCounters } from './realm-counters.js';
 import type { LatencyReport, NodeSnapshot, Rates, RealmSnapshot, Totals } from './snapshot.js';
 import type { TrafficSource } from './traffic.js';
@@ -69,6 +70,7 @@ export class StatsCollector {
   private readonly started = Date.now();
   private last: { at: number; node: Totals; realms: Map<string, Totals> } | undefined;
   private latest: NodeSnapshot | undefined;
+  private readonly process = new ProcessSampler();
   /** Called after each sample (e.g. to publish `xbar.stats.on_update`). */
   onSample: ((s: NodeSnapshot) => void) | undefined;
 
@@ -76,6 +78,7 @@ export class StatsCollector {
 
   start(): void {
     if (!this.config.enabled || this.timer) return;
+    this.process.start();
     this.sample();
     this.timer = setInterval(() => this.sample(), this.config.interval);
     this.timer.unref();
@@ -84,6 +87,7 @@ export class StatsCollector {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.process.stop();
   }
 
   /**
@@ -146,6 +150,7 @@ export class StatsCollector {
       sessions,
       totals: node,
       rates: advance ? rates(node, this.last?.node, seconds) : (this.latest?.rates ?? { ...ZERO }),
+      process: advance ? this.process.sample() : this.process.figures(),
       realms,
     };
     if (advance) this.last = { at, node, realms: realmTotals };

@@ -3,6 +3,7 @@
  * `xbar.stats.on_update` carry it. Totals count since the node started; rates are per second over
  * the last sampling interval.
  */
+import type { ProcessFigures } from './process-figures.js';
 import type { TopicRate } from './topic-rates.js';
 
 export interface Totals {
@@ -69,5 +70,7 @@ export interface NodeSnapshot {
   readonly sessions: number;
   readonly totals: Totals;
   readonly rates: Rates;
+  /** The node process: CPU, memory, event-loop lag and GC over the last interval. */
+  readonly process: ProcessFigures;
   readonly realms: readonly RealmSnapshot[];
 }

@@ -1,9 +1,10 @@
 /**
  * The `metrics` path service: Prometheus text exposition through prom-client. Nothing is updated
  * per message: every metric is filled from the node's own counters when scraped (`collect`), and
- * the call-duration histogram is exported straight from its fixed buckets.
+ * the call-duration histogram is exported straight from its fixed buckets. The process's figures
+ * (prom-client's default metrics: process_*, nodejs_*) follow the node's.
  */
-import { Counter, Gauge, type Metric, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from 'prom-client';
 import type { EdgeRefusals, LabeledCount } from '../network/refusals.js';
 import type { StatsCollector } from '../stats/collector.js';
 import type { Refusals } from '../stats/refusals.js';
@@ -122,13 +123,27 @@ function callDuration(snap: () => NodeSnapshot, done: () => void): Metric {
   return metric as unknown as Metric;
 }
 
+let processRegistry: Registry | undefined;
+
+/**
+ * prom-client's default metrics (process CPU, resident memory, heap, event-loop lag, GC, handles):
+ * one registry per process, as they measure the process, whatever nodes run in it.
+ */
+export function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 export function metricsHandler(collector: Pick<StatsCollector, 'snapshot'>, refusals?: Refusals, edge?: EdgeRefusals): PathHandler {
   const registry = metricsRegistry(() => collector.snapshot(), refusals, edge);
   return {
     request(req, res, rest) {
       if (rest !== '') return notFound(res, req.url);
       if (req.method !== 'GET' && req.method !== 'HEAD') return notAllowed(res);
-      registry.metrics().then(
+      Promise.all([registry.metrics(), processMetrics().metrics()]).then(([node, proc]) => `${node}${node.endsWith('\n') ? '' : '\n'}${proc}`).then(
         (text) => {
           res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
           res.end(req.method === 'HEAD' ? undefined : text);

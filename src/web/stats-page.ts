@@ -133,7 +133,11 @@ const STATS_PAGE = `<!DOCTYPE html>
       ["bytes in / out per s", bytes(r.bytes_in) + " / " + bytes(r.bytes_out), "bytes"],
       ["publications / events per s", fmt(r.publications) + " / " + fmt(r.events), "events"],
       ["calls per s", fmt(r.calls), "calls"],
-      ["dropped (slow consumers)", fmt(t.dropped), "dropped"]
+      ["dropped (slow consumers)", fmt(t.dropped), "dropped"],
+      ["CPU (one core = 100 %)", s.process.cpu_percent === null ? "-" : fmt(s.process.cpu_percent, 1) + " %", "cpu"],
+      ["memory: resident / heap used", bytes(s.process.rss_bytes) + " / " + bytes(s.process.heap_used_bytes), "memory"],
+      ["event-loop lag p99 / max (ms)", fmt(s.process.event_loop_lag_p99_ms, 1) + " / " + fmt(s.process.event_loop_lag_max_ms, 1), "lag"],
+      ["GC (ms per s)", fmt(s.process.gc_ms_per_s, 1), "gc"]
     ].map(function (x) {
       var tr = document.createElement("tr");
       var th = document.createElement("th"); th.className = "t"; th.textContent = x[0];

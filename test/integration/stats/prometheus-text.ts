@@ -24,7 +24,9 @@ const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 function parseValue(s: string, at: string): number {
   if (s === '+Inf') return Number.POSITIVE_INFINITY;
   if (s === '-Inf') return Number.NEGATIVE_INFINITY;
-  if (s === 'NaN') return Number.NaN;
+  // Prometheus reads values with Go's strconv.ParseFloat, which takes NaN in any case; prom-client's
+  // default metrics print "Nan" for an event-loop mean not measured yet.
+  if (/^nan$/i.test(s)) return Number.NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) throw new Error(`${at}: bad value ${JSON.stringify(s)}`);
   return Number(s);
 }
