@@ -37,7 +37,9 @@ import { healthHandler, type Readiness } from './web/health.js';
 import { originChecked } from './web/origin-check.js';
 import { withoutTopicNames } from './web/topic-names.js';
 import { metricsHandler } from './web/metrics.js';
-import { statsJsonHandler, statsPageHandler } from './web/stats-page.js';
+import { statsJsonHandler } from './web/stats-page.js';
+import { consoleHandler } from './web/console/console-service.js';
+import { answerNodeQuery, consoleSource, NODE_SCOPE } from './node-console.js';
 import { Workers } from './workers/workers.js';
 import type { SupervisionPolicy } from './workers/supervisor.js';
 import { isWebService, startWebService } from './web/services/index.js';
@@ -129,7 +131,12 @@ export class XbarNode {
 
   async start(): Promise<void> {
     try {
-      await this.backplane.start(this.router.backplaneHandlers());
+      const handlers = this.router.backplaneHandlers();
+      await this.backplane.start({
+        ...handlers,
+        // Node-wide queries (the console's cluster view) before the router's per-realm ones.
+        metaQuery: (realm, q) => (realm === NODE_SCOPE ? answerNodeQuery(this.router, this.stats, this.backplane.nodeId, q) : handlers.metaQuery(realm, q)),
+      });
       await this.router.start();
       for (const t of this.config.transports) await this.listen(t);
       this.stats.start();
@@ -205,7 +212,8 @@ export class XbarNode {
       if (service.type === 'stats') {
         // The page at the path, its JSON beside it: /stats and /stats.json.
         const json = p === '' ? 'stats.json' : `${p}.json`;
-        web.mount(p, gated(statsPageHandler(`/${json}`, this.stats.config.interval), gate));
+        const consoleData = consoleSource(this.router, this.backplane, this.stats);
+        web.mount(p, gated(consoleHandler(consoleData, { base: p === '' ? '' : `/${p}`, jsonUrl: `/${json}`, refreshMs: this.stats.config.interval }), gate));
         web.mount(json, gated(statsJsonHandler(source), gate));
         continue;
       }

@@ -9,7 +9,8 @@ import { Histogram, LATENCY_BUCKETS_MS } from './histogram.js';
 import { LatencyWindow } from './latency-window.js';
 import { ProcessSampler } from './process-figures.js';
 import type { RealmCounters } from './realm-counters.js';
-import type { LatencyReport, NodeSnapshot, Rates, RealmSnapshot, Totals } from './snapshot.js';
+import { type HistoryPoint, StatsHistory } from './history.js';
+import type { LatencyReport, NodeSnapshot, Rates, RealmSnapshot, Totals, WindowLatency } from './snapshot.js';
 import type { TrafficSource } from './traffic.js';
 
 export interface RealmSource {
@@ -53,15 +54,31 @@ function rates(now: Totals, before: Totals | undefined, seconds: number): Rates 
 const NO_CALLS = new Histogram(LATENCY_BUCKETS_MS);
 const NO_WINDOW = new LatencyWindow();
 
+function windowLatency(windows: LatencyWindow[]): WindowLatency {
+  const w = LatencyWindow.reportOf(windows, performance.now());
+  return { window_s: NO_WINDOW.windowMs / 1000, window_count: w.count, mean_ms: w.mean, p50_ms: w.p50, p90_ms: w.p90, p99_ms: w.p99, max_ms: w.max };
+}
+
 function latency(h: Histogram = NO_CALLS, recent: LatencyWindow = NO_WINDOW): LatencyReport {
-  const w = recent.report(performance.now());
   return {
     count: h.count,
     sum_ms: h.sum,
-    window_s: recent.windowMs / 1000,
-    window_count: w.count,
-    mean_ms: w.mean, p50_ms: w.p50, p90_ms: w.p90, p99_ms: w.p99, max_ms: w.max,
+    ...windowLatency([recent]),
     buckets: h.cumulative().map((b) => ({ le: Number.isFinite(b.le) ? b.le : null, count: b.count })),
+  };
+}
+
+/** The console's charts show about ten minutes. */
+const HISTORY_MS = 10 * 60_000;
+
+function point(s: NodeSnapshot): HistoryPoint {
+  const r = s.rates;
+  return {
+    time: Date.parse(s.time), sessions: s.sessions, connections: s.connections,
+    publications: r.publications, events: r.events, meta_events: r.meta_events, calls: r.calls,
+    messages_in: r.messages_in, messages_out: r.messages_out, bytes_in: r.bytes_in, bytes_out: r.bytes_out, dropped: r.dropped,
+    call_p50_ms: s.call_latency.p50_ms, call_p99_ms: s.call_latency.p99_ms,
+    cpu_percent: s.process.cpu_percent, rss_bytes: s.process.rss_bytes, event_loop_lag_p99_ms: s.process.event_loop_lag_p99_ms,
   };
 }
 
@@ -71,10 +88,18 @@ export class StatsCollector {
   private last: { at: number; node: Totals; realms: Map<string, Totals> } | undefined;
   private latest: NodeSnapshot | undefined;
   private readonly process = new ProcessSampler();
+  private readonly points: StatsHistory;
   /** Called after each sample (e.g. to publish `xbar.stats.on_update`). */
   onSample: ((s: NodeSnapshot) => void) | undefined;
 
-  constructor(private readonly source: NodeSource, readonly config: StatsConfig) {}
+  constructor(private readonly source: NodeSource, readonly config: StatsConfig) {
+    this.points = new StatsHistory(Math.min(1200, Math.max(10, Math.ceil(HISTORY_MS / config.interval))));
+  }
+
+  /** One point per sample over the last minutes, oldest first (after `since`, ms since the epoch). */
+  history(since?: number): HistoryPoint[] {
+    return this.points.read(since);
+  }
 
   start(): void {
     if (!this.config.enabled || this.timer) return;
@@ -102,6 +127,7 @@ export class StatsCollector {
   sample(): NodeSnapshot {
     const s = this.build(Date.now(), true);
     this.latest = s;
+    this.points.add(point(s));
     this.onSample?.(s);
     return s;
   }
@@ -113,11 +139,13 @@ export class StatsCollector {
   private build(at: number, advance: boolean): NodeSnapshot {
     const seconds = this.last ? (at - this.last.at) / 1000 : 0;
     const realms: RealmSnapshot[] = [];
+    const windows: LatencyWindow[] = [];
     const realmTotals = new Map<string, Totals>();
     const sum = { ...ZERO };
     let sessions = 0;
     for (const r of this.source.realms()) {
       const c = r.counters;
+      if (c) windows.push(c.recent);
       if (advance && seconds > 0) c?.topics.sample(seconds);
       const t = totals(r.traffic(), c);
       realmTotals.set(r.name, t);
@@ -150,6 +178,7 @@ export class StatsCollector {
       sessions,
       totals: node,
       rates: advance ? rates(node, this.last?.node, seconds) : (this.latest?.rates ?? { ...ZERO }),
+      call_latency: windowLatency(windows),
       process: advance ? this.process.sample() : this.process.figures(),
       realms,
     };

@@ -20,10 +20,11 @@ export interface WindowReport {
 
 /** Values are kept in microseconds; a histogram records integers from 1. */
 const US_PER_MS = 1000;
+/** Where reports merge slots (reports are synchronous, so one serves every window). */
+const scratch = createHistogram();
 
 export class LatencyWindow {
   private readonly slots: RecordableHistogram[];
-  private readonly merged = createHistogram();
   private readonly slotMs: number;
   /** Index of the current slot, and the slot-length epoch it covers. */
   private current = 0;
@@ -43,10 +44,17 @@ export class LatencyWindow {
 
   /** Percentiles of what was recorded in the window ending at `now`. */
   report(now: number): WindowReport {
-    this.rotate(now);
-    const h = this.merged;
+    return LatencyWindow.reportOf([this], now);
+  }
+
+  /** Percentiles of everything several windows (e.g. every realm's) recorded, merged. */
+  static reportOf(windows: Iterable<LatencyWindow>, now: number): WindowReport {
+    const h = scratch;
     h.reset();
-    for (const s of this.slots) if (s.count > 0) h.add(s);
+    for (const w of windows) {
+      w.rotate(now);
+      for (const s of w.slots) if (s.count > 0) h.add(s);
+    }
     if (h.count === 0) return { count: 0, mean: null, p50: null, p90: null, p99: null, max: null };
     const ms = (us: number) => us / US_PER_MS;
     return { count: h.count, mean: ms(h.mean), p50: ms(h.percentile(50)), p90: ms(h.percentile(90)), p99: ms(h.percentile(99)), max: ms(h.max) };

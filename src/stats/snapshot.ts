@@ -27,10 +27,7 @@ export interface Totals {
 
 export type Rates = { [K in keyof Totals]: number };
 
-export interface LatencyReport {
-  /** Calls measured since the node started, and their summed latency (Prometheus). */
-  readonly count: number;
-  readonly sum_ms: number;
+export interface WindowLatency {
   /** Length of the recent window the figures below cover (the last minute, in 10 s steps). */
   readonly window_s: number;
   /** Calls measured in that window. */
@@ -41,6 +38,12 @@ export interface LatencyReport {
   readonly p90_ms: number | null;
   readonly p99_ms: number | null;
   readonly max_ms: number | null;
+}
+
+export interface LatencyReport extends WindowLatency {
+  /** Calls measured since the node started, and their summed latency (Prometheus). */
+  readonly count: number;
+  readonly sum_ms: number;
   /** Cumulative counts per upper bound (ms) since the node started; the last bound is null (+Inf). */
   readonly buckets: readonly { le: number | null; count: number }[];
 }
@@ -70,6 +73,8 @@ export interface NodeSnapshot {
   readonly sessions: number;
   readonly totals: Totals;
   readonly rates: Rates;
+  /** Call latency over the last minute, every realm's calls together. */
+  readonly call_latency: WindowLatency;
   /** The node process: CPU, memory, event-loop lag and GC over the last interval. */
   readonly process: ProcessFigures;
   readonly realms: readonly RealmSnapshot[];

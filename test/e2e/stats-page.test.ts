@@ -54,9 +54,10 @@ describe('the /stats page in headless Chromium', { timeout: 30_000 }, () => {
       assert.equal(await realmCell('sessions').textContent(), '4');
       assert.match(await page.locator('#status').textContent() ?? '', /4 sessions.*\(live\)/);
       // The process's figures: CPU once an interval has passed, memory at once.
-      await page.waitForFunction(() => /^\d[\d,.]* %$/.test(document.querySelector('#summary td[data-k="cpu"]')?.textContent ?? '')
-        && /^[\d.,]+ \/ [\d.,]+$/.test(document.querySelector('#summary td[data-k="lag"]')?.textContent ?? ''), undefined, { timeout: 5000 });
-      assert.match(await page.locator('#summary td[data-k="memory"]').textContent() ?? '', /^[\d.]+ MiB \/ [\d.]+ MiB$/);
+      await page.waitForFunction(() => /^\d[\d,.]* %$/.test(document.querySelector('[data-tile="cpu"] .v')?.textContent ?? '')
+        && /^[\d.,]+ ms$/.test(document.querySelector('[data-tile="lag"] .v')?.textContent ?? ''), undefined, { timeout: 5000 });
+      assert.match(await page.locator('[data-tile="rss"] .v').textContent() ?? '', /^[\d.]+ MiB$/);
+      assert.match(await page.locator('[data-tile="heap"] .v').textContent() ?? '', /^[\d.]+ MiB$/);
 
       // 50 publications per second to 3 subscribers.
       let n = 0;
