@@ -37,14 +37,12 @@ export function sessionsOf(router: Router, node: string, limit: number, realm?: 
       if (rows.length >= limit) break;
       const c = s.conn;
       const peer = c.peer;
-      // The connection's out-buffer, where the transport reports it.
-      const queued = (c as { readonly queuedBytes?: number }).queuedBytes;
       rows.push({
         node, realm: r.name, session: s.id, authid: s.authid, authrole: s.authrole,
         authmethod: s.identity?.authmethod ?? '',
         transport: peer.transport,
         address: peer.remotePort === undefined ? peer.remoteAddress : `${peer.remoteAddress.includes(':') ? `[${peer.remoteAddress}]` : peer.remoteAddress}:${peer.remotePort}`,
-        queued_bytes: typeof queued === 'number' ? queued : null,
+        queued_bytes: c.queuedBytes ?? null,
         dropped: c.dropped, messages_in: c.messagesIn, messages_out: c.messagesOut, bytes_in: c.bytesIn, bytes_out: c.bytesOut,
       });
     }

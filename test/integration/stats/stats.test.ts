@@ -55,21 +55,11 @@ describe('live statistics', LIMIT, () => {
     const got = new Events();
     for (const s of subs) await s.subscribe('com.example.ticks', got.handler);
     await subs[0]!.register('com.example.add', (args) => (args[0] as number) + (args[1] as number));
-    // Every sample as the collector takes it: the one after the last publication lists the topic
-    // (the next forgets it), which a poll of /stats.json can miss on a loaded machine.
-    const samples: NodeSnapshot[] = [];
-    const publishUpdates = t.node.stats.onSample;
-    t.node.stats.onSample = (x) => {
-      samples.push(x);
-      publishUpdates?.(x);
-    };
     for (let i = 0; i < 50; i++) await pub.publish('com.example.ticks', [i], {}, { acknowledge: true });
     for (let i = 0; i < 150; i++) await got.next();
     for (let i = 0; i < 20; i++) assert.equal(one(await pub.call('com.example.add', [i, 1])), i + 1);
     // Per-topic counts come with the next sample: wait for one taken after the last publication.
-    const sampled = await eventually(() => samples.find((x) => x.realms[0]!.top_topics.some((tt) => tt.topic === 'com.example.ticks' && tt.publications === 50)), 'a sample after the last publication');
-    t.node.stats.onSample = publishUpdates;
-    const s = (await getJson(`${t.http}/stats.json`)).body as NodeSnapshot;
+    const s = await statsUntil(t, (x) => x.realms[0]!.top_topics.some((tt) => tt.topic === 'com.example.ticks' && tt.publications === 50));
     const r = s.realms[0]!;
     assert.equal(s.node, t.node.backplane.nodeId);
     assert.deepEqual(s.backplane, { health: 'standalone', members: 1 });
@@ -89,7 +79,7 @@ describe('live statistics', LIMIT, () => {
     assert.equal(r.call_latency.count, 20);
     assert.ok(r.call_latency.p50_ms !== null && r.call_latency.p99_ms! >= r.call_latency.p50_ms);
     assert.equal(r.call_latency.buckets.at(-1)!.count, 20);
-    const ticks = sampled.realms[0]!.top_topics.find((x) => x.topic === 'com.example.ticks')!;
+    const ticks = r.top_topics.find((x) => x.topic === 'com.example.ticks')!;
     assert.equal(ticks.publications, 50);
     assert.equal(ticks.events, 150);
     assert.ok(s.totals.messages_out >= r.totals.messages_out);
@@ -168,7 +158,12 @@ describe('live statistics', LIMIT, () => {
     const page = await fetch(`${t.http}/stats`);
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
-    assert.doesNotMatch(await page.text(), /<script src|<link /, 'no external assets');
+    // Every script and stylesheet is served by this service (uPlot from node_modules), none from elsewhere.
+    const html = await page.text();
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!).filter((u) => !u.startsWith('data:'));
+    assert.deepEqual(assets.sort(), ['/stats/console.css', '/stats/console.js', '/stats/uplot.css', '/stats/uplot.js']);
+    for (const a of assets) assert.equal((await fetch(`${t.http}${a}`)).status, 200, a);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self';/);
     assert.equal((await fetch(`${t.http}/stats.json`)).status, 200);
   });
 
