@@ -15,9 +15,8 @@ export function statsJsonHandler(collector: Pick<StatsCollector, 'snapshot'>): P
       try {
         parseQuery(req.url, {});
       } catch (e) {
-        if (!(e instanceof QueryError)) throw e;
-        res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
-        return res.end(`${e.message}\n`);
+        res.writeHead(e instanceof QueryError ? 400 : 500, { 'content-type': 'text/plain; charset=utf-8' });
+        return res.end(`${(e as Error).message}\n`);
       }
       const body = JSON.stringify(collector.snapshot());
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });

@@ -86,7 +86,8 @@ export function consoleHandler(source: ConsoleSource, o: ConsoleOptions): PathHa
         return notFound(res, req.url);
       } catch (e) {
         if (e instanceof QueryError) return send(req, res, 400, 'text/plain; charset=utf-8', `${e.message}\n`);
-        throw e;
+        // A failure here ends this request, never the process.
+        return send(req, res, 500, 'text/plain; charset=utf-8', `console failed: ${(e as Error).message}\n`);
       }
     },
   };
