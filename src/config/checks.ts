@@ -59,6 +59,9 @@ export function crossChecks(doc: ValidDocument): string[] {
     (worker.transports ?? []).forEach((t, i) => {
       const at = ['workers', w, 'transports', i];
       if (t.id !== undefined) transportIdSet.add(t.id, [...at, 'id'], `transport id ${JSON.stringify(t.id)}`);
+      if (t.type === 'rawsocket' && t.serializer !== undefined && t.serializers !== undefined) {
+        problems.push(`${formatPath([...at, 'serializer'])}: also "serializers" given; keep "serializers"`);
+      }
       if (t.type === 'rawsocket' && t.max_message_size !== undefined && t.options?.max_message_size !== undefined) {
         problems.push(`${formatPath([...at, 'max_message_size'])}: also set in options.max_message_size; set it once`);
       }

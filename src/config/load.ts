@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { crossChecks } from './checks.js';
-import { ConfigError, problemsOf } from './issues.js';
+import { ConfigError, formatPath, problemsOf, type KeyPath } from './issues.js';
 import { jsonErrorOffset, lineColumn } from './json-position.js';
 import { LoadContext } from './load-context.js';
 import { normalize } from './normalize.js';
@@ -29,6 +29,8 @@ export function formatOf(path: string): ConfigFormat | undefined {
  * relative to `baseDir` (default: the working directory). Throws `ConfigError`.
  */
 export function parseConfig(doc: unknown, source: string, baseDir = process.cwd()): NodeConfig {
+  const placeholders = templatePlaceholders(doc);
+  if (placeholders.length > 0) throw new ConfigError(source, placeholders);
   const result = nodeConfigDocument.safeParse(doc);
   if (!result.success) throw new ConfigError(source, problemsOf(result.error, doc));
   const problems = crossChecks(result.data);
@@ -37,6 +39,20 @@ export function parseConfig(doc: unknown, source: string, baseDir = process.cwd(
   const config = normalize(result.data, ctx);
   if (ctx.problems.length > 0) throw new ConfigError(source, ctx.problems);
   return config;
+}
+
+/**
+ * Jinja placeholders ("{{ realm }}") left in a config: Crossbar.io's `crossbar init` templates fill
+ * them in when they make a node directory, and Crossbar.io reads the file as it is (and refuses
+ * the value, e.g. as a realm name), so does xbar — with what to do.
+ */
+function templatePlaceholders(doc: unknown, at: KeyPath = [], out: string[] = []): string[] {
+  if (typeof doc === 'string') {
+    const m = /^\{\{\s*([\w.]+)\s*\}\}$/.exec(doc);
+    if (m) out.push(`${formatPath(at)}: ${JSON.stringify(doc)} is an unrendered template placeholder (Crossbar.io's "crossbar init" fills these in; Crossbar.io refuses it as a value too): replace {{ ${m[1]} }} with the value`);
+  } else if (Array.isArray(doc)) doc.forEach((v, i) => templatePlaceholders(v, [...at, i], out));
+  else if (typeof doc === 'object' && doc !== null) for (const [k, v] of Object.entries(doc)) templatePlaceholders(v, [...at, k], out);
+  return out;
 }
 
 /** V8's reason without its copy of the text or offset; line and column are given separately. */

@@ -93,6 +93,22 @@ function lastPerUri(permissions: readonly Permission[]): Permission[] {
 }
 
 type RealmDocument = NonNullable<RouterWorkerDocument['realms']>[number];
+type RoleDocument = NonNullable<RealmDocument['roles']>[number];
+
+/** Every action on every URI: Crossbar.io's `allow-by-default` role. */
+const ALLOW_ALL: Permission = {
+  uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true },
+  disclose: { caller: false, publisher: false }, cache: true,
+};
+
+/**
+ * A role's permissions (`lastPerUri`). A role with neither permissions nor an authorizer is
+ * Crossbar.io's `RouterRole`: everything is allowed with `allow-by-default: true`, nothing otherwise.
+ */
+function rolePermissions(role: RoleDocument): Permission[] {
+  if (role.permissions === undefined && role.authorizer === undefined) return role['allow-by-default'] === true ? [ALLOW_ALL] : [];
+  return lastPerUri((role.permissions ?? []).map(permission));
+}
 
 function rlinkConfig(l: RLinkDocument, fallbackId: string): RLinkConfig {
   const t = l.transport;
@@ -120,7 +136,7 @@ function realm(r: RealmDocument): RealmConfig {
     uriCheck: r.options?.uri_check ?? DEFAULTS.uriCheck,
     roles: (r.roles ?? []).map((role) => ({
       name: role.name,
-      permissions: lastPerUri((role.permissions ?? []).map(permission)),
+      permissions: rolePermissions(role),
       ...(role.authorizer === undefined ? {} : { authorizer: role.authorizer }),
     })),
     ...(r.store === undefined ? {} : { store: realmStoreConfig(r.store) }),
@@ -215,7 +231,10 @@ function transport(t: TransportDocument, id: string, at: KeyPath, ctx: LoadConte
         type: 'rawsocket',
         id,
         endpoint: listen,
-        ...session(t, t.options?.max_message_size ?? t.max_message_size, at, ctx),
+        ...session(
+          t.serializer === undefined || t.serializers !== undefined ? t : { ...t, serializers: [t.serializer] },
+          t.options?.max_message_size ?? t.max_message_size, at, ctx,
+        ),
       } satisfies RawSocketTransportConfig;
     case 'mqtt':
       return { type: 'mqtt', id, endpoint: listen, ...mqttOptions(t.options, [...at, 'options'], ctx) };

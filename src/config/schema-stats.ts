@@ -53,9 +53,17 @@ export const realmStore = strict(
     'event-history': listOf(historyRule, 'event history rules').optional(),
     /** Ours: topics whose retained event is kept (least recently retained forgotten first); 0 = none. */
     max_retained: int(0, 1_000_000, 'topics').optional(),
+    /**
+     * Crossbar.io's call queues: a call waits while every callee is at its `concurrency`. The
+     * dealer always does that (bounded at 1,000 calls per registration); Crossbar.io's memory
+     * store ignores these rules' limits too (its `maybe_queue_call` accepts every call).
+     */
+    'call-queue': listOf(strict({
+      uri: z.string(expect('procedure URI or pattern')),
+      match: oneOf(['exact', 'prefix', 'wildcard'], 'match policy').optional(),
+      limit: int(1, Number.MAX_SAFE_INTEGER, 'calls').optional(),
+    }), 'call queue rules').optional(),
   },
-  ['call-queue'],
-  { 'call-queue': "call queues are not supported by xbar: calls wait in the dealer's own bounded queue" },
 );
 
 /** `access`: who may read (schema-network.ts); `topic_names: false` leaves topic names out. */

@@ -149,6 +149,11 @@ export const rawsocketTransport = strict({
   options: rawsocketOptions.optional(),
   auth: transportAuth.optional(),
   debug: bool().optional(),
+  /**
+   * A connecting RawSocket transport's key, which configs also put on a listening one (Crossbar.io
+   * refuses it there): read as `serializers: [serializer]`.
+   */
+  serializer: oneOf(['json', 'msgpack', 'cbor'], 'serializer').optional(),
 });
 
 // ---- WebSocket and Web -------------------------------------------------------------------------

@@ -60,6 +60,8 @@ export const role = strict({
     message: 'the role name "trusted" is reserved (Crossbar.io uses it for the router\'s own sessions)',
   }),
   permissions: listOf(permission, 'permissions').optional(),
+  /** Crossbar.io's `RouterRole`: a role with neither permissions nor authorizer allows everything when true. */
+  'allow-by-default': bool().optional(),
   /** Dynamic authorization: a procedure called with (session, uri, action, options). */
   authorizer: z
     .string(expect('procedure URI'))
@@ -104,7 +106,11 @@ export const realm = strict(
 );
 
 /** Options of a router worker: those of every native worker (`schema-workers.ts`). */
-const workerOptions = strict(nativeWorkerOptions, [...NATIVE_UNSUPPORTED]);
+const workerOptions = strict(nativeWorkerOptions, [...NATIVE_UNSUPPORTED], {
+  expose_controller: "exposing a worker's management API (crossbar.worker.*) in its realms is a Crossbar.io feature xbar does not run; remove the key (the WAMP meta API and the stats/metrics paths describe the node)",
+  expose_shared: "sharing a worker's management API between workers is a Crossbar.io feature xbar does not run; remove the key",
+  disabled: 'a disabled worker is a Crossbar.io feature xbar does not run; remove the worker from the config instead',
+});
 
 export const routerWorker = strict(
   {
@@ -133,7 +139,12 @@ export const nodeConfigDocument = strict(
     cluster: clusterDocument.optional(),
     // A union of one, so that another worker type is one problem, not one per key it has.
     workers: listOf(
-      byType('worker type', ['router', 'container', 'guest'], ['proxy', 'websocket-testee', 'hostmonitor', 'xbrmm'], [
+      byType('worker type', ['router', 'container', 'guest'], {
+        proxy: 'run the nodes behind HAProxy or as one xbar cluster (the top-level "cluster" key)',
+        'websocket-testee': 'it is the WebSocket protocol test endpoint of Crossbar.io (for the Autobahn testsuite); remove the worker, or run autobahn-testsuite\'s own echo server',
+        hostmonitor: 'remove the worker; xbar\'s /metrics and /stats paths report on the node',
+        xbrmm: 'the XBR market maker is a Crossbar.io feature xbar does not run; remove the worker',
+      }, [
         routerWorker, containerWorker, guestWorker,
       ]),
       'workers',

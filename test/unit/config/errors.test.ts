@@ -78,7 +78,7 @@ describe('config problems name the exact key path', () => {
     const doc = minimalDoc();
     (doc['workers'] as Doc[]).push({ type: 'proxy' }, { type: 'nodejs' });
     assert.deepEqual(problems(doc), [
-      'workers[1].type: expected one of "router", "container", "guest", got "proxy"; "proxy" is a Crossbar.io worker type that xbar does not support yet',
+      'workers[1].type: expected one of "router", "container", "guest", got "proxy"; "proxy" is a Crossbar.io worker type that xbar does not run: run the nodes behind HAProxy or as one xbar cluster (the top-level "cluster" key)',
       'workers[2].type: expected one of "router", "container", "guest", got "nodejs"',
     ]);
   });
@@ -266,6 +266,31 @@ describe('config problems across items', () => {
       ['com.b', 'exact', true, false],
       ['com.a.', 'exact', false, true],
     ]);
+  });
+
+  it('allow-by-default: a role with neither permissions nor authorizer allows all when true, nothing otherwise (Crossbar.io\'s RouterRole)', () => {
+    const doc = minimalDoc();
+    const realm = (worker(doc)['realms'] as Doc[])[0] as Doc;
+    realm['roles'] = [{ name: 'open', 'allow-by-default': true }, { name: 'closed' }, { name: 'listed', 'allow-by-default': true, permissions: [] }];
+    const roles = parseConfig(doc, 'x.json').realms[0]!.roles;
+    assert.deepEqual(roles.map((r) => r.permissions.map((p) => [p.uri, p.match, Object.values(p.allow).every(Boolean)])), [
+      [['', 'prefix', true]],
+      [],
+      [],
+    ]);
+  });
+
+  it('names an unrendered {{ template }} placeholder, and reads a listening RawSocket\'s singular "serializer"', () => {
+    const doc = minimalDoc();
+    ((worker(doc)['realms'] as Doc[])[0] as Doc)['name'] = '{{ realm }}';
+    assert.deepEqual(problems(doc), [
+      'workers[0].realms[0].name: "{{ realm }}" is an unrendered template placeholder (Crossbar.io\'s "crossbar init" fills these in; Crossbar.io refuses it as a value too): replace {{ realm }} with the value',
+    ]);
+    const ok = minimalDoc();
+    const raw = transportOf(ok, 1);
+    delete raw['serializers'];
+    raw['serializer'] = 'msgpack';
+    assert.deepEqual((parseConfig(ok, 'x.json').transports[1] as { serializers: readonly string[] }).serializers, ['msgpack']);
   });
 
   it('rejects duplicate transport ids', () => {

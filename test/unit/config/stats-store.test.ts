@@ -26,7 +26,6 @@ describe('statistics, realm store and the stats/metrics/health path services', (
     realmOf(doc).store = { type: 'cfxdb', 'call-queue': [] };
     assert.deepEqual(problems(doc), [
       'workers[0].realms[0].store.type: expected "memory", got "cfxdb"; "cfxdb" is a Crossbar.io store type that xbar does not support yet',
-      'workers[0].realms[0].store["call-queue"]: call queues are not supported by xbar: calls wait in the dealer\'s own bounded queue',
     ]);
     realmOf(doc).store = { type: 'memory', 'event-history': [{ uri: 'com..x', limit: 0 }], max_retained: -1 };
     assert.deepEqual(problems(doc), [
