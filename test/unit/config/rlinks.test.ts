@@ -1,0 +1,91 @@
+/**
+ * A realm's `rlinks` as Crossbar.io checks them (RLinkConfig.parse, check_connecting_transport):
+ * the crossbar-examples rlinks configs load with Crossbar.io's defaults filled in, and a bad link
+ * is refused with the key path.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { loadConfigFile, parseConfig } from '../../../src/config/load.js';
+import { minimalDoc, problems, type Doc } from './config-helpers.js';
+
+const EXAMPLES = '/work/ref/crossbar-examples/rlinks';
+
+function realmOf(doc: Doc): Doc {
+  return ((doc['workers'] as Doc[])[0]!['realms'] as Doc[])[0]!;
+}
+
+const wsLink = (): Doc => ({
+  id: 'to_central', realm: 'realm1',
+  transport: { type: 'websocket', endpoint: { type: 'tcp', host: 'localhost', port: 8001 }, url: 'ws://localhost:8001/ws' },
+});
+
+describe('realm rlinks config', () => {
+  it('loads the rlinks/_work example with Crossbar.io\'s defaults (everything forwarded, JSON over WebSocket)', async (t) => {
+    let config;
+    try {
+      config = await loadConfigFile(`${EXAMPLES}/_work/node2/.crossbar/config.json`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return t.skip('crossbar-examples not on this machine');
+      throw e;
+    }
+    const [l] = config.realms[0]!.rlinks!;
+    assert.deepEqual(l, {
+      id: 'rlink_2_1', realm: 'realm1',
+      transport: { type: 'websocket', url: 'ws://localhost:8001/ws', serializer: 'json', timeoutMs: 10_000 },
+      excludeAuthid: [],
+      forwardLocalEvents: true, forwardRemoteEvents: true, forwardLocalInvocations: true, forwardRemoteInvocations: true,
+    });
+  });
+
+  it('reads the rlinks/ha_setup links (RawSocket, CBOR, forward_remote_* only)', (t) => {
+    let doc: Doc;
+    try {
+      doc = JSON.parse(readFileSync(`${EXAMPLES}/ha_setup/node1/.crossbar/config.json`, 'utf8')) as Doc;
+    } catch {
+      return t.skip('crossbar-examples not on this machine');
+    }
+    const links = realmOf(doc)['rlinks'] as Doc[];
+    const d = minimalDoc();
+    realmOf(d)['rlinks'] = links;
+    const config = parseConfig(d, 'test');
+    assert.equal(config.realms[0]!.rlinks!.length, 3);
+    assert.deepEqual(config.realms[0]!.rlinks![0], {
+      id: 'rlink_1_2', realm: 'realm1',
+      transport: { type: 'rawsocket', target: { host: 'localhost', port: 5082 }, serializer: 'cbor', timeoutMs: 10_000 },
+      excludeAuthid: [],
+      forwardLocalEvents: false, forwardRemoteEvents: true, forwardLocalInvocations: false, forwardRemoteInvocations: true,
+    });
+  });
+
+  it('takes a unix-socket endpoint, exclude_authid and authid', () => {
+    const d = minimalDoc();
+    realmOf(d)['rlinks'] = [{
+      realm: 'remote1', authid: 'site7', exclude_authid: ['monitor'],
+      transport: { type: 'rawsocket', endpoint: { type: 'unix', path: '/tmp/central.sock' }, serializer: 'msgpack' },
+    }];
+    const [l] = parseConfig(d, 'test').realms[0]!.rlinks!;
+    assert.equal(l!.id, 'realm1_rlink1');
+    assert.equal(l!.authid, 'site7');
+    assert.deepEqual(l!.excludeAuthid, ['monitor']);
+    assert.deepEqual(l!.transport, { type: 'rawsocket', target: { path: '/tmp/central.sock' }, serializer: 'msgpack', timeoutMs: 10_000 });
+  });
+
+  it('refuses a link without realm, a RawSocket without serializer, a non-ws url and TLS on an endpoint, by key path', () => {
+    const d = minimalDoc();
+    const noRealm = wsLink();
+    delete noRealm['realm'];
+    const noSerializer = { ...wsLink(), transport: { type: 'rawsocket', endpoint: { type: 'tcp', host: 'h', port: 1 } } };
+    const badUrl = { ...wsLink(), transport: { ...(wsLink()['transport'] as Doc), url: 'http://x/ws' } };
+    const tls = { ...wsLink(), transport: { ...(wsLink()['transport'] as Doc), endpoint: { type: 'tcp', host: 'h', port: 1, tls: {} } } };
+    const flag = { ...wsLink(), forward_local_events: 'yes' };
+    realmOf(d)['rlinks'] = [noRealm, noSerializer, badUrl, tls, flag];
+    const p = problems(d);
+    assert.equal(p.length, 5, p.join('\n'));
+    assert.match(p[0]!, /^workers\[0\]\.realms\[0\]\.rlinks\[0\]\.realm: /);
+    assert.match(p[1]!, /^workers\[0\]\.realms\[0\]\.rlinks\[1\]\.transport\.serializer: /);
+    assert.match(p[2]!, /^workers\[0\]\.realms\[0\]\.rlinks\[2\]\.transport\.url: expected ws:\/\/ or wss:\/\/ URL/);
+    assert.match(p[3]!, /^workers\[0\]\.realms\[0\]\.rlinks\[3\]\.transport\.endpoint\.tls: TLS on an rlink endpoint is not supported yet/);
+    assert.match(p[4]!, /^workers\[0\]\.realms\[0\]\.rlinks\[4\]\.forward_local_events: expected true or false/);
+  });
+});
