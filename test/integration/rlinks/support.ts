@@ -5,7 +5,7 @@ import { XbarNode } from '../../../src/node.js';
 import type autobahn from 'autobahn';
 import { connectAutobahn, type AutobahnClient } from '../../helpers/clients.js';
 import { eventually } from '../../helpers/eventually.js';
-import { realm, testConfig } from '../../helpers/node.js';
+import { realm, testConfig, type TestNodeOptions } from '../../helpers/node.js';
 
 export interface LinkTarget {
   readonly id: string;
@@ -30,8 +30,8 @@ export function link(t: LinkTarget): RLinkConfig {
 }
 
 /** A node with fixed ports (so it can be restarted where its links expect it). */
-export async function startRouter(ports: { ws: number; raw: number }, links: RLinkConfig[] = []): Promise<XbarNode> {
-  const base = testConfig({ realms: [{ ...realm(), rlinks: links }] });
+export async function startRouter(ports: { ws: number; raw: number }, links: RLinkConfig[] = [], o: Omit<TestNodeOptions, 'realms'> = {}): Promise<XbarNode> {
+  const base = testConfig({ ...o, realms: [{ ...realm(), rlinks: links }] });
   const transports = base.transports.map((t): TransportConfig =>
     t.endpoint.type === 'tcp' ? { ...t, endpoint: { ...t.endpoint, port: t.type === 'web' ? ports.ws : ports.raw } } as TransportConfig : t);
   const node = new XbarNode({ ...base, transports }, { logger: pino({ level: process.env.XBAR_TEST_LOG ?? 'silent' }) });
