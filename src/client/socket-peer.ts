@@ -21,6 +21,8 @@ export type RawSocketTarget = { readonly host: string; readonly port: number } |
 
 const DEFAULT_MAX_QUEUED = 16 * 1024 * 1024;
 const RAWSOCKET_MAX_LENGTH_EXPONENT = 15; // 2^24 bytes
+/** The largest message a link accepts from the other router (what it announces on RawSocket). */
+const MAX_MESSAGE = 2 ** 24;
 
 abstract class PeerBase implements SocketPeerEnd {
   dropped = 0;
@@ -123,7 +125,7 @@ class RawSocketPeer extends PeerBase {
 /** Opens a WebSocket to `url` speaking `serializer`'s subprotocol. */
 export function connectWebSocket(url: string, serializer: Serializer, timeoutMs: number, maxQueuedBytes = DEFAULT_MAX_QUEUED): Promise<SocketPeerEnd> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, [serializer.subprotocol], { handshakeTimeout: timeoutMs, perMessageDeflate: false });
+    const ws = new WebSocket(url, [serializer.subprotocol], { handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: MAX_MESSAGE });
     ws.once('open', () => {
       if (ws.protocol !== serializer.subprotocol) {
         ws.terminate();

@@ -38,6 +38,8 @@ export class RouterLink {
   private timer: NodeJS.Timeout | undefined;
   private delay: number;
   private connected: (() => void)[] = [];
+  /** Failed attempts since the link was last connected. */
+  private failures = 0;
 
   constructor(
     readonly config: RLinkConfig,
@@ -96,6 +98,7 @@ export class RouterLink {
       this.state = 'connected';
       this.connects++;
       this.delay = this.backoff.initialMs;
+      this.failures = 0;
       this.log.info({ rlink: c.id, realm: this.localRealm, remoteRealm: c.realm, session: remote.sessionId }, 'rlink connected');
       for (const f of this.connected.splice(0)) f();
     } catch (e) {
@@ -118,7 +121,9 @@ export class RouterLink {
     this.state = 'connecting';
     const wait = Math.min(this.delay, this.backoff.maxMs) * (0.5 + Math.random() / 2);
     this.delay = Math.min(this.delay * this.backoff.growth, this.backoff.maxMs);
-    (wasConnected ? this.log.warn : this.log.debug).call(this.log, { rlink: this.config.id, reason: why, retryMs: Math.round(wait) }, 'rlink down; reconnecting');
+    // Loud when the link goes down or cannot come up at all; quiet while it keeps retrying.
+    const loud = wasConnected || this.failures++ === 0;
+    (loud ? this.log.warn : this.log.debug).call(this.log, { rlink: this.config.id, reason: why, retryMs: Math.round(wait) }, 'rlink down; reconnecting');
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.attempt();
