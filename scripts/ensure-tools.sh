@@ -14,6 +14,8 @@ done
 # Debian's Autobahn|Python is /usr/bin/python3's, not another python3 on PATH.
 /usr/bin/python3 -c 'import autobahn, twisted' >/dev/null 2>&1 || missing+=(python3-autobahn)
 /usr/bin/python3 -c 'import cbor2' >/dev/null 2>&1 || missing+=(python3-cbor2)
+# Autobahn|Python's WAMP-SCRAM client derives argon2id keys with argon2-cffi (test/integration/auth/scram.test.ts).
+/usr/bin/python3 -c 'import argon2' >/dev/null 2>&1 || missing+=(python3-argon2)
 command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 /usr/bin/python3 -c 'import paho.mqtt.client' >/dev/null 2>&1 || missing+=(python3-paho-mqtt)
 

@@ -13,6 +13,7 @@ import type { AuthGuard } from './guard.js';
 import { JwtTicketAuthenticator, JwtVerifier } from './jwt.js';
 import { DynamicTicketAuthenticator, StaticTicketAuthenticator } from './ticket.js';
 import { TlsCertificateAuthenticator } from './tls-client-cert.js';
+import { DynamicScramAuthenticator, StaticScramAuthenticator } from './scram.js';
 import { DynamicWampCraAuthenticator, StaticWampCraAuthenticator, WampCraUsers } from './wampcra.js';
 
 export function authenticatorsFor(auth: AuthConfig | undefined, deps: AuthDeps, guard?: AuthGuard): Map<string, AuthenticatorFactory> {
@@ -39,6 +40,10 @@ export function authenticatorsFor(auth: AuthConfig | undefined, deps: AuthDeps, 
   const cs = auth?.cryptosign;
   if (cs?.type === 'static') add('cryptosign', () => new StaticCryptosignAuthenticator(cs.principals));
   else if (cs?.type === 'dynamic') add('cryptosign', () => new DynamicCryptosignAuthenticator(cs, deps));
+
+  const scram = auth?.scram;
+  if (scram?.type === 'static') add('scram', () => new StaticScramAuthenticator(scram.principals));
+  else if (scram?.type === 'dynamic') add('scram', () => new DynamicScramAuthenticator(scram, deps));
 
   const tls = auth?.tls;
   if (tls) {

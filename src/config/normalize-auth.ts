@@ -9,7 +9,7 @@ import type { LoadContext } from './load-context.js';
 import type { EndpointTlsDocument, LimitsDocument, TransportAuthDocument } from './schema-auth.js';
 import type {
   AnonymousAuthConfig, AuthConfig, CryptosignAuthConfig, DynamicAuthConfig, JwtAuthConfig, JwtKey, LimitsConfig,
-  TicketAuthConfig, TlsAuthConfig, TlsEndpointConfig, WampCraAuthConfig,
+  TicketAuthConfig, TlsAuthConfig, TlsEndpointConfig, WampCraAuthConfig, ScramAuthConfig,
 } from './types-auth.js';
 
 export const AUTH_DEFAULTS = {
@@ -152,6 +152,22 @@ function ticket(d: NonNullable<TransportAuthDocument['ticket']>, at: KeyPath, ct
 /** Autobahn's derive_key defaults, which the spec's examples use. */
 const PBKDF2_DEFAULTS = { iterations: 1000, keylen: 32 };
 
+function scram(d: NonNullable<TransportAuthDocument['scram']>): ScramAuthConfig {
+  if (d.type === 'dynamic') return dynamic(d);
+  return {
+    type: 'static',
+    principals: new Map(
+      Object.entries(d.principals).map(([authid, p]) => [
+        authid,
+        {
+          role: p.role, ...realmOf(p.realm), kdf: p.kdf, iterations: p.iterations, ...(p.memory === undefined ? {} : { memory: p.memory }),
+          salt: p.salt, storedKey: p['stored-key'], serverKey: p['server-key'],
+        },
+      ]),
+    ),
+  };
+}
+
 function wampcra(d: NonNullable<TransportAuthDocument['wampcra']>, at: KeyPath, ctx: LoadContext): WampCraAuthConfig {
   if (d.type === 'dynamic') return dynamic(d);
   return {
@@ -211,6 +227,7 @@ export function authConfig(d: TransportAuthDocument | undefined, at: KeyPath, ct
     ...(d.wampcra === undefined ? {} : { wampcra: wampcra(d.wampcra, [...at, 'wampcra'], ctx) }),
     ...(d.cryptosign === undefined ? {} : { cryptosign: cryptosign(d.cryptosign) }),
     ...(d.tls === undefined ? {} : { tls: tls(d.tls) }),
+    ...(d.scram === undefined ? {} : { scram: scram(d.scram) }),
   };
 }
 

@@ -176,6 +176,32 @@ const tlsStatic = strict({
 
 const tlsAuth = byType('tls authentication type', ['static', 'dynamic'], ['function'], [tlsStatic, dynamicAuth('tls')]);
 
+const hexKey = (what: string) => z.string(expect(`${what} (64 hex digits)`)).regex(/^[0-9a-fA-F]{64}$/, expect(`${what} (64 hex digits)`));
+
+/** WAMP-SCRAM principals as Crossbar.io's `scram.py` reads them (keys derived by the client's KDF). */
+const scramStatic = strict({
+  type: tag('static', 'scram authentication type'),
+  principals: principals(
+    strict({
+      ...principal,
+      kdf: oneOf(['argon2id-13', 'pbkdf2'], 'key derivation function'),
+      iterations: int(1, 100_000_000),
+      /** argon2id memory cost (KiB); needed for argon2id-13. */
+      memory: int(8, 4 * 1024 * 1024, 'KiB').optional(),
+      salt: z.string(expect('salt (hex)')).regex(/^([0-9a-fA-F]{2})+$/, expect('salt (hex)')),
+      'stored-key': hexKey('stored key'),
+      'server-key': hexKey('server key'),
+    }).check((ctx) => {
+      if (ctx.value.kdf === 'argon2id-13' && ctx.value.memory === undefined) {
+        ctx.issues.push({ code: 'custom', path: ['memory'], input: ctx.value, message: 'missing; argon2id-13 needs its memory cost' });
+      }
+    }),
+    'principals',
+  ),
+});
+
+const scramAuth = byType('scram authentication type', ['static', 'dynamic'], ['function'], [scramStatic, dynamicAuth('scram')]);
+
 export const transportAuth = strict(
   {
     anonymous: anonymousAuth.optional(),
@@ -183,8 +209,9 @@ export const transportAuth = strict(
     wampcra: wampcraAuth.optional(),
     cryptosign: cryptosignAuth.optional(),
     tls: tlsAuth.optional(),
+    scram: scramAuth.optional(),
   },
-  ['cookie', 'scram', 'cryptosign-proxy', 'anonymous-proxy'],
+  ['cookie', 'cryptosign-proxy', 'anonymous-proxy'],
 );
 
 // ---- endpoint TLS -------------------------------------------------------------------------------

@@ -86,6 +86,21 @@ export interface WampCraUser extends PrincipalConfig {
   readonly keylen?: number;
 }
 
+/** A WAMP-SCRAM principal: the KDF parameters and the keys derived from the password (hex). */
+export interface ScramPrincipal extends PrincipalConfig {
+  readonly kdf: 'argon2id-13' | 'pbkdf2';
+  readonly iterations: number;
+  /** argon2id memory cost, KiB. */
+  readonly memory?: number;
+  readonly salt: string;
+  readonly storedKey: string;
+  readonly serverKey: string;
+}
+
+export type ScramAuthConfig =
+  | { readonly type: 'static'; readonly principals: ReadonlyMap<string, ScramPrincipal> }
+  | DynamicAuthConfig;
+
 export type WampCraAuthConfig =
   | { readonly type: 'static'; readonly users: ReadonlyMap<string, WampCraUser> }
   | DynamicAuthConfig;
@@ -115,6 +130,7 @@ export interface AuthConfig {
   readonly wampcra?: WampCraAuthConfig;
   readonly cryptosign?: CryptosignAuthConfig;
   readonly tls?: TlsAuthConfig;
+  readonly scram?: ScramAuthConfig;
 }
 
 /** TLS of a listening TCP endpoint: PEM text read from the configured files. */

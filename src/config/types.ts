@@ -55,7 +55,7 @@ export interface RealmConfig {
 
 export type {
   AnonymousAuthConfig, AuthConfig, CryptosignAuthConfig, CryptosignPrincipal, DynamicAuthConfig, JwtAuthConfig,
-  JwtClaimsMapping, JwtKey, LimitsConfig, PrincipalConfig, TicketAuthConfig, TicketPrincipal, TlsAuthConfig,
+  JwtClaimsMapping, JwtKey, LimitsConfig, PrincipalConfig, ScramAuthConfig, ScramPrincipal, TicketAuthConfig, TicketPrincipal, TlsAuthConfig,
   TlsEndpointConfig, TlsPrincipal, WampCraAuthConfig, WampCraUser,
 } from './types-auth.js';
 import type { AuthConfig, LimitsConfig, TlsEndpointConfig } from './types-auth.js';
