@@ -212,6 +212,9 @@ export const transportAuth = strict(
     scram: scramAuth.optional(),
   },
   ['cookie', 'cryptosign-proxy', 'anonymous-proxy'],
+  {
+    cookie: 'cookie authentication (a session authenticated once is known again by its cookie) is a Crossbar.io feature xbar does not run yet; remove the key: clients then log in with their other method on each connection',
+  },
 );
 
 // ---- endpoint TLS -------------------------------------------------------------------------------

@@ -158,6 +158,8 @@ export const rawsocketTransport = strict({
 
 // ---- WebSocket and Web -------------------------------------------------------------------------
 
+const COOKIE_HINT = { cookie: 'cookie tracking of WebSocket clients is a Crossbar.io feature xbar does not run yet; remove the key (and "cookie" from auth): clients then log in with their other method on each connection' };
+
 /** Keys shared by a `websocket` transport and a `websocket` path service. */
 const websocketService = {
   id: configId.optional(),
@@ -172,9 +174,10 @@ const websocketService = {
 export const websocketTransport = strict(
   { type: tag('websocket', 'transport type'), endpoint, ...websocketService },
   ['cookie'],
+  COOKIE_HINT,
 );
 
-const websocketPath = strict({ type: tag('websocket', 'path service type'), ...websocketService }, ['cookie']);
+const websocketPath = strict({ type: tag('websocket', 'path service type'), ...websocketService }, ['cookie'], COOKIE_HINT);
 
 const websocketReverseproxyPath = websocketProxy(websocketOptions);
 
@@ -265,7 +268,7 @@ export const universalTransport = strict({
   }).optional(),
   /** First URL component → a WebSocket service; these win over the `web` paths. */
   websocket: z
-    .record(pathKey, strict({ type: tag('websocket', 'transport type').optional(), ...websocketService }, ['cookie']), expect('object mapping URL paths to WebSocket transports'))
+    .record(pathKey, strict({ type: tag('websocket', 'transport type').optional(), ...websocketService }, ['cookie'], COOKIE_HINT), expect('object mapping URL paths to WebSocket transports'))
     .optional(),
   mqtt: strict({ type: tag('mqtt', 'transport type').optional(), id: configId.optional(), options: mqttOptions }).optional(),
   web: strict({ type: tag('web', 'transport type').optional(), id: configId.optional(), paths: pathMap, options: webOptions.optional() }).optional(),

@@ -118,10 +118,10 @@ describe('config problems name the exact key path', () => {
 
   it('rejects Crossbar.io keys xbar does not implement instead of ignoring them', () => {
     const doc = minimalDoc();
-    transportOf(doc, 1)['auth'] = { scram: { type: 'static', principals: {} } };
+    transportOf(doc, 1)['auth'] = { cookie: {} };
     worker(doc)['manhole'] = {};
     assert.deepEqual(problems(doc), [
-      'workers[0].transports[1].auth.scram: a Crossbar.io feature xbar does not run yet; remove the key to start without it',
+      'workers[0].transports[1].auth.cookie: cookie authentication (a session authenticated once is known again by its cookie) is a Crossbar.io feature xbar does not run yet; remove the key: clients then log in with their other method on each connection',
       'workers[0].manhole: a Crossbar.io feature xbar does not run yet; remove the key to start without it',
     ]);
   });
