@@ -32,6 +32,7 @@ import { NetworkList } from './network/networks.js';
 import { acceptProxyProtocol } from './network/proxy-accept.js';
 import { acceptUniversal } from './network/universal-accept.js';
 import { EdgeRefusals } from './network/refusals.js';
+import { BridgeCounts } from './stats/bridge-counts.js';
 import { AccessGate, gated } from './web/access-gate.js';
 import { healthHandler, type Readiness } from './web/health.js';
 import { originChecked } from './web/origin-check.js';
@@ -85,6 +86,8 @@ export class XbarNode {
   readonly refusals = new Refusals();
   /** What the edge refused (PROXY protocol, Origin, access control), for /metrics. */
   readonly edgeRefusals = new EdgeRefusals();
+  /** What the HTTP bridge dropped (SSE streams, outbound forwarders), for /metrics. */
+  readonly bridgeCounts = new BridgeCounts();
   /** Listeners up and not stopping (readiness). */
   private serving = false;
   /** The realms' router-to-router links (src/rlinks/). */
@@ -218,7 +221,7 @@ export class XbarNode {
         continue;
       }
       if (service.type === 'metrics') {
-        web.mount(p, gated(metricsHandler(source, this.refusals, this.edgeRefusals), gate));
+        web.mount(p, gated(metricsHandler(source, this.refusals, this.edgeRefusals, this.bridgeCounts), gate));
         continue;
       }
       if (service.type === 'health') {
@@ -238,7 +241,8 @@ export class XbarNode {
         continue;
       }
       if (isWebService(service)) {
-        web.mount(p, await startWebService(service, { log: this.log, router: this.router, nodeInfo: this.nodeInfo, mount: p && `/${p}` }));
+        const deps = { log: this.log, router: this.router, nodeInfo: this.nodeInfo, mount: p && `/${p}`, bridgeCounts: this.bridgeCounts };
+        web.mount(p, await startWebService(service, deps));
         continue;
       }
       const ws = new WebSocketService(

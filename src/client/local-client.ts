@@ -20,7 +20,8 @@ export class WampError extends Error {
   }
 }
 
-export type EventHandler = (args: Args, kwargs: Kwargs, details: Dict) => void;
+/** An event's payload and details, and its publication id. */
+export type EventHandler = (args: Args, kwargs: Kwargs, details: Dict, publication: number) => void;
 export type ProcedureResult = { args?: Args; kwargs?: Kwargs } | void;
 export type Procedure = (args: Args, kwargs: Kwargs, details: Dict) => Promise<ProcedureResult> | ProcedureResult;
 
@@ -129,14 +130,15 @@ export class LocalClient {
     await this.request([T.UNSUBSCRIBE, this.nextRequest++, subscription], T.UNSUBSCRIBED);
   }
 
-  /** Publishes; with `acknowledge` resolves on PUBLISHED (or rejects on ERROR). */
-  async publish(topic: string, args?: Args, kwargs?: Kwargs, options: Dict = {}): Promise<void> {
+  /** Publishes; with `acknowledge` resolves with the publication id on PUBLISHED (or rejects on ERROR). */
+  async publish(topic: string, args?: Args, kwargs?: Kwargs, options: Dict = {}): Promise<number | undefined> {
     const msg = withPayload([T.PUBLISH, this.nextRequest++, options, topic], args, kwargs);
     if (options.acknowledge === true) {
-      await this.request(msg, T.PUBLISHED);
+      return (await this.request(msg, T.PUBLISHED) as { publication: number }).publication;
     } else if (!this.closed) {
       this.end.send(msg);
     }
+    return undefined;
   }
 
   async call(procedure: string, args?: Args, kwargs?: Kwargs, options: Dict = {}): Promise<{ args: Args; kwargs: Kwargs }> {
@@ -174,7 +176,7 @@ export class LocalClient {
         this.welcomed = undefined;
         return;
       case T.EVENT:
-        for (const h of this.handlers.get(m.subscription) ?? []) h(m.args, m.kwargs, m.details);
+        for (const h of this.handlers.get(m.subscription) ?? []) h(m.args, m.kwargs, m.details, m.publication);
         return;
       case T.INVOCATION:
         return void this.invoke(m.request, m.registration, m.args, m.kwargs, m.details);

@@ -18,6 +18,7 @@ import type { LoadContext } from './load-context.js';
 import { packageResource } from './python-resource.js';
 import type { PathServiceDocument } from './schema-transport.js';
 import type { PathService, RealmConfig } from './types.js';
+import { httpBridgePath } from './normalize-bridge.js';
 import type { ArchivePathConfig, UploadPathConfig, WapPathConfig, WebServicePathConfig, WebSocketProxyPathConfig } from './types-web.js';
 
 const MiB = 1024 * 1024;
@@ -103,6 +104,11 @@ function webService(d: Leaf, at: KeyPath, ctx: LoadContext, realms: readonly Rea
       return wapPath(d, at, ctx, realms);
     case 'websocket-reverseproxy':
       return websocketProxyPath(d);
+    case 'publisher':
+    case 'caller':
+    case 'webhook':
+    case 'sse':
+      return httpBridgePath(d, at, ctx, realms);
     default:
       return undefined;
   }
@@ -147,7 +153,7 @@ function archivePath(d: Doc<'archive'>, at: KeyPath, ctx: LoadContext): ArchiveP
 }
 
 /** The realm and role a service session joins must exist (or be the router's own "trusted"). */
-function checkRole(realms: readonly RealmConfig[], realm: string, role: string, at: KeyPath, ctx: LoadContext, roleKey = 'role'): void {
+export function checkRole(realms: readonly RealmConfig[], realm: string, role: string, at: KeyPath, ctx: LoadContext, roleKey = 'role'): void {
   const r = realms.find((x) => x.name === realm);
   if (r === undefined) ctx.problem([...at, 'realm'], `no realm ${JSON.stringify(realm)} in this config`);
   else if (role !== TRUSTED_ROLE && !r.roles.some((x) => x.name === role)) {

@@ -18,7 +18,7 @@ import { healthPath, metricsPath, statsPath } from './schema-stats.js';
 import { endpointTls, transportAuth } from './schema-auth.js';
 import {
   REFUSED_PATH_SERVICES, archivePath, cgiPath, jsonPath, nodeinfoPath, redirectPath, reverseproxyPath, staticPath,
-  uploadPath, wapPath, websocketReverseproxyPath as websocketProxy,
+  uploadPath, wapPath, websocketReverseproxyPath as websocketProxy, publisherPath, callerPath, webhookPath, ssePath,
 } from './schema-web.js';
 import { mqttOptions, mqttPath, mqttTransport } from './schema-mqtt.js';
 import { longpollPath } from './schema-longpoll.js';
@@ -183,13 +183,14 @@ const websocketReverseproxyPath = websocketProxy(websocketOptions);
 
 const PATH_SERVICES = [
   'websocket', 'static', 'redirect', 'reverseproxy', 'json', 'nodeinfo', 'path', 'archive', 'upload', 'wap', 'cgi',
-  'websocket-reverseproxy', 'relay', 'stats', 'metrics', 'health', 'mqtt', 'longpoll',
+  'websocket-reverseproxy', 'relay', 'stats', 'metrics', 'health', 'mqtt', 'longpoll', 'publisher', 'caller', 'webhook', 'sse',
 ];
 
 /** Every path service but `path`, which contains a map of them. */
 const leafServices = [
   websocketPath, staticPath, redirectPath, reverseproxyPath, jsonPath, nodeinfoPath, archivePath, uploadPath, wapPath,
-  cgiPath, websocketReverseproxyPath, relayPath, statsPath, metricsPath, healthPath, mqttPath, longpollPath,
+  cgiPath, websocketReverseproxyPath, relayPath, statsPath, metricsPath, healthPath, mqttPath, longpollPath, publisherPath, callerPath,
+  webhookPath, ssePath,
 ] as const;
 type LeafService = (typeof leafServices)[number];
 

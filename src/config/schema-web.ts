@@ -4,10 +4,12 @@
  * websocket-reverseproxy. Keys and required ones follow Crossbar.io's checkers
  * (`crossbar/common/checkconfig.py` `check_web_path_service_*`, `webservice/archive.py` and
  * `webservice/wap.py` `check`); the nested `path` service lives beside the path map in
- * `schema-transport.ts`, since it contains one.
+ * `schema-transport.ts`, since it contains one. The HTTP bridge's services (publisher, caller,
+ * webhook, and xbar's sse) are here too.
  */
 import { z } from 'zod';
 import { isValidUri } from '../wamp/uri.js';
+import { bridgeNetworkError } from '../network/bridge-networks.js';
 import { bool, expect, int, listOf, nonEmpty, oneOf, str, strict, strings, tag } from './schema-kit.js';
 
 const id = z
@@ -205,11 +207,70 @@ export function websocketReverseproxyPath<O extends z.ZodType<{ max_message_size
   });
 }
 
+/** A network for `require_ip`: "10.0.0.0/8", "127.0.0.1", or Python's "192.168.1.1/255.255.255.0". */
+const bridgeNetwork = z.string(expect('IP address or network')).refine((n) => bridgeNetworkError(n) === undefined, {
+  error: (issue) => bridgeNetworkError(String(issue.input)) ?? 'expected an IP address or network',
+});
+
+/** What a publisher and a caller check of each request (Crossbar.io's `_CommonResource` options). */
+const bridgeRequestOptions = {
+  debug: bool().optional(),
+  key: str().optional(),
+  secret: str().optional(),
+  require_tls: bool().optional(),
+  require_ip: listOf(bridgeNetwork, 'networks').optional(),
+  /** Bytes; 0 = no limit of Crossbar.io's (xbar still bounds a body, see `web/services/rest/`). */
+  post_body_limit: int(0, 2 ** 20, 'bytes').optional(),
+  /** Seconds a signed request's timestamp may be off; 0 = any. */
+  timestamp_delta_limit: int(0, 86_400, 'seconds').optional(),
+};
+
+const bridgeSession = { id, realm: wampUri('realm name'), role: nonEmpty() };
+
+export const publisherPath = strict({ type: tag('publisher', 'path service type'), ...bridgeSession, options: strict(bridgeRequestOptions).optional() });
+export const callerPath = strict({
+  type: tag('caller', 'path service type'),
+  ...bridgeSession,
+  options: strict({
+    ...bridgeRequestOptions,
+    /** xbar: seconds a call may take (Crossbar.io waits for ever); a request's `options.timeout` may ask for less. */
+    call_timeout: int(1, 86_400, 'seconds').optional(),
+  }).optional(),
+});
+
+export const webhookPath = strict({
+  type: tag('webhook', 'path service type'),
+  ...bridgeSession,
+  options: strict({
+    debug: bool().optional(),
+    post_body_limit: int(0, 2 ** 20, 'bytes').optional(),
+    /** Crossbar.io's checker leaves it optional, but a webhook without a topic cannot publish. */
+    topic: wampUri('topic'),
+    success_response: str().optional(),
+    error_response: str().optional(),
+    github_secret: str().optional(),
+  }),
+});
+
+/** xbar's Server-Sent Events service: `GET <path>?topic=URI[&match=prefix|wildcard]`. */
+export const ssePath = strict({
+  type: tag('sse', 'path service type'),
+  ...bridgeSession,
+  options: strict({
+    /** Bytes of events a stream may have unsent (the slow-consumer rule, as a websocket path's). */
+    max_out_buffer: int(1024, 256 * 1024 * 1024, 'bytes').optional(),
+    slow_consumer: oneOf(['drop', 'disconnect'], 'slow consumer policy').optional(),
+    /** Seconds between keep-alive comments; 0 = none. */
+    keepalive: int(0, 3600, 'seconds').optional(),
+    /** Streams open at once on this path. */
+    max_clients: int(1, 1_000_000, 'streams').optional(),
+    require_tls: bool().optional(),
+    require_ip: listOf(bridgeNetwork, 'networks').optional(),
+  }).optional(),
+});
+
 /** Crossbar.io path types xbar refuses, with what to do instead. */
 export const REFUSED_PATH_SERVICES: Readonly<Record<string, string>> = {
-  publisher: 'the HTTP bridge is not built yet; publish from a WAMP client (e.g. Autobahn) instead',
-  caller: 'the HTTP bridge is not built yet; call from a WAMP client (e.g. Autobahn) instead',
-  webhook: 'the HTTP bridge is not built yet; receive the hook in a WAMP client behind a "reverseproxy" path',
   wsgi: 'xbar runs no Python web apps; run the app in its own server and mount it with a "reverseproxy" path',
   resource: 'xbar runs no Twisted resources; serve the page from its own server and mount it with a "reverseproxy" path',
 };

@@ -139,4 +139,70 @@ export interface WebSocketProxyPathConfig {
 
 export type WebServicePathConfig =
   | StaticPathConfig | RedirectPathConfig | ReverseProxyPathConfig | JsonPathConfig | NodeInfoPathConfig
-  | NotFoundPathConfig | CgiPathConfig | ArchivePathConfig | UploadPathConfig | WapPathConfig | WebSocketProxyPathConfig;
+  | NotFoundPathConfig | CgiPathConfig | ArchivePathConfig | UploadPathConfig | WapPathConfig | WebSocketProxyPathConfig
+  | HttpBridgePathConfig;
+
+/**
+ * What the HTTP bridge checks of each request before it reaches the router (Crossbar.io's
+ * `_CommonResource` options), normalized.
+ */
+export interface BridgeRequestChecks {
+  /** Signed requests are required when set (with `key`). */
+  readonly key?: string;
+  readonly secret?: string;
+  readonly requireTls: boolean;
+  /** CIDR networks the client must be in; undefined = any. */
+  readonly requireIp?: readonly string[];
+  /** Bytes; 0 = Crossbar.io's "no limit" (xbar still bounds a body at `maxBody`). */
+  readonly postBodyLimit: number;
+  /** Seconds a request's `timestamp` may differ from now; 0 = any. */
+  readonly timestampDeltaLimit: number;
+  /** The webhook's GitHub secret: the X-Hub-Signature (HMAC-SHA1 of the body) must match. */
+  readonly githubSecret?: string;
+  /** Whether the body must be JSON (publisher, caller) or is taken as text (webhook). */
+  readonly json: boolean;
+}
+
+/** `publisher`, `caller` and `webhook`: an in-process session on `realm` with `role`. */
+export interface PublisherPathConfig {
+  readonly type: 'publisher';
+  readonly realm: string;
+  readonly role: string;
+  readonly checks: BridgeRequestChecks;
+}
+
+export interface CallerPathConfig {
+  readonly type: 'caller';
+  readonly realm: string;
+  readonly role: string;
+  readonly checks: BridgeRequestChecks;
+  /** Milliseconds a call may take at most (a request's `options.timeout` may ask for less). */
+  readonly callTimeout: number;
+}
+
+export interface WebhookPathConfig {
+  readonly type: 'webhook';
+  readonly realm: string;
+  readonly role: string;
+  readonly checks: BridgeRequestChecks;
+  readonly topic: string;
+  readonly successResponse: string;
+  readonly errorResponse: string;
+}
+
+/** xbar's Server-Sent Events service: one subscription per GET stream. */
+export interface SsePathConfig {
+  readonly type: 'sse';
+  readonly realm: string;
+  readonly role: string;
+  /** Bytes a stream may have unsent; an event beyond is dropped for it or the stream closed. */
+  readonly maxOutBuffer: number;
+  readonly slowConsumer: 'drop' | 'disconnect';
+  /** Milliseconds between keep-alive comments; 0 = none. */
+  readonly keepalive: number;
+  readonly maxClients: number;
+  readonly requireTls: boolean;
+  readonly requireIp?: readonly string[];
+}
+
+export type HttpBridgePathConfig = PublisherPathConfig | CallerPathConfig | WebhookPathConfig | SsePathConfig;

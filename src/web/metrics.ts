@@ -6,6 +6,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from 'prom-client';
 import type { EdgeRefusals, LabeledCount } from '../network/refusals.js';
+import type { BridgeCounts } from '../stats/bridge-counts.js';
 import type { StatsCollector } from '../stats/collector.js';
 import type { Refusals } from '../stats/refusals.js';
 import type { NodeSnapshot, RealmSnapshot, Totals } from '../stats/snapshot.js';
@@ -41,7 +42,7 @@ function refusalCounter<L extends string>(registry: Registry, name: string, help
  * A registry whose metrics read `source()` once per scrape, with `refusals` (the limits' counts)
  * and `edge` (what the edge refused: PROXY protocol, Origin, access control).
  */
-export function metricsRegistry(source: Source, refusals?: Refusals, edge?: EdgeRefusals): Registry {
+export function metricsRegistry(source: Source, refusals?: Refusals, edge?: EdgeRefusals, bridge?: BridgeCounts): Registry {
   const registry = new Registry();
   let current: NodeSnapshot | undefined;
   // One snapshot per scrape, taken by the first metric collected (registry.metrics() collects in order).
@@ -92,6 +93,11 @@ export function metricsRegistry(source: Source, refusals?: Refusals, edge?: Edge
     refusalCounter(registry, 'xbar_websocket_origin_refused_total', 'WebSocket upgrades refused for their Origin header (reason: not_allowed, null, invalid)', edge.origin);
     refusalCounter(registry, 'xbar_http_access_refused_total', 'Requests refused by a path service\'s access control (reason: network, token)', edge.access);
   }
+  if (bridge) {
+    refusalCounter(registry, 'xbar_sse_dropped_total', 'Server-Sent Events a slow stream missed (reason: event) or slow streams closed (reason: stream)', bridge.sseDropped);
+    refusalCounter(registry, 'xbar_http_bridge_dropped_total', 'Events and calls the outbound HTTP bridge gave up on (reason: queue_full, failed, stopped)', bridge.outboundDropped);
+    refusalCounter(registry, 'xbar_http_bridge_retries_total', 'HTTP requests of the outbound bridge retried after a failure', bridge.outboundRetries);
+  }
   registry.registerMetric(callDuration(snap, () => (current = undefined)));
   return registry;
 }
@@ -137,8 +143,8 @@ export function processMetrics(): Registry {
   return processRegistry;
 }
 
-export function metricsHandler(collector: Pick<StatsCollector, 'snapshot'>, refusals?: Refusals, edge?: EdgeRefusals): PathHandler {
-  const registry = metricsRegistry(() => collector.snapshot(), refusals, edge);
+export function metricsHandler(collector: Pick<StatsCollector, 'snapshot'>, refusals?: Refusals, edge?: EdgeRefusals, bridge?: BridgeCounts): PathHandler {
+  const registry = metricsRegistry(() => collector.snapshot(), refusals, edge, bridge);
   return {
     request(req, res, rest) {
       if (rest !== '') return notFound(res, req.url);

@@ -20,6 +20,11 @@ import { StaticService } from './static.js';
 import { UploadService } from './upload.js';
 import { WapService } from './wap.js';
 import { websocketProxyService } from './websocket-proxy.js';
+import { CallerService } from './rest/caller.js';
+import { PublisherService } from './rest/publisher.js';
+import { SseService } from './rest/sse.js';
+import { WebhookService } from './rest/webhook.js';
+import { BridgeCounts } from '../../stats/bridge-counts.js';
 
 export interface WebServiceDeps {
   readonly log: Logger;
@@ -27,11 +32,13 @@ export interface WebServiceDeps {
   readonly nodeInfo: NodeInfoSource;
   /** The mount's URL path ("" for the root, "/a/b"). */
   readonly mount: string;
+  /** Where the HTTP bridge counts what it drops (a private count when not given). */
+  readonly bridgeCounts?: BridgeCounts;
 }
 
 const TYPES: ReadonlySet<string> = new Set<WebServicePathConfig['type']>([
   'static', 'redirect', 'reverseproxy', 'json', 'nodeinfo', 'notfound', 'cgi', 'archive', 'upload', 'wap',
-  'websocket-reverseproxy',
+  'websocket-reverseproxy', 'publisher', 'caller', 'webhook', 'sse',
 ]);
 
 export function isWebService(s: PathService): s is WebServicePathConfig {
@@ -67,5 +74,13 @@ export async function startWebService(c: WebServicePathConfig, deps: WebServiceD
       return ArchiveService.start(c, log);
     case 'notfound':
       return { request: (req, res) => notFound(req, res) };
+    case 'publisher':
+      return new PublisherService(c, deps.router, log);
+    case 'caller':
+      return new CallerService(c, deps.router, log);
+    case 'webhook':
+      return new WebhookService(c, deps.router, log);
+    case 'sse':
+      return new SseService(c, deps.router, deps.mount || '/', deps.bridgeCounts ?? new BridgeCounts(), log);
   }
 }

@@ -108,7 +108,7 @@ describe('config problems name the exact key path', () => {
     paths['a/b'] = { type: 'websocket' };
     const allowed =
       '"websocket", "static", "redirect", "reverseproxy", "json", "nodeinfo", "path", "archive", "upload", "wap", "cgi", ' +
-      '"websocket-reverseproxy", "relay", "stats", "metrics", "health", "mqtt", "longpoll"';
+      '"websocket-reverseproxy", "relay", "stats", "metrics", "health", "mqtt", "longpoll", "publisher", "caller", "webhook", "sse"';
     assert.deepEqual(problems(doc), [
       `workers[0].transports[0].paths.py.type: expected one of ${allowed}, got "wsgi"; ` +
         '"wsgi" is a Crossbar.io path service type that xbar does not run: xbar runs no Python web apps; run the app in its own server and mount it with a "reverseproxy" path',
