@@ -42,6 +42,7 @@ import { statsJsonHandler } from './web/stats-page.js';
 import { consoleHandler } from './web/console/console-service.js';
 import { answerNodeQuery, consoleSource, NODE_SCOPE } from './node-console.js';
 import { Workers } from './workers/workers.js';
+import { OutboundBridge } from './bridge/outbound.js';
 import type { SupervisionPolicy } from './workers/supervisor.js';
 import { isWebService, startWebService } from './web/services/index.js';
 import type { NodeInfoSource } from './web/services/node-info.js';
@@ -94,6 +95,8 @@ export class XbarNode {
   readonly rlinks: RouterLink[] = [];
   /** Guest, container and router-component processes (src/workers/). */
   readonly workers: Workers;
+  /** Crossbar.io's outbound HTTP bridge components, run natively (src/bridge/). */
+  readonly outbound: OutboundBridge;
   /** What a `nodeinfo` page shows. */
   private readonly nodeInfo: NodeInfoSource = {
     started: new Date(),
@@ -116,6 +119,7 @@ export class XbarNode {
     this.stats.onSample = (s) => {
       for (const realm of this.router.allRealms()) publishUpdate(realm, s);
     };
+    this.outbound = new OutboundBridge(config.outbound ?? [], this.router, this.bridgeCounts, this.log);
     this.workers = new Workers(config.workers, {
       log: this.log,
       ...(options.workerPolicy ? { policy: options.workerPolicy } : {}),
@@ -147,6 +151,7 @@ export class XbarNode {
         for (const l of realm.rlinks ?? []) this.rlinks.push(new RouterLink(l, realm.name, this.router, this.log));
       }
       for (const l of this.rlinks) l.start();
+      await this.outbound.start();
       // Workers connect to the listeners, as Crossbar.io starts them after the router worker.
       await this.workers.start();
       this.serving = true;
@@ -296,6 +301,7 @@ export class XbarNode {
     this.stats.stop();
     for (const l of this.rlinks) l.stop();
     await this.workers.stop();
+    this.outbound.stop();
     this.security.close();
     const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
     try {

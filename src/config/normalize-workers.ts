@@ -5,6 +5,7 @@
  * config file's folder, Crossbar.io's cbdir), as `crossbar/node/controller.py` resolves them.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { isNativeComponent } from './normalize-outbound.js';
 import type { LoadContext } from './load-context.js';
 import type { ContainerWorkerDocument, GuestWorkerDocument, RouterWorkerDocument, ValidDocument } from './schema.js';
 import type {
@@ -114,7 +115,7 @@ function container(w: ContainerWorkerDocument, id: string, cbdir: string, compon
     type: 'container',
     id,
     python: python(w.options, cbdir),
-    components: (w.components ?? []).map((c) => ({
+    components: pythonComponents(w.components).map((c) => ({
       id: components.id(c.id),
       classname: c.classname,
       realm: c.realm,
@@ -131,7 +132,7 @@ function routerComponents(w: RouterWorkerDocument, id: string, cbdir: string, co
     type: 'router-components',
     id,
     python: python(w.options, cbdir),
-    components: (w.components ?? []).map((c) => ({
+    components: pythonComponents(w.components).map((c) => ({
       id: components.id(c.id),
       classname: c.classname,
       realm: c.realm,
@@ -140,6 +141,11 @@ function routerComponents(w: RouterWorkerDocument, id: string, cbdir: string, co
       extra: extra(c.extra, cbdir),
     })),
   };
+}
+
+/** Components the Python host runs: all but the HTTP bridge's, which run natively (`normalize-outbound.ts`). */
+function pythonComponents<C extends { classname: string }>(components: readonly C[] | undefined): C[] {
+  return (components ?? []).filter((c) => !isNativeComponent(c.classname));
 }
 
 /** The worker ids Crossbar.io gives, in config order (explicit ids kept). */
@@ -160,8 +166,9 @@ export function workersConfig(doc: ValidDocument, ctx: LoadContext): { workers?:
   doc.workers.forEach((w, i) => {
     const id = ids[i]!;
     if (w.type === 'guest') workers.push(guest(w, id, cbdir));
-    else if (w.type === 'container') workers.push(container(w, id, cbdir, components));
-    else if ((w.components ?? []).length > 0) workers.push(routerComponents(w, id, cbdir, components));
+    else if (w.type === 'container') {
+      if (w.components === undefined || pythonComponents(w.components).length > 0) workers.push(container(w, id, cbdir, components));
+    } else if (pythonComponents(w.components).length > 0) workers.push(routerComponents(w, id, cbdir, components));
   });
   return workers.length === 0 ? {} : { workers: { cbdir, workers } };
 }

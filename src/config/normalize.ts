@@ -11,6 +11,7 @@ import { authConfig, endpointTlsConfig, limitsConfig } from './normalize-auth.js
 import { accessConfig, loadBalancer, origins } from './normalize-network.js';
 import { relayPath } from './normalize-relay.js';
 import { workersConfig } from './normalize-workers.js';
+import { outboundConfig } from './normalize-outbound.js';
 import { flattenPaths } from './normalize-web.js';
 import { mqttOptions } from './normalize-mqtt.js';
 import { longpollPath } from './normalize-longpoll.js';
@@ -296,6 +297,7 @@ export function normalize(doc: ValidDocument, ctx: LoadContext = new LoadContext
     transports: transports.map(({ t, at }, i) => transport(t, ids[i] ?? '', at, ctx, realmConfigs)),
     limits: limitsConfig(doc.limits),
     ...workersConfig(doc, ctx),
+    ...outboundConfig(doc, ctx),
     ...(doc.stats ? { stats: statsConfig(doc.stats) } : {}),
     ...(doc.cluster ? { cluster: clusterConfig(doc.cluster, ctx) } : {}),
   };

@@ -221,6 +221,7 @@ export interface MqttPathConfig extends MqttOptions {
 
 export type * from './types-web.js';
 import type { WebServicePathConfig } from './types-web.js';
+import type { OutboundComponentConfig } from './normalize-outbound.js';
 
 /** A path service of a `web` transport. */
 export type PathService =
@@ -323,4 +324,6 @@ export interface NodeConfig {
   readonly limits?: LimitsConfig;
   /** Guest, container and router-component processes (`types-workers.ts`); undefined = none. */
   readonly workers?: WorkersConfig;
+  /** Crossbar.io's outbound HTTP bridge components, run natively (`normalize-outbound.ts`); undefined = none. */
+  readonly outbound?: readonly OutboundComponentConfig[];
 }
