@@ -18,6 +18,7 @@ SCENARIOS.relay = (await import('./relay.js')).relay; // practable relay shapes 
 SCENARIOS.stats = (await import('./stats-overhead.js')).statsOverhead; // statistics on vs off (bench/stats-overhead.ts)
 SCENARIOS.cluster = (await import('./cluster.js')).cluster; // NATS cluster (bench/cluster.ts); needs nats-server
 SCENARIOS.mqtt = (await import('./mqtt.js')).mqttScenario; // MQTT gateway vs Mosquitto (bench/mqtt.ts); needs /usr/sbin/mosquitto
+SCENARIOS.http = (await import('./http.js')).httpScenario; // HTTP bridge publisher vs bare node:http (bench/http.ts)
 /** What `npm run bench` runs when no scenario is named. */
 const DEFAULT = Object.keys(SCENARIOS).filter((s) => s !== 'cluster' && s !== 'mqtt');
 
