@@ -10,7 +10,8 @@ import pino, { type Logger } from 'pino';
 import type { Backplane } from './backplane/backplane.js';
 import { LocalBackplane } from './backplane/local/local-backplane.js';
 import { NatsBackplane } from './backplane/nats/nats-backplane.js';
-import type { AuthConfig, Endpoint, MqttOptions, NodeConfig, PathService, SessionTransportOptions, TransportConfig } from './config/types.js';
+import type { PerMessageDeflateOptions } from 'ws';
+import type { AuthConfig, DeflateConfig, Endpoint, MqttOptions, NodeConfig, PathService, SessionTransportOptions, TransportConfig } from './config/types.js';
 import { NodeSecurity } from './node-security.js';
 import { RelayService } from './relay/relay.js';
 import { Router } from './router/router.js';
@@ -131,7 +132,8 @@ export class XbarNode {
   readiness(): Readiness {
     const backplane = this.backplane.health();
     const reasons: string[] = [];
-    if (!this.serving) reasons.push(this.router.accepts ? 'the node is starting: not every listener is up yet' : 'the node is shutting down');
+    if (this.backplane.joining?.()) reasons.push(`waiting for the NATS backplane (${this.config.cluster?.servers.join(', ') ?? 'cluster.nats.servers'})`);
+    else if (!this.serving) reasons.push(this.router.accepts ? 'the node is starting: not every listener is up yet' : 'the node is shutting down');
     if (backplane !== 'standalone' && backplane !== 'ready') reasons.push(`the cluster backplane is ${backplane}`);
     return { ready: reasons.length === 0, reasons, backplane, node: this.backplane.nodeId };
   }
@@ -146,6 +148,9 @@ export class XbarNode {
       });
       await this.router.start();
       for (const t of this.config.transports) await this.listen(t);
+      // A backplane still waiting for NATS did not hold up local clients: the listeners are open
+      // and /health/ready says 503 until it has joined.
+      await this.backplane.joining?.();
       this.stats.start();
       for (const realm of this.config.realms) {
         for (const l of realm.rlinks ?? []) this.rlinks.push(new RouterLink(l, realm.name, this.router, this.log));
@@ -259,6 +264,7 @@ export class XbarNode {
           pingInterval: service.autoPingInterval,
           pingTimeout: service.autoPingTimeout,
           countTraffic: this.stats.config.enabled,
+          ...(service.deflate ? { perMessageDeflate: perMessageDeflate(service.deflate) } : {}),
         },
         (conn) => this.router.attach(conn, this.security.sessionOptions(service)),
       );
@@ -324,6 +330,18 @@ function mqttAuth(o: MqttOptions): { readonly auth?: AuthConfig; readonly helloT
   let a = mqttAuths.get(o);
   if (!a) mqttAuths.set(o, (a = { ...(o.auth ? { auth: o.auth } : {}), helloTimeout: o.connectTimeout }));
   return a;
+}
+
+/** Crossbar.io's deflate keys as ws's server options: `request_*` are what the client is asked for. */
+function perMessageDeflate(d: DeflateConfig): PerMessageDeflateOptions {
+  return {
+    clientNoContextTakeover: d.clientNoContextTakeover,
+    ...(d.clientMaxWindowBits > 0 ? { clientMaxWindowBits: d.clientMaxWindowBits } : {}),
+    // Only when asked: ws refuses a client's server_no_context_takeover when this is false.
+    ...(d.serverNoContextTakeover ? { serverNoContextTakeover: true } : {}),
+    ...(d.serverMaxWindowBits !== undefined ? { serverMaxWindowBits: d.serverMaxWindowBits } : {}),
+    ...(d.memoryLevel !== undefined ? { zlibDeflateOptions: { memLevel: d.memoryLevel } } : {}),
+  };
 }
 
 function serializersOf(ids: readonly string[]): Serializer[] {
@@ -413,6 +431,8 @@ function backplaneFor(config: NodeConfig, log: Logger): Backplane {
       ...(c.creds ? { creds: c.creds } : {}),
       ...(c.tls ? { tls: c.tls } : {}),
       heartbeatMs: c.heartbeatInterval, deadAfterMs: c.deadAfter,
+      ...(c.connectTimeout !== undefined ? { connectTimeoutMs: c.connectTimeout } : {}),
+      listenWhileJoining: true,
     },
     log.child({ component: 'backplane' }),
   );

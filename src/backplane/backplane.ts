@@ -122,6 +122,11 @@ export interface Backplane {
   readonly nodeId: string;
   start(handlers: BackplaneHandlers): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * While the backplane is still joining its cluster after `start()` returned (a NATS backplane
+   * that listens while it waits for NATS): the join, which rejects if it fails; undefined once joined.
+   */
+  joining?(): Promise<void> | undefined;
   health(): BackplaneHealth;
   /** Live members with the time their last heartbeat arrived (ms since epoch); includes this node. */
   members(): ReadonlyMap<string, number>;

@@ -29,6 +29,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(opts.logLevel, opts.logFormat);
+  for (const warning of config.warnings ?? []) log.warn({ config: opts.config, warning }, 'configuration warning');
   const node = new XbarNode(config, { logger: log });
   try {
     await node.start();

@@ -3,8 +3,8 @@
  * the later item and a pointer to the earlier one. The schema has already checked every item
  * on its own.
  *
- * Not checked, as in Crossbar.io: that `auth.anonymous.role` exists in a realm. The role must
- * exist in the realm a client joins, which is only known at HELLO.
+ * Roles that no realm defines and permissions listed twice are warnings (warnings.ts), not
+ * problems: Crossbar.io runs such a config.
  */
 import { formatPath, type KeyPath } from './issues.js';
 import type { ValidDocument } from './schema.js';

@@ -89,8 +89,13 @@ function defaultExpectation(issue: z.core.$ZodIssue): string {
 export function issueLines(issue: z.core.$ZodIssue, doc: unknown): string[] {
   const at = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    const allowed = issue.message.startsWith('allowed: ') ? `; ${issue.message}` : '';
-    return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown key${allowed}`);
+    const listed = issue.message.startsWith('allowed: ');
+    const allowed = listed ? `; ${issue.message}` : '';
+    const keys = listed ? issue.message.slice('allowed: '.length).split(', ') : [];
+    return issue.keys.map((key) => {
+      const near = closest(key, keys);
+      return `${formatPath([...issue.path, key])}: unknown key${near === undefined ? '' : `; did you mean ${near}?`}${allowed}`;
+    });
   }
   if (issue.code === 'custom') return [`${at}: ${issue.message}`];
   if (issue.code === 'invalid_key') {
@@ -102,6 +107,33 @@ export function issueLines(issue: z.core.$ZodIssue, doc: unknown): string[] {
   const { found, value } = lookup(doc, issue.path);
   const head = found ? `${expectation}, got ${describe(value)}` : `missing; ${expectation}`;
   return [`${at}: ${head}${hint === undefined ? '' : `; ${hint}`}`];
+}
+
+/** Edits (insert, delete, substitute, swap neighbours) from `a` to `b`. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The allowed key a mistyped one most likely meant: same up to case and "-"/"_", or a few edits away. */
+export function closest(key: string, allowed: readonly string[]): string | undefined {
+  const fold = (k: string) => k.toLowerCase().replaceAll('-', '_');
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of allowed) {
+    const d = fold(candidate) === fold(key) ? 0 : distance(fold(key), fold(candidate));
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return bestDistance <= Math.max(1, Math.floor(key.length / 4)) ? best : undefined;
 }
 
 /** All issues of one parse, in document order as zod reports them. */

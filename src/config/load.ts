@@ -13,6 +13,7 @@ import { LoadContext } from './load-context.js';
 import { normalize } from './normalize.js';
 import { nodeConfigDocument } from './schema.js';
 import type { NodeConfig } from './types.js';
+import { configWarnings } from './warnings.js';
 
 export type ConfigFormat = 'json' | 'yaml';
 
@@ -38,7 +39,8 @@ export function parseConfig(doc: unknown, source: string, baseDir = process.cwd(
   const ctx = new LoadContext(baseDir);
   const config = normalize(result.data, ctx);
   if (ctx.problems.length > 0) throw new ConfigError(source, ctx.problems);
-  return config;
+  const warnings = configWarnings(result.data);
+  return warnings.length > 0 ? { ...config, warnings } : config;
 }
 
 /**

@@ -20,7 +20,7 @@ import type { RLinkDocument } from './schema-rlinks.js';
 import type { RLinkConfig, RLinkTransportConfig } from './types-rlinks.js';
 import type { ValidDocument, PermissionDocument, RouterWorkerDocument } from './schema.js';
 import type {
-  ClusterConfig,
+  ClusterConfig, DeflateConfig,
   AuthConfig, Endpoint, MatchPolicy, NodeConfig, PathService, Permission, RawSocketTransportConfig, RealmConfig,
   SessionTransportOptions, TransportConfig, UniversalTransportConfig, WebSocketPathConfig, WebTransportConfig,
 } from './types.js';
@@ -66,6 +66,16 @@ export function effectiveUri(p: Pick<PermissionDocument, 'uri' | 'match'>): { ur
   return { uri: p.uri.replaceAll('*', ''), match: 'wildcard' };
 }
 
+/**
+ * Crossbar.io's key for a permission (`RouterRoleStaticAuth`: by URI, wildcard URIs by the part
+ * before the first ".."): `lastPerUri` keeps the last of each key.
+ */
+export function permissionKey(p: Pick<PermissionDocument, 'uri' | 'match'>): string {
+  const { uri } = effectiveUri(p);
+  const wild = uri.indexOf('..');
+  return wild >= 0 ? `wildcard ${uri.slice(0, wild)}` : `uri ${uri}`;
+}
+
 function permission(p: PermissionDocument): Permission {
   return {
     ...effectiveUri(p),
@@ -84,10 +94,10 @@ function permission(p: PermissionDocument): Permission {
 /**
  * A role's permissions as Crossbar.io's `RouterRoleStaticAuth` keeps them: in a trie keyed by URI,
  * so a later permission for the same URI replaces the earlier one, whatever their `match`
- * (wildcard patterns are keyed apart from the others).
+ * (wildcard URIs by their part before the first "..": `permissionKey`; config/warnings.ts warns).
  */
 function lastPerUri(permissions: readonly Permission[]): Permission[] {
-  const key = (p: Permission) => (p.match === 'wildcard' ? `wildcard ${p.uri}` : p.uri);
+  const key = (p: Permission) => permissionKey(p);
   const last = new Map<string, number>();
   permissions.forEach((p, i) => last.set(key(p), i));
   return permissions.filter((p, i) => last.get(key(p)) === i);
@@ -202,6 +212,21 @@ function websocketPath(d: Omit<WebSocketPathDocument, 'type'>, at: KeyPath, ctx:
     autoPingInterval: d.options?.auto_ping_interval ?? DEFAULTS.autoPingInterval,
     autoPingTimeout: d.options?.auto_ping_timeout ?? DEFAULTS.autoPingTimeout,
     ...origins(d.options),
+    ...deflate(d.options?.compression?.deflate),
+  };
+}
+
+/** Crossbar.io's defaults (`crossbar/router/protocol.py`): no requests of the client, zlib's own window and memory. */
+function deflate(d: NonNullable<NonNullable<WebSocketPathDocument['options']>['compression']>['deflate']): { deflate?: DeflateConfig } {
+  if (d === undefined) return {};
+  return {
+    deflate: {
+      clientNoContextTakeover: d.request_no_context_takeover ?? false,
+      clientMaxWindowBits: d.request_max_window_bits ?? 0,
+      serverNoContextTakeover: d.no_context_takeover ?? false,
+      ...(d.max_window_bits === undefined ? {} : { serverMaxWindowBits: d.max_window_bits }),
+      ...(d.memory_level === undefined ? {} : { memoryLevel: d.memory_level }),
+    },
   };
 }
 
@@ -319,5 +344,6 @@ function clusterConfig(c: ClusterDocument, ctx: LoadContext): ClusterConfig {
     ...(creds ? { creds } : {}),
     ...(tls ? { tls } : {}),
     heartbeatInterval, deadAfter: n.dead_after ?? 3 * heartbeatInterval,
+    ...(n.connect_timeout !== undefined ? { connectTimeout: n.connect_timeout } : {}),
   };
 }

@@ -14,7 +14,7 @@ export const clusterDocument = strict({
     servers: listOf(natsUrl, 'servers', 1),
     /** Cluster name: nodes on the same NATS with the same name form one router. */
     name: nonEmpty().optional(),
-    /** This node's name in logs and statistics (a random suffix is added per start). */
+    /** This node's name (its id in the cluster, logs and statistics); one live node per name. */
     node: nonEmpty().optional(),
     user: str().optional(),
     password: str().optional(),
@@ -25,6 +25,8 @@ export const clusterDocument = strict({
     tls: strict({ ca: nonEmpty().optional(), cert: nonEmpty().optional(), key: nonEmpty().optional() }).optional(),
     heartbeat_interval: int(50, 60_000, ' ms').optional(),
     dead_after: int(150, 600_000, ' ms').optional(),
+    /** How long a starting node keeps trying to reach NATS before its start fails. */
+    connect_timeout: int(0, 3_600_000, ' ms').optional(),
   }),
 });
 

@@ -123,8 +123,16 @@ export const websocketOptions = strict(
     external_port: int(1, 65535).optional(),
     require_websocket_subprotocol: bool().optional(),
     show_server_version: bool().optional(),
-    /** permessage-deflate parameters; xbar sends uncompressed frames, which every client accepts. */
-    compression: z.record(z.string(), z.unknown(), expect('object')).optional(),
+    /** Crossbar.io's permessage-deflate (`crossbar/router/protocol.py`), negotiated by `ws`. */
+    compression: strict({
+      deflate: strict({
+        request_no_context_takeover: bool().optional(),
+        request_max_window_bits: z.union([z.literal(0), int(8, 15)], expect('0 or an integer 8-15')).optional(),
+        no_context_takeover: bool().optional(),
+        max_window_bits: int(8, 15).optional(),
+        memory_level: int(1, 9).optional(),
+      }).optional(),
+    }).optional(),
     /** Crossbar.io's Origin check (web/origin-check.ts): wildcard patterns; default ["*"]. */
     allowed_origins: originPatterns().optional(),
     /** Crossbar.io: allow the "null" origin (file: pages, sandboxed frames); default true. */

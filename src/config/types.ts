@@ -79,8 +79,21 @@ export interface SessionTransportOptions {
   readonly auth?: AuthConfig;
 }
 
+/** Crossbar.io's `options.compression.deflate`, as `ws`'s server options (transports/websocket.ts). */
+export interface DeflateConfig {
+  /** Ask clients not to keep their compression context between messages. */
+  readonly clientNoContextTakeover: boolean;
+  /** Ask clients for this window (needs their offer of client_max_window_bits); 0: don't ask. */
+  readonly clientMaxWindowBits: number;
+  readonly serverNoContextTakeover: boolean;
+  readonly serverMaxWindowBits?: number;
+  readonly memoryLevel?: number;
+}
+
 export interface WebSocketPathConfig extends SessionTransportOptions {
   readonly type: 'websocket';
+  /** permessage-deflate offered by clients is accepted (undefined: refused, as Crossbar.io without `compression`). */
+  readonly deflate?: DeflateConfig;
   /** Send a WebSocket ping every so often, ms; 0 = off. */
   readonly autoPingInterval: number;
   /** Close if no pong arrives in time, ms. */
@@ -302,6 +315,8 @@ export interface ClusterConfig {
   readonly heartbeatInterval: number;
   /** ms of silence after which a node is taken for dead. */
   readonly deadAfter: number;
+  /** ms a starting node keeps trying to reach NATS (default 60 s; 0: one attempt). */
+  readonly connectTimeout?: number;
 }
 
 /** Statistics (xbar's top-level `stats`). */
@@ -315,6 +330,8 @@ export interface StatsConfig {
 }
 
 export interface NodeConfig {
+  /** What the file says that runs but may not do what it seems (config/warnings.ts), one line each with its key path. */
+  readonly warnings?: readonly string[];
   readonly realms: readonly RealmConfig[];
   /** undefined = the defaults (statistics on, sampled every 5 s). */
   readonly stats?: StatsConfig;

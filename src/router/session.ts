@@ -290,6 +290,8 @@ export class Session {
     const realm = this.realms.realm(name);
     if (!realm) return this.abort(ErrorUri.noSuchRealm, `no realm "${name}" on this router`);
     if (!realm.authorizer.hasRole(identity.authrole)) {
+      // The authentication assigned a role the realm lacks: a config mistake, not the client's.
+      this.log.warn({ authid: identity.authid, authrole: identity.authrole, realm: name, remote: this.conn.peer.remoteAddress }, 'authenticated session refused: its role does not exist on the realm');
       return this.abort(ErrorUri.noSuchRole, `role "${identity.authrole}" does not exist on realm "${name}"`);
     }
     clearTimeout(this.timer);

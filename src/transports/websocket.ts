@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { type PerMessageDeflateOptions, type WebSocket, WebSocketServer } from 'ws';
 import { InvalidUtf8Error, type Serializer } from '../serializers/serializer.js';
 import { CloseCode } from '../connection/close-codes.js';
 import type { Connection, ConnectionHandler } from '../connection/connection.js';
@@ -27,6 +27,12 @@ export interface WebSocketServiceOptions extends ConnectionLimits {
   readonly pingTimeout: number;
   /** Coalesces each tick's writes per socket; default: the process's shared batcher. */
   readonly batcher?: WriteBatcher;
+  /**
+   * permessage-deflate as `ws` negotiates it (undefined: refused). Compressed messages from the
+   * client are inflated by ws (within maxPayload); this side's frames go out uncompressed, which
+   * RFC 7692 allows, so one framing still serves every receiver.
+   */
+  readonly perMessageDeflate?: PerMessageDeflateOptions;
 }
 
 /** WebSocket framing of an Outgoing (`websocket-frame.ts`), cached on it for every WebSocket receiver. */
@@ -123,7 +129,7 @@ export class WebSocketService {
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
-      perMessageDeflate: false,
+      perMessageDeflate: options.perMessageDeflate ?? false,
       maxPayload: options.maxMessageSize,
       clientTracking: false,
       // Text frames carry JSON, whose decoder checks UTF-8 as it decodes (a malformed one is

@@ -23,14 +23,22 @@ export interface NatsServer {
 
 const NATS_BIN = process.env.NATS_SERVER ?? 'nats-server';
 
+export interface NatsOptions {
+  /** Client port of the first server (default: a free one), e.g. one a node already tries. */
+  readonly port?: number;
+  /** false: a server without JetStream (default true). */
+  readonly jetstream?: boolean;
+}
+
 /** One server, or a cluster of `count` servers routed to each other. */
-export async function startNats(count = 1): Promise<NatsServer[]> {
+export async function startNats(count = 1, o: NatsOptions = {}): Promise<NatsServer[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'xbar-nats-'));
-  const ports = await Promise.all(Array.from({ length: count }, async () => ({ client: await freePort(), cluster: await freePort() })));
+  const ports = await Promise.all(Array.from({ length: count }, async (_, i) => ({ client: i === 0 && o.port ? o.port : await freePort(), cluster: await freePort() })));
+  const js = o.jetstream ?? true;
   const routes = ports.map((p) => `nats://127.0.0.1:${p.cluster}`).join(',');
   const servers = ports.map((p, i) => {
     const name = `n${i + 1}`;
-    const args = ['-a', '127.0.0.1', '-p', String(p.client), '-js', '-sd', path.join(dir, name), '--server_name', name];
+    const args = ['-a', '127.0.0.1', '-p', String(p.client), ...(js ? ['-js', '-sd', path.join(dir, name)] : []), '--server_name', name];
     if (count > 1) args.push('--cluster_name', 'xb', '--cluster', `nats://127.0.0.1:${p.cluster}`, '--routes', routes);
     const server: NatsServer = {
       url: `nats://127.0.0.1:${p.client}`, port: p.client, clusterPort: p.cluster, name,
@@ -44,12 +52,12 @@ export async function startNats(count = 1): Promise<NatsServer[]> {
       },
       restart: async () => {
         server.process = spawn(NATS_BIN, args, { stdio: 'ignore' });
-        await ready(server.url);
+        await ready(server.url, js);
       },
     };
     return server;
   });
-  await Promise.all(servers.map((s) => ready(s.url)));
+  await Promise.all(servers.map((s) => ready(s.url, js)));
   process.once('exit', () => {
     for (const s of servers) s.process.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -57,14 +65,14 @@ export async function startNats(count = 1): Promise<NatsServer[]> {
   return servers;
 }
 
-/** Ready when a client connects and JetStream answers. */
-async function ready(url: string): Promise<void> {
+/** Ready when a client connects and (with `jetstream`) JetStream answers. */
+async function ready(url: string, jetstream: boolean): Promise<void> {
   let last: unknown;
   const answers = async () => {
     try {
       const nc = await connect({ servers: url, reconnect: false, timeout: 1000 });
       try {
-        await (await nc.jetstreamManager({ timeout: 2000 })).getAccountInfo();
+        if (jetstream) await (await nc.jetstreamManager({ timeout: 2000 })).getAccountInfo();
         return true;
       } finally {
         await nc.close();

@@ -24,7 +24,8 @@ const REPLAY_MAX_MS = 3000;
 const REPLAY_MARGIN_MS = 1000;
 
 export class NatsEvents {
-  private readonly interests = new Map<string, { count: number; sub: Subscription }>();
+  /** NATS subscriptions per subject; `sub` is missing for interest taken before the connection (start() subscribes). */
+  private readonly interests = new Map<string, { count: number; sub: Subscription | undefined }>();
   /** The last sequence delivered from each origin node. */
   private readonly lastSeq = new Map<string, number>();
   private readonly subjectCache = new Map<string, string>();
@@ -42,15 +43,20 @@ export class NatsEvents {
 
   start(nc: NatsConnection): void {
     this.link.subscribe(nc, `${this.link.subjects.prefix}.replay`, (msg) => this.answerReplay(msg));
+    // Local sessions may have subscribed while the node waited for NATS.
+    for (const [subject, known] of this.interests) known.sub ??= this.link.subscribe(nc, subject, (msg) => this.received(msg));
   }
 
   async addInterest(realm: string, uri: string, match: MatchPolicy): Promise<void> {
     const nc = this.link.open();
-    if (!nc) return;
     const subject = this.link.subjects.interest(realm, uri, match);
     const known = this.interests.get(subject);
     if (known) {
       known.count++;
+      return;
+    }
+    if (!nc) {
+      this.interests.set(subject, { count: 1, sub: undefined });
       return;
     }
     const sub = this.link.subscribe(nc, subject, (msg) => this.received(msg));
@@ -65,7 +71,7 @@ export class NatsEvents {
     if (!known) return;
     if (--known.count === 0) {
       this.interests.delete(subject);
-      known.sub.unsubscribe();
+      known.sub?.unsubscribe();
     }
   }
 

@@ -20,6 +20,8 @@ export class Heartbeats {
   private sessionSlot: SessionSlot | undefined;
   private slotRefreshedAt = Date.now();
   private timers: NodeJS.Timeout[] = [];
+  /** Slots held under this node's name by an earlier run of it (seen when the slot watch starts). */
+  earlierSlots = 0;
 
   constructor(
     private readonly link: NatsLink,
@@ -70,6 +72,11 @@ export class Heartbeats {
     nc.publish(this.link.subjects.heartbeat, encodeHeartbeat(this.link.nodeId, true));
   }
 
+  /** A bye in this node's name (for an earlier run of it that died): the others let it go. */
+  sayBye(nc: NatsConnection): void {
+    nc.publish(this.link.subjects.heartbeat, encodeHeartbeat(this.link.nodeId, true));
+  }
+
   heartbeat(): void {
     const nc = this.link.open();
     if (!nc || this.link.isStopping) return;
@@ -100,6 +107,7 @@ export class Heartbeats {
         if (e.operation !== 'PUT') continue;
         const node = new TextDecoder().decode(e.value);
         if (node !== this.link.nodeId) this.members.know(node);
+        else if (e.key !== `s${this.sessionSlot?.claimed ?? -1}`) this.earlierSlots++;
       }
     })().catch((err: unknown) => this.link.log.warn({ err }, 'slot watch ended: new nodes are learned from their heartbeats only'));
     await initialValues(initialized, 'slot watch', this.link.log);

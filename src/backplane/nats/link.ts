@@ -26,6 +26,10 @@ export interface NatsBackplaneOptions {
   readonly token?: string;
   /** Path of a NATS credentials file. */
   readonly creds?: string;
+  /** How long the first connection is retried before the start fails (ms; default 60 s, 0: once). */
+  readonly connectTimeoutMs?: number;
+  /** `start()` returns at once and `joining()` is the join (the node listens meanwhile); default: start() joins. */
+  readonly listenWhileJoining?: boolean;
   /** PEM file paths for TLS to NATS. */
   readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
 }
@@ -39,12 +43,17 @@ export interface LinkListener {
 
 /** How long a node may be cut off from NATS before it counts as isolated. */
 const ISOLATED_AFTER_MS = 5000;
+/** First connection attempts: 1 s apart, doubling to 5 s. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 5000;
 
 export class NatsLink {
   private nc: NatsConnection | undefined;
   private connected = false;
   private disconnectedSince = 0;
   private stopping = false;
+  /** Ends a wait between first connection attempts when the node stops. */
+  private wake: (() => void) | undefined;
   private readonly writes = new Set<Promise<unknown>>();
   /** Complaints about what arrives on our subjects, bounded. */
   readonly complaints: RateLimitedLog;
@@ -58,12 +67,50 @@ export class NatsLink {
     this.complaints = new RateLimitedLog(log);
   }
 
+  /**
+   * Connects, retrying a server that is not there yet (one log line per attempt) for
+   * `connectTimeoutMs`; a failure names the servers and what to do.
+   */
   async connect(listener: LinkListener): Promise<NatsConnection> {
     const o = this.options;
-    const nc = await connect({
+    const patience = o.connectTimeoutMs ?? 60_000;
+    const deadline = Date.now() + patience;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const nc = await this.connectOnce(Math.max(1000, Math.min(5000, deadline - Date.now())));
+        if (attempt > 1) this.log.info({ servers: o.servers, attempts: attempt }, 'NATS reached');
+        this.nc = nc;
+        this.connected = true;
+        this.watchStatus(nc, listener).catch((err: unknown) => this.log.error({ err }, 'NATS status watch ended: disconnects are no longer noticed'));
+        return nc;
+      } catch (err) {
+        const failure = connectFailure(err, o.servers);
+        const wait = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1));
+        if (!failure.retry || this.stopping || Date.now() + wait > deadline) {
+          throw new Error(failure.retry
+            ? `${failure.text}${attempt > 1 ? `, for ${Math.round(patience / 1000)} s` : ''}: start nats-server -js there, or point cluster.nats.servers (or --cluster) at a running one; cluster.nats.connect_timeout says how long to keep trying`
+            : failure.text, { cause: err });
+        }
+        this.log.warn({ servers: o.servers, attempt, why: failure.why, retry_in_ms: wait }, 'NATS not reachable yet; retrying');
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, wait);
+          this.wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  private connectOnce(timeout: number): Promise<NatsConnection> {
+    const o = this.options;
+    return connect({
       servers: [...o.servers],
       name: this.nodeId,
       noEcho: true,
+      timeout,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       pingInterval: 2000,
@@ -73,10 +120,6 @@ export class NatsLink {
       ...(o.creds ? { authenticator: credsAuthenticator(readFileSync(o.creds)) } : {}),
       ...(o.tls ? { tls: { caFile: o.tls.ca, certFile: o.tls.cert, keyFile: o.tls.key } } : {}),
     });
-    this.nc = nc;
-    this.connected = true;
-    this.watchStatus(nc, listener).catch((err: unknown) => this.log.error({ err }, 'NATS status watch ended: disconnects are no longer noticed'));
-    return nc;
   }
 
   private async watchStatus(nc: NatsConnection, listener: LinkListener): Promise<void> {
@@ -167,12 +210,30 @@ export class NatsLink {
   async stop(last: (nc: NatsConnection) => Promise<void>): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.wake?.();
     const nc = this.nc;
     if (!nc || nc.isClosed()) return;
     if (!(await bounded(Promise.allSettled([...this.writes]), 2000))) this.log.warn({ writes: this.writes.size }, 'stopping with backplane writes unfinished');
     await bounded(last(nc).catch((err: unknown) => this.log.warn({ err }, 'leaving the cluster cleanly failed')), 1000);
     await bounded(nc.drain().catch((err: unknown) => this.log.debug({ err }, 'NATS drain failed')), 2000);
     if (!nc.isClosed()) await nc.close().catch((err: unknown) => this.log.debug({ err }, 'NATS close failed'));
+  }
+}
+
+/** Why a first connection failed, for people: which servers, what happened, whether to retry. */
+export function connectFailure(err: unknown, servers: readonly string[]): { text: string; why: string; retry: boolean } {
+  const code = (err as { code?: string }).code;
+  const at = servers.join(', ');
+  switch (code) {
+    case 'CONNECTION_REFUSED':
+      return { text: `no NATS server answers at ${at} (connection refused)`, why: 'connection refused', retry: true };
+    case 'TIMEOUT':
+      return { text: `no NATS server answered at ${at} (timed out)`, why: 'timed out', retry: true };
+    case 'AUTHORIZATION_VIOLATION':
+    case 'AUTHENTICATION_EXPIRED':
+      return { text: `NATS at ${at} refused this node's credentials (${(err as Error).message}): check cluster.nats user and password, token or creds`, why: code, retry: false };
+    default:
+      return { text: `cannot connect to NATS at ${at}: ${(err as Error).message}`, why: (err as Error).message, retry: code === undefined || code === 'DISCONNECT' };
   }
 }
 

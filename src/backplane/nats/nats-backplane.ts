@@ -29,6 +29,8 @@ import { NatsRegistry } from './registry.js';
 import { NatsRpc } from './rpc.js';
 import { Subjects } from './subjects.js';
 import { NatsTestaments } from './testaments.js';
+import { claimNodeName } from './node-name.js';
+import type { NatsConnection } from 'nats';
 
 export type { NatsBackplaneOptions } from './link.js';
 
@@ -43,9 +45,12 @@ export class NatsBackplane implements Backplane {
   private readonly testaments: NatsTestaments;
   private readonly metaQueries: NatsMetaQueries;
   private readonly sessionIds: SessionIds;
+  /** The join under way (listenWhileJoining), until it succeeds. */
+  private pendingJoin: Promise<void> | undefined;
 
   constructor(private readonly options: NatsBackplaneOptions, log: Logger) {
-    this.nodeId = `${options.name ?? 'node'}-${randomBytes(4).toString('hex')}`;
+    // The configured name is the node's id (one live node per name: node-name.ts); unnamed nodes get a random one.
+    this.nodeId = options.name ?? `node-${randomBytes(4).toString('hex')}`;
     this.link = new NatsLink(this.nodeId, new Subjects(options.cluster), options, log.child({ self: this.nodeId }));
     const heartbeatMs = options.heartbeatMs ?? 1000;
     this.heartbeats = new Heartbeats(this.link, heartbeatMs, options.deadAfterMs ?? 3 * heartbeatMs, (node) => this.nodeLost(node));
@@ -70,6 +75,17 @@ export class NatsBackplane implements Backplane {
 
   async start(handlers: BackplaneHandlers): Promise<void> {
     this.handlers = handlers;
+    const join = this.join();
+    this.pendingJoin = join;
+    join.then(() => (this.pendingJoin = undefined), () => undefined);
+    if (!this.options.listenWhileJoining) await join;
+  }
+
+  joining(): Promise<void> | undefined {
+    return this.pendingJoin;
+  }
+
+  private async join(): Promise<void> {
     const nc = await this.link.connect({
       disconnected: () => this.events.holdBack(),
       reconnected: (since) => {
@@ -77,15 +93,37 @@ export class NatsBackplane implements Backplane {
         void this.events.replay(since);
       },
     });
+    await claimNodeName(this.link, nc, this.options.cluster);
     this.rpc.start(nc);
     this.metaQueries.start(nc);
     this.events.start(nc);
-    await this.registry.start(nc);
-    await this.testaments.start(nc);
-    await this.heartbeats.start(nc);
+    try {
+      await this.registry.start(nc);
+      await this.testaments.start(nc);
+      await this.heartbeats.start(nc);
+    } catch (err) {
+      if ((err as { code?: string }).code === '503') {
+        throw new Error(`NATS at ${nc.getServer()} has no JetStream: start nats-server with -js (xbar keeps the cluster's registrations and session-id slots in JetStream key-value buckets)`, { cause: err });
+      }
+      throw err;
+    }
+    if (this.options.name !== undefined && (this.heartbeats.earlierSlots > 0 || this.registry.hasCalleesOf(this.nodeId))) await this.takeOver(nc);
+    this.testaments.accept();
     await nc.flush();
     this.heartbeats.beat();
     this.link.log.info({ node: this.nodeId, servers: this.options.servers, cluster: this.options.cluster }, 'joined NATS backplane');
+  }
+
+  /**
+   * The previous node of this name died without leaving (kill -9, a crash) and the others may not
+   * have noticed yet: publish what its sessions left as testaments, take its callees out of the
+   * registry, and say its bye, so that calls waiting on it fail now.
+   */
+  private async takeOver(nc: NatsConnection): Promise<void> {
+    this.link.log.warn({ node: this.nodeId }, 'the previous node of this name did not leave cleanly: publishing its testaments and removing its registrations');
+    await this.testaments.reap(this.nodeId);
+    await this.registry.nodeLost(this.nodeId, true);
+    this.heartbeats.sayBye(nc);
   }
 
   async stop(): Promise<void> {
@@ -162,7 +200,7 @@ export class NatsBackplane implements Backplane {
     // A node that is stopping leaves the reaping to the others; a stop waits for a reap under way
     // (a KV listing that started while the connection drains would never end).
     const reaper = members.isReaper() && !this.link.isStopping;
-    this.registry.nodeLost(node, reaper);
+    void this.registry.nodeLost(node, reaper);
     this.handlers?.memberDown(node);
     if (reaper) void this.link.track(this.testaments.reap(node));
   }

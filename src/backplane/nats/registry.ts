@@ -121,7 +121,7 @@ export class NatsRegistry {
    * A node died: its callees leave this replica at once (calls stop going there) and, if this
    * node is the reaper, the registry.
    */
-  nodeLost(node: string, reaper: boolean): void {
+  nodeLost(node: string, reaper: boolean): Promise<void> {
     const affected: string[] = [];
     for (const [key, e] of [...this.replica.keyed()]) {
       const next = e.reg ? applyNodeLoss(e.reg, node) : 'unchanged';
@@ -129,7 +129,13 @@ export class NatsRegistry {
       affected.push(key);
       this.replica.apply(key, e.revision + 0.5, next);
     }
-    if (reaper) void this.reap(node, affected);
+    return reaper ? this.reap(node, affected) : Promise.resolve();
+  }
+
+  /** Whether the registry names a callee on `node`. */
+  hasCalleesOf(node: string): boolean {
+    for (const [, e] of this.replica.keyed()) if (e.reg?.callees.some((c) => c.node === node)) return true;
+    return false;
   }
 
   /** Removes a lost node's callees from the registry keys that name it (`keys`, from the replica). */

@@ -79,6 +79,11 @@ export class Subjects {
     return `${this.prefix}.nd.${encodeToken(node)}.rep`;
   }
 
+  /** Answered by the live node of that name (node-name.ts: one live node per name). */
+  nodeName(node: string): string {
+    return `${this.prefix}.nd.${encodeToken(node)}.name`;
+  }
+
   get heartbeat(): string {
     return `${this.prefix}.hb`;
   }

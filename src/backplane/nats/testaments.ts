@@ -11,6 +11,8 @@ import type { NatsLink } from './link.js';
 
 export class NatsTestaments {
   private kv: KV | undefined;
+  /** Testaments are kept from `accept()` on (after an earlier run's were reaped at start). */
+  private accepting = false;
   /** Per-session chain of writes, so the last change is the one that stays. */
   private readonly writes = new Map<number, Promise<unknown>>();
 
@@ -23,9 +25,13 @@ export class NatsTestaments {
     this.kv = await this.link.kv(nc, 'testament');
   }
 
+  accept(): void {
+    this.accepting = true;
+  }
+
   keep(realm: string, session: number, testaments: readonly StoredTestament[]): void {
     const kv = this.kv;
-    if (!kv) return;
+    if (!kv || !this.accepting) return;
     const key = `t.${nodeKey(this.link.nodeId)}.${session}`;
     const write = async (): Promise<void> => {
       if (testaments.length === 0) await kv.delete(key);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import autobahn from 'autobahn';
 import { connectAutobahn, type AutobahnClient } from '../../helpers/clients.js';
+import { eventually } from '../../helpers/eventually.js';
 import {
   ALLOW_ALL, autobahnAuth, ed25519Pair, logged, realm, runPython, startDoc, tcp, wampyCra, wampyCryptosign, wampyJoin, withAuth, type AuthNode,
 } from './support.js';
@@ -139,6 +140,9 @@ describe('dynamic authenticators', () => {
     it('refuses a principal whose role the realm lacks', async () => {
       const r = await abortOf(connectAutobahn(url, { authmethods: ['ticket'], authid: 'ghost', onchallenge: () => 'pw-ghost' }));
       assert.equal(r.reason, 'wamp.error.no_such_role');
+      // …and says so in the log: the mistake is the configuration's, not the client's.
+      const line = await eventually(() => logged(n.logs, 'authenticated session refused: its role does not exist on the realm', { authid: 'ghost' }), 'the refusal in the log');
+      assert.equal(line.realm, 'realm1');
     });
 
     it('refuses, with nothing but "authentication failed", an answer that is not a principal', async () => {

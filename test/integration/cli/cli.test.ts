@@ -55,6 +55,22 @@ describe('xbar CLI', () => {
     }
   });
 
+  it('--listen moves the embedded default (WebSocket there, RawSocket on the next port)', async () => {
+    const { child, output, exited } = await startCli(['--listen', '127.0.0.2:0']);
+    try {
+      const web = /"transport":"transport001","type":"web","address":"127\.0\.0\.2:(\d+)"/.exec(output());
+      assert.ok(web, output());
+      assert.match(output(), /"transport":"transport002","type":"rawsocket","address":"127\.0\.0\.2:\d+"/);
+      const c = await connectAutobahn(`ws://127.0.0.2:${web[1]}/ws`, { realm: 'realm1' });
+      assert.ok(c.session.id >= 1);
+      await c.close();
+      child.kill('SIGINT');
+      assert.equal((await exited).code, 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('starts from a YAML config the same way', async () => {
     const [web, raw] = [await freePort(), await freePort()];
     const file = path.join(dir, 'node.yaml');
@@ -80,6 +96,22 @@ describe('xbar CLI', () => {
     const r = await runCli(['check', file]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /workers\[0\]\.transports\[1\]\.endpoint\.port/);
+  });
+
+  it('check prints warnings (a role no realm defines, a permission listed twice) and still exits 0', async () => {
+    const file = path.join(dir, 'warn.json');
+    const doc = config(8080, 8081) as { workers: { realms: { roles: { permissions: object[] }[] }[]; transports: Record<string, unknown>[] }[] };
+    doc.workers[0]!.realms[0]!.roles[0]!.permissions.push({ uri: '', match: 'prefix', allow: { call: true } });
+    doc.workers[0]!.transports[1]!.auth = { anonymous: { type: 'static', role: 'guest' } };
+    writeFileSync(file, JSON.stringify(doc));
+    const r = await runCli(['check', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, [
+      `xbar: ${file}: warning: workers[0].realms[0].roles[0].permissions[1].uri: a second permission for "" in role "anonymous"; it replaces the one at workers[0].realms[0].roles[0].permissions[0], as in Crossbar.io`,
+      `xbar: ${file}: warning: workers[0].transports[1].auth.anonymous.role: no realm defines role "guest" (roles: anonymous); every anonymous client would be refused with wamp.error.no_such_role`,
+      '',
+    ].join('\n'));
+    assert.match(r.stdout, /ok \(1 realm\(s\), 2 transport\(s\)\)/);
   });
 
   it('start refuses an unknown key with its path instead of ignoring it', async () => {

@@ -35,6 +35,8 @@ describe('a Crossbar.io node configuration', () => {
       autoPingTimeout: 5_000,
       allowedOrigins: ['*'],
       allowNullOrigin: true,
+      // options.compression.deflate: {request_max_window_bits: 13, memory_level: 5}
+      deflate: { clientNoContextTakeover: false, clientMaxWindowBits: 13, serverNoContextTakeover: false, memoryLevel: 5 },
     });
     const rawsocket = config.transports[1] as RawSocketTransportConfig;
     assert.equal(rawsocket.maxMessageSize, 1048576);
