@@ -55,7 +55,14 @@ const anonymousStatic = strict({
   realm: realmName().optional(),
 });
 
-const anonymousAuth = byType('anonymous authentication type', ['static', 'dynamic'], ['function'], [
+/** `type: "function"`: Crossbar.io imports a Python callable into its router process. */
+const NO_FUNCTION = {
+  function:
+    'xbar runs no Python function inside its router; register the function as a WAMP procedure in a router component ' +
+    '("components" of the router worker, which xbar runs under the system Python) and use {"type": "dynamic", "authenticator": "<that procedure>"}',
+};
+
+const anonymousAuth = byType('anonymous authentication type', ['static', 'dynamic'], NO_FUNCTION, [
   anonymousStatic,
   dynamicAuth('anonymous'),
 ]);
@@ -109,7 +116,7 @@ function JWT_ALGORITHMS(): [string, ...string[]] {
   return ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 }
 
-const ticketAuth = byType('ticket authentication type', ['static', 'dynamic', 'jwt'], ['function'], [
+const ticketAuth = byType('ticket authentication type', ['static', 'dynamic', 'jwt'], NO_FUNCTION, [
   ticketStatic,
   dynamicAuth('ticket'),
   jwtTicket,
@@ -139,7 +146,7 @@ const wampcraStatic = strict({
   users: principals(wampcraUser, 'users'),
 });
 
-const wampcraAuth = byType('wampcra authentication type', ['static', 'dynamic'], ['function'], [
+const wampcraAuth = byType('wampcra authentication type', ['static', 'dynamic'], NO_FUNCTION, [
   wampcraStatic,
   dynamicAuth('wampcra'),
 ]);
@@ -160,7 +167,7 @@ const cryptosignStatic = strict(
   { trustroots: 'cryptosign trustroots (Ethereum certificates) are not supported by xbar; list "principals" instead' },
 );
 
-const cryptosignAuth = byType('cryptosign authentication type', ['static', 'dynamic'], ['function'], [
+const cryptosignAuth = byType('cryptosign authentication type', ['static', 'dynamic'], NO_FUNCTION, [
   cryptosignStatic,
   dynamicAuth('cryptosign'),
 ]);
@@ -174,7 +181,7 @@ const tlsStatic = strict({
   principals: principals(strict({ 'certificate-sha1': sha1Fingerprint, ...principal }), 'principals'),
 });
 
-const tlsAuth = byType('tls authentication type', ['static', 'dynamic'], ['function'], [tlsStatic, dynamicAuth('tls')]);
+const tlsAuth = byType('tls authentication type', ['static', 'dynamic'], NO_FUNCTION, [tlsStatic, dynamicAuth('tls')]);
 
 const hexKey = (what: string) => z.string(expect(`${what} (64 hex digits)`)).regex(/^[0-9a-fA-F]{64}$/, expect(`${what} (64 hex digits)`));
 
