@@ -180,6 +180,8 @@ function auth(a: AuthDocument | undefined, at: KeyPath, ctx: LoadContext): { aut
 /** The endpoint with its TLS settings (files read), for a listener; `endpoint()` alone serves clash checks. */
 function listening(e: EndpointDocument, at: KeyPath, ctx: LoadContext): Endpoint {
   const base = endpoint(e);
+  // As Crossbar.io's create_listening_endpoint_from_config: a Unix socket path is relative to the node directory.
+  if (base.type === 'unix') return { ...base, path: ctx.path(base.path) };
   if (e.type !== 'tcp' || e.tls === undefined || base.type !== 'tcp') return base;
   return { ...base, tls: endpointTlsConfig(e.tls, [...at, 'tls'], ctx) };
 }

@@ -136,6 +136,31 @@ describe('Python components (Autobahn|Python under /usr/bin/python3)', () => {
     await assert.rejects(client.session.register('com.example.add2', () => 0), (e: { error?: string }) => e.error === 'wamp.error.not_authorized');
   });
 
+  it('a container component over RawSocket on a Unix socket (msgpack), as rest/caller_performance connects mul.AppSession', async () => {
+    const dir = tempProject();
+    cpSync(join(EXAMPLES, 'rest/caller_performance/components/mul.py'), join(dir.project, 'mul.py'));
+    const n = await startWorkersNode((url) => [{
+      type: 'container',
+      options: { pythonpath: ['..'] },
+      components: [{ type: 'class', classname: 'mul.AppSession', realm: 'realm1', transport: { type: 'rawsocket', serializer: 'msgpack', endpoint: { type: 'unix', path: 'crossbar.sock' } } }],
+    }].map((w) => (void url, w)), {
+      dir,
+      router: {
+        transports: [
+          { type: 'rawsocket', serializers: ['json', 'msgpack'], endpoint: { type: 'unix', path: 'crossbar.sock' } },
+          { type: 'web', endpoint: { type: 'tcp', interface: '127.0.0.1', port: await freePort() }, paths: { ws: { type: 'websocket' } } },
+        ],
+      },
+    });
+    nodes.push(n);
+    const port = n.node.port('web');
+    const client = await connectAutobahn(`ws://127.0.0.1:${port}/ws`);
+    clients.push(client);
+    assert.equal(await callWhenRegistered(client, 'com.example.mul2', [6, 7]), 42);
+    const joined = n.logs.find((l) => l.msg === 'session joined' && l.transport === 'rawsocket');
+    assert.ok(joined, 'the component joined over the RawSocket transport');
+  });
+
   it('stops the Python process with the node', async () => {
     const n = await startWorkersNode((url) => [{
       type: 'container',
