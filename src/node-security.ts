@@ -4,6 +4,8 @@
  * authenticators and authorizers, TLS listeners, and the per-IP limit of new connections.
  * `node.ts` creates one and asks it for listeners and session options.
  */
+import type { FunctionAuthenticatorConfig } from './config/types-auth.js';
+import { PythonFunctionCaller } from './workers/python-function.js';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
@@ -43,11 +45,20 @@ export class NodeSecurity {
   private readonly connections: ConnectionLimiter | undefined;
   private readonly sessionLimits: SessionLimits;
   private readonly authenticators = new Map<SessionAuthOptions, Map<string, AuthenticatorFactory>>();
+  /** `function` authenticators' Python processes, one per configured authenticator. */
+  private readonly functions = new Map<FunctionAuthenticatorConfig, PythonFunctionCaller>();
 
   constructor(config: NodeConfig, private readonly router: Router, private readonly log: Logger, private readonly refused: RefusalSink = NO_COUNT) {
     this.services = new ServiceSessions((realm, role) => LocalClient.join(router, realm, { authid: SERVICE_AUTHID, authrole: role }));
     const authLog = log.child({ component: 'auth' });
-    this.deps = { caller: this.services, log: authLog, callTimeout: CALL_TIMEOUT_MS };
+    this.deps = {
+      caller: this.services, log: authLog, callTimeout: CALL_TIMEOUT_MS,
+      functions: (f) => {
+        let caller = this.functions.get(f);
+        if (caller === undefined) this.functions.set(f, (caller = new PythonFunctionCaller(f, authLog)));
+        return caller;
+      },
+    };
     const limits = config.limits ?? {};
     this.guard = new AuthGuard({
       failures: limits.failedAuth && new FailureLimiter(limits.failedAuth),
@@ -144,6 +155,7 @@ export class NodeSecurity {
 
   close(): void {
     this.services.close();
+    for (const f of this.functions.values()) f.close();
   }
 }
 

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DynamicAuthConfig } from '../config/types.js';
+import type { FunctionAuthenticatorConfig } from '../config/types-auth.js';
 import type { PeerInfo } from '../connection/peer.js';
 import { ErrorUri } from '../wamp/errors.js';
 import type { Dict, Hello } from '../wamp/messages.js';
@@ -24,6 +25,8 @@ export interface AuthDeps {
   readonly log: Logger;
   /** How long a dynamic authenticator may take, ms. */
   readonly callTimeout: number;
+  /** Reaches a `function` authenticator (a Python callable, called like a procedure). */
+  readonly functions?: ((f: FunctionAuthenticatorConfig) => ProcedureCaller) | undefined;
 }
 
 /** Errors the router itself reports for a call that never reached a decision. */
@@ -78,7 +81,8 @@ export async function askAuthenticator(
   authmethod: string,
   extra: Dict = {},
 ): Promise<Asked> {
-  const realm = config.authenticatorRealm ?? hello.realm;
+  // A function authenticator is called with HELLO's realm (None when there is none), as Crossbar.io calls it.
+  const realm = config.function ? hello.realm ?? '' : config.authenticatorRealm ?? hello.realm;
   const authid = helloAuthid(hello);
   if (realm === undefined) {
     // As Crossbar.io: without a realm in HELLO, the authenticator can only be called on a configured one.
@@ -93,13 +97,14 @@ export async function askAuthenticator(
     ...extra,
   };
   const log = deps.log.child({ authenticator: config.authenticator, authmethod, remote: peer.remoteAddress });
-  if (deps.caller === undefined) {
+  const caller = config.function ? deps.functions?.(config.function) : deps.caller;
+  if (caller === undefined) {
     log.error('dynamic authenticator configured, but the node cannot call procedures');
     return { outcome: FAILED };
   }
   let result: unknown;
   try {
-    result = await deps.caller.call(realm, config.authenticatorRole ?? TRUSTED_ROLE, config.authenticator, [hello.realm ?? null, authid ?? null, details], deps.callTimeout);
+    result = await caller.call(realm, config.authenticatorRole ?? TRUSTED_ROLE, config.authenticator, [hello.realm ?? null, authid ?? null, details], deps.callTimeout);
   } catch (e) {
     if (isCallFailure(e) && !NOT_A_DECISION.has(e.uri)) {
       const first = e.args?.[0];

@@ -16,6 +16,8 @@ export type PemKind = 'private key' | 'certificate' | 'public key' | 'DH paramet
 
 export class LoadContext {
   readonly problems: string[] = [];
+  /** The router workers' `options.pythonpath` and `python`, for function authenticators (set by normalize.ts). */
+  routerPython: { readonly pythonpath: readonly string[]; readonly python?: string } = { pythonpath: [] };
 
   constructor(
     readonly baseDir: string,

@@ -67,6 +67,17 @@ function dynamic(d: Dyn): DynamicAuthConfig {
   };
 }
 
+type Fn = { type: 'function'; create: string; config?: unknown };
+
+function fn(d: Fn, ctx: LoadContext): DynamicAuthConfig {
+  const { pythonpath, python } = ctx.routerPython;
+  return {
+    type: 'dynamic',
+    authenticator: d.create,
+    function: { create: d.create, config: d.config ?? {}, cbdir: ctx.baseDir, pythonpath, ...(python === undefined ? {} : { python }) },
+  };
+}
+
 const realmOf = (realm: string | undefined) => (realm === undefined ? {} : { realm });
 
 function anonymous(d: NonNullable<TransportAuthDocument['anonymous']>): AnonymousAuthConfig {
@@ -134,6 +145,8 @@ function ticket(d: NonNullable<TransportAuthDocument['ticket']>, at: KeyPath, ct
   switch (d.type) {
     case 'dynamic':
       return dynamic(d);
+    case 'function':
+      return fn(d, ctx);
     case 'jwt':
       return jwt(d, at, ctx);
     case 'static':
@@ -170,6 +183,7 @@ function scram(d: NonNullable<TransportAuthDocument['scram']>): ScramAuthConfig 
 
 function wampcra(d: NonNullable<TransportAuthDocument['wampcra']>, at: KeyPath, ctx: LoadContext): WampCraAuthConfig {
   if (d.type === 'dynamic') return dynamic(d);
+  if (d.type === 'function') return fn(d, ctx);
   return {
     type: 'static',
     users: new Map(
@@ -188,8 +202,9 @@ function wampcra(d: NonNullable<TransportAuthDocument['wampcra']>, at: KeyPath, 
   };
 }
 
-function cryptosign(d: NonNullable<TransportAuthDocument['cryptosign']>): CryptosignAuthConfig {
+function cryptosign(d: NonNullable<TransportAuthDocument['cryptosign']>, ctx: LoadContext): CryptosignAuthConfig {
   if (d.type === 'dynamic') return dynamic(d);
+  if (d.type === 'function') return fn(d, ctx);
   return {
     type: 'static',
     principals: new Map(
@@ -225,7 +240,7 @@ export function authConfig(d: TransportAuthDocument | undefined, at: KeyPath, ct
     ...(d.anonymous === undefined ? {} : { anonymous: anonymous(d.anonymous) }),
     ...(d.ticket === undefined ? {} : { ticket: ticket(d.ticket, [...at, 'ticket'], ctx) }),
     ...(d.wampcra === undefined ? {} : { wampcra: wampcra(d.wampcra, [...at, 'wampcra'], ctx) }),
-    ...(d.cryptosign === undefined ? {} : { cryptosign: cryptosign(d.cryptosign) }),
+    ...(d.cryptosign === undefined ? {} : { cryptosign: cryptosign(d.cryptosign, ctx) }),
     ...(d.tls === undefined ? {} : { tls: tls(d.tls) }),
     ...(d.scram === undefined ? {} : { scram: scram(d.scram) }),
   };

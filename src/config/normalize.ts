@@ -319,6 +319,15 @@ export function normalize(doc: ValidDocument, ctx: LoadContext = new LoadContext
     (w.type === 'router' ? w.transports ?? [] : []).map((t, ti) => ({ t, at: ['workers', wi, 'transports', ti] })));
   const ids = transportIds(transports.map((x) => x.t));
   const realmConfigs = realms.map(realm);
+  // Function authenticators run with the router worker's Python settings (Crossbar.io runs them in its process).
+  for (const w of doc.workers) {
+    if (w.type !== 'router') continue;
+    const python = w.options?.python;
+    ctx.routerPython = {
+      pythonpath: [...ctx.routerPython.pythonpath, ...(w.options?.pythonpath ?? []).map((p) => ctx.path(p))],
+      ...(python === undefined ? {} : { python }),
+    };
+  }
   return {
     realms: realmConfigs,
     transports: transports.map(({ t, at }, i) => transport(t, ids[i] ?? '', at, ctx, realmConfigs)),

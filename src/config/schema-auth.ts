@@ -16,7 +16,7 @@
  * tickets may be written `${VAR}` to read them from the environment, as in Crossbar.io.
  */
 import { z } from 'zod';
-import { byType, expect, int, nonEmpty, oneOf, strict, strings, tag } from './schema-kit.js';
+import { bool, byType, expect, int, nonEmpty, oneOf, strict, strings, tag } from './schema-kit.js';
 
 /** A loose WAMP URI with non-empty components (realm names). */
 const LOOSE_URI = /^([^\s.#]+\.)*([^\s.#]+)$/;
@@ -116,9 +116,21 @@ function JWT_ALGORITHMS(): [string, ...string[]] {
   return ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 }
 
-const ticketAuth = byType('ticket authentication type', ['static', 'dynamic', 'jwt'], NO_FUNCTION, [
+/** Crossbar.io's `type: function`: a Python `create(config, controller)` run under the system Python. */
+function functionAuth(method: string) {
+  return strict({
+    type: tag('function', `${method} authentication type`),
+    create: z.string(expect('module.function')).regex(/^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$/, expect('module.function')),
+    config: z.unknown().optional(),
+    /** Crossbar.io passes its controller session; xbar passes None (see README). */
+    expose_controller: bool().optional(),
+  });
+}
+
+const ticketAuth = byType('ticket authentication type', ['static', 'dynamic', 'jwt', 'function'], [], [
   ticketStatic,
   dynamicAuth('ticket'),
+  functionAuth('ticket'),
   jwtTicket,
 ]);
 
@@ -146,9 +158,10 @@ const wampcraStatic = strict({
   users: principals(wampcraUser, 'users'),
 });
 
-const wampcraAuth = byType('wampcra authentication type', ['static', 'dynamic'], NO_FUNCTION, [
+const wampcraAuth = byType('wampcra authentication type', ['static', 'dynamic', 'function'], [], [
   wampcraStatic,
   dynamicAuth('wampcra'),
+  functionAuth('wampcra'),
 ]);
 
 const ed25519PublicKey = z
@@ -167,9 +180,10 @@ const cryptosignStatic = strict(
   { trustroots: 'cryptosign trustroots (Ethereum certificates) are not supported by xbar; list "principals" instead' },
 );
 
-const cryptosignAuth = byType('cryptosign authentication type', ['static', 'dynamic'], NO_FUNCTION, [
+const cryptosignAuth = byType('cryptosign authentication type', ['static', 'dynamic', 'function'], [], [
   cryptosignStatic,
   dynamicAuth('cryptosign'),
+  functionAuth('cryptosign'),
 ]);
 
 const sha1Fingerprint = z

@@ -17,6 +17,20 @@ export interface DynamicAuthConfig {
   readonly authenticatorRealm?: string;
   /** Role the router's calling session joins with; undefined = the built-in "trusted". */
   readonly authenticatorRole?: string;
+  /** Crossbar.io's `type: function`: `authenticator` is a Python callable, not a procedure. */
+  readonly function?: FunctionAuthenticatorConfig;
+}
+
+/** A Python `create(config, controller)` that returns `authenticate(realm, authid, details)`. */
+export interface FunctionAuthenticatorConfig {
+  /** "module.function". */
+  readonly create: string;
+  readonly config: unknown;
+  /** The node directory, where it runs; first on sys.path after `pythonpath`. */
+  readonly cbdir: string;
+  /** The router worker's `options.pythonpath`, absolute. */
+  readonly pythonpath: readonly string[];
+  readonly python?: string;
 }
 
 /** Who an accepted principal becomes, when the config fixes it. */

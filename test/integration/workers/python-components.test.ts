@@ -161,6 +161,32 @@ describe('Python components (Autobahn|Python under /usr/bin/python3)', () => {
     assert.ok(joined, 'the component joined over the RawSocket transport');
   });
 
+  it('authentication/wampcra/function: the "function" authenticator runs under the system Python — client1 logs in with WAMP-CRA, an unknown user gets its ApplicationError', async () => {
+    const n = await startExample('authentication/wampcra/function');
+    nodes.push(n);
+    const login = (authid: string, secret: string) => connectAutobahn(n.url, {
+      authmethods: ['wampcra'],
+      authid,
+      onchallenge: (_session, _method, extra) => (autobahn as unknown as { auth_cra: { sign(k: string, c: string): string } }).auth_cra.sign(secret, (extra as { challenge: string }).challenge),
+    });
+    const client = await login('client1', 'secret123');
+    clients.push(client);
+    assert.equal((client.details as { authrole?: string }).authrole, 'frontend');
+    assert.equal(await callWhenRegistered(client, 'com.example.add2', [1, 2]), 3);
+    await assert.rejects(login('client1', 'wrong'), (e: { details?: { reason?: string } }) => e.details?.reason === 'wamp.error.authentication_failed');
+    await assert.rejects(login('nobody', 'x'), (e: { details?: { reason?: string } }) => e.details?.reason === 'com.example.no_such_user');
+  });
+
+  it('authentication/ticket/function: a ticket checked by the Python function (joe), a wrong one refused with the function\'s error', async () => {
+    const n = await startExample('authentication/ticket/function');
+    nodes.push(n);
+    const login = (authid: string, ticket: string) => connectAutobahn(n.url, { authmethods: ['ticket'], authid, onchallenge: () => ticket });
+    const client = await login('joe', 'secret!!!');
+    clients.push(client);
+    assert.equal((client.details as { authrole?: string }).authrole, 'frontend');
+    await assert.rejects(login('joe', 'guess'), (e: { details?: { reason?: string } }) => e.details?.reason === 'com.example.invalid_ticket');
+  });
+
   it('stops the Python process with the node', async () => {
     const n = await startWorkersNode((url) => [{
       type: 'container',

@@ -97,11 +97,9 @@ describe('auth config', () => {
       ['a missing role', withAuth({ ticket: { type: 'static', principals: { a: { ticket: 't' } } } }), [`${AT}.ticket.principals.a.role: missing; expected non-empty string`]],
       ['a dynamic method without authenticator', withAuth({ ticket: { type: 'dynamic' } }), [`${AT}.ticket.authenticator: missing; expected procedure URI`]],
       [
-        'Crossbar.io\'s function authenticators',
-        withAuth({ wampcra: { type: 'function', create: 'x.y' } }),
-        [`${AT}.wampcra.type: expected one of "static", "dynamic", got "function"; "function" is a Crossbar.io wampcra authentication type that xbar does not run: ` +
-          'xbar runs no Python function inside its router; register the function as a WAMP procedure in a router component ' +
-          '("components" of the router worker, which xbar runs under the system Python) and use {"type": "dynamic", "authenticator": "<that procedure>"}'],
+        'a function authenticator without "create"',
+        withAuth({ wampcra: { type: 'function', config: {} } }),
+        [`${AT}.wampcra.create: missing; expected module.function`],
       ],
       ['an unset environment variable', withAuth({ ticket: { type: 'static', principals: { a: { ticket: '${XBAR_TEST_UNSET}', role: 'user' } } } }),
         [`${AT}.ticket.principals.a.ticket: environment variable XBAR_TEST_UNSET is not set (referenced as \${XBAR_TEST_UNSET})`]],

@@ -105,3 +105,22 @@ describe('config: Python components (container workers, router components)', () 
     assert.match(fn, /ApplicationSession class/);
   });
 });
+
+describe('config: function authenticators', () => {
+  it('a ticket/wampcra/cryptosign "function" is called like a dynamic authenticator, with the router worker\'s pythonpath and the node directory', () => {
+    const doc = minimalDoc();
+    const router = (doc.workers as Doc[])[0]!;
+    router.options = { pythonpath: ['..'] };
+    const t = (router.transports as Doc[])[0]!;
+    const auth = { wampcra: { type: 'function', create: 'authenticator.create_authenticator', expose_controller: true, config: { dbname: 'foo' } } };
+    if (t.type === 'web') ((t.paths as Doc).ws as Doc).auth = auth;
+    else t.auth = auth;
+    const config = parseConfig(doc, 'test.json', CBDIR);
+    const found = config.transports.flatMap((x): unknown[] => ('paths' in x ? [...x.paths.values()] : [x])).map((x) => (x as { auth?: { wampcra?: unknown } }).auth?.wampcra).find(Boolean);
+    assert.deepEqual(found, {
+      type: 'dynamic',
+      authenticator: 'authenticator.create_authenticator',
+      function: { create: 'authenticator.create_authenticator', config: { dbname: 'foo' }, cbdir: CBDIR, pythonpath: ['/srv/app'] },
+    });
+  });
+});
