@@ -21,6 +21,8 @@ const HOST_SCRIPT = fileURLToPath(new URL('../../../src/workers/python/xbar_func
 
 /** Authentications waiting for the function at once; more are refused at once. */
 export const MAX_PENDING = 1000;
+/** Largest request line (the host's LineReceiver limit): a bigger HELLO fails alone, never the process. */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
 /** How long the function's process may take to import and create the authenticator, ms. */
 const START_TIMEOUT_MS = 30_000;
 
@@ -52,15 +54,17 @@ export class PythonFunctionCaller implements ProcedureCaller {
 
   async call(_realm: string, _role: string, _procedure: string, args: unknown[], timeoutMs: number): Promise<unknown> {
     if (this.pending.size >= MAX_PENDING) throw failure('wamp.error.runtime_error', 'too many authentications waiting for the function');
-    const child = await this.start();
     const id = this.nextId++;
+    const line = `${JSON.stringify({ id, args })}\n`;
+    if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) throw failure('wamp.error.runtime_error', 'authentication details too large for the function');
+    const child = await this.start();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(failure('wamp.error.timeout', `the function did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      child.stdin!.write(`${JSON.stringify({ id, args })}\n`);
+      child.stdin!.write(line);
     });
   }
 

@@ -69,7 +69,7 @@ def call(fn, *args):
 
 class Requests(LineReceiver):
     delimiter = b"\n"
-    MAX_LENGTH = 1024 * 1024
+    MAX_LENGTH = 1024 * 1024 + 1024
 
     def __init__(self, authenticate):
         self.authenticate = authenticate

@@ -175,6 +175,11 @@ describe('Python components (Autobahn|Python under /usr/bin/python3)', () => {
     assert.equal(await callWhenRegistered(client, 'com.example.add2', [1, 2]), 3);
     await assert.rejects(login('client1', 'wrong'), (e: { details?: { reason?: string } }) => e.details?.reason === 'wamp.error.authentication_failed');
     await assert.rejects(login('nobody', 'x'), (e: { details?: { reason?: string } }) => e.details?.reason === 'com.example.no_such_user');
+    // A hostile HELLO (authextra past the host's line limit) fails alone; the function keeps serving.
+    await assert.rejects(connectAutobahn(n.url, { authmethods: ['wampcra'], authid: 'client1', ...({ authextra: { pad: 'x'.repeat(1_100_000) } } as object) }));
+    const again = await login('client1', 'secret123');
+    clients.push(again);
+    assert.equal((again.details as { authrole?: string }).authrole, 'frontend');
   });
 
   it('authentication/ticket/function: a ticket checked by the Python function (joe), a wrong one refused with the function\'s error', async () => {
