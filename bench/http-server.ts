@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import type { NodeConfig } from '../src/config/types.js';
 import { XbarNode } from '../src/node.js';
+import { DEFAULTS } from '../src/config/normalize.js';
 
 const kind = process.argv[2];
 
@@ -26,7 +27,7 @@ function xbarConfig(): NodeConfig {
     transports: [{
       type: 'web', id: 'web', endpoint: { type: 'tcp', interface: '127.0.0.1', port: 0 },
       paths: new Map([
-        ['ws', { type: 'websocket', serializers: ['json'], maxMessageSize: 16 * 1024 * 1024, maxOutBuffer: 16 * 1024 * 1024, slowConsumer: 'drop', helloTimeout: 10_000, autoPingInterval: 0, autoPingTimeout: 10_000 }],
+        ['ws', { type: 'websocket', serializers: ['json'], maxMessageSize: 16 * 1024 * 1024, maxOutBuffer: 16 * 1024 * 1024, slowConsumer: 'drop', slowConsumerTimeout: DEFAULTS.slowConsumerTimeout, maxHandshakeOutBuffer: DEFAULTS.maxHandshakeOutBuffer, readTimeout: DEFAULTS.readTimeout, helloTimeout: 10_000, autoPingInterval: 0, autoPingTimeout: 10_000 }],
         ['publish', { type: 'publisher', realm: 'realm1', role: 'anonymous', checks: { requireTls: false, postBodyLimit: 0, timestampDeltaLimit: 300, json: true } }],
       ]),
     }],

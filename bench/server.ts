@@ -25,6 +25,7 @@ import pino from 'pino';
 import * as wsModule from 'ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { NodeConfig, WebSocketPathConfig } from '../src/config/types.js';
+import { DEFAULTS } from '../src/config/normalize.js';
 import { XbarNode } from '../src/node.js';
 import { nthComma, readInt, WAMP_JSON } from './wamp-peer.js';
 
@@ -50,8 +51,11 @@ function xbarConfig(): NodeConfig {
     type: 'websocket',
     serializers: ['json', 'msgpack', 'cbor'],
     maxMessageSize: 16 * 1024 * 1024,
-    maxOutBuffer: 4 * 1024 * 1024,
+    maxOutBuffer: DEFAULTS.maxOutBuffer,
     slowConsumer: 'drop',
+    slowConsumerTimeout: DEFAULTS.slowConsumerTimeout,
+    maxHandshakeOutBuffer: DEFAULTS.maxHandshakeOutBuffer,
+    readTimeout: DEFAULTS.readTimeout,
     helloTimeout: 10_000,
     autoPingInterval: 0,
     autoPingTimeout: 10_000,

@@ -28,6 +28,7 @@ import { installStats, publishUpdate } from './router/meta/stats-procedures.js';
 import type { TestamentStore } from './router/meta/testaments.js';
 import { StatsCollector, type NodeSource } from './stats/collector.js';
 import { Refusals } from './stats/refusals.js';
+import { OutBudget } from './transports/out-budget.js';
 import { Traffic } from './stats/traffic.js';
 import { NetworkList } from './network/networks.js';
 import { acceptProxyProtocol } from './network/proxy-accept.js';
@@ -82,6 +83,8 @@ export class XbarNode {
   readonly mqtt: MqttGateway[] = [];
   /** Authentication, TLS and per-IP limits. */
   private readonly security: NodeSecurity;
+  /** The budget of every connection's out-buffer together (`limits.max_out_buffer_total`). */
+  readonly outBudget: OutBudget;
   /** Statistics: samples the router's counters (stats/, web/ stats, metrics and health services). */
   readonly stats: StatsCollector;
   /** Requests refused by a limit, per limit (`xbar_limit_refusals_total`). */
@@ -115,6 +118,8 @@ export class XbarNode {
       limits: { maxRetainedBytes: config.limits?.maxRetainedBytesPerRealm, maxTestamentBytes: config.limits?.maxTestamentBytesPerSession },
     });
     this.security = new NodeSecurity(config, this.router, this.log, this.refusals.count);
+    this.outBudget = new OutBudget(config.limits?.maxOutBufferTotal ?? Infinity);
+    this.refusals.outBuffers = this.outBudget;
     this.stats = new StatsCollector(statsSource(this.router, this.backplane), stats);
     for (const realm of this.router.allRealms()) installStats(realm, () => this.stats.snapshot());
     this.stats.onSample = (s) => {
@@ -214,7 +219,7 @@ export class XbarNode {
     const web = new WebServer({ ...(trusted ? { trustedProxies: trusted } : {}), admitForwarded: (a) => this.security.admitForwarded(t.id, a) });
     for (const [p, service] of t.paths) {
       if (service.type === 'relay') {
-        const relay = new RelayService(service, { log: this.log, mount: p, router: this.router });
+        const relay = new RelayService(service, { log: this.log, mount: p, router: this.router, outBudget: this.outBudget });
         await relay.start();
         this.relays.push(relay);
         web.mount(p, originChecked(relay, service, p, this.edgeRefusals));
@@ -259,8 +264,7 @@ export class XbarNode {
         {
           serializers: serializersOf(service.serializers),
           maxMessageSize: service.maxMessageSize,
-          maxOutBuffer: service.maxOutBuffer,
-          slowConsumer: service.slowConsumer,
+          ...outBufferLimits(service, this.outBudget),
           pingInterval: service.autoPingInterval,
           pingTimeout: service.autoPingTimeout,
           countTraffic: this.stats.config.enabled,
@@ -275,7 +279,7 @@ export class XbarNode {
   }
 
   private mqttGatewayFor(o: MqttOptions): MqttGateway {
-    const gateway = mqttGateway(o, this.router, this.security.sessionOptions(mqttAuth(o)), this.log);
+    const gateway = mqttGateway(o, this.router, this.security.sessionOptions(mqttAuth(o)), this.log, this.outBudget);
     this.mqtt.push(gateway);
     return gateway;
   }
@@ -285,8 +289,7 @@ export class XbarNode {
     const options = {
       serializers: serializersOf(t.serializers),
       maxMessageSize: t.maxMessageSize,
-      maxOutBuffer: t.maxOutBuffer,
-      slowConsumer: t.slowConsumer,
+      ...outBufferLimits(t, this.outBudget),
       handshakeTimeout: t.helloTimeout,
       countTraffic: this.stats.config.enabled,
     };
@@ -309,6 +312,7 @@ export class XbarNode {
     await this.workers.stop();
     this.outbound.stop();
     this.security.close();
+    this.outBudget.close();
     const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
     try {
       await this.router.shutdown();
@@ -436,4 +440,16 @@ function backplaneFor(config: NodeConfig, log: Logger): Backplane {
     },
     log.child({ component: 'backplane' }),
   );
+}
+
+/** A session transport's out-buffer and read limits (transports/limits.ts), with the node's budget. */
+function outBufferLimits(t: SessionTransportOptions, outBudget: OutBudget) {
+  return {
+    maxOutBuffer: t.maxOutBuffer,
+    slowConsumer: t.slowConsumer,
+    slowConsumerTimeout: t.slowConsumerTimeout,
+    maxHandshakeOutBuffer: t.maxHandshakeOutBuffer,
+    readTimeout: t.readTimeout,
+    outBudget,
+  };
 }

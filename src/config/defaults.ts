@@ -101,6 +101,9 @@ function anonymousSession(): SessionTransportOptions {
     maxMessageSize: DEFAULTS.maxMessageSize,
     maxOutBuffer: DEFAULTS.maxOutBuffer,
     slowConsumer: DEFAULTS.slowConsumer,
+    slowConsumerTimeout: DEFAULTS.slowConsumerTimeout,
+    maxHandshakeOutBuffer: DEFAULTS.maxHandshakeOutBuffer,
+    readTimeout: DEFAULTS.readTimeout,
     helloTimeout: DEFAULTS.helloTimeout,
     auth: { anonymous: { type: 'static', role: 'anonymous' } },
   };

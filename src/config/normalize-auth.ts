@@ -43,6 +43,8 @@ export const LIMIT_DEFAULTS = {
   maxRetainedBytesPerRealm: 64 * 1024 * 1024,
   /** A testament is an "I am gone" event: 1 MiB is 100 of 10 KiB. */
   maxTestamentBytesPerSession: 1024 * 1024,
+  /** All out-buffers together: 16 connections at their full 64 MiB, or thousands of slow ones at less. */
+  maxOutBufferTotal: 1024 * 1024 * 1024,
 } as const;
 
 /** The `limits` keys that are a plain count or size (or `false`), with their normalized names. */
@@ -54,6 +56,7 @@ const COUNT_LIMITS = [
   ['max_calls_per_session', 'maxCallsPerSession'],
   ['max_retained_bytes_per_realm', 'maxRetainedBytesPerRealm'],
   ['max_testament_bytes_per_session', 'maxTestamentBytesPerSession'],
+  ['max_out_buffer_total', 'maxOutBufferTotal'],
 ] as const;
 
 type Dyn = { type: 'dynamic'; authenticator: string; 'authenticator-realm'?: string | undefined; 'authenticator-role'?: string | undefined };

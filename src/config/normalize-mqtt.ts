@@ -14,8 +14,10 @@ const MiB = 1024 * 1024;
 export const MQTT_DEFAULTS = {
   /** Largest packet: as WAMP's message limit (Mosquitto's default is MQTT's 256 MiB). */
   maxPacketSize: 16 * MiB,
-  maxOutBuffer: 4 * MiB,
+  /** As a WAMP transport's (normalize.ts DEFAULTS): NATS's rule, 64 MiB and 10 s. */
+  maxOutBuffer: 64 * MiB,
   slowConsumer: 'drop',
+  slowConsumerTimeout: 10_000,
   connectTimeout: 10_000,
   /** Per session: 1 MiB of QoS 1 messages waiting for an offline client or the in-flight window. */
   maxQueuedBytes: MiB,
@@ -45,6 +47,7 @@ export function mqttOptions(o: MqttOptionsDocument, at: KeyPath, ctx: LoadContex
     maxPacketSize: o.max_packet_size ?? MQTT_DEFAULTS.maxPacketSize,
     maxOutBuffer: o.max_out_buffer ?? MQTT_DEFAULTS.maxOutBuffer,
     slowConsumer: o.slow_consumer ?? MQTT_DEFAULTS.slowConsumer,
+    slowConsumerTimeout: o.slow_consumer_timeout ?? MQTT_DEFAULTS.slowConsumerTimeout,
     connectTimeout: o.connect_timeout ?? MQTT_DEFAULTS.connectTimeout,
     maxQueuedBytes: o.max_queued_bytes ?? MQTT_DEFAULTS.maxQueuedBytes,
     maxInflight: o.max_inflight ?? MQTT_DEFAULTS.maxInflight,

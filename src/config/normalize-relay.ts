@@ -16,7 +16,9 @@ export const RELAY_DEFAULTS = {
    * Bytes per receiver: several seconds of a 1-10 Mbit/s stream. The bytes are shared, not copied:
    * every receiver queues the same frame buffer, so N slow receivers cost one queue of memory.
    */
-  queueBytes: 8 * MiB,
+  queueBytes: 64 * MiB,
+  /** As a WAMP transport's: a queue that has not drained in 10 s is a slow viewer's (NATS's rule). */
+  slowConsumerTimeout: 10_000,
   /** xbar's WebSocket limit (practable reads at most 10 MB). */
   maxMessageSize: 16 * MiB,
   /** A lab stream rarely has more than a few hundred viewers; refuses floods on one topic. */
@@ -49,6 +51,7 @@ export function relayPath(d: RelayPathDocument): RelayPathConfig {
     codeTtl: d.code_ttl ?? RELAY_DEFAULTS.codeTtl,
     queueMessages: d.queue_messages ?? RELAY_DEFAULTS.queueMessages,
     queueBytes: d.queue_bytes ?? RELAY_DEFAULTS.queueBytes,
+    slowConsumerTimeout: d.slow_consumer_timeout ?? RELAY_DEFAULTS.slowConsumerTimeout,
     maxMessageSize: d.max_message_size ?? RELAY_DEFAULTS.maxMessageSize,
     maxConnectionsPerTopic: d.max_connections_per_topic ?? RELAY_DEFAULTS.maxConnectionsPerTopic,
     stats: d.stats ?? statsDefault(t === undefined ? undefined : { required: t.required ?? true }),

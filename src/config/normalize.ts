@@ -30,10 +30,19 @@ const MiB = 1024 * 1024;
 export const DEFAULTS = {
   /** Largest incoming message. RawSocket cannot announce more than 16 MiB; WebSocket uses the same. */
   maxMessageSize: 16 * MiB,
-  /** Outgoing bytes queued per connection before the slow-consumer policy applies. */
-  maxOutBuffer: 4 * MiB,
+  /**
+   * Outgoing bytes queued per connection before the slow-consumer policy applies: NATS's
+   * `max_pending`, large enough for a burst to a subscriber that reads (100 × 1 MiB at once).
+   */
+  maxOutBuffer: 64 * MiB,
   /** Drop events for a slow subscriber rather than cut it off; results and errors still disconnect. */
   slowConsumer: 'drop',
+  /** A queue that has not drained what it held this long ago belongs to the slow one (NATS: 10 s). */
+  slowConsumerTimeout: 10_000,
+  /** Before WELCOME: the handshake's answers (a few KiB) and a few frames, not a session's budget. */
+  maxHandshakeOutBuffer: 256 * 1024,
+  /** A frame that has started arriving must be whole within this (16 MiB at 2 Mbit/s: ~64 s). */
+  readTimeout: 60_000,
   /** Time from connect to WELCOME: long enough for a slow TLS/auth round trip, short for idle sockets. */
   helloTimeout: 10_000,
   /** WebSocket pings are off unless configured, as in Crossbar.io (Autobahn's default). */
@@ -190,7 +199,10 @@ interface SessionDocument {
   readonly serializers?: readonly SerializerId[] | undefined;
   readonly auth?: AuthDocument | undefined;
   readonly options?:
-    | { max_out_buffer?: number | undefined; slow_consumer?: 'drop' | 'disconnect' | undefined; hello_timeout?: number | undefined }
+    | {
+      max_out_buffer?: number | undefined; slow_consumer?: 'drop' | 'disconnect' | undefined; slow_consumer_timeout?: number | undefined;
+      max_handshake_out_buffer?: number | undefined; read_timeout?: number | undefined; hello_timeout?: number | undefined;
+    }
     | undefined;
 }
 
@@ -200,6 +212,9 @@ function session(d: SessionDocument, maxMessageSize: number | undefined, at: Key
     maxMessageSize: maxMessageSize ?? DEFAULTS.maxMessageSize,
     maxOutBuffer: d.options?.max_out_buffer ?? DEFAULTS.maxOutBuffer,
     slowConsumer: d.options?.slow_consumer ?? DEFAULTS.slowConsumer,
+    slowConsumerTimeout: d.options?.slow_consumer_timeout ?? DEFAULTS.slowConsumerTimeout,
+    maxHandshakeOutBuffer: d.options?.max_handshake_out_buffer ?? DEFAULTS.maxHandshakeOutBuffer,
+    readTimeout: d.options?.read_timeout ?? DEFAULTS.readTimeout,
     helloTimeout: d.options?.hello_timeout ?? DEFAULTS.helloTimeout,
     ...auth(d.auth, [...at, 'auth'], ctx),
   };

@@ -281,6 +281,7 @@ const countOrOff = (unit: string, max = 100_000_000) =>
  *     max_calls_per_session: 10000                             # calls in flight
  *     max_retained_bytes_per_realm: 67108864                   # retained events, bytes
  *     max_testament_bytes_per_session: 1048576
+ *     max_out_buffer_total: 1073741824                        # bytes queued for all connections together
  */
 export const limits = strict({
   connections: z
@@ -309,6 +310,7 @@ export const limits = strict({
   max_calls_per_session: countOrOff('calls'),
   max_retained_bytes_per_realm: countOrOff('bytes', 2 ** 40),
   max_testament_bytes_per_session: countOrOff('bytes', 2 ** 40),
+  max_out_buffer_total: countOrOff('bytes', 2 ** 50),
 });
 
 export type TransportAuthDocument = z.output<typeof transportAuth>;

@@ -39,6 +39,7 @@ export const mqttOptions = strict({
   max_packet_size: int(128, 256 * MiB - 1, 'bytes').optional(),
   max_out_buffer: int(1024, 1024 * MiB, 'bytes').optional(),
   slow_consumer: oneOf(['drop', 'disconnect'], 'slow consumer policy').optional(),
+  slow_consumer_timeout: int(0, 3_600_000, 'milliseconds').optional(),
   connect_timeout: int(1, 3_600_000, 'milliseconds').optional(),
   max_queued_bytes: int(0, 1024 * MiB, 'bytes').optional(),
   max_inflight: int(1, 65535, 'packets').optional(),

@@ -62,6 +62,8 @@ export const relayPath = strict({
   queue_messages: int(1, 65_536, 'messages').optional(),
   /** Bytes queued for one receiver before further messages are dropped for it. */
   queue_bytes: int(1024, 1024 * MiB, 'bytes').optional(),
+  /** ms a receiver's queue may go without draining before messages are dropped for it; 0 = never. */
+  slow_consumer_timeout: int(0, ONE_HOUR_MS, 'milliseconds').optional(),
   /** Largest message a client may send (larger: closed with 1009). */
   max_message_size: int(1, 256 * MiB, 'bytes').optional(),
   /** Connections on one topic; more are refused with HTTP 503. */

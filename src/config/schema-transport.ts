@@ -86,6 +86,12 @@ export const serializers = uniqueList(oneOf(['json', 'msgpack', 'cbor', 'ubjson'
 const sessionOptions = {
   max_out_buffer: int(1024, 1024 * MiB, 'bytes').optional(),
   slow_consumer: oneOf(['drop', 'disconnect'], 'slow consumer policy').optional(),
+  /** ms an outgoing buffer may go without draining before slow_consumer applies; 0 = never. */
+  slow_consumer_timeout: int(0, ONE_HOUR_MS, 'milliseconds').optional(),
+  /** Outgoing bytes a connection may queue before its session is joined. */
+  max_handshake_out_buffer: int(1024, 1024 * MiB, 'bytes').optional(),
+  /** ms a frame that has started arriving may take to arrive whole; 0 = no limit. */
+  read_timeout: int(0, ONE_HOUR_MS, 'milliseconds').optional(),
   hello_timeout: int(1, ONE_HOUR_MS, 'milliseconds').optional(),
 };
 

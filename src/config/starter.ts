@@ -58,7 +58,7 @@ workers:
                 - "https?://::1:*"
               allow_null_origin: false    # "null": file: pages, sandboxed frames
               # max_message_size: 16777216  # bytes; larger incoming messages close the connection
-              # max_out_buffer: 4194304     # bytes queued for a slow client before slow_consumer applies
+              # max_out_buffer: 67108864    # bytes queued for a slow client before slow_consumer applies
               # slow_consumer: drop         # drop: skip events for it; disconnect: close it
               # hello_timeout: 10000        # ms from connect to a completed WAMP opening handshake
             auth:

@@ -182,4 +182,6 @@ export interface LimitsConfig {
   readonly maxRetainedBytesPerRealm?: number;
   /** Bytes of testaments per session (sum of their payload sizes). */
   readonly maxTestamentBytesPerSession?: number;
+  /** Bytes queued in the out-buffers of all connections together. */
+  readonly maxOutBufferTotal?: number;
 }

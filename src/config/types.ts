@@ -73,6 +73,12 @@ export interface SessionTransportOptions {
   /** High-water mark of each connection's outgoing buffer, bytes. */
   readonly maxOutBuffer: number;
   readonly slowConsumer: SlowConsumerPolicy;
+  /** ms an outgoing buffer may go without draining before `slowConsumer` applies; 0 = never. */
+  readonly slowConsumerTimeout: number;
+  /** High-water mark of the outgoing buffer before WELCOME, bytes. */
+  readonly maxHandshakeOutBuffer: number;
+  /** ms a frame that has started arriving may take to arrive whole; 0 = no limit. */
+  readonly readTimeout: number;
   /** Close a connection that has not completed the WAMP opening handshake (HELLO…WELCOME) in time, ms. */
   readonly helloTimeout: number;
   /** Authentication; undefined = anonymous with role `anonymous`… only when the realm has that role. */
@@ -136,6 +142,8 @@ export interface RelayPathConfig {
   readonly queueMessages: number;
   /** Per-receiver queue bound in bytes; over it, whole messages are dropped for that receiver. */
   readonly queueBytes: number;
+  /** ms a receiver's queue may go without draining before messages are dropped for it; 0 = never. */
+  readonly slowConsumerTimeout: number;
   /** Largest incoming message, bytes. */
   readonly maxMessageSize: number;
   readonly maxConnectionsPerTopic: number;
@@ -196,6 +204,8 @@ export interface MqttOptions {
   readonly maxPacketSize: number;
   readonly maxOutBuffer: number;
   readonly slowConsumer: SlowConsumerPolicy;
+  /** ms an outgoing buffer may go without draining before `slowConsumer` applies; 0 = never. */
+  readonly slowConsumerTimeout: number;
   /** ms to complete CONNECT … CONNACK. */
   readonly connectTimeout: number;
   /** Bytes of QoS 1 messages a session keeps queued (offline, or beyond its in-flight window). */

@@ -45,6 +45,11 @@ export interface Connection {
    * connection without one (in-process peers).
    */
   readonly queuedBytes?: number;
+  /**
+   * The session was joined (WELCOME follows): the connection's outgoing bound becomes the
+   * session's; before, a connection gets only its handshake's (and a few frames') worth.
+   */
+  joined?(): void;
   /** Start delivering messages to the handler (nothing is delivered before). */
   attach(handler: ConnectionHandler): void;
   /**

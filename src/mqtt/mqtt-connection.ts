@@ -187,9 +187,21 @@ export class MqttConnection {
     return true;
   }
 
-  /** Encodes and writes a control packet. */
+  /**
+   * Encodes and writes a control packet. It counts against the out-buffer bound like any write: a
+   * client that keeps asking (PINGREQ, SUBSCRIBE, …) while not reading the answers is cut off.
+   */
   send(packet: Packet): void {
     if (this.state === 'closed') return;
+    if (this.link.admit(false) !== 'write') {
+      this.log.debug({ remote: this.link.peer.remoteAddress }, 'MQTT client does not read its answers: outgoing buffer over its bound');
+      this.state = 'closed';
+      clearTimeout(this.timer);
+      clearInterval(this.timer);
+      this.link.destroy();
+      this.notify();
+      return;
+    }
     this.link.writePacket(mqttPacket.generate(packet, { protocolVersion: this.level }));
   }
 

@@ -12,6 +12,7 @@ import { LocalClient } from '../client/local-client.js';
 import type { MqttOptions } from '../config/types.js';
 import type { Router } from '../router/router.js';
 import type { SessionOptions } from '../router/session.js';
+import type { OutBudget } from '../transports/out-budget.js';
 import { MqttGateway } from './gateway.js';
 import type { CodecCaller } from './payload-mapping.js';
 
@@ -19,7 +20,7 @@ const SUBPROTOCOLS = ['mqtt', 'mqttv3.1'];
 /** How long a dynamic payload codec may take. */
 const CODEC_TIMEOUT_MS = 5000;
 
-export function mqttGateway(o: MqttOptions, router: Router, session: SessionOptions, log: Logger): MqttGateway {
+export function mqttGateway(o: MqttOptions, router: Router, session: SessionOptions, log: Logger, outBudget?: OutBudget): MqttGateway {
   const realm = router.realm(o.realm);
   return new MqttGateway(
     {
@@ -29,6 +30,8 @@ export function mqttGateway(o: MqttOptions, router: Router, session: SessionOpti
       maxPacketSize: o.maxPacketSize,
       maxOutBuffer: o.maxOutBuffer,
       slowConsumer: o.slowConsumer,
+      slowConsumerTimeout: o.slowConsumerTimeout,
+      ...(outBudget ? { outBudget } : {}),
       maxMessageSize: o.maxPacketSize,
       connectTimeout: o.connectTimeout,
       maxQueuedBytes: o.maxQueuedBytes,

@@ -7,6 +7,8 @@
  * counted, never split and never waited for.
  */
 import type { WebSocket } from 'ws';
+import { CloseCode } from '../connection/close-codes.js';
+import type { OutBudget } from '../transports/out-budget.js';
 import { OutBuffer } from '../transports/out-buffer.js';
 import { PingKeepalive, socketOf } from '../transports/ws-socket.js';
 import { closeReason, CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG } from './errors.js';
@@ -72,14 +74,23 @@ export class RelayConnection {
   constructor(
     private readonly ws: WebSocket,
     readonly info: ConnectionInfo,
-    limits: { readonly queueBytes: number; readonly maxMessageSize: number },
+    limits: { readonly queueBytes: number; readonly slowConsumerTimeout: number; readonly maxMessageSize: number },
     private readonly events: ConnectionEvents,
+    outBudget?: OutBudget,
   ) {
-    this.out = new OutBuffer(socketOf(ws), { maxOutBuffer: limits.queueBytes, slowConsumer: 'drop' });
+    this.out = new OutBuffer(socketOf(ws), {
+      maxOutBuffer: limits.queueBytes, slowConsumer: 'drop', slowConsumerTimeout: limits.slowConsumerTimeout, ...(outBudget ? { outBudget } : {}),
+    });
     this.maxQueued = limits.queueBytes;
     this.pings = new PingKeepalive(ws);
     withCloseReasons(ws, limits.maxMessageSize);
     ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
+    // The relay turns ws's automatic pongs off: a pong counts against the queue bound like any write.
+    ws.on('ping', (data: Buffer) => {
+      if (!this.open) return;
+      if (this.out.admit(false) === 'write') ws.pong(data);
+      else this.close(CloseCode.policyViolation, `${this.out.refusal}; the client sends pings and does not read their pongs`);
+    });
     ws.on('close', (code: number, reason: Buffer) => this.ended(code, reason.toString()));
     ws.on('error', () => {
       // ws closes the connection itself (1002, 1007, 1009) and emits 'close' next.
@@ -104,6 +115,12 @@ export class RelayConnection {
     // An empty queue takes any message, so one larger than the bound still reaches a receiver that keeps up.
     const queued = this.out.queued;
     if (queued > 0 && queued + f.wireBytes > this.maxQueued) {
+      this.rx.dropped++;
+      this.out.refusedBy('max_out_buffer');
+      return;
+    }
+    // The time rule and the node's budget (out-buffer.ts); the relay's policy is always 'drop'.
+    if (this.out.admit(true) !== 'write') {
       this.rx.dropped++;
       return;
     }

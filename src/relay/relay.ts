@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { RelayPathConfig } from '../config/types.js';
 import type { Router } from '../router/router.js';
+import type { OutBudget } from '../transports/out-budget.js';
 import { handleRequest, statsRefusal } from './access-api.js';
 import { AccessCodes } from './access-codes.js';
 import { Channel } from './channel.js';
@@ -35,6 +36,8 @@ export interface RelayOptions {
   readonly mount: string;
   /** The router, for the WAMP bridge (required when the config has `bridge`). */
   readonly router?: Router;
+  /** The node's budget of all out-buffers together. */
+  readonly outBudget?: OutBudget;
 }
 
 type TopicRoute = Extract<Route, { kind: 'topic' }>;
@@ -62,6 +65,8 @@ export class RelayService {
       clientTracking: false,
       // practable's upgrader offers the "null" subprotocol ("required by Chrome" for some clients).
       handleProtocols: (offered) => (offered.has('null') ? 'null' : false),
+      // Pongs go through the receiver's bounded queue (relay-connection.ts).
+      autoPong: false,
     });
     this.stats = new StatsChannel(() => this.reports(), config.statsInterval, config.maxConnectionsPerTopic);
   }
@@ -173,6 +178,7 @@ export class RelayService {
         closed: (c) => this.remove(c, channel),
         expired: (c) => c.close(CLOSE_TOKEN_EXPIRED, 'token expired'),
       },
+      this.options.outBudget,
     );
     channel.members.add(conn);
     const booking = conn.info.bookingId;

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { AuthOutcome, Authenticator, AuthenticatorFactory, Identity } from '../auth/authenticator.js';
 import { AuthorizationGate } from '../auth/authorization-gate.js';
 import { CloseCode } from '../connection/close-codes.js';
-import type { Connection } from '../connection/connection.js';
+import type { CloseCause, Connection } from '../connection/connection.js';
 import { Outgoing } from '../connection/outgoing.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { decodeMessage } from '../wamp/decode.js';
@@ -54,6 +54,8 @@ export class Session {
   private timer: NodeJS.Timeout | undefined;
   /** Called once when the session has fully ended (left its realm, connection closed). */
   onEnded: (() => void) | undefined;
+  /** Why the connection ended, once it has (logs, tests). */
+  closeCause: CloseCause | undefined;
 
   constructor(
     readonly conn: Connection,
@@ -64,7 +66,10 @@ export class Session {
     conn.attach({
       message: (m, bytes) => this.receive(m, bytes),
       malformed: (e) => this.malformed(e),
-      closed: (cause) => this.ended(cause.reason),
+      closed: (cause) => {
+        this.closeCause = cause;
+        this.ended(cause.reason);
+      },
     });
     this.timer = setTimeout(() => {
       if (this.state === 'hello' || this.state === 'authenticating') {
@@ -303,6 +308,8 @@ export class Session {
     this.authenticator = undefined;
     this.id = realm.newSessionId();
     this.state = 'open';
+    // The connection may queue a session's worth of bytes from now on (before: its handshake's).
+    this.conn.joined?.();
     if (realm.authorizer.isDynamic(identity.authrole)) {
       this.gate = new AuthorizationGate(realm.authorizer, name, this, (m) => this.established(m), this.log);
     }

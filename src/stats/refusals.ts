@@ -3,8 +3,12 @@
  * `xbar_limit_refusals_total` counter of /metrics. Counting is a Map update, done only when
  * something is refused, never on the way of an admitted message.
  */
+import type { OutBudget } from '../transports/out-budget.js';
+
 export class Refusals {
   private readonly counts = new Map<string, number>();
+  /** The node's out-buffers (their queued bytes and what their limits dropped or closed), for /metrics. */
+  outBuffers: OutBudget | undefined;
 
   /** One refusal by `limit` (e.g. "max_subscriptions_per_session"). */
   readonly count = (limit: string): void => {

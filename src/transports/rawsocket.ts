@@ -10,6 +10,7 @@ import type { Connection } from '../connection/connection.js';
 import type { WireKind } from '../connection/outgoing.js';
 import type { PeerInfo } from '../connection/peer.js';
 import type { ConnectionLimits } from './limits.js';
+import { FrameDeadline } from './frame-deadline.js';
 import { SocketConnection } from './socket-connection.js';
 import { withTls } from './tls.js';
 import type { WriteBatcher } from './write-batcher.js';
@@ -40,6 +41,7 @@ export class RawSocketConnection extends SocketConnection {
   protected readonly wire = RAWSOCKET_WIRE;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private readonly partial: FrameDeadline;
 
   constructor(
     private readonly socket: net.Socket,
@@ -51,8 +53,12 @@ export class RawSocketConnection extends SocketConnection {
     batcher?: WriteBatcher,
   ) {
     super(socket, serializer, peer, limits, batcher);
+    this.partial = new FrameDeadline(limits.readTimeout ?? 0, () => this.readTimedOut());
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('close', () => this.ended(CloseCode.abnormal, 'connection closed', true));
+    socket.on('close', () => {
+      this.partial.stop();
+      this.ended(CloseCode.abnormal, 'connection closed', true);
+    });
     socket.on('error', () => {
       // 'close' follows.
     });
@@ -84,19 +90,21 @@ export class RawSocketConnection extends SocketConnection {
         return;
       }
       // Wait for the whole frame before joining chunks, so a large message is copied once.
-      if (this.pendingBytes < 4 + header.length) return;
+      if (this.pendingBytes < 4 + header.length) return this.partial.started();
       const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
       const body = buf.subarray(4, 4 + header.length);
       const rest = buf.subarray(4 + header.length);
       this.pending = rest.length > 0 ? [rest] : [];
       this.pendingBytes = rest.length;
+      this.partial.completed();
       if (header.type === FrameType.ping) {
         // In order with the messages written this tick (the copy: `body` is a view of the read chunk).
-        this.out.write(Buffer.concat([frameHeader(FrameType.pong, body.length), body]));
+        if (this.mayWriteControl()) this.out.write(Buffer.concat([frameHeader(FrameType.pong, body.length), body]));
       } else if (header.type === FrameType.message) {
         this.deliver(body);
       }
     }
+    if (this.pendingBytes > 0) this.partial.started();
   }
 
   headroom(): number {
@@ -135,6 +143,7 @@ export class RawSocketConnection extends SocketConnection {
 
   abort(code: number, reason: string): void {
     if (this.closed) return;
+    this.partial.stop();
     this.socket.destroy();
     this.ended(code, reason, false);
   }

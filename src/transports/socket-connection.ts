@@ -16,6 +16,9 @@ import { nextConnectionId } from './connection-id.js';
 import { OutBuffer } from './out-buffer.js';
 import type { WriteBatcher } from './write-batcher.js';
 
+/** Before WELCOME: the handshake (HELLO's answers are a few KiB) and a few frames. */
+export const DEFAULT_HANDSHAKE_OUT_BUFFER = 256 * 1024;
+
 export abstract class SocketConnection implements Connection {
   readonly id = nextConnectionId();
   dropped = 0;
@@ -36,7 +39,12 @@ export abstract class SocketConnection implements Connection {
     batcher: WriteBatcher | undefined,
   ) {
     this.out = new OutBuffer(socket, limits, batcher);
+    this.out.bound(limits.maxHandshakeOutBuffer ?? DEFAULT_HANDSHAKE_OUT_BUFFER, 'max_handshake_out_buffer');
     this.counting = limits.countTraffic === true;
+  }
+
+  joined(): void {
+    this.out.bound();
   }
 
   /** How this transport frames an Outgoing (cached on it for every connection of the kind). */
@@ -120,6 +128,23 @@ export abstract class SocketConnection implements Connection {
         this.abort(CloseCode.policyViolation, this.out.refusal);
         return false;
     }
+  }
+
+  /**
+   * Whether a transport's own control frame (a PONG) may be queued: it counts against the bound
+   * like any write, and a peer that keeps asking for them while not reading is closed (1008).
+   */
+  protected mayWriteControl(): boolean {
+    if (this.closed) return false;
+    if (this.out.admit(false) === 'write') return true;
+    this.abort(CloseCode.policyViolation, `${this.out.refusal}; the peer sends PINGs and does not read their PONGs`);
+    return false;
+  }
+
+  /** A frame that started arriving did not arrive whole within `read_timeout` (1008, counted). */
+  protected readTimedOut(): void {
+    this.limits.outBudget?.refused('read_timeout', 'disconnect');
+    this.abort(CloseCode.policyViolation, `a frame did not arrive whole within ${this.limits.readTimeout} ms (read_timeout)`);
   }
 
   /** The connection ended (either side): the handler hears it once, and nothing more is delivered. */

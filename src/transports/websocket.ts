@@ -17,7 +17,8 @@ import { SocketConnection } from './socket-connection.js';
 import { withTls } from './tls.js';
 import { frameMessage, headerSize, messageLength, writeHeader } from './websocket-frame.js';
 import type { WriteBatcher } from './write-batcher.js';
-import { PingKeepalive, socketOf } from './ws-socket.js';
+import { FrameDeadline } from './frame-deadline.js';
+import { holdsPartialFrame, PingKeepalive, socketOf } from './ws-socket.js';
 
 export interface WebSocketServiceOptions extends ConnectionLimits {
   readonly serializers: readonly Serializer[];
@@ -52,9 +53,21 @@ export class WebSocketConnection extends SocketConnection {
     limits: ConnectionLimits,
     batcher?: WriteBatcher,
   ) {
-    super(socketOf(ws), serializer, peer, limits, batcher);
+    const socket = socketOf(ws);
+    super(socket, serializer, peer, limits, batcher);
     this.keepaliveState = new PingKeepalive(ws);
     ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
+    // The service turns ws's automatic pongs off: a pong counts against the out-buffer bound.
+    ws.on('ping', (data: Buffer) => {
+      if (this.mayWriteControl()) ws.pong(data);
+    });
+    const timeout = limits.readTimeout ?? 0;
+    if (timeout > 0) {
+      const partial = new FrameDeadline(timeout, () => this.readTimedOut());
+      // After ws's own listener has taken the chunk: what it still holds is a partial frame.
+      socket.on('data', () => (holdsPartialFrame(ws) ? partial.started() : partial.completed()));
+      socket.once('close', () => partial.stop());
+    }
     ws.on('close', (code: number, reason: Buffer) => this.ended(code, reason.toString(), true));
     ws.on('error', () => {
       // ws emits 'close' after 'error' (e.g. 1009 max payload, 1002 bad frame); the cause is logged there.
@@ -132,6 +145,7 @@ export class WebSocketService {
       perMessageDeflate: options.perMessageDeflate ?? false,
       maxPayload: options.maxMessageSize,
       clientTracking: false,
+      autoPong: false,
       // Text frames carry JSON, whose decoder checks UTF-8 as it decodes (a malformed one is
       // ABORTed); a binary serializer refuses text frames. Checking twice cost ~2% of a call.
       skipUTF8Validation: true,

@@ -36,3 +36,12 @@ export class PingKeepalive {
     return true;
   }
 }
+
+/**
+ * Whether `ws` holds part of a frame (or of a fragmented message) it has not delivered yet: its
+ * receiver's buffered bytes, read right after the receiver took a chunk.
+ */
+export function holdsPartialFrame(ws: WebSocket): boolean {
+  const r = (ws as unknown as { _receiver: { _bufferedBytes: number; _fragments: unknown[] } | null })._receiver;
+  return r !== null && (r._bufferedBytes > 0 || r._fragments.length > 0);
+}

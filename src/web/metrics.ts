@@ -9,6 +9,7 @@ import type { EdgeRefusals, LabeledCount } from '../network/refusals.js';
 import type { BridgeCounts } from '../stats/bridge-counts.js';
 import type { StatsCollector } from '../stats/collector.js';
 import type { Refusals } from '../stats/refusals.js';
+import type { OutBudget } from '../transports/out-budget.js';
 import type { NodeSnapshot, RealmSnapshot, Totals } from '../stats/snapshot.js';
 import type { PathHandler } from './http-server.js';
 import { notAllowed, notFound } from './stats-page.js';
@@ -86,6 +87,13 @@ export function metricsRegistry(source: Source, refusals?: Refusals, edge?: Edge
   if (refusals) {
     counter(registry, 'xbar_limit_refusals_total', 'Requests refused by a limit, by its config key (limits.*)', ['limit'], (c) => {
       for (const [limit, n] of refusals.entries()) c.inc({ limit }, n);
+    });
+  }
+  const outBudget: OutBudget | undefined = refusals?.outBuffers;
+  if (outBudget) {
+    gauge(registry, 'xbar_out_buffer_bytes', 'Bytes queued in the outgoing buffers of all connections (limits.max_out_buffer_total bounds them)', [], (g) => g.set(outBudget.sweep()));
+    counter(registry, 'xbar_connection_limit_total', 'Messages dropped (action="drop") and connections closed (action="disconnect") by a connection limit (limit: max_out_buffer, slow_consumer_timeout, max_out_buffer_total, max_handshake_out_buffer, read_timeout)', ['limit', 'action'], (c) => {
+      for (const r of outBudget.refusalCounts()) c.inc({ limit: r.limit, action: r.action }, r.count);
     });
   }
   if (edge) {

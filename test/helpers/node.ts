@@ -3,6 +3,7 @@ import pino from 'pino';
 import type {
   NodeConfig, Permission, RealmConfig, SessionTransportOptions, TransportConfig, WebSocketPathConfig,
 } from '../../src/config/types.js';
+import { DEFAULTS } from '../../src/config/normalize.js';
 import { XbarNode } from '../../src/node.js';
 
 export const ALLOW_ALL: Permission = {
@@ -17,8 +18,11 @@ export function realm(name = 'realm1', roles: RealmConfig['roles'] = [{ name: 'a
 export const SESSION_DEFAULTS: SessionTransportOptions = {
   serializers: ['json', 'msgpack', 'cbor'],
   maxMessageSize: 16 * 1024 * 1024,
-  maxOutBuffer: 4 * 1024 * 1024,
+  maxOutBuffer: DEFAULTS.maxOutBuffer,
   slowConsumer: 'drop',
+  slowConsumerTimeout: DEFAULTS.slowConsumerTimeout,
+  maxHandshakeOutBuffer: DEFAULTS.maxHandshakeOutBuffer,
+  readTimeout: DEFAULTS.readTimeout,
   helloTimeout: 10_000,
 };
 

@@ -16,6 +16,7 @@ import {
 import { seededRandom } from '../../helpers/wamp-samples.js';
 import { HealthyPair, serverConnections } from './support.js';
 import { eventually } from '../../helpers/eventually.js';
+import { CloseCode } from '../../../src/connection/close-codes.js';
 
 const MAX_MESSAGE = 64 * 1024;
 // Long enough for the healthy clients to join on a loaded machine (300 ms timed out an
@@ -142,10 +143,14 @@ for (const serializer of SERIALIZERS) {
       assert.ok(!c.received.some((m) => m[0] === Code.ABORT), JSON.stringify(c.received));
     });
 
-    it('closes the connection on a PING over 64 KiB', async () => {
-      const c = await open(serializer, true);
+    it('closes the connection on a PING over 64 KiB, with close code 1002 (protocol error)', async () => {
+      const c = await open(serializer);
+      const id = await c.hello();
+      const session = t.node.router.realm('realm1')!.sessions.get(id)!;
       c.sendFrame(RAWSOCKET_FRAME.ping, Buffer.alloc(65537));
       await c.ended;
+      await eventually(() => session.closeCause, 'the session to see the close');
+      assert.deepEqual(session.closeCause, { code: CloseCode.protocolError, reason: 'oversize PING/PONG', byPeer: false });
     });
 
     it('answers PING with a PONG of the same payload, before and after HELLO', async () => {

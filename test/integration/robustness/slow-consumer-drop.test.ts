@@ -32,7 +32,8 @@ let subscribers: FanoutWorker | undefined;
 const clients: RawClient[] = [];
 
 before(async () => {
-  t = await startNode({ session: { maxOutBuffer: MAX_OUT_BUFFER, slowConsumer: 'drop' } });
+  // The byte bound alone (the time rule has its own test, slow-consumer-rules.test.ts).
+  t = await startNode({ session: { maxOutBuffer: MAX_OUT_BUFFER, slowConsumer: 'drop', slowConsumerTimeout: 0 } });
 });
 
 after(async () => {

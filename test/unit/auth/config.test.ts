@@ -151,7 +151,7 @@ describe('limits config', () => {
   const CAPS = {
     maxPendingAuthenticationsPerAddress: 100, maxSessionsPerAddress: 10_000, maxSubscriptionsPerSession: 10_000,
     maxRegistrationsPerSession: 10_000, maxCallsPerSession: 10_000, maxRetainedBytesPerRealm: 64 * 1024 * 1024,
-    maxTestamentBytesPerSession: 1024 * 1024,
+    maxTestamentBytesPerSession: 1024 * 1024, maxOutBufferTotal: 1024 * 1024 * 1024,
   };
 
   it('is on by default, with generous limits', () => {
@@ -178,7 +178,7 @@ describe('limits config', () => {
       'limits.max_subscriptions_per_session: expected integer 1-100000000 (subscriptions), got 0',
       'limits.foo: unknown key; allowed: connections, failed_authentications, max_sessions_per_authid, max_pending_authentications_per_address, '
         + 'max_sessions_per_address, max_subscriptions_per_session, max_registrations_per_session, max_calls_per_session, '
-        + 'max_retained_bytes_per_realm, max_testament_bytes_per_session',
+        + 'max_retained_bytes_per_realm, max_testament_bytes_per_session, max_out_buffer_total',
     ]);
   });
 });

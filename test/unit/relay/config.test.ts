@@ -24,7 +24,7 @@ describe('the relay path service in the config', () => {
   it('fills practable-like defaults', () => {
     assert.deepEqual(relayOf(withRelay({ type: 'relay' })), { type: 'relay', ...RELAY_DEFAULTS });
     assert.deepEqual(RELAY_DEFAULTS, {
-      codeTtl: 30_000, queueMessages: 128, queueBytes: 8 * 1024 * 1024, maxMessageSize: 16 * 1024 * 1024,
+      codeTtl: 30_000, queueMessages: 128, queueBytes: 64 * 1024 * 1024, slowConsumerTimeout: 10_000, maxMessageSize: 16 * 1024 * 1024,
       maxConnectionsPerTopic: 1000, stats: 'public', statsInterval: 5000,
     });
   });
@@ -53,6 +53,7 @@ describe('the relay path service in the config', () => {
       code_ttl: 10_000,
       queue_messages: 16,
       queue_bytes: 65_536,
+      slow_consumer_timeout: 2000,
       max_message_size: 1024,
       max_connections_per_topic: 50,
       stats: 'admin',
@@ -63,7 +64,7 @@ describe('the relay path service in the config', () => {
       type: 'relay',
       tokens: { secret: 's3cret', audience: 'https://relay.example.org', required: false },
       adminToken: '0123456789abcdef',
-      codeTtl: 10_000, queueMessages: 16, queueBytes: 65_536, maxMessageSize: 1024, maxConnectionsPerTopic: 50,
+      codeTtl: 10_000, queueMessages: 16, queueBytes: 65_536, slowConsumerTimeout: 2000, maxMessageSize: 1024, maxConnectionsPerTopic: 50,
       stats: 'admin', statsInterval: 1000,
       bridge: { realm: 'realm1', prefix: 'xbar.relay' },
     });
@@ -78,7 +79,7 @@ describe('the relay path service in the config', () => {
         'workers[0].transports[0].paths.relay.tokens.key: unknown key; allowed: secret, public_key_file, audience, required',
         'workers[0].transports[0].paths.relay.bridge.prefix: expected URI prefix (a WAMP URI without a trailing "."), got "a."',
         'workers[0].transports[0].paths.relay.bridge.topic: unknown key; allowed: realm, prefix',
-        'workers[0].transports[0].paths.relay.buffer_size: unknown key; allowed: type, tokens, admin_token, code_ttl, queue_messages, queue_bytes, max_message_size, max_connections_per_topic, stats, stats_interval, bridge, allowed_origins, allow_null_origin',
+        'workers[0].transports[0].paths.relay.buffer_size: unknown key; allowed: type, tokens, admin_token, code_ttl, queue_messages, queue_bytes, slow_consumer_timeout, max_message_size, max_connections_per_topic, stats, stats_interval, bridge, allowed_origins, allow_null_origin',
       ],
     );
     assert.deepEqual(

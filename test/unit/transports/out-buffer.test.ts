@@ -39,6 +39,6 @@ describe('out-buffer admission', () => {
   });
 
   it('names the limit in the reason a refused connection is closed with', () => {
-    assert.equal(new OutBuffer(socket(1001), limits('drop')).refusal, 'slow consumer: outgoing buffer over 1000 bytes');
+    assert.equal(new OutBuffer(socket(1001), limits('drop')).refusal, 'slow consumer: outgoing buffer over 1000 bytes (max_out_buffer)');
   });
 });
