@@ -17,6 +17,7 @@ import type { RestCalleeConfig } from '../config/normalize-outbound.js';
 import type { BridgeCounts } from '../stats/bridge-counts.js';
 import { twistedHeaderName } from '../web/services/rest/webhook.js';
 import { retryDelay, sleep } from './retry.js';
+import { ErrorUri } from '../wamp/errors.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
@@ -33,7 +34,7 @@ interface RestRequest {
   readonly headers: Headers;
 }
 
-const runtimeError = (message: string) => new WampError('wamp.error.runtime_error', [message], undefined);
+const runtimeError = (message: string) => new WampError(ErrorUri.runtimeError, [message], undefined);
 
 /** The call's arguments as the Python signature `on_call(method, url, body, headers, params)` binds them. */
 export function restRequest(baseUrl: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): RestRequest {
@@ -131,7 +132,7 @@ export class RestCallee {
     if (res.body) {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         size += chunk.length;
-        if (size > this.c.maxResponseBytes) throw new WampError('wamp.error.runtime_error', [`the response of ${req.url} is over ${this.c.maxResponseBytes} bytes`], undefined);
+        if (size > this.c.maxResponseBytes) throw new WampError(ErrorUri.runtimeError, [`the response of ${req.url} is over ${this.c.maxResponseBytes} bytes`], undefined);
         chunks.push(chunk);
       }
     }

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { WampError, type LocalClient } from '../client/local-client.js';
 import type { Dict } from '../wamp/messages.js';
 import { Mirror, type MetaDetails } from './mirror.js';
+import { ErrorUri } from '../wamp/errors.js';
 
 export interface ForwardOptions {
   /** Authids excluded from the publications made on the watched router. */
@@ -69,7 +70,7 @@ export function forwardCalls(watched: LocalClient, other: LocalClient, o: Forwar
         }, options);
       } catch (e) {
         // Registered there already (by a callee of its own or another link): leave it.
-        if (e instanceof WampError && e.uri === 'wamp.error.procedure_already_exists') return undefined;
+        if (e instanceof WampError && e.uri === ErrorUri.procedureAlreadyExists) return undefined;
         throw e;
       }
     },

@@ -16,6 +16,7 @@ import type { FunctionAuthenticatorConfig } from '../config/types-auth.js';
 import type { CallFailure, ProcedureCaller } from '../auth/procedure-caller.js';
 import { eachLine } from './output-lines.js';
 import { systemPython } from './python-components.js';
+import { ErrorUri } from '../wamp/errors.js';
 
 const HOST_SCRIPT = fileURLToPath(new URL('../../../src/workers/python/xbar_function_host.py', import.meta.url));
 
@@ -53,15 +54,15 @@ export class PythonFunctionCaller implements ProcedureCaller {
   }
 
   async call(_realm: string, _role: string, _procedure: string, args: unknown[], timeoutMs: number): Promise<unknown> {
-    if (this.pending.size >= MAX_PENDING) throw failure('wamp.error.runtime_error', 'too many authentications waiting for the function');
+    if (this.pending.size >= MAX_PENDING) throw failure(ErrorUri.runtimeError, 'too many authentications waiting for the function');
     const id = this.nextId++;
     const line = `${JSON.stringify({ id, args })}\n`;
-    if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) throw failure('wamp.error.runtime_error', 'authentication details too large for the function');
+    if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) throw failure(ErrorUri.runtimeError, 'authentication details too large for the function');
     const child = await this.start();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(failure('wamp.error.timeout', `the function did not answer within ${timeoutMs} ms`));
+        reject(failure(ErrorUri.timeout, `the function did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       child.stdin!.write(line);
@@ -69,7 +70,7 @@ export class PythonFunctionCaller implements ProcedureCaller {
   }
 
   private start(): Promise<ChildProcess> {
-    if (this.closed) return Promise.reject(failure('wamp.error.canceled', 'the node is stopping'));
+    if (this.closed) return Promise.reject(failure(ErrorUri.canceled, 'the node is stopping'));
     this.ready ??= new Promise<ChildProcess>((resolve, reject) => {
       const python = this.config.python ?? systemPython();
       const child = spawn(python, ['-u', HOST_SCRIPT], { cwd: this.config.cbdir, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
@@ -81,7 +82,7 @@ export class PythonFunctionCaller implements ProcedureCaller {
       const fail = (message: string) => {
         clearTimeout(timer);
         this.log.error(message);
-        reject(failure('wamp.error.runtime_error', message));
+        reject(failure(ErrorUri.runtimeError, message));
       };
       child.on('error', (e) => fail(`could not start ${python} for the function authenticator ${this.config.create}: ${e.message} (apt-get install python3 python3-autobahn)`));
       child.stdin!.on('error', () => {});
@@ -120,11 +121,11 @@ export class PythonFunctionCaller implements ProcedureCaller {
         }
         for (const [id, p] of this.pending) {
           clearTimeout(p.timer);
-          p.reject(failure('wamp.error.runtime_error', 'the function\'s process ended'));
+          p.reject(failure(ErrorUri.runtimeError, 'the function\'s process ended'));
           this.pending.delete(id);
         }
         if (!this.closed) this.log.warn({ code, signal }, 'function authenticator process ended; started again on the next authentication');
-        reject(failure('wamp.error.runtime_error', `the function's process ended (${signal ?? `exit code ${code}`})`));
+        reject(failure(ErrorUri.runtimeError, `the function's process ended (${signal ?? `exit code ${code}`})`));
       });
     });
     return this.ready;

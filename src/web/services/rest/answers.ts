@@ -14,6 +14,7 @@
  */
 import type http from 'node:http';
 import { WampError } from '../../../client/local-client.js';
+import { ErrorUri } from '../../../wamp/errors.js';
 
 /** Crossbar.io's sentences, by log category. */
 export const DENIALS = {
@@ -86,6 +87,6 @@ export function sendFailure(res: http.ServerResponse, err: unknown): void {
   if (err instanceof WampError) {
     send(res, 200, pythonJson({ error: err.uri, args: err.args?.length ? err.args : [], kwargs: err.kwargs && Object.keys(err.kwargs).length ? err.kwargs : {} }));
   } else {
-    send(res, 500, pythonJson({ error: 'wamp.error.runtime_error', args: ['Sorry, Crossbar.io has encountered a problem.'], kwargs: {} }));
+    send(res, 500, pythonJson({ error: ErrorUri.runtimeError, args: ['Sorry, Crossbar.io has encountered a problem.'], kwargs: {} }));
   }
 }

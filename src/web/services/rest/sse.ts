@@ -30,6 +30,7 @@ import type { LabeledCount } from '../../../network/refusals.js';
 import type { PathHandler, RequestPath } from '../../http-server.js';
 import { queryArgs, setCrossOriginHeaders } from '../http-util.js';
 import { ServiceSession } from '../service-session.js';
+import { ErrorUri } from '../../../wamp/errors.js';
 
 const MATCHES = new Set(['exact', 'prefix', 'wildcard']);
 const KEEPALIVE = Buffer.from(':\n\n');
@@ -93,11 +94,11 @@ export class SseService implements PathHandler {
     res.once('close', () => this.streams--);
     this.open(req, res, topic, match).catch((e: unknown) => {
       if (e instanceof WampError) {
-        const status = e.uri === 'wamp.error.not_authorized' ? 403 : e.uri === 'wamp.error.invalid_uri' || e.uri === 'wamp.error.invalid_argument' ? 400 : 500;
+        const status = e.uri === ErrorUri.notAuthorized ? 403 : e.uri === ErrorUri.invalidUri || e.uri === ErrorUri.invalidArgument ? 400 : 500;
         return answer(res, status, { error: e.uri, args: e.args ?? [], kwargs: e.kwargs ?? {} });
       }
       this.log.warn({ err: e, topic }, 'sse: subscribing failed');
-      answer(res, 500, { error: 'wamp.error.runtime_error', args: [(e as Error).message], kwargs: {} });
+      answer(res, 500, { error: ErrorUri.runtimeError, args: [(e as Error).message], kwargs: {} });
     });
   }
 
