@@ -14,8 +14,9 @@ import pino from 'pino';
 import { parseConfig } from '../../../src/config/load.js';
 import { XbarNode } from '../../../src/node.js';
 import { collector, connectAutobahn, type AutobahnClient } from '../../helpers/clients.js';
+import { crossbarExample } from '../../helpers/crossbar-examples.js';
 
-const EXAMPLES = '/work/ref/crossbar-examples/mqtt/basic';
+const EXAMPLES = crossbarExample('mqtt/basic');
 
 /** An example's config with its mqtt transport on a free loopback port, plus WAMP on /ws. */
 async function exampleNode(name: string): Promise<{ node: XbarNode; mqttUrl: string; wsUrl: string; codecUrl: string }> {

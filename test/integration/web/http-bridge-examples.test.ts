@@ -16,9 +16,10 @@ import { after, before, describe, it } from 'node:test';
 import { type AutobahnClient, connectAutobahn } from '../../helpers/clients.js';
 import { type ConfigNode, NodeDir, startConfigNode } from '../../helpers/crossbar-node.js';
 import { eventually } from '../../helpers/eventually.js';
+import { crossbarExample } from '../../helpers/crossbar-examples.js';
 
-const EXAMPLE = '/work/ref/crossbar-examples/rest/publisher';
-const CROSSBARCONNECT = '/work/ref/crossbar-examples/rest/needs_cleanup/python/lib';
+const EXAMPLE = crossbarExample('rest/publisher');
+const CROSSBARCONNECT = crossbarExample('rest/needs_cleanup/python/lib');
 
 /** Runs one of the example's scripts against `port`; its stdout and stderr. */
 function runExample(script: string, port: number): Promise<{ out: string; err: string }> {

@@ -8,7 +8,7 @@
  * start naming the component (and the package to install); the process stops with the node.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -20,8 +20,9 @@ import { loadConfigFile } from '../../../src/config/load.js';
 import { XbarNode } from '../../../src/node.js';
 import { PythonComponentsWorker } from '../../../src/workers/python-components.js';
 import { FAST_POLICY, alive, captureLog, startWorkersNode, tempProject, type LogLine } from './support.js';
+import { crossbarExample } from '../../helpers/crossbar-examples.js';
 
-const EXAMPLES = '/work/ref/crossbar-examples';
+const EXAMPLES = crossbarExample();
 
 interface ExampleNode {
   node: XbarNode;
@@ -31,14 +32,15 @@ interface ExampleNode {
 }
 
 /**
- * Copies the example folder `rel` (and the shared web resources its static paths point at) into a
+ * Copies the example folder `rel` (and an empty shared web folder its static paths point at) into a
  * temp folder at the same depth, puts a free port where the config says 8080, and starts it.
  */
 async function startExample(rel: string): Promise<ExampleNode> {
   const root = mkdtempSync(join(tmpdir(), 'xbar-example-'));
   const dir = join(root, rel);
   cpSync(join(EXAMPLES, rel), dir, { recursive: true });
-  cpSync(join(EXAMPLES, '_shared-web-resources'), join(root, '_shared-web-resources'), { recursive: true });
+  // The examples' static paths name the repository's shared web folder; these tests use no page.
+  mkdirSync(join(root, '_shared-web-resources'));
   const port = await freePort();
   const file = join(dir, '.crossbar', 'config.json');
   writeFileSync(file, readFileSync(file, 'utf8').replaceAll('8080', String(port)));

@@ -1,6 +1,6 @@
 /**
  * A realm's `rlinks` as Crossbar.io checks them (RLinkConfig.parse, check_connecting_transport):
- * the crossbar-examples rlinks configs load with Crossbar.io's defaults filled in, and a bad link
+ * the crossbar-examples rlinks configs (copied in test/fixtures) load with Crossbar.io's defaults filled in, and a bad link
  * is refused with the key path.
  */
 import assert from 'node:assert/strict';
@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { loadConfigFile, parseConfig } from '../../../src/config/load.js';
 import { minimalDoc, problems, type Doc } from './config-helpers.js';
+import { crossbarExample } from '../../helpers/crossbar-examples.js';
 
-const EXAMPLES = '/work/ref/crossbar-examples/rlinks';
+const EXAMPLES = crossbarExample('rlinks');
 
 function realmOf(doc: Doc): Doc {
   return ((doc['workers'] as Doc[])[0]!['realms'] as Doc[])[0]!;
@@ -21,14 +22,8 @@ const wsLink = (): Doc => ({
 });
 
 describe('realm rlinks config', () => {
-  it('loads the rlinks/_work example with Crossbar.io\'s defaults (everything forwarded, JSON over WebSocket)', async (t) => {
-    let config;
-    try {
-      config = await loadConfigFile(`${EXAMPLES}/_work/node2/.crossbar/config.json`);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return t.skip('crossbar-examples not on this machine');
-      throw e;
-    }
+  it('loads the rlinks/_work example with Crossbar.io\'s defaults (everything forwarded, JSON over WebSocket)', async () => {
+    const config = await loadConfigFile(`${EXAMPLES}/_work/node2/.crossbar/config.json`);
     const [l] = config.realms[0]!.rlinks!;
     assert.deepEqual(l, {
       id: 'rlink_2_1', realm: 'realm1',
@@ -38,13 +33,8 @@ describe('realm rlinks config', () => {
     });
   });
 
-  it('reads the rlinks/ha_setup links (RawSocket, CBOR, forward_remote_* only)', (t) => {
-    let doc: Doc;
-    try {
-      doc = JSON.parse(readFileSync(`${EXAMPLES}/ha_setup/node1/.crossbar/config.json`, 'utf8')) as Doc;
-    } catch {
-      return t.skip('crossbar-examples not on this machine');
-    }
+  it('reads the rlinks/ha_setup links (RawSocket, CBOR, forward_remote_* only)', () => {
+    const doc = JSON.parse(readFileSync(`${EXAMPLES}/ha_setup/node1/.crossbar/config.json`, 'utf8')) as Doc;
     const links = realmOf(doc)['rlinks'] as Doc[];
     const d = minimalDoc();
     realmOf(d)['rlinks'] = links;
