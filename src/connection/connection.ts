@@ -46,10 +46,10 @@ export interface Connection {
    */
   readonly queuedBytes?: number;
   /**
-   * The session was joined (WELCOME follows): the connection's outgoing bound becomes the
-   * session's; before, a connection gets only its handshake's (and a few frames') worth.
+   * The session `session` was joined (WELCOME follows): the connection's outgoing bound becomes
+   * the session's; before, a connection gets only its handshake's (and a few frames') worth.
    */
-  joined?(): void;
+  joined?(session: number): void;
   /** Start delivering messages to the handler (nothing is delivered before). */
   attach(handler: ConnectionHandler): void;
   /**

@@ -309,7 +309,7 @@ export class Session {
     this.id = realm.newSessionId();
     this.state = 'open';
     // The connection may queue a session's worth of bytes from now on (before: its handshake's).
-    this.conn.joined?.();
+    this.conn.joined?.(this.id);
     if (realm.authorizer.isDynamic(identity.authrole)) {
       this.gate = new AuthorizationGate(realm.authorizer, name, this, (m) => this.established(m), this.log);
     }

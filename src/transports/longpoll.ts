@@ -59,7 +59,7 @@ export class LongPollConnection implements Connection {
   bytesIn = 0;
   messagesOut = 0;
   bytesOut = 0;
-  /** The WAMP session id, once a WELCOME went out (for `GET <path>/ID`). */
+  /** The WAMP session id, once joined (for `GET <path>/ID`). */
   session: number | null = null;
   /** A send or poll since the last session-timeout sweep. */
   alive = true;
@@ -147,7 +147,6 @@ export class LongPollConnection implements Connection {
       this.end({ code: CloseCode.policyViolation, reason: 'long-poll queue over its limit (the client does not poll)', byPeer: false });
       return 'closed';
     }
-    if (this.session === null) this.noteWelcome(bytes);
     this.queue.push(bytes);
     this.queuedBytes += bytes.length;
     if (limits.countTraffic) {
@@ -158,14 +157,8 @@ export class LongPollConnection implements Connection {
     return 'sent';
   }
 
-  /** Until the session is open, a WELCOME (type 2) going out names it. */
-  private noteWelcome(bytes: Uint8Array): void {
-    try {
-      const m = this.serializer.decode(bytes);
-      if (Array.isArray(m) && m[0] === 2 && typeof m[1] === 'number') this.session = m[1];
-    } catch {
-      // Not ours to judge: the router encoded it.
-    }
+  joined(session: number): void {
+    this.session = session;
   }
 
   /** A receive request: answered now if something waits, else held. */

@@ -172,6 +172,18 @@ describe('long-poll against hostile HTTP and a client that stops polling', { tim
     }
   });
 
+  it('GET of a transport names its session once joined (null before)', async () => {
+    const tr = await openJson(lp);
+    const before = await fetch(`${lp}/${tr.id}`);
+    assert.deepEqual(await before.json(), { transport: tr.id, session: null });
+    await tr.send(HELLO);
+    const [welcome] = (await tr.receive()) as [[number, number]];
+    assert.equal(welcome[0], 2);
+    const after = await fetch(`${lp}/${tr.id}`);
+    assert.deepEqual(await after.json(), { transport: tr.id, session: welcome[1] });
+    await post(`${lp}/${tr.id}/close`);
+  });
+
   it('refuses a garbage send body with 400 and the transport goes on working', async () => {
     const tr = await openJson(lp);
     await tr.send(HELLO);
