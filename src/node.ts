@@ -49,6 +49,9 @@ import type { SupervisionPolicy } from './workers/supervisor.js';
 import { isWebService, startWebService } from './web/services/index.js';
 import type { NodeInfoSource } from './web/services/node-info.js';
 import { RouterLink } from './rlinks/router-link.js';
+import { flashPolicyAcceptor } from './pseudo-transports/flash-policy.js';
+import { streamTesteeAcceptor } from './pseudo-transports/stream-testee.js';
+import { WebSocketTestee } from './pseudo-transports/websocket-testee.js';
 
 /** A universal transport's client must send its first bytes within this, ms (RawSocket's handshake default). */
 const UNIVERSAL_FIRST_BYTE_TIMEOUT = 10_000;
@@ -64,7 +67,7 @@ export interface NodeOptions {
 
 export interface ListeningAddress {
   readonly transport: string;
-  readonly kind: 'web' | 'rawsocket' | 'mqtt' | 'universal';
+  readonly kind: TransportConfig['type'];
   /** `host:port` or a Unix socket path. */
   readonly address: string;
   readonly port?: number;
@@ -194,6 +197,19 @@ export class XbarNode {
         ...(web ? { http: (socket: Socket) => web.server.emit('connection', socket) } : {}),
       };
       server = net.createServer((socket) => acceptUniversal(socket, routes, UNIVERSAL_FIRST_BYTE_TIMEOUT));
+    } else if (t.type === 'flashpolicy') {
+      server = net.createServer(flashPolicyAcceptor(t.allowedDomain, t.allowedPorts));
+    } else if (t.type === 'stream.testee') {
+      server = net.createServer(streamTesteeAcceptor());
+    } else if (t.type === 'websocket.testee') {
+      const testee = new WebSocketTestee({
+        maxMessageSize: t.maxMessageSize,
+        pingInterval: t.autoPingInterval,
+        pingTimeout: t.autoPingTimeout,
+        ...(t.deflate ? { perMessageDeflate: perMessageDeflate(t.deflate) } : {}),
+      });
+      this.closers.push(() => testee.close());
+      server = testee.server;
     } else {
       server = net.createServer(this.rawSocketAcceptor(t));
     }

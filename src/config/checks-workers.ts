@@ -23,7 +23,7 @@ export function workerChecks(doc: ValidDocument): string[] {
       if (first === undefined) workerIds.set(w.id, i);
       else problems.push(`${formatPath(['workers', i, 'id'])}: duplicate worker id ${JSON.stringify(w.id)} (first at ${formatPath(['workers', first, 'id'])})`);
     }
-    if (w.type === 'guest') return;
+    if (w.type === 'guest' || w.type === 'websocket-testee') return;
     const componentIds = new Map<string, number>();
     const components: readonly { id?: string | undefined; realm: string; role?: string | undefined }[] = w.components ?? [];
     components.forEach((c, j) => {

@@ -8,7 +8,7 @@
  */
 import { formatPath, type KeyPath } from './issues.js';
 import type { ValidDocument } from './schema.js';
-import { endpoint, transportIds } from './normalize.js';
+import { endpoint, listeningTransports, repeatsShared, transportIds, type ListeningItem } from './normalize.js';
 import type { Endpoint } from './types.js';
 import { workerChecks } from './checks-workers.js';
 
@@ -26,7 +26,10 @@ class Registry {
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
-/** Two TCP listeners clash on the same port when their interfaces are equal or either is a wildcard. */
+/**
+ * Two TCP listeners clash on the same port when their interfaces are equal or either is a wildcard
+ * (a repeat of a `shared` transport is not a second listener: `repeatsShared`).
+ */
 function clash(a: Endpoint, b: Endpoint): boolean {
   if (a.type === 'unix' || b.type === 'unix') return a.type === 'unix' && b.type === 'unix' && a.path === b.path;
   if (a.port !== b.port) return false;
@@ -55,38 +58,40 @@ export function crossChecks(doc: ValidDocument): string[] {
         roleNames.add(role.name, [...roleAt, 'name'], `role name ${JSON.stringify(role.name)} in this realm`);
       });
     });
-
-    (worker.transports ?? []).forEach((t, i) => {
-      const at = ['workers', w, 'transports', i];
-      if (t.id !== undefined) transportIdSet.add(t.id, [...at, 'id'], `transport id ${JSON.stringify(t.id)}`);
-      if (t.type === 'rawsocket' && t.serializer !== undefined && t.serializers !== undefined) {
-        problems.push(`${formatPath([...at, 'serializer'])}: also "serializers" given; keep "serializers"`);
-      }
-      if (t.type === 'rawsocket' && t.max_message_size !== undefined && t.options?.max_message_size !== undefined) {
-        problems.push(`${formatPath([...at, 'max_message_size'])}: also set in options.max_message_size; set it once`);
-      }
-      if (t.type === 'web') {
-        for (const [key, service] of Object.entries(t.paths)) {
-          if (service.type === 'relay' && service.bridge !== undefined && !allRealms.has(service.bridge.realm)) {
-            problems.push(
-              `${formatPath([...at, 'paths', key, 'bridge', 'realm'])}: no realm ${JSON.stringify(service.bridge.realm)} in this config`,
-            );
-          }
-        }
-      }
-      const e = endpoint(t.endpoint);
-      const earlier = listeners.find((l) => clash(l.endpoint, e));
-      if (earlier !== undefined) {
-        problems.push(
-          `${formatPath([...at, 'endpoint'])}: ${describeEndpoint(e)} clashes with ` +
-            `${describeEndpoint(earlier.endpoint)} at ${formatPath(earlier.at)}`,
-        );
-      }
-      listeners.push({ at: [...at, 'endpoint'], endpoint: e });
-    });
   });
 
-  if (transportIds(doc.workers.flatMap((w) => (w.type === 'router' ? w.transports ?? [] : []))).length === 0) {
+  const seen: ListeningItem[] = [];
+  for (const { t, at } of listeningTransports(doc)) {
+    if (seen.some((k) => repeatsShared(k.t, t))) continue;
+    seen.push({ t, at });
+    if (t.id !== undefined) transportIdSet.add(t.id, [...at, 'id'], `transport id ${JSON.stringify(t.id)}`);
+    if (t.type === 'rawsocket' && t.serializer !== undefined && t.serializers !== undefined) {
+      problems.push(`${formatPath([...at, 'serializer'])}: also "serializers" given; keep "serializers"`);
+    }
+    if (t.type === 'rawsocket' && t.max_message_size !== undefined && t.options?.max_message_size !== undefined) {
+      problems.push(`${formatPath([...at, 'max_message_size'])}: also set in options.max_message_size; set it once`);
+    }
+    if (t.type === 'web') {
+      for (const [key, service] of Object.entries(t.paths)) {
+        if (service.type === 'relay' && service.bridge !== undefined && !allRealms.has(service.bridge.realm)) {
+          problems.push(
+            `${formatPath([...at, 'paths', key, 'bridge', 'realm'])}: no realm ${JSON.stringify(service.bridge.realm)} in this config`,
+          );
+        }
+      }
+    }
+    const e = endpoint(t.endpoint);
+    const earlier = listeners.find((l) => clash(l.endpoint, e));
+    if (earlier !== undefined) {
+      problems.push(
+        `${formatPath([...at, 'endpoint'])}: ${describeEndpoint(e)} clashes with ` +
+          `${describeEndpoint(earlier.endpoint)} at ${formatPath(earlier.at)}`,
+      );
+    }
+    listeners.push({ at: [...at, 'endpoint'], endpoint: e });
+  }
+
+  if (transportIds(listeningTransports(doc).map((x) => x.t)).length === 0) {
     problems.push('workers: no transports configured; xbar would accept no connections');
   }
   problems.push(...workerChecks(doc));

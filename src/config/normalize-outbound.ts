@@ -138,7 +138,7 @@ function component(
 export function outboundConfig(doc: ValidDocument, ctx: LoadContext): { outbound?: readonly OutboundComponentConfig[] } {
   const out: OutboundComponentConfig[] = [];
   doc.workers.forEach((w, wi) => {
-    if (w.type === 'guest') return;
+    if (w.type === 'guest' || w.type === 'websocket-testee') return;
     (w.components ?? []).forEach((c, ci) => {
       if (!isNativeComponent(c.classname)) return;
       const role = w.type === 'router' ? (c as { role?: string }).role : undefined;

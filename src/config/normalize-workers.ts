@@ -159,7 +159,7 @@ export function workersConfig(doc: ValidDocument, ctx: LoadContext): { workers?:
   const cbdir = ctx.baseDir;
   const ids = workerIds(doc);
   const takenComponents = new Set(
-    doc.workers.flatMap((w) => (w.type === 'guest' ? [] : (w.components ?? []).flatMap((c) => (c.id === undefined ? [] : [c.id])))),
+    doc.workers.flatMap((w) => (w.type === 'guest' || w.type === 'websocket-testee' ? [] : (w.components ?? []).flatMap((c) => (c.id === undefined ? [] : [c.id])))),
   );
   const components = new Ids('component', takenComponents);
   const workers: WorkerConfig[] = [];
@@ -168,7 +168,7 @@ export function workersConfig(doc: ValidDocument, ctx: LoadContext): { workers?:
     if (w.type === 'guest') workers.push(guest(w, id, cbdir));
     else if (w.type === 'container') {
       if (w.components === undefined || pythonComponents(w.components).length > 0) workers.push(container(w, id, cbdir, components));
-    } else if (pythonComponents(w.components).length > 0) workers.push(routerComponents(w, id, cbdir, components));
+    } else if (w.type === 'router' && pythonComponents(w.components).length > 0) workers.push(routerComponents(w, id, cbdir, components));
   });
   return workers.length === 0 ? {} : { workers: { cbdir, workers } };
 }

@@ -281,6 +281,26 @@ function transport(t: TransportDocument, id: string, at: KeyPath, ctx: LoadConte
       } satisfies RawSocketTransportConfig;
     case 'mqtt':
       return { type: 'mqtt', id, endpoint: listen, ...mqttOptions(t.options, [...at, 'options'], ctx) };
+    case 'flashpolicy':
+      return {
+        type: 'flashpolicy',
+        id,
+        endpoint: listen,
+        allowedDomain: t.allowed_domain ?? '*',
+        allowedPorts: t.allowed_ports !== undefined && t.allowed_ports.length > 0 ? t.allowed_ports.join(',') : '*',
+      };
+    case 'websocket.testee':
+      return {
+        type: 'websocket.testee',
+        id,
+        endpoint: listen,
+        maxMessageSize: t.options?.max_message_size ?? DEFAULTS.maxMessageSize,
+        autoPingInterval: t.options?.auto_ping_interval ?? DEFAULTS.autoPingInterval,
+        autoPingTimeout: t.options?.auto_ping_timeout ?? DEFAULTS.autoPingTimeout,
+        ...deflate(t.options?.compression?.deflate),
+      };
+    case 'stream.testee':
+      return { type: 'stream.testee', id, endpoint: listen };
     case 'universal': {
       const paths = t.web === undefined ? new Map<string, PathService>() : webPaths(t.web.paths, [...at, 'web'], ctx, realms);
       // Crossbar.io tries the `websocket` entries before the Web site.
@@ -324,14 +344,57 @@ export function transportIds(all: readonly TransportDocument[]): string[] {
   return all.map((t) => t.id ?? generate());
 }
 
+/** A listening transport of the document and where it is. */
+export interface ListeningItem {
+  readonly t: TransportDocument;
+  readonly at: KeyPath;
+}
+
+/**
+ * Every listening transport of the document, in order: router workers' `transports` and each
+ * `websocket-testee` worker's `transport` (a `websocket.testee` transport in xbar's one process).
+ */
+export function listeningTransports(doc: ValidDocument): ListeningItem[] {
+  return doc.workers.flatMap((w, wi): ListeningItem[] => {
+    if (w.type === 'router') return (w.transports ?? []).map((t, ti) => ({ t, at: ['workers', wi, 'transports', ti] }));
+    if (w.type !== 'websocket-testee') return [];
+    const { id, endpoint: e, url, debug, options } = w.transport;
+    const t: TransportDocument = {
+      type: 'websocket.testee', endpoint: e,
+      ...(id === undefined ? {} : { id }), ...(url === undefined ? {} : { url }),
+      ...(debug === undefined ? {} : { debug }), ...(options === undefined ? {} : { options }),
+    };
+    return [{ t, at: ['workers', wi, 'transport'] }];
+  });
+}
+
+/**
+ * Crossbar.io's `shared: true` endpoint lets several worker processes listen on one port
+ * (SO_REUSEPORT) and the kernel spread connections over them. xbar is one process, so a
+ * transport identical to an earlier one whose endpoints both say `shared` is the same listener
+ * again: it is served once.
+ */
+export function repeatsShared(earlier: TransportDocument, later: TransportDocument): boolean {
+  const shared = (t: TransportDocument) => t.endpoint.type === 'tcp' && t.endpoint.shared === true;
+  return shared(earlier) && shared(later) && JSON.stringify(earlier) === JSON.stringify(later);
+}
+
+/** The listening transports without the repeats of shared ones (`repeatsShared`). */
+export function distinctListening(doc: ValidDocument): ListeningItem[] {
+  const kept: ListeningItem[] = [];
+  for (const item of listeningTransports(doc)) {
+    if (!kept.some((k) => repeatsShared(k.t, item.t))) kept.push(item);
+  }
+  return kept;
+}
+
 /**
  * The node configuration; files named in the document are read through `ctx`, which collects
  * every problem (the caller throws them as one `ConfigError`).
  */
 export function normalize(doc: ValidDocument, ctx: LoadContext = new LoadContext(process.cwd())): NodeConfig {
   const realms = doc.workers.flatMap((w) => (w.type === 'router' ? w.realms ?? [] : []));
-  const transports = doc.workers.flatMap((w, wi) =>
-    (w.type === 'router' ? w.transports ?? [] : []).map((t, ti) => ({ t, at: ['workers', wi, 'transports', ti] })));
+  const transports = distinctListening(doc);
   const ids = transportIds(transports.map((x) => x.t));
   const realmConfigs = realms.map(realm);
   // Function authenticators run with the router worker's Python settings (Crossbar.io runs them in its process).

@@ -289,15 +289,44 @@ export const universalTransport = strict({
   web: strict({ type: tag('web', 'transport type').optional(), id: configId.optional(), paths: pathMap, options: webOptions.optional() }).optional(),
 });
 
+// ---- pseudo transports (Crossbar.io's `check_listening_transport_flashpolicy`, `…_websocket_testee`, `…_stream_testee`)
+
+/** Serves the Flash socket policy file (`crossbar/webservice/flashpolicy.py`). */
+export const flashpolicyTransport = strict({
+  type: tag('flashpolicy', 'transport type'),
+  id: configId.optional(),
+  endpoint,
+  allowed_domain: str().optional(),
+  allowed_ports: z.array(int(1, 65535), expect('list of ports')).optional(),
+  debug: bool().optional(),
+});
+
+/** A WebSocket echo server for the Autobahn testsuite (`crossbar/worker/testee.py`); also a `websocket-testee` worker's `transport`. */
+export const websocketTesteeTransport = strict({
+  type: tag('websocket.testee', 'transport type'),
+  id: configId.optional(),
+  endpoint,
+  url: str().optional(),
+  debug: bool().optional(),
+  options: websocketOptions.optional(),
+});
+
+/** A TCP echo server (`StreamTesteeServerFactory`). */
+export const streamTesteeTransport = strict({
+  type: tag('stream.testee', 'transport type'),
+  id: configId.optional(),
+  endpoint,
+  debug: bool().optional(),
+});
+
 export const transport = byType(
   'transport type',
-  ['web', 'websocket', 'rawsocket', 'mqtt', 'universal'],
-  {
-    flashpolicy: 'browsers no longer run Flash; remove the transport',
-    'websocket.testee': "it is Crossbar.io's WebSocket protocol test endpoint; remove it",
-    'stream.testee': "it is Crossbar.io's stream test endpoint; remove it",
-  },
-  [webTransport, websocketTransport, rawsocketTransport, mqttTransport(endpoint), universalTransport],
+  ['web', 'websocket', 'rawsocket', 'mqtt', 'universal', 'flashpolicy', 'websocket.testee', 'stream.testee'],
+  {},
+  [
+    webTransport, websocketTransport, rawsocketTransport, mqttTransport(endpoint), universalTransport,
+    flashpolicyTransport, websocketTesteeTransport, streamTesteeTransport,
+  ],
 );
 
 export const transports = listOf(transport, 'transports');

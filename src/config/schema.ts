@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { clusterDocument } from './schema-cluster.js';
 import { bool, byType, expect, int, listOf, nonEmpty, oneOf, only, str, strict, strings, tag } from './schema-kit.js';
-import { configId, transports } from './schema-transport.js';
+import { configId, transports, websocketTransport } from './schema-transport.js';
 import { limits } from './schema-auth.js';
 import { realmStore, statsDocument } from './schema-stats.js';
 import { rlinks } from './schema-rlinks.js';
@@ -125,6 +125,17 @@ export const routerWorker = strict(
   ['manhole', 'connections'],
 );
 
+/**
+ * Crossbar.io's `websocket-testee` worker (`check_websocket_testee`): a WebSocket echo server on the
+ * listening `websocket` transport it names, for the Autobahn testsuite; xbar serves it in-process.
+ */
+export const websocketTesteeWorker = strict({
+  type: tag('websocket-testee', 'worker type'),
+  id: configId.optional(),
+  options: strict(nativeWorkerOptions).optional(),
+  transport: websocketTransport,
+});
+
 export const nodeConfigDocument = strict(
   {
     $schema: str().optional(),
@@ -139,13 +150,12 @@ export const nodeConfigDocument = strict(
     cluster: clusterDocument.optional(),
     // A union of one, so that another worker type is one problem, not one per key it has.
     workers: listOf(
-      byType('worker type', ['router', 'container', 'guest'], {
+      byType('worker type', ['router', 'container', 'guest', 'websocket-testee'], {
         proxy: 'run the nodes behind HAProxy or as one xbar cluster (the top-level "cluster" key)',
-        'websocket-testee': 'it is the WebSocket protocol test endpoint of Crossbar.io (for the Autobahn testsuite); remove the worker, or run autobahn-testsuite\'s own echo server',
         hostmonitor: 'remove the worker; xbar\'s /metrics and /stats paths report on the node',
         xbrmm: 'the XBR market maker is a Crossbar.io feature xbar does not run; remove the worker',
       }, [
-        routerWorker, containerWorker, guestWorker,
+        routerWorker, containerWorker, guestWorker, websocketTesteeWorker,
       ]),
       'workers',
       1,
@@ -160,4 +170,5 @@ export type ValidDocument = z.output<typeof nodeConfigDocument>;
 export type RouterWorkerDocument = z.output<typeof routerWorker>;
 export type ContainerWorkerDocument = z.output<typeof containerWorker>;
 export type GuestWorkerDocument = z.output<typeof guestWorker>;
+export type WebSocketTesteeWorkerDocument = z.output<typeof websocketTesteeWorker>;
 export type PermissionDocument = z.output<typeof permission>;

@@ -307,7 +307,38 @@ export interface UniversalTransportConfig {
   readonly mqtt?: MqttOptions;
 }
 
-export type TransportConfig = WebTransportConfig | RawSocketTransportConfig | MqttTransportConfig | UniversalTransportConfig;
+/** Crossbar.io's `flashpolicy` pseudo transport: the Flash socket policy file for one request per connection. */
+export interface FlashPolicyTransportConfig {
+  readonly type: 'flashpolicy';
+  readonly id: string;
+  readonly endpoint: Endpoint;
+  /** `allow-access-from domain`: "*" unless configured. */
+  readonly allowedDomain: string;
+  /** `to-ports`: the configured ports joined by ",", or "*". */
+  readonly allowedPorts: string;
+}
+
+/** A WebSocket echo server for the Autobahn testsuite (`websocket.testee` transport, `websocket-testee` worker). */
+export interface WebSocketTesteeTransportConfig {
+  readonly type: 'websocket.testee';
+  readonly id: string;
+  readonly endpoint: Endpoint;
+  readonly maxMessageSize: number;
+  readonly deflate?: DeflateConfig;
+  readonly autoPingInterval: number;
+  readonly autoPingTimeout: number;
+}
+
+/** A TCP echo server (`stream.testee`). */
+export interface StreamTesteeTransportConfig {
+  readonly type: 'stream.testee';
+  readonly id: string;
+  readonly endpoint: Endpoint;
+}
+
+export type TransportConfig =
+  | WebTransportConfig | RawSocketTransportConfig | MqttTransportConfig | UniversalTransportConfig
+  | FlashPolicyTransportConfig | WebSocketTesteeTransportConfig | StreamTesteeTransportConfig;
 
 /** Scale-out over NATS; absent = the embedded single-node backplane. */
 export interface ClusterConfig {

@@ -87,7 +87,8 @@ export async function startConfigNode(dir: NodeDir, doc: unknown, o: { fixedPort
   await node.start();
   // The web transport with paths (a plain websocket transport is a web transport too).
   const web = config.transports.find((x) => (x.type === 'web' && !(x.paths.size === 1 && x.paths.get('')?.type === 'websocket')) || x.type === 'universal');
-  const port = node.addresses.find((a) => a.transport === web?.id)?.port ?? node.port('web');
+  // Without a web transport (only testees, say): the first listener.
+  const port = node.addresses.find((a) => a.transport === web?.id)?.port ?? (node.addresses.some((a) => a.kind === 'web') ? node.port('web') : node.addresses[0]?.port ?? 0);
   return { node, port, http: `http://127.0.0.1:${port}`, stop: () => node.stop() };
 }
 

@@ -74,21 +74,34 @@ describe('config problems name the exact key path', () => {
     ]);
   });
 
-  it('rejects a worker type other than router, container and guest, naming the allowed types', () => {
+  it('rejects a worker type other than router, container, guest and websocket-testee, naming the allowed types', () => {
     const doc = minimalDoc();
     (doc['workers'] as Doc[]).push({ type: 'proxy' }, { type: 'nodejs' });
     assert.deepEqual(problems(doc), [
-      'workers[1].type: expected one of "router", "container", "guest", got "proxy"; "proxy" is a Crossbar.io worker type that xbar does not run: run the nodes behind HAProxy or as one xbar cluster (the top-level "cluster" key)',
-      'workers[2].type: expected one of "router", "container", "guest", got "nodejs"',
+      'workers[1].type: expected one of "router", "container", "guest", "websocket-testee", got "proxy"; "proxy" is a Crossbar.io worker type that xbar does not run: run the nodes behind HAProxy or as one xbar cluster (the top-level "cluster" key)',
+      'workers[2].type: expected one of "router", "container", "guest", "websocket-testee", got "nodejs"',
     ]);
   });
 
-  it('rejects a transport type other than web, websocket, rawsocket, mqtt and universal, saying what to do instead', () => {
+  it('rejects an unknown transport type, listing the allowed ones', () => {
     const doc = minimalDoc();
-    transportOf(doc, 1)['type'] = 'stream.testee';
+    transportOf(doc, 1)['type'] = 'carrier-pigeon';
     assert.deepEqual(problems(doc), [
-      'workers[0].transports[1].type: expected one of "web", "websocket", "rawsocket", "mqtt", "universal", got "stream.testee"; ' +
-        `"stream.testee" is a Crossbar.io transport type that xbar does not run: it is Crossbar.io's stream test endpoint; remove it`,
+      'workers[0].transports[1].type: expected one of "web", "websocket", "rawsocket", "mqtt", "universal", "flashpolicy", ' +
+        '"websocket.testee", "stream.testee", got "carrier-pigeon"',
+    ]);
+  });
+
+  it('serves a transport repeated with shared endpoints once, and refuses shared endpoints whose transports differ', () => {
+    const doc = minimalDoc();
+    const first = transportOf(doc, 0);
+    (first['endpoint'] as Doc)['shared'] = true;
+    const routers = doc['workers'] as Doc[];
+    routers.push({ type: 'router', transports: [JSON.parse(JSON.stringify(first)) as Doc] });
+    assert.equal(parseConfig(doc, 'test.json').transports.length, 2);
+    ((routers[1]!['transports'] as Doc[])[0]!['paths'] as Doc)['other'] = { type: 'websocket' };
+    assert.deepEqual(problems(doc), [
+      'workers[1].transports[0].endpoint: tcp 0.0.0.0:8080 clashes with tcp 0.0.0.0:8080 at workers[0].transports[0].endpoint',
     ]);
   });
 
