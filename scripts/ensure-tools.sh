@@ -2,7 +2,8 @@
 # Makes sure of the system tools the tests run against (npm cannot install them): nats-server and
 # haproxy (test/cluster/), chromium (test/e2e/, via playwright-core), openssl and Debian's
 # Autobahn|Python with Twisted and cbor2 (test/integration/auth/, text fidelity), mosquitto-clients
-# and python3-paho-mqtt (test/integration/mqtt/). `npm test` runs it first, and so does `.ci/run`
+# and python3-paho-mqtt (test/integration/mqtt/), python3-requests (crossbar-examples' rest/ scripts,
+# test/integration/web/). `npm test` runs it first, and so does `.ci/run`
 # through `npm test`. Missing ones are installed with apt-get when running as root; otherwise it
 # stops at once with the one command that installs them.
 set -euo pipefail
@@ -18,6 +19,7 @@ done
 /usr/bin/python3 -c 'import argon2' >/dev/null 2>&1 || missing+=(python3-argon2)
 command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 /usr/bin/python3 -c 'import paho.mqtt.client' >/dev/null 2>&1 || missing+=(python3-paho-mqtt)
+/usr/bin/python3 -c 'import requests' >/dev/null 2>&1 || missing+=(python3-requests)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
