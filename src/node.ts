@@ -48,6 +48,7 @@ import { OutboundBridge } from './bridge/outbound.js';
 import type { SupervisionPolicy } from './workers/supervisor.js';
 import { isWebService, startWebService } from './web/services/index.js';
 import type { NodeInfoSource } from './web/services/node-info.js';
+import { loadOrCreateNodeKey, type NodeKey } from './rlinks/node-key.js';
 import { RouterLink } from './rlinks/router-link.js';
 import { flashPolicyAcceptor } from './pseudo-transports/flash-policy.js';
 import { streamTesteeAcceptor } from './pseudo-transports/stream-testee.js';
@@ -146,6 +147,19 @@ export class XbarNode {
     return { ready: reasons.length === 0, reasons, backplane, node: this.backplane.nodeId };
   }
 
+  /** The node key an rlink authenticates with (Crossbar.io's key.priv), read or created once per file. */
+  private nodeKey(file: string | undefined, keys: Map<string, NodeKey>): NodeKey | undefined {
+    if (file === undefined) return undefined;
+    let key = keys.get(file);
+    if (key === undefined) {
+      const got = loadOrCreateNodeKey(file);
+      key = got.key;
+      keys.set(file, key);
+      this.log.info({ file, pubkey: key.publicHex }, got.created ? 'node key created: rlinks authenticate with it (cryptosign)' : 'rlinks authenticate with the node key (cryptosign)');
+    }
+    return key;
+  }
+
   async start(): Promise<void> {
     try {
       const handlers = this.router.backplaneHandlers();
@@ -160,8 +174,9 @@ export class XbarNode {
       // and /health/ready says 503 until it has joined.
       await this.backplane.joining?.();
       this.stats.start();
+      const keys = new Map<string, NodeKey>();
       for (const realm of this.config.realms) {
-        for (const l of realm.rlinks ?? []) this.rlinks.push(new RouterLink(l, realm.name, this.router, this.log));
+        for (const l of realm.rlinks ?? []) this.rlinks.push(new RouterLink(l, realm.name, this.router, this.log, this.nodeKey(l.nodeKeyFile, keys)));
       }
       for (const l of this.rlinks) l.start();
       await this.outbound.start();

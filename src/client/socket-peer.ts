@@ -2,19 +2,46 @@
  * Outbound WAMP transports for in-process clients: a WebSocket or RawSocket connection to another
  * router, as a `LocalPeerEnd` (message arrays in and out), so `LocalClient` speaks WAMP over it as
  * over the in-process pair. Encoding uses the router's own serializers. Each end bounds what it
- * has queued for the socket: past `maxQueuedBytes` a message is dropped and counted.
+ * has queued for the socket: past `maxQueuedBytes` a message is dropped and counted. Either may
+ * run over TLS (`ClientTls`: the remote's certificate is verified against `hostname` and the given
+ * or the platform's CAs; an optional client certificate).
  */
 import net from 'node:net';
+import tls, { type TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import type { CloseCause } from '../connection/connection.js';
 import { CloseCode } from '../connection/close-codes.js';
 import type { Serializer } from '../serializers/serializer.js';
 import type { LocalPeerEnd } from '../transports/local.js';
 import { FrameType, MAGIC, frameHeader, parseFrameHeader } from '../transports/rawsocket-codec.js';
+import { clientTlsUnique } from '../transports/tls.js';
 
 export interface SocketPeerEnd extends LocalPeerEnd {
   /** Messages dropped because the socket's queue was full. */
   readonly dropped: number;
+  /** The connection's tls-unique (RFC 5929), for cryptosign's channel binding; undefined without TLS or on TLS 1.3. */
+  readonly tlsUnique: Buffer | undefined;
+}
+
+/** TLS for an outgoing connection. */
+export interface ClientTls {
+  /** The name the server's certificate must carry (also sent as SNI unless it is an address). */
+  readonly hostname: string;
+  /** PEM CAs to trust instead of the platform's. */
+  readonly ca?: readonly string[];
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+function tlsOptions(t: ClientTls): tls.ConnectionOptions {
+  return {
+    ...(net.isIP(t.hostname) ? {} : { servername: t.hostname }),
+    checkServerIdentity: (_host, cert) => tls.checkServerIdentity(t.hostname, cert),
+    rejectUnauthorized: true,
+    ...(t.ca === undefined ? {} : { ca: [...t.ca] }),
+    ...(t.cert === undefined ? {} : { cert: t.cert }),
+    ...(t.key === undefined ? {} : { key: t.key }),
+  };
 }
 
 export type RawSocketTarget = { readonly host: string; readonly port: number } | { readonly path: string };
@@ -26,6 +53,7 @@ const MAX_MESSAGE = 2 ** 24;
 
 abstract class PeerBase implements SocketPeerEnd {
   dropped = 0;
+  tlsUnique: Buffer | undefined;
   private messageFn: ((m: unknown) => void) | undefined;
   private closeFn: ((c: CloseCause) => void) | undefined;
   private ended = false;
@@ -122,26 +150,35 @@ class RawSocketPeer extends PeerBase {
   }
 }
 
-/** Opens a WebSocket to `url` speaking `serializer`'s subprotocol. */
-export function connectWebSocket(url: string, serializer: Serializer, timeoutMs: number, maxQueuedBytes = DEFAULT_MAX_QUEUED): Promise<SocketPeerEnd> {
+/** Opens a WebSocket to `url` speaking `serializer`'s subprotocol; with `secure`, over TLS whatever the URL's scheme. */
+export function connectWebSocket(url: string, serializer: Serializer, timeoutMs: number, secure?: ClientTls, maxQueuedBytes = DEFAULT_MAX_QUEUED): Promise<SocketPeerEnd> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, [serializer.subprotocol], { handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: MAX_MESSAGE });
+    const target = secure === undefined ? url : url.replace(/^ws:/, 'wss:');
+    const ws = new WebSocket(target, [serializer.subprotocol], {
+      handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: MAX_MESSAGE, ...(secure === undefined ? {} : tlsOptions(secure)),
+    });
+    let socket: unknown;
+    ws.once('upgrade', (res) => (socket = res.socket));
     ws.once('open', () => {
       if (ws.protocol !== serializer.subprotocol) {
         ws.terminate();
         return reject(new Error(`the router at ${url} did not accept ${serializer.subprotocol}`));
       }
       ws.removeAllListeners('error');
-      resolve(new WebSocketPeer(ws, serializer, maxQueuedBytes));
+      const peer = new WebSocketPeer(ws, serializer, maxQueuedBytes);
+      if (socket instanceof tls.TLSSocket) peer.tlsUnique = clientTlsUnique(socket);
+      resolve(peer);
     });
     ws.once('error', (e) => reject(e));
   });
 }
 
-/** Opens a RawSocket (TCP or Unix socket) and completes its handshake for `serializer`. */
-export function connectRawSocket(target: RawSocketTarget, serializer: Serializer, timeoutMs: number, maxQueuedBytes = DEFAULT_MAX_QUEUED): Promise<SocketPeerEnd> {
+/** Opens a RawSocket (TCP, TCP with TLS, or Unix socket) and completes its handshake for `serializer`. */
+export function connectRawSocket(target: RawSocketTarget, serializer: Serializer, timeoutMs: number, secure?: ClientTls, maxQueuedBytes = DEFAULT_MAX_QUEUED): Promise<SocketPeerEnd> {
   return new Promise((resolve, reject) => {
-    const socket = 'path' in target ? net.connect(target.path) : net.connect(target.port, target.host);
+    const socket: net.Socket = 'path' in target ? net.connect(target.path)
+      : secure === undefined ? net.connect(target.port, target.host)
+        : tls.connect({ host: target.host, port: target.port, ...tlsOptions(secure) });
     const timer = setTimeout(() => fail(new Error('RawSocket handshake timed out')), timeoutMs);
     let reply = Buffer.alloc(0);
     const fail = (e: Error): void => {
@@ -150,7 +187,8 @@ export function connectRawSocket(target: RawSocketTarget, serializer: Serializer
       reject(e);
     };
     socket.once('error', fail);
-    socket.once('connect', () => socket.write(Buffer.from([MAGIC, (RAWSOCKET_MAX_LENGTH_EXPONENT << 4) | serializer.rawsocketId, 0, 0])));
+    socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect',
+      () => socket.write(Buffer.from([MAGIC, (RAWSOCKET_MAX_LENGTH_EXPONENT << 4) | serializer.rawsocketId, 0, 0])));
     const onData = (chunk: Buffer): void => {
       reply = Buffer.concat([reply, chunk]);
       if (reply.length < 4) return;
@@ -159,7 +197,9 @@ export function connectRawSocket(target: RawSocketTarget, serializer: Serializer
       if ((reply[1]! & 0x0f) !== serializer.rawsocketId) return fail(new Error(`the router refused the RawSocket handshake (error ${reply[1]! >> 4})`));
       clearTimeout(timer);
       socket.off('error', fail);
-      resolve(new RawSocketPeer(socket, serializer, maxQueuedBytes, reply.subarray(4)));
+      const peer = new RawSocketPeer(socket, serializer, maxQueuedBytes, reply.subarray(4));
+      if (socket instanceof tls.TLSSocket) peer.tlsUnique = clientTlsUnique(socket as TLSSocket);
+      resolve(peer);
     };
     socket.on('data', onData);
   });

@@ -17,7 +17,7 @@ import { mqttOptions } from './normalize-mqtt.js';
 import { longpollPath } from './normalize-longpoll.js';
 import { realmStoreConfig, statsConfig } from './normalize-stats.js';
 import type { RLinkDocument } from './schema-rlinks.js';
-import type { RLinkConfig, RLinkTransportConfig } from './types-rlinks.js';
+import type { RLinkConfig, RLinkTlsConfig, RLinkTransportConfig } from './types-rlinks.js';
 import type { ValidDocument, PermissionDocument, RouterWorkerDocument } from './schema.js';
 import type {
   ClusterConfig, DeflateConfig,
@@ -130,17 +130,31 @@ function rolePermissions(role: RoleDocument): Permission[] {
   return lastPerUri((role.permissions ?? []).map(permission));
 }
 
-function rlinkConfig(l: RLinkDocument, fallbackId: string): RLinkConfig {
+function rlinkTls(t: NonNullable<Extract<RLinkDocument['transport']['endpoint'], { type: 'tcp' }>['tls']>, at: KeyPath, ctx: LoadContext): RLinkTlsConfig {
+  const pem = (key: string, f: string, kind: 'certificate' | 'private key') => ctx.readPem([...at, key], f, kind) ?? '';
+  return {
+    hostname: t.hostname,
+    ...(t.ca_certificates === undefined ? {} : { caCertificates: t.ca_certificates.map((f, i) => ctx.readPem([...at, 'ca_certificates', i], f, 'certificate') ?? '') }),
+    ...(t.certificate === undefined ? {} : { certificate: pem('certificate', t.certificate, 'certificate') }),
+    ...(t.key === undefined ? {} : { key: pem('key', t.key, 'private key') }),
+  };
+}
+
+function rlinkConfig(l: RLinkDocument, fallbackId: string, at: KeyPath, ctx: LoadContext): RLinkConfig {
   const t = l.transport;
-  const timeoutMs = (t.endpoint.timeout ?? 10) * 1000;
+  const e = t.endpoint;
+  const timeoutMs = (e.timeout ?? 10) * 1000;
+  const tls = e.type === 'tcp' && e.tls !== undefined ? { tls: rlinkTls(e.tls, [...at, 'transport', 'endpoint', 'tls'], ctx) } : {};
   const transport: RLinkTransportConfig = t.type === 'websocket'
-    ? { type: 'websocket', url: t.url, serializer: t.serializers?.[0] ?? 'json', timeoutMs, ...(t.endpoint.type === 'unix' ? { unixPath: t.endpoint.path } : {}) }
-    : { type: 'rawsocket', serializer: t.serializer, timeoutMs, target: t.endpoint.type === 'unix' ? { path: t.endpoint.path } : { host: t.endpoint.host, port: t.endpoint.port } };
+    ? { type: 'websocket', url: t.url, serializer: t.serializers?.[0] ?? 'json', timeoutMs, ...(e.type === 'unix' ? { unixPath: e.path } : {}), ...tls }
+    : { type: 'rawsocket', serializer: t.serializer, timeoutMs, target: e.type === 'unix' ? { path: e.path } : { host: e.host, port: e.port }, ...tls };
   return {
     id: l.id ?? fallbackId,
     realm: l.realm,
     transport,
     ...(l.authid === undefined ? {} : { authid: l.authid }),
+    // Crossbar.io's node key, in the node directory (where the config file is).
+    nodeKeyFile: ctx.path('key.priv'),
     excludeAuthid: l.exclude_authid ?? [],
     // Crossbar.io's defaults (RLinkConfig.parse): everything forwarded.
     forwardLocalEvents: l.forward_local_events ?? true,
@@ -150,7 +164,7 @@ function rlinkConfig(l: RLinkDocument, fallbackId: string): RLinkConfig {
   };
 }
 
-function realm(r: RealmDocument): RealmConfig {
+function realm(r: RealmDocument, at: KeyPath, ctx: LoadContext): RealmConfig {
   return {
     name: r.name,
     uriCheck: r.options?.uri_check ?? DEFAULTS.uriCheck,
@@ -160,7 +174,7 @@ function realm(r: RealmDocument): RealmConfig {
       ...(role.authorizer === undefined ? {} : { authorizer: role.authorizer }),
     })),
     ...(r.store === undefined ? {} : { store: realmStoreConfig(r.store) }),
-    ...(r.rlinks === undefined || r.rlinks.length === 0 ? {} : { rlinks: r.rlinks.map((l, i) => rlinkConfig(l, `${r.name}_rlink${i + 1}`)) }),
+    ...(r.rlinks === undefined || r.rlinks.length === 0 ? {} : { rlinks: r.rlinks.map((l, i) => rlinkConfig(l, `${r.name}_rlink${i + 1}`, [...at, 'rlinks', i], ctx)) }),
   };
 }
 
@@ -393,10 +407,11 @@ export function distinctListening(doc: ValidDocument): ListeningItem[] {
  * every problem (the caller throws them as one `ConfigError`).
  */
 export function normalize(doc: ValidDocument, ctx: LoadContext = new LoadContext(process.cwd())): NodeConfig {
-  const realms = doc.workers.flatMap((w) => (w.type === 'router' ? w.realms ?? [] : []));
+  const realms = doc.workers.flatMap((w, wi) =>
+    (w.type === 'router' ? w.realms ?? [] : []).map((r, ri) => ({ r, at: ['workers', wi, 'realms', ri] })));
   const transports = distinctListening(doc);
   const ids = transportIds(transports.map((x) => x.t));
-  const realmConfigs = realms.map(realm);
+  const realmConfigs = realms.map(({ r, at }) => realm(r, at, ctx));
   // Function authenticators run with the router worker's Python settings (Crossbar.io runs them in its process).
   for (const w of doc.workers) {
     if (w.type !== 'router') continue;

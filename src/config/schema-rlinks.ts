@@ -2,11 +2,13 @@
  * A realm's `rlinks` (router-to-router links) as Crossbar.io checks them: `RLinkConfig.parse` and
  * `check_connecting_transport` in crossbario/crossbar (`worker/rlink.py`, `common/checkconfig.py`).
  * The transport is a connecting one: WebSocket (`url`, `serializers`) or RawSocket (`serializer`),
- * to a TCP or Unix-socket endpoint.
+ * to a TCP (with `tls`: hostname, ca_certificates, certificate, key) or Unix-socket endpoint. As in
+ * Crossbar.io, `authid` is the only authentication key: the link authenticates with the node's key.
  */
 import { z } from 'zod';
 import { bool, byType, expect, int, listOf, nonEmpty, oneOf, strict, strings, tag } from './schema-kit.js';
 import { configId, serializers } from './schema-transport.js';
+import { connectingTls } from './schema-workers.js';
 
 const LOOSE_URI = /^([^\s.#]+\.)*([^\s.#]+)$/;
 
@@ -17,7 +19,8 @@ const connectingTcp = strict({
   version: z.union([z.literal(4), z.literal(6)], expect('4 or 6')).optional(),
   /** Seconds, as Crossbar.io's connecting endpoints. */
   timeout: int(1, 3600, 'seconds').optional(),
-}, ['tls'], { tls: 'TLS on an rlink endpoint is not supported yet; use a wss:// url on a websocket transport' });
+  tls: connectingTls.optional(),
+});
 
 const connectingUnix = strict({
   type: tag('unix', 'endpoint type'),

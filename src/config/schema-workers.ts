@@ -76,7 +76,8 @@ export const guestWorker = strict({
 
 // ---- connecting transports (container components) ----------------------------------------------
 
-const connectingTls = strict({
+/** A connecting endpoint's `tls` (Crossbar.io's check_connecting_endpoint_tls). */
+export const connectingTls = strict({
   hostname: nonEmpty(),
   ca_certificates: strings().optional(),
   certificate: str().optional(),

@@ -38,6 +38,12 @@ function finishedOf(socket: TLSSocket): { tlsUnique: Buffer; otherFinished: Buff
   return socket.isSessionReused() ? { tlsUnique: sent, otherFinished: received } : { tlsUnique: received, otherFinished: sent };
 }
 
+/** The tls-unique of a connection this process opened (the client's side of `finishedOf`); undefined on TLS 1.3. */
+export function clientTlsUnique(socket: TLSSocket): Buffer | undefined {
+  if (socket.getProtocol() === 'TLSv1.3') return undefined;
+  return socket.isSessionReused() ? socket.getPeerFinished() : socket.getFinished();
+}
+
 function certificateOf(socket: TLSSocket): PeerCertificate | undefined {
   const cert = socket.getPeerCertificate();
   if (!cert || Object.keys(cert).length === 0 || !cert.raw) return undefined;

@@ -1,5 +1,10 @@
 /** Separate xbar routers for rlink tests, each on its own loopback ports, linked by realm `rlinks`. */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import pino from 'pino';
+import { loadConfigFile } from '../../../src/config/load.js';
 import type { RLinkConfig, TransportConfig } from '../../../src/config/types.js';
 import { XbarNode } from '../../../src/node.js';
 import type autobahn from 'autobahn';
@@ -57,4 +62,57 @@ export async function subscribers(s: autobahn.Session, topic: string, n: number)
 /** Waits until `procedure` is registered on the router `s` is joined to. */
 export async function registered(s: autobahn.Session, procedure: string): Promise<void> {
   await eventually(async () => (await s.call('wamp.registration.lookup', [procedure])) !== null, `${procedure} registered`, 10_000, 20);
+}
+
+export interface FileNode {
+  node: XbarNode;
+  /** The node directory's `.crossbar` folder (the config's and the node key's). */
+  cbdir: string;
+  logs: Record<string, unknown>[];
+  /** Port of the first listener of `kind`. */
+  port(kind: 'web' | 'rawsocket'): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a node from a Crossbar.io config file written to `<root>/.crossbar/config.json` (plus
+ * `files`, e.g. a key.priv), every listener moved to 127.0.0.1 on a free port; logs are captured.
+ */
+export async function startFileNode(doc: unknown, files: Record<string, string | Buffer> = {}): Promise<FileNode> {
+  const root = mkdtempSync(join(tmpdir(), 'xbar-rlink-node-'));
+  const cbdir = join(root, '.crossbar');
+  mkdirSync(cbdir);
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(cbdir, name), content);
+  const file = join(cbdir, 'config.json');
+  writeFileSync(file, JSON.stringify(doc, null, 2));
+  const config = await loadConfigFile(file);
+  const transports = config.transports.map((t): TransportConfig =>
+    t.endpoint.type === 'tcp' ? { ...t, endpoint: { ...t.endpoint, interface: '127.0.0.1', port: 0 } } as TransportConfig : t);
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const node = new XbarNode({ ...config, transports }, { logger: pino({ level: 'debug' }, sink) });
+  try {
+    await node.start();
+  } catch (e) {
+    rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    node, cbdir, logs,
+    port: (kind) => node.addresses.find((a) => a.kind === kind)!.port!,
+    stop: async () => {
+      await node.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A version 2 config of one router worker with `realms` and `transports`. */
+export function routerDoc(realms: unknown[], transports: unknown[]): Record<string, unknown> {
+  return { version: 2, workers: [{ type: 'router', realms, transports }] };
 }

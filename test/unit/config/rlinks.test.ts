@@ -4,7 +4,9 @@
  * is refused with the key path.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfigFile, parseConfig } from '../../../src/config/load.js';
 import { minimalDoc, problems, type Doc } from './config-helpers.js';
@@ -28,6 +30,8 @@ describe('realm rlinks config', () => {
     assert.deepEqual(l, {
       id: 'rlink_2_1', realm: 'realm1',
       transport: { type: 'websocket', url: 'ws://localhost:8001/ws', serializer: 'json', timeoutMs: 10_000 },
+      // Crossbar.io's node key, in the node directory beside the config.
+      nodeKeyFile: `${EXAMPLES}/_work/node2/.crossbar/key.priv`,
       excludeAuthid: [],
       forwardLocalEvents: true, forwardRemoteEvents: true, forwardLocalInvocations: true, forwardRemoteInvocations: true,
     });
@@ -43,6 +47,7 @@ describe('realm rlinks config', () => {
     assert.deepEqual(config.realms[0]!.rlinks![0], {
       id: 'rlink_1_2', realm: 'realm1',
       transport: { type: 'rawsocket', target: { host: 'localhost', port: 5082 }, serializer: 'cbor', timeoutMs: 10_000 },
+      nodeKeyFile: join(process.cwd(), 'key.priv'),
       excludeAuthid: [],
       forwardLocalEvents: false, forwardRemoteEvents: true, forwardLocalInvocations: false, forwardRemoteInvocations: true,
     });
@@ -61,7 +66,7 @@ describe('realm rlinks config', () => {
     assert.deepEqual(l!.transport, { type: 'rawsocket', target: { path: '/tmp/central.sock' }, serializer: 'msgpack', timeoutMs: 10_000 });
   });
 
-  it('refuses a link without realm, a RawSocket without serializer, a non-ws url and TLS on an endpoint, by key path', () => {
+  it('refuses a link without realm, a RawSocket without serializer, a non-ws url, TLS without hostname and a TLS file that cannot be read, by key path', () => {
     const d = minimalDoc();
     const noRealm = wsLink();
     delete noRealm['realm'];
@@ -69,13 +74,33 @@ describe('realm rlinks config', () => {
     const badUrl = { ...wsLink(), transport: { ...(wsLink()['transport'] as Doc), url: 'http://x/ws' } };
     const tls = { ...wsLink(), transport: { ...(wsLink()['transport'] as Doc), endpoint: { type: 'tcp', host: 'h', port: 1, tls: {} } } };
     const flag = { ...wsLink(), forward_local_events: 'yes' };
-    realmOf(d)['rlinks'] = [noRealm, noSerializer, badUrl, tls, flag];
+    const authmethods = { ...wsLink(), authmethods: ['ticket'] };
+    realmOf(d)['rlinks'] = [noRealm, noSerializer, badUrl, tls, flag, authmethods];
     const p = problems(d);
-    assert.equal(p.length, 5, p.join('\n'));
+    assert.equal(p.length, 6, p.join('\n'));
     assert.match(p[0]!, /^workers\[0\]\.realms\[0\]\.rlinks\[0\]\.realm: /);
     assert.match(p[1]!, /^workers\[0\]\.realms\[0\]\.rlinks\[1\]\.transport\.serializer: /);
     assert.match(p[2]!, /^workers\[0\]\.realms\[0\]\.rlinks\[2\]\.transport\.url: expected ws:\/\/ or wss:\/\/ URL/);
-    assert.match(p[3]!, /^workers\[0\]\.realms\[0\]\.rlinks\[3\]\.transport\.endpoint\.tls: TLS on an rlink endpoint is not supported yet/);
+    assert.match(p[3]!, /^workers\[0\]\.realms\[0\]\.rlinks\[3\]\.transport\.endpoint\.tls\.hostname: /);
     assert.match(p[4]!, /^workers\[0\]\.realms\[0\]\.rlinks\[4\]\.forward_local_events: expected true or false/);
+    // Crossbar.io's RLinkConfig.parse knows authid only: the link authenticates with the node key.
+    assert.match(p[5]!, /^workers\[0\]\.realms\[0\]\.rlinks\[5\]\.authmethods: unknown key/);
+
+    const missing = minimalDoc();
+    realmOf(missing)['rlinks'] = [{ ...wsLink(), transport: { type: 'rawsocket', serializer: 'cbor', endpoint: { type: 'tcp', host: 'h', port: 1, tls: { hostname: 'h', ca_certificates: ['nope.pem'] } } } }];
+    assert.throws(() => parseConfig(missing, 'test', tmpdir()), /rlinks\[0\]\.transport\.endpoint\.tls\.ca_certificates\[0\]: cannot read/);
+  });
+
+  it('reads a TLS endpoint\'s files relative to the node directory (Crossbar.io\'s cbdir) and checks them at load', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xbar-rlink-tls-'));
+    try {
+      // A file that is there but is no PEM certificate: refused at load, not at the first handshake.
+      writeFileSync(join(dir, 'x.txt'), 'not a certificate');
+      const d = minimalDoc();
+      realmOf(d)['rlinks'] = [{ ...wsLink(), transport: { type: 'rawsocket', serializer: 'cbor', endpoint: { type: 'tcp', host: 'h', port: 1, tls: { hostname: 'central', ca_certificates: ['x.txt'] } } } }];
+      assert.throws(() => parseConfig(d, 'test', dir), /ca_certificates\[0\]: .*certificate/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
