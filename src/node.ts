@@ -452,7 +452,13 @@ function statsSource(router: Router, backplane: Backplane): NodeSource {
       traffic: () => Traffic.sum(r.retired, [...r.sessions.values()].map((s) => s.conn)),
       counters: r.counters,
     })),
-    backplane: () => ({ health: backplane.health(), members: backplane.members().size }),
+    backplane: () => {
+      const counts = backplane.counts?.();
+      return {
+        health: backplane.health(), members: backplane.members().size,
+        ...(counts ? { replay_buffer_bytes: counts.replayBufferBytes, replay_overflowed: counts.replayOverflowed } : {}),
+      };
+    },
   };
 }
 
@@ -467,6 +473,8 @@ function backplaneFor(config: NodeConfig, log: Logger): Backplane {
       ...(c.tls ? { tls: c.tls } : {}),
       heartbeatMs: c.heartbeatInterval, deadAfterMs: c.deadAfter,
       ...(c.connectTimeout !== undefined ? { connectTimeoutMs: c.connectTimeout } : {}),
+      ...(c.replayWindow !== undefined ? { replayWindowMs: c.replayWindow } : {}),
+      ...(c.replayBuffer !== undefined ? { replayBufferBytes: c.replayBuffer } : {}),
       listenWhileJoining: true,
     },
     log.child({ component: 'backplane' }),

@@ -7,7 +7,8 @@
  * - `newSessionId()` is unique among live sessions of the whole cluster, in [1, 2^53].
  * - `publish()` hands an event to every other node with interest at most once, in the
  *   publisher's order, never blocking; receivers get each event once (`handlers.event`) however
- *   many of their subscriptions overlap. At-most-once: a node or NATS failure can lose events.
+ *   many of their subscriptions overlap. At-most-once: a node failure can lose events; a NATS outage
+ *   loses none that `confirm()` confirmed while the backplane still keeps them (NATS: replay_window).
  * - `addInterest()` resolves once events published afterwards anywhere reach this node.
  * - `register()` is linearizable per procedure: a single registration is unique cluster-wide and
  *   a shared one keeps one invoke policy; the callee order is the global first/last order. Every
@@ -118,6 +119,14 @@ export interface BackplaneHandlers {
   memberDown(node: string): void;
 }
 
+/** What a backplane counts for /metrics. */
+export interface BackplaneCounts {
+  /** Bytes of this node's recent publications kept for resending and replay after an outage. */
+  readonly replayBufferBytes: number;
+  /** Publications pushed out of that buffer by its byte bound before their window ended. */
+  readonly replayOverflowed: number;
+}
+
 export interface Backplane {
   readonly nodeId: string;
   start(handlers: BackplaneHandlers): Promise<void>;
@@ -130,6 +139,8 @@ export interface Backplane {
   health(): BackplaneHealth;
   /** Live members with the time their last heartbeat arrived (ms since epoch); includes this node. */
   members(): ReadonlyMap<string, number>;
+  /** Counts for /metrics; absent on one node. */
+  counts?(): BackplaneCounts;
   newSessionId(): number;
   releaseSessionId(id: number): void;
   addInterest(realm: string, uri: string, match: MatchPolicy): Promise<void>;
@@ -138,6 +149,8 @@ export interface Backplane {
   /**
    * Resolves once everything published so far has reached the backplane (a NATS server), so an
    * acknowledged publication is acknowledged only when it left this node; at once on one node.
+   * Across an outage it waits for the reconnect, as long as the publication is still kept to be
+   * resent (NATS: `replay_window`, `replay_buffer`); it rejects when it no longer is.
    */
   confirm(): Promise<void>;
   register(realm: string, uri: string, match: MatchPolicy, invoke: InvokePolicy, callee: ClusterCallee, force: boolean): Promise<RegisterOutcome>;

@@ -449,5 +449,7 @@ function clusterConfig(c: ClusterDocument, ctx: LoadContext): ClusterConfig {
     ...(tls ? { tls } : {}),
     heartbeatInterval, deadAfter: n.dead_after ?? 3 * heartbeatInterval,
     ...(n.connect_timeout !== undefined ? { connectTimeout: n.connect_timeout } : {}),
+    ...(n.replay_window !== undefined ? { replayWindow: n.replay_window } : {}),
+    ...(n.replay_buffer !== undefined ? { replayBuffer: n.replay_buffer } : {}),
   };
 }

@@ -25,6 +25,10 @@ export const clusterDocument = strict({
     tls: strict({ ca: nonEmpty().optional(), cert: nonEmpty().optional(), key: nonEmpty().optional() }).optional(),
     heartbeat_interval: int(50, 60_000, ' ms').optional(),
     dead_after: int(150, 600_000, ' ms').optional(),
+    /** How long a node keeps what it published, to resend and replay it after a NATS outage. */
+    replay_window: int(1000, 3_600_000, ' ms').optional(),
+    /** Bytes of those publications a node may keep (the oldest leave early past them, counted and logged). */
+    replay_buffer: int(64 * 1024, 2 ** 40, ' bytes').optional(),
     /** How long a starting node keeps trying to reach NATS before its start fails. */
     connect_timeout: int(0, 3_600_000, ' ms').optional(),
   }),

@@ -358,6 +358,10 @@ export interface ClusterConfig {
   readonly deadAfter: number;
   /** ms a starting node keeps trying to reach NATS (default 60 s; 0: one attempt). */
   readonly connectTimeout?: number;
+  /** ms a node keeps its publications for resending and replay after an outage (default 30 s). */
+  readonly replayWindow?: number;
+  /** Bytes of them it may keep (default 64 MiB). */
+  readonly replayBuffer?: number;
 }
 
 /** Statistics (xbar's top-level `stats`). */

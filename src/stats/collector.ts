@@ -10,7 +10,7 @@ import { LatencyWindow } from './latency-window.js';
 import { ProcessSampler } from './process-figures.js';
 import type { RealmCounters } from './realm-counters.js';
 import { type HistoryPoint, StatsHistory } from './history.js';
-import type { LatencyReport, NodeSnapshot, Rates, RealmSnapshot, Totals, WindowLatency } from './snapshot.js';
+import type { BackplaneFigures, LatencyReport, NodeSnapshot, Rates, RealmSnapshot, Totals, WindowLatency } from './snapshot.js';
 import type { TrafficSource } from './traffic.js';
 
 export interface RealmSource {
@@ -30,7 +30,7 @@ export interface NodeSource {
   /** Traffic of every connection, the ended ones included. */
   traffic(): TrafficSource;
   realms(): Iterable<RealmSource>;
-  backplane(): { health: string; members: number };
+  backplane(): BackplaneFigures;
 }
 
 const ZERO: Totals = { messages_in: 0, messages_out: 0, bytes_in: 0, bytes_out: 0, dropped: 0, publications: 0, events: 0, meta_publications: 0, meta_events: 0, calls: 0 };

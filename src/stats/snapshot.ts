@@ -61,6 +61,16 @@ export interface RealmSnapshot {
   readonly call_latency: LatencyReport;
 }
 
+/** The backplane's state; the counts only on a cluster (NATS) backplane. */
+export interface BackplaneFigures {
+  readonly health: string;
+  readonly members: number;
+  /** Bytes of recent publications kept for resending and replay after an outage. */
+  readonly replay_buffer_bytes?: number;
+  /** Publications pushed out of that buffer by its byte bound before their window ended. */
+  readonly replay_overflowed?: number;
+}
+
 export interface NodeSnapshot {
   readonly node: string;
   readonly time: string;
@@ -68,7 +78,7 @@ export interface NodeSnapshot {
   /** false: statistics are off; only the structural counts are real. */
   readonly enabled: boolean;
   readonly interval_ms: number;
-  readonly backplane: { readonly health: string; readonly members: number };
+  readonly backplane: BackplaneFigures;
   readonly connections: number;
   readonly sessions: number;
   readonly totals: Totals;

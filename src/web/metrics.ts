@@ -57,6 +57,8 @@ export function metricsRegistry(source: Source, refusals?: Refusals, edge?: Edge
     g.set({ health: h }, h === 'standalone' || h === 'ready' ? 1 : 0);
   });
   gauge(registry, 'xbar_cluster_members', 'Live nodes of the cluster, this one included', [], (g) => g.set(snap().backplane.members));
+  gauge(registry, 'xbar_cluster_replay_buffer_bytes', 'Bytes of this node\'s recent publications kept to resend and replay after a NATS outage (cluster.nats.replay_buffer bounds them)', [], (g) => g.set(snap().backplane.replay_buffer_bytes ?? 0));
+  counter(registry, 'xbar_cluster_replay_overflow_total', 'Publications pushed out of the replay buffer by cluster.nats.replay_buffer before cluster.nats.replay_window ended (an outage then loses them)', [], (c) => c.inc(snap().backplane.replay_overflowed ?? 0));
   gauge(registry, 'xbar_connections', 'Open client connections', [], (g) => g.set(snap().connections));
   for (const [key, name, help] of TRAFFIC) {
     counter(registry, `xbar_${name}`, `${help}, all connections of this node`, [], (c) => c.inc(snap().totals[key]));

@@ -18,13 +18,22 @@ export function clusterConfig(nats: readonly NatsServer[], name: string, o: Part
   return { servers: nats.map((s) => s.url), name, heartbeatInterval: 200, deadAfter: 1000, ...o };
 }
 
-export async function startCluster(size = 3, o: TestNodeOptions & { natsServers?: number; cluster?: Partial<ClusterConfig> } = {}): Promise<TestCluster> {
+export interface StartClusterOptions extends TestNodeOptions {
+  natsServers?: number;
+  cluster?: Partial<ClusterConfig>;
+  /** The NATS servers node `i` is given (default: all of them). */
+  serversOf?: (i: number, nats: readonly NatsServer[]) => readonly NatsServer[];
+  /** The logger of node `i` (default: silent, or XBAR_TEST_LOG's level). */
+  loggerOf?: (i: number) => pino.Logger;
+}
+
+export async function startCluster(size = 3, o: StartClusterOptions = {}): Promise<TestCluster> {
   const nats = await startNats(o.natsServers ?? 1);
   const name = `t${process.pid}x${++clusters}`;
   const nodes: XbarNode[] = [];
   for (let i = 0; i < size; i++) {
-    const config: NodeConfig = { ...testConfig(o), cluster: clusterConfig(nats, name, { node: `x${i + 1}`, ...o.cluster }) };
-    const node = new XbarNode(config, { logger: pino({ level: process.env.XBAR_TEST_LOG ?? 'silent' }) });
+    const config: NodeConfig = { ...testConfig(o), cluster: clusterConfig(o.serversOf?.(i, nats) ?? nats, name, { node: `x${i + 1}`, ...o.cluster }) };
+    const node = new XbarNode(config, { logger: o.loggerOf?.(i) ?? pino({ level: process.env.XBAR_TEST_LOG ?? 'silent' }) });
     await node.start();
     nodes.push(node);
   }

@@ -4,9 +4,14 @@
  * interested node and each node fans out locally. Overlapping subscriptions on one node deliver
  * copies, dropped here by (origin, seq).
  *
- * Reconnect replay (replay.ts): from a disconnect until the reconnect's replay has filled the
- * gap, live events are held back, so nothing that arrives first on the new server makes the
- * replayed ones look like duplicates.
+ * Outages (issue 17, point 4): every publication stays in the origin's buffer (replay.ts) for
+ * `replay_window`, bounded by `replay_buffer` bytes. While the connection is down nothing is
+ * written to nats.js (it would drop it at the reconnect); after the reconnect the publisher
+ * resends what no NATS server confirmed (confirmations.ts), and a receiver that reconnects asks
+ * the publishers for what it missed (replay). From a disconnect until the reconnect's replay has
+ * filled the gap, live events are held back, so nothing that arrives first on the new server
+ * makes the replayed ones look like duplicates. Receivers drop copies by (origin, seq), so a
+ * frame that comes both ways, or twice, is delivered once, in the origin's order.
  */
 import { type Msg, type NatsConnection, RequestStrategy, type Subscription } from 'nats';
 import type { MatchPolicy } from '../../wamp/uri.js';
@@ -14,7 +19,8 @@ import type { EventOut } from '../backplane.js';
 import { decodeEvent, decodeReplayAnswer, decodeReplayAsk, encodeEvent, encodeReplayAnswer, encodeReplayAsk } from './frame.js';
 import type { NatsLink } from './link.js';
 import type { Membership } from './membership.js';
-import { RecentFrames } from './replay.js';
+import { Confirmations } from './confirmations.js';
+import { RecentFrames, type SentFrame } from './replay.js';
 
 /** After a reconnect, replay rounds go on at least this long (interest propagation in NATS)… */
 const SETTLE_MS = 600;
@@ -23,6 +29,15 @@ const REPLAY_MAX_MS = 3000;
 /** Replay asks for what was published since this long before the disconnect. */
 const REPLAY_MARGIN_MS = 1000;
 
+export interface ReplayLimits {
+  /** ms an event stays in its origin's buffer (`cluster.nats.replay_window`). */
+  readonly windowMs: number;
+  /** Bytes that buffer may hold (`cluster.nats.replay_buffer`). */
+  readonly maxBytes: number;
+}
+
+export const REPLAY_DEFAULTS: ReplayLimits = { windowMs: 30_000, maxBytes: 64 * 1024 * 1024 };
+
 export class NatsEvents {
   /** NATS subscriptions per subject; `sub` is missing for interest taken before the connection (start() subscribes). */
   private readonly interests = new Map<string, { count: number; sub: Subscription | undefined }>();
@@ -30,7 +45,10 @@ export class NatsEvents {
   private readonly lastSeq = new Map<string, number>();
   private readonly subjectCache = new Map<string, string>();
   /** What this node published lately, for peers that lost some of it in a reconnect. */
-  private readonly recent = new RecentFrames(5000, 50_000);
+  private readonly recent: RecentFrames;
+  private readonly confirmations: Confirmations;
+  /** Publications pushed out of the buffer by its byte bound before their window ran out. */
+  overflowed = 0;
   /** Live events held back while a reconnect's replay is under way. */
   private heldBack: Msg[] | undefined;
   private seq = 0;
@@ -39,7 +57,27 @@ export class NatsEvents {
     private readonly link: NatsLink,
     private readonly membership: Membership,
     private readonly deliver: (ev: EventOut) => void,
-  ) {}
+    private readonly limits: ReplayLimits = REPLAY_DEFAULTS,
+  ) {
+    this.recent = new RecentFrames(limits.windowMs, limits.maxBytes, (f, early) => this.dropped(f, early));
+    this.confirmations = new Confirmations(() => (this.link.isConnected ? this.link.open() : undefined), () => this.recent.expire(Date.now()));
+  }
+
+  /** Bytes the replay buffer holds now. */
+  get bufferedBytes(): number {
+    return this.recent.bytes;
+  }
+
+  private dropped(f: SentFrame, early: boolean): void {
+    if (early) {
+      this.overflowed++;
+      this.link.complaints.warn('replay-overflow', { bytes: this.limits.maxBytes, seq: f.seq, agoMs: Date.now() - f.at, windowMs: this.limits.windowMs },
+        'replay buffer full (cluster.nats.replay_buffer): older events leave it before replay_window ends, and an outage now can lose them');
+    }
+    if (f.seq > this.confirmations.confirmed) {
+      this.confirmations.lost(f.seq, early ? 'the replay buffer overflowed before NATS took the publication' : 'NATS was unreachable for longer than cluster.nats.replay_window');
+    }
+  }
 
   start(nc: NatsConnection): void {
     this.link.subscribe(nc, `${this.link.subjects.prefix}.replay`, (msg) => this.answerReplay(msg));
@@ -78,13 +116,18 @@ export class NatsEvents {
   publish(ev: EventOut): 'sent' | 'local-only' | 'unavailable' {
     const nc = this.link.open();
     if (!nc) return 'unavailable';
-    // Alone in the cluster: nobody else can want it (a node that joins later starts from now).
-    if (this.membership.live().size <= 1) return 'local-only';
+    const now = Date.now();
+    // Alone in the cluster: nobody else can want it (a node that joins later starts from now),
+    // unless a node left within the window: it may come back and ask for what it missed.
+    if (this.membership.alone(now, this.limits.windowMs)) return 'local-only';
     const subject = this.eventSubject(ev.realm, ev.topic);
-    const data = encodeEvent(this.link.nodeId, ++this.seq, ev);
+    const seq = ++this.seq;
+    const data = encodeEvent(this.link.nodeId, seq, ev);
+    this.recent.add({ seq, subject, at: now, data });
+    if (!this.link.isConnected) return 'unavailable'; // kept: resent after the reconnect
     nc.publish(subject, data);
-    this.recent.add({ seq: this.seq, subject, at: Date.now(), data });
-    return this.link.isConnected ? 'sent' : 'unavailable';
+    this.confirmations.handedOver(seq);
+    return 'sent';
   }
 
   /** Subjects of recently published topics (building one escapes every component). */
@@ -99,19 +142,18 @@ export class NatsEvents {
     return subject;
   }
 
-  async confirm(): Promise<void> {
-    // While reconnecting, flush fails: wait for the new server rather than fail the publisher.
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const nc = this.link.open();
-      if (!nc) throw new Error('NATS connection closed');
-      try {
-        return await nc.flush();
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+  /**
+   * Resolves once every publication so far reached a NATS server — after a reconnect if need be,
+   * for as long as the replay buffer keeps it.
+   */
+  confirm(): Promise<void> {
+    if (!this.link.open()) return Promise.reject(new Error('NATS connection closed'));
+    return this.confirmations.wait(this.seq);
+  }
+
+  /** The node stops: acknowledgements still waiting fail. */
+  close(): void {
+    this.confirmations.close();
   }
 
   private received(msg: Msg): void {
@@ -130,6 +172,24 @@ export class NatsEvents {
   /** The connection is lost: hold live events from now until the reconnect's replay is done. */
   holdBack(): void {
     this.heldBack ??= [];
+    this.confirmations.disconnected();
+  }
+
+  /**
+   * Back on NATS: write again, in order, what no server confirmed (nats.js dropped what was
+   * written while it reconnected), then confirm it.
+   */
+  resend(): void {
+    const nc = this.link.open();
+    if (!nc) return;
+    let n = 0;
+    for (const f of this.recent.after(this.confirmations.confirmed)) {
+      nc.publish(f.subject, f.data);
+      this.confirmations.handedOver(f.seq);
+      n++;
+    }
+    if (n > 0) this.link.log.info({ resent: n }, 'resent the events no NATS server had confirmed before the reconnect');
+    this.confirmations.kick();
   }
 
   /** After a reconnect: fetch what the others published since shortly before the disconnect. */

@@ -5,6 +5,12 @@
  * bucket `xbar_<cluster>_slots`: a node that claimed a slot is known before its first heartbeat
  * reaches us, so one that dies at once is still declared dead and reaped. The heartbeat also
  * keeps this node's slot alive.
+ *
+ * Before a silent node is declared dead this node checks that it can hear at all: a round trip
+ * to its NATS server (a flush). A server that does not answer (paused, or cut off in a way the
+ * client has not noticed yet) means the silence is this node's own; so does a disconnect. Then
+ * nobody is declared dead until the server answers again, and from then everyone gets a full
+ * dead-after window (membership.ts).
  */
 import type { KV, Msg, NatsConnection } from 'nats';
 import { decodeHeartbeat, encodeHeartbeat } from './frame.js';
@@ -22,6 +28,9 @@ export class Heartbeats {
   private timers: NodeJS.Timeout[] = [];
   /** Slots held under this node's name by an earlier run of it (seen when the slot watch starts). */
   earlierSlots = 0;
+  private probing = false;
+  /** The last probe of the NATS server went unanswered. */
+  private deaf = false;
 
   constructor(
     private readonly link: NatsLink,
@@ -51,13 +60,47 @@ export class Heartbeats {
     this.heartbeat();
     const hb = setInterval(() => this.heartbeat(), this.heartbeatMs);
     const sweep = setInterval(() => {
-      this.members.sweep();
+      void this.check();
       const out = this.link.isolatedFor();
       if (out > 0) this.link.complaints.warn('isolated', { ms: out }, 'isolated from the NATS backplane for over 5 s');
     }, Math.max(50, Math.floor(this.heartbeatMs / 2)));
     hb.unref();
     sweep.unref();
     this.timers.push(hb, sweep);
+  }
+
+  /** The connection broke: this node hears nobody, so it declares nobody dead. */
+  disconnected(): void {
+    this.members.pause();
+  }
+
+  /** Back on NATS: silence counts again from now. */
+  reconnected(): void {
+    this.deaf = false;
+    this.members.resume();
+  }
+
+  /** One sweep: declares silent nodes dead, once a round trip to NATS shows this node can hear. */
+  private async check(): Promise<void> {
+    if (this.probing || !this.link.isConnected) return;
+    const nc = this.link.open();
+    if (!nc) return;
+    if (!this.deaf && !this.members.anySilent()) return this.members.sweep();
+    this.probing = true;
+    const heard = await answered(nc.flush(), Math.max(250, this.heartbeatMs));
+    this.probing = false;
+    if (!this.link.isConnected) return;
+    if (!heard) {
+      if (!this.deaf) this.link.log.warn({ server: this.link.server() }, 'the NATS server does not answer: no silent node is taken for dead until it does');
+      this.deaf = true;
+      this.members.pause();
+    } else if (this.deaf) {
+      this.deaf = false;
+      this.link.log.info({ server: this.link.server() }, 'the NATS server answers again');
+      this.members.resume();
+    } else {
+      this.members.sweep();
+    }
   }
 
   /** Stops heartbeating (first step of a stop). */
@@ -112,4 +155,13 @@ export class Heartbeats {
     })().catch((err: unknown) => this.link.log.warn({ err }, 'slot watch ended: new nodes are learned from their heartbeats only'));
     await initialValues(initialized, 'slot watch', this.link.log);
   }
+}
+
+/** Whether `p` resolved within `ms` (a rejection or a timeout: false). */
+function answered(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(() => true, () => false),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
+  ]).finally(() => clearTimeout(timer));
 }

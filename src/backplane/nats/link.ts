@@ -19,6 +19,10 @@ export interface NatsBackplaneOptions {
   readonly name?: string;
   readonly heartbeatMs?: number;
   readonly deadAfterMs?: number;
+  /** ms a publication stays in its origin's buffer for resending and replay after an outage (default 30 s). */
+  readonly replayWindowMs?: number;
+  /** Bytes that buffer may hold (default 64 MiB); past them the oldest leave early, counted and logged. */
+  readonly replayBufferBytes?: number;
   /** How long a REGISTER may wait for the registry (JetStream) before failing. */
   readonly registryTimeoutMs?: number;
   readonly user?: string;

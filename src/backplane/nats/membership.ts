@@ -2,10 +2,17 @@
  * Cluster membership by heartbeats (design/cluster.md §5): every node publishes a heartbeat on
  * `P.hb` each interval; a node is dead after `deadAfterMs` of silence or at once when it says
  * `bye`. The live table includes this node.
+ *
+ * Silence counts only while this node can hear: while it is cut off from NATS (`pause`) nobody
+ * is declared dead, and when it hears again (`resume`) every member gets a full dead-after window
+ * from then — a silence that overlaps this node's own outage says nothing about the others.
  */
 export class Membership {
   private readonly lastSeen = new Map<string, number>();
   private readonly gone = new Set<string>();
+  private paused = false;
+  /** When a node last went down (0: never). */
+  private lastDownAt = 0;
   /** Why the last node went down (for the log). */
   why = '';
 
@@ -37,17 +44,45 @@ export class Membership {
     return this.gone.has(node);
   }
 
+  /** This node cannot hear the others (cut off from NATS, or its server does not answer). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** This node hears again: silence is counted from `now`. */
+  resume(now = Date.now()): void {
+    this.paused = false;
+    for (const [node, t] of this.lastSeen) if (t < now) this.lastSeen.set(node, now);
+  }
+
+  /** Whether some member has been silent longer than dead-after. */
+  anySilent(now = Date.now()): boolean {
+    for (const [node, t] of this.lastSeen) if (node !== this.self && now - t > this.deadAfterMs) return true;
+    return false;
+  }
+
+  /** Only this node is live, and none went down within `withinMs` (one that did may come back). */
+  alone(now: number, withinMs: number): boolean {
+    return this.lastSeen.size <= 1 && now - this.lastDownAt > withinMs;
+  }
+
   down(node: string, why = 'said bye'): void {
     if (node === this.self || this.gone.has(node)) return;
     this.why = why;
+    this.lastDownAt = Date.now();
     this.lastSeen.delete(node);
     this.gone.add(node);
     this.onDown(node);
   }
 
-  /** Declares silent nodes dead. */
+  /** Declares silent nodes dead (not while paused). */
   sweep(now = Date.now()): void {
     this.lastSeen.set(this.self, now);
+    if (this.paused) return;
     for (const [node, t] of this.lastSeen) {
       if (node !== this.self && now - t > this.deadAfterMs) this.down(node, `silent for ${now - t} ms`);
     }

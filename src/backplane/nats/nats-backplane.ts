@@ -16,12 +16,12 @@ import type { Logger } from 'pino';
 import type { MatchPolicy } from '../../wamp/uri.js';
 import type { Dict, InvokePolicy } from '../../wamp/messages.js';
 import type {
-  Backplane, BackplaneHandlers, BackplaneHealth, CallHandle, ClusterCallee, EventOut, RegisterOutcome, RemoteInvocation, ReplySink,
+  Backplane, BackplaneCounts, BackplaneHandlers, BackplaneHealth, CallHandle, ClusterCallee, EventOut, RegisterOutcome, RemoteInvocation, ReplySink,
   StoredTestament,
 } from '../backplane.js';
 import { randomId } from '../../wamp/ids.js';
 import { SessionIds } from '../session-ids.js';
-import { NatsEvents } from './events.js';
+import { NatsEvents, REPLAY_DEFAULTS } from './events.js';
 import { Heartbeats } from './heartbeats.js';
 import { NatsLink, type NatsBackplaneOptions } from './link.js';
 import { NatsMetaQueries } from './meta-queries.js';
@@ -56,7 +56,9 @@ export class NatsBackplane implements Backplane {
     this.heartbeats = new Heartbeats(this.link, heartbeatMs, options.deadAfterMs ?? 3 * heartbeatMs, (node) => this.nodeLost(node));
     const members = this.heartbeats.members;
     const handlers = () => this.handlers;
-    this.events = new NatsEvents(this.link, members, (ev) => this.handlers?.event(ev));
+    this.events = new NatsEvents(this.link, members, (ev) => this.handlers?.event(ev), {
+      windowMs: options.replayWindowMs ?? REPLAY_DEFAULTS.windowMs, maxBytes: options.replayBufferBytes ?? REPLAY_DEFAULTS.maxBytes,
+    });
     this.registry = new NatsRegistry(this.link, options.registryTimeoutMs ?? 10_000, (before, after) => {
       const reg = after ?? before;
       if (!reg) return;
@@ -87,9 +89,14 @@ export class NatsBackplane implements Backplane {
 
   private async join(): Promise<void> {
     const nc = await this.link.connect({
-      disconnected: () => this.events.holdBack(),
+      disconnected: () => {
+        this.heartbeats.disconnected();
+        this.events.holdBack();
+      },
       reconnected: (since) => {
+        this.heartbeats.reconnected();
         this.heartbeats.heartbeat();
+        this.events.resend();
         void this.events.replay(since);
       },
     });
@@ -128,6 +135,7 @@ export class NatsBackplane implements Backplane {
 
   async stop(): Promise<void> {
     this.heartbeats.quiet();
+    this.events.close();
     await this.link.stop((nc) => this.heartbeats.leave(nc));
   }
 
@@ -137,6 +145,10 @@ export class NatsBackplane implements Backplane {
 
   members(): ReadonlyMap<string, number> {
     return this.heartbeats.members.live();
+  }
+
+  counts(): BackplaneCounts {
+    return { replayBufferBytes: this.events.bufferedBytes, replayOverflowed: this.events.overflowed };
   }
 
   newSessionId(): number {

@@ -56,4 +56,28 @@ describe('cluster membership by heartbeats', () => {
     assert.equal(a.isReaper(), true);
     assert.equal(b.isReaper(), false);
   });
+
+  it('takes nobody for dead while it cannot hear, and counts silence from when it hears again', () => {
+    const down: string[] = [];
+    const m = new Membership('b', 1000, (n) => down.push(n));
+    m.seen('a', 0);
+    m.pause();
+    m.sweep(3000);
+    assert.deepEqual(down, [], 'a silence that overlaps this node\'s own outage');
+    m.resume(3000);
+    m.sweep(3900);
+    assert.deepEqual(down, [], 'a full dead-after window after the outage');
+    m.sweep(4001);
+    assert.deepEqual(down, ['a'], 'still silent a window after the outage: dead');
+  });
+
+  it('is alone only when no node left within the window (one that left may come back)', () => {
+    const m = new Membership('b', 1000, () => undefined);
+    assert.equal(m.alone(Date.now(), 30_000), true);
+    m.seen('a');
+    assert.equal(m.alone(Date.now(), 30_000), false);
+    m.down('a');
+    assert.equal(m.alone(Date.now(), 30_000), false);
+    assert.equal(m.alone(Date.now() + 30_001, 30_000), true);
+  });
 });
