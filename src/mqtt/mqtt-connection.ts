@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { ConnectReturn, Reason } from './codes.js';
 import { connectLevel, PacketFramer } from './framer.js';
 import type { Link } from './link.js';
+import { readSimplePublish } from './publish-parse.js';
 import type { ProtocolVersion } from './publish-packet.js';
 
 /** What the connection hands its packets to (the gateway before CONNECT, a session after). */
@@ -103,6 +104,13 @@ export class MqttConnection {
     } else if ((bytes[0]! >> 4) === 1) {
       // MQTT-3.1.0-2: a second CONNECT is a protocol violation.
       return this.protocolError(Reason.protocolError, 'second CONNECT'), false;
+    }
+    if (this.state === 'open') {
+      const publish = readSimplePublish(bytes, this.level === 5);
+      if (publish) {
+        this.handle(publish);
+        return !this.isClosed;
+      }
     }
     this.parsed = undefined;
     this.parseError = undefined;
