@@ -15,6 +15,25 @@ export class PacketFramer {
 
   /** Feeds bytes; calls `packet` for each whole packet (a view, valid during the call). Stops at an error. */
   push(chunk: Buffer, packet: (bytes: Buffer) => boolean | void): FrameError | undefined {
+    if (this.size === 0) {
+      // Nothing held back (the usual case): whole packets straight from the chunk, no arrays.
+      let at = 0;
+      while (chunk.length - at >= 2) {
+        const header = remainingLength(chunk, at);
+        if (header === undefined) break;
+        if (header === 'malformed') return { error: 'malformed', message: 'malformed Remaining Length' };
+        const total = header.offset - at + header.length;
+        if (total > this.maxPacketSize) {
+          return { error: 'too-large', message: `packet of ${total} bytes exceeds the maximum of ${this.maxPacketSize}` };
+        }
+        if (chunk.length - at < total) break;
+        const bytes = chunk.subarray(at, at + total);
+        at += total;
+        if (packet(bytes) === false) return undefined;
+      }
+      if (at === chunk.length) return undefined;
+      chunk = chunk.subarray(at);
+    }
     this.chunks.push(chunk);
     this.size += chunk.length;
     while (this.size >= 2) {
@@ -50,11 +69,11 @@ export class PacketFramer {
   }
 }
 
-/** The Remaining Length at buf[1…]; undefined when incomplete. */
-function remainingLength(buf: Buffer): { length: number; offset: number } | 'malformed' | undefined {
+/** The Remaining Length of the packet at buf[start]; `offset` is where its body starts; undefined when incomplete. */
+function remainingLength(buf: Buffer, start = 0): { length: number; offset: number } | 'malformed' | undefined {
   let value = 0;
   let multiplier = 1;
-  for (let i = 1; i <= 4; i++) {
+  for (let i = start + 1; i <= start + 4; i++) {
     if (i >= buf.length) return undefined;
     const byte = buf[i]!;
     value += (byte & 0x7f) * multiplier;

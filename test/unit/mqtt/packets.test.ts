@@ -97,6 +97,23 @@ describe('PacketFramer', () => {
     }
   });
 
+  it('splits a stream cut at random points, whole packets and pieces in one chunk alike, in order', () => {
+    const many = Array.from({ length: 300 }, (_, i) => mqttPacket.generate({
+      cmd: 'publish', topic: `t/${i}`, payload: Buffer.alloc([0, 5, 200, 20_000][i % 4]!, i & 0xff), qos: 0, retain: false, dup: false,
+    }));
+    const all = Buffer.concat(many);
+    for (let round = 0; round < 20; round++) {
+      const framer = new PacketFramer(1 << 20);
+      const seen: Buffer[] = [];
+      for (let i = 0; i < all.length;) {
+        const n = 1 + Math.floor(Math.random() * (Math.random() < 0.5 ? 8 : 60_000));
+        assert.equal(framer.push(all.subarray(i, i + n), (p) => void seen.push(Buffer.from(p))), undefined);
+        i += n;
+      }
+      assert.deepEqual(seen, many, `round ${round}`);
+    }
+  });
+
   it('refuses a packet over the maximum from its header alone', () => {
     const framer = new PacketFramer(1000);
     assert.deepEqual(framer.push(packets[1]!.subarray(0, 5), () => assert.fail('no packet')), {
