@@ -8,7 +8,7 @@
  */
 import { formatPath, type KeyPath } from './issues.js';
 import type { ValidDocument } from './schema.js';
-import { endpoint, listeningTransports, repeatsShared, transportIds, type ListeningItem } from './normalize.js';
+import { distinctListening, endpoint, transportIds } from './normalize.js';
 import type { Endpoint } from './types.js';
 import { workerChecks } from './checks-workers.js';
 
@@ -28,7 +28,7 @@ const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
 /**
  * Two TCP listeners clash on the same port when their interfaces are equal or either is a wildcard
- * (a repeat of a `shared` transport is not a second listener: `repeatsShared`).
+ * (a repeat of a `shared` transport is not a second listener: `distinctListening` leaves it out).
  */
 function clash(a: Endpoint, b: Endpoint): boolean {
   if (a.type === 'unix' || b.type === 'unix') return a.type === 'unix' && b.type === 'unix' && a.path === b.path;
@@ -60,10 +60,8 @@ export function crossChecks(doc: ValidDocument): string[] {
     });
   });
 
-  const seen: ListeningItem[] = [];
-  for (const { t, at } of listeningTransports(doc)) {
-    if (seen.some((k) => repeatsShared(k.t, t))) continue;
-    seen.push({ t, at });
+  const listening = distinctListening(doc);
+  for (const { t, at } of listening) {
     if (t.id !== undefined) transportIdSet.add(t.id, [...at, 'id'], `transport id ${JSON.stringify(t.id)}`);
     if (t.type === 'rawsocket' && t.serializer !== undefined && t.serializers !== undefined) {
       problems.push(`${formatPath([...at, 'serializer'])}: also "serializers" given; keep "serializers"`);
@@ -91,7 +89,7 @@ export function crossChecks(doc: ValidDocument): string[] {
     listeners.push({ at: [...at, 'endpoint'], endpoint: e });
   }
 
-  if (transportIds(listeningTransports(doc).map((x) => x.t)).length === 0) {
+  if (transportIds(listening.map((x) => x.t)).length === 0) {
     problems.push('workers: no transports configured; xbar would accept no connections');
   }
   problems.push(...workerChecks(doc));

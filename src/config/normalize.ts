@@ -368,7 +368,7 @@ export interface ListeningItem {
  * Every listening transport of the document, in order: router workers' `transports` and each
  * `websocket-testee` worker's `transport` (a `websocket.testee` transport in xbar's one process).
  */
-export function listeningTransports(doc: ValidDocument): ListeningItem[] {
+function listeningTransports(doc: ValidDocument): ListeningItem[] {
   return doc.workers.flatMap((w, wi): ListeningItem[] => {
     if (w.type === 'router') return (w.transports ?? []).map((t, ti) => ({ t, at: ['workers', wi, 'transports', ti] }));
     if (w.type !== 'websocket-testee') return [];
@@ -388,7 +388,7 @@ export function listeningTransports(doc: ValidDocument): ListeningItem[] {
  * transport identical to an earlier one whose endpoints both say `shared` is the same listener
  * again: it is served once.
  */
-export function repeatsShared(earlier: TransportDocument, later: TransportDocument): boolean {
+function repeatsShared(earlier: TransportDocument, later: TransportDocument): boolean {
   const shared = (t: TransportDocument) => t.endpoint.type === 'tcp' && t.endpoint.shared === true;
   return shared(earlier) && shared(later) && JSON.stringify(earlier) === JSON.stringify(later);
 }

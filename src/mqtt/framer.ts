@@ -8,64 +8,48 @@
 export type FrameError = { readonly error: 'malformed' | 'too-large'; readonly message: string };
 
 export class PacketFramer {
-  private chunks: Buffer[] = [];
-  private size = 0;
+  /** Bytes of a packet not yet whole, in the chunks they came in. */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** The held packet's whole size once its Remaining Length is known (0: not yet). */
+  private needed = 0;
 
   constructor(private readonly maxPacketSize: number) {}
 
   /** Feeds bytes; calls `packet` for each whole packet (a view, valid during the call). Stops at an error. */
   push(chunk: Buffer, packet: (bytes: Buffer) => boolean | void): FrameError | undefined {
-    if (this.size === 0) {
-      // Nothing held back (the usual case): whole packets straight from the chunk, no arrays.
-      let at = 0;
-      while (chunk.length - at >= 2) {
-        const header = remainingLength(chunk, at);
-        if (header === undefined) break;
-        if (header === 'malformed') return { error: 'malformed', message: 'malformed Remaining Length' };
-        const total = header.offset - at + header.length;
-        if (total > this.maxPacketSize) {
-          return { error: 'too-large', message: `packet of ${total} bytes exceeds the maximum of ${this.maxPacketSize}` };
-        }
-        if (chunk.length - at < total) break;
-        const bytes = chunk.subarray(at, at + total);
-        at += total;
-        if (packet(bytes) === false) return undefined;
-      }
-      if (at === chunk.length) return undefined;
-      chunk = chunk.subarray(at);
+    if (this.heldBytes > 0) {
+      this.held.push(chunk);
+      this.heldBytes += chunk.length;
+      // A long packet still arriving is joined once, when it is whole, not at every chunk.
+      if (this.heldBytes < this.needed) return undefined;
+      chunk = Buffer.concat(this.held, this.heldBytes);
+      this.held = [];
+      this.heldBytes = 0;
+      this.needed = 0;
     }
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-    while (this.size >= 2) {
-      if (this.chunks.length > 1 && this.chunks[0]!.length < 5) this.join();
-      const head = this.chunks[0]!;
-      const header = remainingLength(head);
-      if (header === undefined) {
-        // The length's bytes are not all here yet.
-        if (this.chunks.length > 1) {
-          this.join();
-          continue;
-        }
-        return undefined;
-      }
+    let at = 0;
+    while (chunk.length - at >= 2) {
+      const header = remainingLength(chunk, at);
+      if (header === undefined) break;
       if (header === 'malformed') return { error: 'malformed', message: 'malformed Remaining Length' };
-      const total = header.offset + header.length;
+      const total = header.offset - at + header.length;
       if (total > this.maxPacketSize) {
         return { error: 'too-large', message: `packet of ${total} bytes exceeds the maximum of ${this.maxPacketSize}` };
       }
-      if (this.size < total) return undefined;
-      if (head.length < total) this.join();
-      const buf = this.chunks[0]!;
-      const rest = buf.subarray(total);
-      this.chunks = rest.length > 0 ? [rest, ...this.chunks.slice(1)] : this.chunks.slice(1);
-      this.size -= total;
-      if (packet(buf.subarray(0, total)) === false) return undefined;
+      if (chunk.length - at < total) {
+        this.needed = total;
+        break;
+      }
+      const bytes = chunk.subarray(at, at + total);
+      at += total;
+      if (packet(bytes) === false) return undefined;
+    }
+    if (at < chunk.length) {
+      this.held = [chunk.subarray(at)];
+      this.heldBytes = chunk.length - at;
     }
     return undefined;
-  }
-
-  private join(): void {
-    this.chunks = [Buffer.concat(this.chunks)];
   }
 }
 

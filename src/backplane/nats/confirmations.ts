@@ -87,9 +87,7 @@ export class Confirmations {
   /** Frames up to `seq` were dropped from the buffer unconfirmed: their publishers hear so. */
   lost(seq: number, why: string): void {
     if (seq <= this.confirmedUpTo) return;
-    let n = 0;
-    while (n < this.waiting.length && this.waiting[n]!.seq <= seq) n++;
-    for (const w of this.waiting.splice(0, n)) w.reject(new Error(why));
+    for (const w of this.upTo(seq)) w.reject(new Error(why));
     this.idle();
   }
 
@@ -101,10 +99,15 @@ export class Confirmations {
 
   private settle(upTo: number): void {
     if (upTo > this.confirmedUpTo) this.confirmedUpTo = upTo;
-    let n = 0;
-    while (n < this.waiting.length && this.waiting[n]!.seq <= upTo) n++;
-    for (const w of this.waiting.splice(0, n)) w.resolve();
+    for (const w of this.upTo(upTo)) w.resolve();
     this.idle();
+  }
+
+  /** Takes the waiters for publications up to `seq` (they wait in seq order). */
+  private upTo(seq: number): Waiter[] {
+    let n = 0;
+    while (n < this.waiting.length && this.waiting[n]!.seq <= seq) n++;
+    return this.waiting.splice(0, n);
   }
 
   private idle(): void {

@@ -2,11 +2,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfigFile } from '../../../src/config/load.js';
 import type { RLinkConfig, TransportConfig } from '../../../src/config/types.js';
 import { XbarNode } from '../../../src/node.js';
+import { captureLog } from '../auth/support.js';
 import type autobahn from 'autobahn';
 import { connectAutobahn, type AutobahnClient } from '../../helpers/clients.js';
 import { eventually } from '../../helpers/eventually.js';
@@ -88,14 +88,8 @@ export async function startFileNode(doc: unknown, files: Record<string, string |
   const config = await loadConfigFile(file);
   const transports = config.transports.map((t): TransportConfig =>
     t.endpoint.type === 'tcp' ? { ...t, endpoint: { ...t.endpoint, interface: '127.0.0.1', port: 0 } } as TransportConfig : t);
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const node = new XbarNode({ ...config, transports }, { logger: pino({ level: 'debug' }, sink) });
+  const { logger, lines: logs } = captureLog('debug');
+  const node = new XbarNode({ ...config, transports }, { logger });
   try {
     await node.start();
   } catch (e) {

@@ -6,19 +6,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet';
+import mqttPacket from 'mqtt-packet';
+import { readPublish } from '../../helpers/mqtt-read.js';
 import { connectLevel, PacketFramer } from '../../../src/mqtt/framer.js';
 import { duplicate, packetIdBytes, PublishFrame, type OutgoingPublish } from '../../../src/mqtt/publish-packet.js';
-
-function parse(bytes: Buffer, protocolVersion: 4 | 5): IPublishPacket {
-  const parser = mqttPacket.parser({ protocolVersion });
-  const out: Packet[] = [];
-  parser.on('packet', (p: Packet) => out.push(p));
-  parser.on('error', (e: Error) => assert.fail(e.message));
-  parser.parse(bytes);
-  assert.equal(out.length, 1);
-  return out[0] as IPublishPacket;
-}
 
 /** Strips a server's unmasked WebSocket frame header, checking it says binary and the right length. */
 function unframe(b: Buffer): Buffer {
@@ -44,13 +35,13 @@ describe('PUBLISH packets in shared parts', () => {
     for (const ws of [false, true]) {
       it(`reads back as the same packet (MQTT ${version === 5 ? '5' : '3.1.1'}${ws ? ', WebSocket' : ''})`, () => {
         const f = new PublishFrame(message, version, ws);
-        const q0 = parse(ws ? unframe(f.qos0()) : f.qos0(), version);
+        const q0 = readPublish(ws ? unframe(f.qos0()) : f.qos0(), version);
         assert.equal(q0.topic, message.topic);
         assert.equal(q0.qos, 0);
         assert.equal(q0.retain, true);
         assert.deepEqual(Buffer.from(q0.payload as Buffer), message.payload);
         const { head, tail } = f.qos1();
-        const q1 = parse(ws ? unframe(Buffer.concat([head, packetIdBytes(513), tail])) : Buffer.concat([head, packetIdBytes(513), tail]), version);
+        const q1 = readPublish(ws ? unframe(Buffer.concat([head, packetIdBytes(513), tail])) : Buffer.concat([head, packetIdBytes(513), tail]), version);
         assert.equal(q1.qos, 1);
         assert.equal(q1.messageId, 513);
         assert.equal(q1.dup, false);
@@ -63,7 +54,7 @@ describe('PUBLISH packets in shared parts', () => {
           assert.deepEqual({ ...q1.properties?.userProperties }, { a: '1', b: ['2', '3'] });
           assert.equal(q1.properties?.payloadFormatIndicator, true);
         } else assert.equal(q1.properties, undefined);
-        const dup = parse(Buffer.concat(duplicate(message, version, false, 7)), version);
+        const dup = readPublish(Buffer.concat(duplicate(message, version, false, 7)), version);
         assert.equal(dup.dup, true);
         assert.equal(dup.messageId, 7);
       });
@@ -152,7 +143,7 @@ describe('the gateway wire kind', () => {
     assert.equal(decodes, 1);
     assert.equal(first.frame(4, false, false).qos0(), again.frame(4, false, false).qos0());
     assert.equal(first.frame(4, false, false).qos1().tail, again.frame(4, false, false).qos1().tail);
-    const p = parse(first.frame(4, false, false).qos0(), 4);
+    const p = readPublish(first.frame(4, false, false).qos0(), 4);
     assert.deepEqual([p.topic, Buffer.from(p.payload as Buffer).toString()], ['a/b', 'hi']);
   });
 });
