@@ -19,6 +19,7 @@ program
   .command('start')
   .description('start a node (no --config: the embedded default, realm "realm1" at ws://127.0.0.1:8080/ws)')
   .option('-c, --config <file>', 'Crossbar.io-format node config (.json, .yaml or .yml)')
+  .option('--cbdir <dir>', 'Crossbar.io node directory: its config.json or config.yaml (as crossbar start --cbdir)')
   .option('--cluster <urls>', 'join a cluster over NATS (comma-separated nats:// URLs; overrides the config\'s cluster.nats.servers)')
   .option('--cluster-name <name>', 'cluster name (nodes with the same name on the same NATS form one router)')
   .option('--node-name <name>', 'this node\'s name in logs and statistics')

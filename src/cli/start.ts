@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { ConfigError } from '../config/issues.js';
 import { defaultConfig } from '../config/defaults.js';
 import { loadConfigFile } from '../config/load.js';
@@ -8,6 +10,7 @@ import { parseListen } from './relay.js';
 
 export interface StartOptions {
   config?: string;
+  cbdir?: string;
   logLevel: string;
   cluster?: string;
   clusterName?: string;
@@ -19,27 +22,29 @@ export interface StartOptions {
 
 export async function startCommand(opts: StartOptions): Promise<void> {
   let config: NodeConfig;
+  let file: string | undefined;
   try {
     const listen = listenOption(opts);
-    if (listen && opts.config) throw new Error('--listen and --port change the embedded default; with --config, set the endpoint in the file');
-    const base = opts.config ? await loadConfigFile(opts.config) : defaultConfig();
+    file = configFile(opts);
+    if (listen && file) throw new Error('--listen and --port change the embedded default; with --config, set the endpoint in the file');
+    const base = file ? await loadConfigFile(file) : defaultConfig();
     config = withClusterOptions(listen ? listeningAt(base, listen) : base, opts);
   } catch (e) {
     reportConfigError(e);
     process.exit(2);
   }
   const log = createLogger(opts.logLevel, opts.logFormat);
-  for (const warning of config.warnings ?? []) log.warn({ config: opts.config, warning }, 'configuration warning');
+  for (const warning of config.warnings ?? []) log.warn({ config: file, warning }, 'configuration warning');
   const node = new XbarNode(config, { logger: log });
   try {
     await node.start();
   } catch (e) {
     // One line naming the cause (listeners name their transport and address); no stack trace.
-    const hint = !opts.config && (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ' (start it elsewhere with --port N or --listen HOST:PORT)' : '';
+    const hint = !file && (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ' (start it elsewhere with --port N or --listen HOST:PORT)' : '';
     process.stderr.write(`xbar: could not start: ${(e as Error).message}${hint}\n`);
     process.exit(1);
   }
-  log.info({ node: node.backplane.nodeId, config: opts.config ?? '(embedded default)' }, 'xbar node started');
+  log.info({ node: node.backplane.nodeId, config: file ?? '(embedded default)' }, 'xbar node started');
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -88,6 +93,18 @@ function listenOption(opts: StartOptions): { host: string; port: number } | unde
  * The embedded default moved: its web transport (WebSocket, stats, metrics, health) to `host:port`,
  * its RawSocket to the next port (port 0: any free port for both).
  */
+/**
+ * The config file to load, as Crossbar.io's `crossbar start` finds it: `--config` (relative to
+ * `--cbdir` when both are given), else `config.json` or `config.yaml` in `--cbdir`.
+ */
+export function configFile(opts: Pick<StartOptions, 'config' | 'cbdir'>): string | undefined {
+  if (opts.cbdir === undefined) return opts.config;
+  if (opts.config !== undefined) return path.resolve(opts.cbdir, opts.config);
+  const found = ['config.json', 'config.yaml'].map((f) => path.join(opts.cbdir!, f)).find((f) => existsSync(f));
+  if (!found) throw new Error(`--cbdir ${opts.cbdir}: no config.json or config.yaml there`);
+  return found;
+}
+
 export function listeningAt(config: NodeConfig, at: { host: string; port: number }): NodeConfig {
   const version = at.host.includes(':') ? { version: 6 as const } : {};
   return {

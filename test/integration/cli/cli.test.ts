@@ -88,6 +88,28 @@ describe('xbar CLI', () => {
     }
   });
 
+  it('--cbdir starts a Crossbar.io node directory as crossbar start --cbdir does (its config.json; --config relative to it); one without a config is refused', async () => {
+    const [web, raw] = [await freePort(), await freePort()];
+    const cbdir = mkdtempSync(path.join(dir, 'cbdir-'));
+    writeFileSync(path.join(cbdir, 'config.json'), JSON.stringify(config(web, raw)));
+    for (const args of [['--cbdir', cbdir], ['--cbdir', cbdir, '--config', 'config.json']]) {
+      const { child, exited } = await startCli(args);
+      try {
+        const c = await connectWampy(`ws://127.0.0.1:${web}/ws`, 'json', 'lab');
+        await c.publish('com.lab.ping', [1], { acknowledge: true });
+        await c.disconnect();
+        child.kill('SIGINT');
+        assert.equal((await exited).code, 0);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }
+    const empty = mkdtempSync(path.join(dir, 'cbdir-empty-'));
+    const r = await runCli(['start', '--cbdir', empty]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--cbdir .*: no config\.json or config\.yaml there/);
+  });
+
   it('check names the exact key path of a wrong value and exits non-zero', async () => {
     const file = path.join(dir, 'bad.json');
     const doc = config(8080, 8081) as { workers: { transports: { endpoint: { port: unknown } }[] }[] };
