@@ -35,6 +35,7 @@ import { ErrorUri } from '../wamp/errors.js';
 import { forwardForOf, type ForwardHop } from '../wamp/forward-for.js';
 import type { Args, Call, Cancel, CancelMode, Dict, ErrorMessage, Kwargs, Payload, Register, Unregister, Yield } from '../wamp/messages.js';
 import type { MatchPolicy } from '../wamp/uri.js';
+import { CallLookups, MAX_WAITING_CHUNKS, type WaitingCall } from './call-lookups.js';
 import { LOCAL_CALLER, newPendingCall, type PendingCall } from './pending-call.js';
 import { PendingCalls } from './pending-calls.js';
 import type { Callee, Registration } from './registration.js';
@@ -78,6 +79,7 @@ export interface DealerOptions {
 export class Dealer {
   private readonly table: RegistrationTable;
   private readonly calls = new PendingCalls();
+  private readonly lookups = new CallLookups();
   private readonly remote: RemoteCalls;
   private readonly registrar: Registrar;
   private readonly queueLimit: number;
@@ -179,6 +181,8 @@ export class Dealer {
   call(session: Session, m: Call): void {
     const existing = this.calls.ofCaller(session, m.request);
     if (existing) return this.chunk(existing, m);
+    const waiting = this.lookups.get(session, m.request);
+    if (waiting) return this.holdChunk(session, waiting, m);
     if (this.calls.isLateChunk(session, m.request, !m.options.progress)) return;
     const maxCalls = session.limits.maxCalls;
     if (maxCalls !== undefined && this.calls.inFlight(session) >= maxCalls) {
@@ -191,12 +195,17 @@ export class Dealer {
     const reg = this.table.best(m.procedure);
     if (!reg || reg.callees.length === 0) {
       // This node's view of the registry may be an instant behind another node's REGISTER.
+      this.lookups.start(session, m.request);
       void this.backplane.refresh(this.realm, m.procedure, 'exact').then(() => {
-        if (!session.isOpen || this.calls.ofCaller(session, m.request)) return;
+        const w = this.lookups.finish(session, m.request);
+        if (!w || !session.isOpen) return;
+        if (w.canceled) return refuseCall(session, m, ErrorUri.canceled, 'call canceled by the caller');
         const now = this.table.best(m.procedure);
+        if (!now || now.callees.length === 0) return refuseCall(session, m, ErrorUri.noSuchProcedure, `no procedure "${m.procedure}" is registered`);
         // Later than its CALL: the encoded payload may no longer be read (see Payload).
-        if (now && now.callees.length > 0) this.route(session, { ...m, payload: undefined }, now, decision.disclose);
-        else refuseCall(session, m, ErrorUri.noSuchProcedure, `no procedure "${m.procedure}" is registered`);
+        this.route(session, { ...m, payload: undefined }, now, decision.disclose);
+        // The chunks follow a routed call (or its late-chunk watch); a refused call takes them with it.
+        if (this.calls.ofCaller(session, m.request)) for (const c of w.chunks) this.call(session, c);
       });
       return;
     }
@@ -279,6 +288,14 @@ export class Dealer {
     else p.answer.error(p, ErrorUri.noSuchProcedure, [`no procedure "${p.procedure}" is registered any more`], undefined, {});
   }
 
+  /** A further CALL under a request that waits for a registry lookup waits behind it. */
+  private holdChunk(session: Session, w: WaitingCall, m: Call): void {
+    if (w.chunks.length >= MAX_WAITING_CHUNKS) {
+      return session.abort(ErrorUri.protocolViolation, `CALL request ${m.request} sent more than ${MAX_WAITING_CHUNKS} chunks before it could be routed`);
+    }
+    w.chunks.push({ ...m, payload: undefined });
+  }
+
   /** A further CALL of a progressive call invocation goes to the same INVOCATION. */
   private chunk(p: PendingCall, m: Call): void {
     if (!p.streaming || !p.callee) {
@@ -321,7 +338,11 @@ export class Dealer {
 
   cancel(session: Session, m: Cancel): void {
     const p = this.calls.ofCaller(session, m.request);
-    if (!p) return; // already answered: nothing to cancel
+    if (!p) {
+      const w = this.lookups.get(session, m.request);
+      if (w) w.canceled = true; // answered when the lookup ends
+      return; // already answered: nothing to cancel
+    }
     this.stop(p, m.mode ?? DEFAULT_CANCEL_MODE, ErrorUri.canceled, 'call canceled by the caller');
   }
 
@@ -383,6 +404,7 @@ export class Dealer {
       p.answer.error(p, ErrorUri.canceled, ['callee left before answering'], undefined, {});
     }
     this.calls.forget(session);
+    this.lookups.forget(session);
   }
 
   /** Sends queued calls to callees that have capacity again. */

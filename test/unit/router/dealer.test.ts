@@ -10,7 +10,7 @@ import type { ClusterCallee, RegisterOutcome, RemoteInvocation, ReplyPort } from
 import { LocalBackplane } from '../../../src/backplane/local/local-backplane.js';
 import { MessageType as M } from '../../../src/wamp/codes.js';
 import { ErrorUri } from '../../../src/wamp/errors.js';
-import type { InvokePolicy } from '../../../src/wamp/messages.js';
+import type { Dict, InvokePolicy } from '../../../src/wamp/messages.js';
 import type { MatchPolicy } from '../../../src/wamp/uri.js';
 import { type LocalPeer, type LocalRouter, localRouter, settle } from '../../helpers/local-router.js';
 
@@ -289,5 +289,97 @@ describe('dealer: an invocation from another node for a callee still registering
     const answers = port();
     r.router.realm('realm1')!.dealer.remoteInvocation(inv(callee.session, 1), answers);
     assert.deepEqual(answers.got, [['reject', 'gone']]);
+  });
+});
+
+/**
+ * A backplane whose mirror hears of a REGISTER only when the test lets it: as on a node that has
+ * not yet heard of another node's REGISTER, a CALL meets no registration and the dealer asks the
+ * registry (`refresh`), which answers once the test calls `catchUp`.
+ */
+class LaggingMirrorBackplane extends LocalBackplane {
+  refreshes = 0;
+  private caughtUp: Promise<void> = Promise.resolve();
+  private release: (() => void) | undefined;
+
+  lag(): void {
+    this.caughtUp = new Promise((r) => (this.release = r));
+  }
+
+  catchUp(): void {
+    this.release?.();
+  }
+
+  override async register(realm: string, uri: string, match: MatchPolicy, invoke: InvokePolicy, callee: ClusterCallee, force: boolean): Promise<RegisterOutcome> {
+    await this.caughtUp;
+    return super.register(realm, uri, match, invoke, callee, force);
+  }
+
+  override async refresh(): Promise<void> {
+    this.refreshes++;
+    await this.caughtUp;
+    await settle(); // after the REGISTER's answer, as a remote callee is ready when the registry has it
+  }
+}
+
+describe('dealer: a call while this node\'s mirror lags the registry', () => {
+  let r: LocalRouter;
+  let bp: LaggingMirrorBackplane;
+  beforeEach(async () => {
+    bp = new LaggingMirrorBackplane();
+    r = await localRouter(undefined, {}, bp);
+  });
+  afterEach(() => r.stop());
+
+  /** Sends the CALLs of one progressive call invocation under one request. */
+  function stream(caller: LocalPeer, procedure: string, chunks: string[]): number {
+    const request = caller.nextRequest();
+    chunks.forEach((c, i) => caller.send(M.CALL, request, i < chunks.length - 1 ? { progress: true } : {}, procedure, [c]));
+    return request;
+  }
+
+  it('holds the chunks of a progressive call behind its first CALL and streams them, in order, to one INVOCATION', async () => {
+    const callee = await r.peer();
+    const caller = await r.peer();
+    bp.lag();
+    callee.send(M.REGISTER, callee.nextRequest(), {}, 'com.upload');
+    const request = stream(caller, 'com.upload', ['a', 'b', 'c', 'd']);
+    await settle();
+    assert.equal(bp.refreshes, 1, 'one lookup for the call, not one per chunk');
+    bp.catchUp();
+    const invs = [];
+    for (let i = 0; i < 4; i++) invs.push(await callee.nextOf(M.INVOCATION));
+    assert.equal(new Set(invs.map((m) => m[1])).size, 1, 'every chunk goes to the same INVOCATION request');
+    assert.deepEqual(invs.map((m) => [(m[3] as Dict).progress ?? false, (m[4] as string[])[0]]), [[true, 'a'], [true, 'b'], [true, 'c'], [false, 'd']]);
+    callee.send(M.YIELD, invs[0]![1], {}, ['abcd']);
+    assert.deepEqual(await caller.nextOf(M.RESULT, request), [M.RESULT, request, {}, ['abcd']]);
+    assert.deepEqual(r.router.realm('realm1')!.dealer.pendingState(), IDLE);
+  });
+
+  it('answers a progressive call to a procedure nobody registered once, and takes its chunks with it', async () => {
+    const caller = await r.peer();
+    bp.lag();
+    const request = stream(caller, 'com.nobody', ['a', 'b', 'c']);
+    await settle();
+    bp.catchUp();
+    assert.equal((await caller.nextOf(M.ERROR, request))[4], ErrorUri.noSuchProcedure);
+    const next = caller.call('com.nobody');
+    await caller.nextOf(M.ERROR, next);
+    assert.equal(caller.log.filter((m) => m[0] === M.ERROR).length, 2, 'one ERROR per call, none per chunk');
+  });
+
+  it('refuses a call canceled while it waited, without invoking the callee', async () => {
+    const callee = await r.peer();
+    const caller = await r.peer();
+    bp.lag();
+    callee.send(M.REGISTER, callee.nextRequest(), {}, 'com.slowly');
+    const request = caller.call('com.slowly');
+    await settle();
+    caller.send(M.CANCEL, request, {});
+    bp.catchUp();
+    assert.equal((await caller.nextOf(M.ERROR, request))[4], ErrorUri.canceled);
+    await callee.nextOf(M.REGISTERED);
+    await settle();
+    assert.equal(callee.log.filter((m) => m[0] === M.INVOCATION).length, 0);
   });
 });
