@@ -8,8 +8,9 @@
  * challenge XOR SHA-256(tls-unique), Autobahn's channel id, so a signature captured on one TLS
  * connection is worthless on another. Autobahn disagrees with itself on which Finished message
  * tls-unique is (see `TlsPeerInfo.otherFinished`), so either of this connection's is accepted. tls-unique exists only up to TLS 1.2 (RFC 8446, appendix
- * C.5), so on TLS 1.3, and without TLS, a request for it is refused with a clear ABORT rather
- * than silently ignored as Crossbar.io does.
+ * C.5), so on TLS 1.3 a request for it is refused with a clear ABORT. Without TLS there is no
+ * channel to bind to: as Crossbar.io (whose rlinks always ask for tls-unique), the bare challenge
+ * is signed and the CHALLENGE says channel_binding null.
  */
 import { createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import type { CryptosignPrincipal, DynamicAuthConfig } from '../config/types.js';
@@ -42,7 +43,9 @@ function xor(a: Buffer, b: Buffer): Buffer {
 function binding(requested: unknown, peer: PeerInfo): { type: 'tls-unique' | null; channels: Buffer[] } | string {
   if (requested === undefined || requested === null) return { type: null, channels: [] };
   if (requested !== 'tls-unique') return `channel binding ${JSON.stringify(requested)} is not supported; the only binding is "tls-unique"`;
-  if (peer.tls === undefined) return 'channel binding "tls-unique" needs a TLS connection (wss:// or RawSocket over TLS)';
+  // Crossbar.io binds to nothing when the connection has no channel, and its rlinks ask for the
+  // binding on every connection: without TLS the bare challenge is signed, as there.
+  if (peer.tls === undefined) return { type: null, channels: [] };
   if (peer.tls.tlsUnique === undefined) {
     return `channel binding "tls-unique" is not defined for ${peer.tls.protocol} (RFC 8446, appendix C.5); ` +
       'connect with TLS 1.2 or leave out channel_binding';
