@@ -25,6 +25,9 @@ import { LongPollService } from './transports/longpoll.js';
 import { WebServer } from './web/http-server.js';
 import { statsConfig } from './config/normalize-stats.js';
 import { installStats, publishUpdate } from './router/meta/stats-procedures.js';
+import { installClusterDirectory, nodeDetails, publishNodeChange } from './router/meta/cluster-procedures.js';
+import { advertOf, CpuMeter, listenedUrls } from './node-advert.js';
+import type { NodeAdvert } from './backplane/backplane.js';
 import type { TestamentStore } from './router/meta/testaments.js';
 import { StatsCollector, type NodeSource } from './stats/collector.js';
 import { Refusals } from './stats/refusals.js';
@@ -125,7 +128,11 @@ export class XbarNode {
     this.outBudget = new OutBudget(config.limits?.maxOutBufferTotal ?? Infinity);
     this.refusals.outBuffers = this.outBudget;
     this.stats = new StatsCollector(statsSource(this.router, this.backplane), stats);
-    for (const realm of this.router.allRealms()) installStats(realm, () => this.stats.snapshot());
+    for (const realm of this.router.allRealms()) {
+      installStats(realm, () => this.stats.snapshot());
+      installClusterDirectory(realm, () => this.backplane.directory());
+    }
+    this.backplane.advertise(this.advert);
     this.stats.onSample = (s) => {
       for (const realm of this.router.allRealms()) publishUpdate(realm, s);
     };
@@ -136,6 +143,16 @@ export class XbarNode {
       attach: (conn, session) => this.router.attach(conn, session),
     });
   }
+
+  /** What this node's heartbeats tell the node directory. */
+  private readonly advert: () => NodeAdvert = (() => {
+    const cpu = new CpuMeter();
+    return advertOf({
+      addresses: () => this.config.placement?.advertise ?? listenedUrls(this.config.transports, this.addresses),
+      load: () => ({ sessions: this.router.sessionCount, connections: this.router.connectionCount, cpu: cpu.read(), queuedBytes: this.outBudget.total }),
+      state: () => (this.router.accepts ? 'ready' : 'stopping'),
+    });
+  })();
 
   /** Serving (listeners up, not stopping) and the backplane standalone or ready. */
   readiness(): Readiness {
@@ -167,9 +184,17 @@ export class XbarNode {
         ...handlers,
         // Node-wide queries (the console's cluster view) before the router's per-realm ones.
         metaQuery: (realm, q) => (realm === NODE_SCOPE ? answerNodeQuery(this.router, this.stats, this.backplane.nodeId, q) : handlers.metaQuery(realm, q)),
+        nodeJoined: (entry, announce) => {
+          if (announce) for (const realm of this.router.allRealms()) publishNodeChange(realm, 'join', entry);
+        },
+        nodeLeft: (entry, announce) => {
+          if (announce) for (const realm of this.router.allRealms()) publishNodeChange(realm, 'leave', entry);
+        },
       });
       await this.router.start();
       for (const t of this.config.transports) await this.listen(t);
+      // The directory learns the bound ports now, not at the next heartbeat.
+      this.backplane.advertise(this.advert);
       // A backplane still waiting for NATS did not hold up local clients: the listeners are open
       // and /health/ready says 503 until it has joined.
       await this.backplane.joining?.();
@@ -183,6 +208,9 @@ export class XbarNode {
       // Workers connect to the listeners, as Crossbar.io starts them after the router worker.
       await this.workers.start();
       this.serving = true;
+      // A node tells of its own start (its heartbeat with the bound ports went out first).
+      const self = this.backplane.directory()[0];
+      if (self) for (const realm of this.router.allRealms()) publishNodeChange(realm, 'join', self);
     } catch (e) {
       await this.stop();
       throw e;
@@ -455,7 +483,7 @@ function statsSource(router: Router, backplane: Backplane): NodeSource {
     backplane: () => {
       const counts = backplane.counts?.();
       return {
-        health: backplane.health(), members: backplane.members().size,
+        health: backplane.health(), members: backplane.members().size, nodes: backplane.directory().map(nodeDetails),
         ...(counts ? { replay_buffer_bytes: counts.replayBufferBytes, replay_overflowed: counts.replayOverflowed } : {}),
       };
     },

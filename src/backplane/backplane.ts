@@ -108,6 +108,37 @@ export interface StoredTestament {
   readonly options: Dict;
 }
 
+/**
+ * What a node is in the cluster's node directory: how clients reach it and how busy it is. Each
+ * node's own advert rides on its heartbeats (NATS) and is read again at every beat.
+ */
+export type NodeState = 'ready' | 'busy' | 'full' | 'stopping';
+
+export interface NodeLoad {
+  readonly sessions: number;
+  readonly connections: number;
+  /** The process's CPU use over the last heartbeat interval, percent of one core. */
+  readonly cpu: number;
+  /** Bytes queued in every out-buffer of the node together. */
+  readonly queuedBytes: number;
+}
+
+export interface NodeAdvert {
+  /** When the node started, ms since epoch: a node that restarted is told from one that came back. */
+  readonly startedAt: number;
+  /** Client-facing URLs (`cluster.advertise`, or what the node listens on). */
+  readonly addresses: readonly string[];
+  readonly load: NodeLoad;
+  readonly state: NodeState;
+}
+
+/** A node of the directory: its last advert and when it came. */
+export interface NodeEntry extends NodeAdvert {
+  readonly node: string;
+  /** ms since epoch of the advert. */
+  readonly seenAt: number;
+}
+
 export interface BackplaneHandlers {
   /** Testaments of sessions whose node died, to be published in `realm` (by exactly one node). */
   orphanedTestaments(realm: string, testaments: readonly StoredTestament[]): void;
@@ -117,6 +148,14 @@ export interface BackplaneHandlers {
   invocation(inv: RemoteInvocation, reply: ReplyPort): CallHandle;
   registryChanged(realm: string, uri: string, match: MatchPolicy, reg: ClusterReg | undefined): void;
   memberDown(node: string): void;
+  /**
+   * The directory gained a node. `announce`: this node is the one that tells the cluster — a
+   * node that starts tells of itself, so only a return (a node taken for dead that is heard again,
+   * not restarted) is told by another: the lowest live node but the returning one.
+   */
+  nodeJoined?(entry: NodeEntry, announce: boolean): void;
+  /** A node left the directory (its bye, or silence); `announce`: this node tells (the lowest live id). */
+  nodeLeft?(entry: NodeEntry, announce: boolean): void;
 }
 
 /** What a backplane counts for /metrics. */
@@ -139,6 +178,10 @@ export interface Backplane {
   health(): BackplaneHealth;
   /** Live members with the time their last heartbeat arrived (ms since epoch); includes this node. */
   members(): ReadonlyMap<string, number>;
+  /** What this node's adverts say from now on (read again at every heartbeat); sends one at once. */
+  advertise(source: () => NodeAdvert): void;
+  /** The node directory: every live node's last advert, this node's own first. */
+  directory(): readonly NodeEntry[];
   /** Counts for /metrics; absent on one node. */
   counts?(): BackplaneCounts;
   newSessionId(): number;

@@ -20,7 +20,7 @@ import type { RLinkDocument } from './schema-rlinks.js';
 import type { RLinkConfig, RLinkTlsConfig, RLinkTransportConfig } from './types-rlinks.js';
 import type { ValidDocument, PermissionDocument, RouterWorkerDocument } from './schema.js';
 import type {
-  ClusterConfig, DeflateConfig,
+  ClusterConfig, DeflateConfig, PlacementConfig,
   AuthConfig, Endpoint, MatchPolicy, NodeConfig, PathService, Permission, RawSocketTransportConfig, RealmConfig,
   SessionTransportOptions, TransportConfig, UniversalTransportConfig, WebSocketPathConfig, WebTransportConfig,
 } from './types.js';
@@ -428,12 +428,16 @@ export function normalize(doc: ValidDocument, ctx: LoadContext = new LoadContext
     ...workersConfig(doc, ctx),
     ...outboundConfig(doc, ctx),
     ...(doc.stats ? { stats: statsConfig(doc.stats) } : {}),
-    ...(doc.cluster ? { cluster: clusterConfig(doc.cluster, ctx) } : {}),
+    ...(doc.cluster?.nats ? { cluster: clusterConfig(doc.cluster.nats, ctx) } : {}),
+    ...(doc.cluster ? { placement: placementConfig(doc.cluster) } : {}),
   };
 }
 
-function clusterConfig(c: ClusterDocument, ctx: LoadContext): ClusterConfig {
-  const n = c.nats;
+function placementConfig(c: ClusterDocument): PlacementConfig {
+  return { ...(c.advertise ? { advertise: c.advertise } : {}) };
+}
+
+function clusterConfig(n: NonNullable<ClusterDocument['nats']>, ctx: LoadContext): ClusterConfig {
   // Files are read at start-up, relative to the config file, so a wrong path is a config error.
   const file = (key: string, f: string | undefined) => {
     if (f === undefined) return undefined;

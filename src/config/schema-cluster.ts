@@ -1,6 +1,7 @@
 /**
  * `cluster` — xbar's own top-level key (Crossbar.io does not use it): join other nodes over NATS.
- * `{"cluster": {"nats": {"servers": ["nats://127.0.0.1:4222"], "name": "xbar"}}}`.
+ * `{"cluster": {"nats": {"servers": ["nats://127.0.0.1:4222"], "name": "xbar"}}}`. Without `nats` the node
+ * runs alone (the embedded backplane) and the other keys (`advertise`) still apply to it.
  */
 import { z } from 'zod';
 import { int, listOf, nonEmpty, str, strict } from './schema-kit.js';
@@ -9,7 +10,24 @@ const natsUrl = z
   .string({ error: () => 'expected a NATS URL such as "nats://127.0.0.1:4222"' })
   .regex(/^(nats|tls|ws|wss):\/\/[^\s]+$/, { error: () => 'expected a NATS URL such as "nats://127.0.0.1:4222"' });
 
+const CLIENT_URL = 'expected a client URL such as "ws://node1.example.com:8080/ws" or "rs://node1.example.com:8081" (ws, wss, rs or rss, with a host)';
+
+/** A URL clients can connect to: ws/wss (WebSocket) or rs/rss (RawSocket), with a host. */
+function isClientUrl(s: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return false;
+  }
+  return ['ws:', 'wss:', 'rs:', 'rss:'].includes(u.protocol) && u.hostname !== '' && u.username === '' && u.password === '' && u.hash === '';
+}
+
+const clientUrl = z.string({ error: () => CLIENT_URL }).max(512, { error: () => `${CLIENT_URL}, at most 512 characters` }).refine(isClientUrl, { error: (iss) => `${CLIENT_URL}, got ${JSON.stringify(iss.input)}` });
+
 export const clusterDocument = strict({
+  /** Client-facing URLs this node advertises in the node directory (default: what it listens on). */
+  advertise: listOf(clientUrl, 'client URLs', 1).max(32, { error: () => 'expected at most 32 client URLs' }).optional(),
   nats: strict({
     servers: listOf(natsUrl, 'servers', 1),
     /** Cluster name: nodes on the same NATS with the same name form one router. */
@@ -31,7 +49,7 @@ export const clusterDocument = strict({
     replay_buffer: int(64 * 1024, 2 ** 40, ' bytes').optional(),
     /** How long a starting node keeps trying to reach NATS before its start fails. */
     connect_timeout: int(0, 3_600_000, ' ms').optional(),
-  }),
+  }).optional(),
 });
 
 export type ClusterDocument = z.output<typeof clusterDocument>;

@@ -364,6 +364,12 @@ export interface ClusterConfig {
   readonly replayBuffer?: number;
 }
 
+/** This node in the cluster's node directory (`cluster` keys beside `nats`). */
+export interface PlacementConfig {
+  /** Client-facing URLs to advertise; undefined = the WAMP endpoints the node listens on. */
+  readonly advertise?: readonly string[];
+}
+
 /** Statistics (xbar's top-level `stats`). */
 export interface StatsConfig {
   /** false: nothing is counted; the stats, metrics and health services still answer. */
@@ -382,6 +388,8 @@ export interface NodeConfig {
   readonly stats?: StatsConfig;
   readonly transports: readonly TransportConfig[];
   readonly cluster?: ClusterConfig;
+  /** This node in the node directory (`cluster.advertise`); undefined = the defaults. */
+  readonly placement?: PlacementConfig;
   /** Per-IP defences; undefined (a config built in code) = none. The loader always fills them. */
   readonly limits?: LimitsConfig;
   /** Guest, container and router-component processes (`types-workers.ts`); undefined = none. */

@@ -71,6 +71,13 @@ export class Router {
     return this.sessions.size;
   }
 
+  /** Number of joined sessions, every realm together. */
+  get sessionCount(): number {
+    let n = 0;
+    for (const r of this.realms.values()) n += r.sessions.size;
+    return n;
+  }
+
   attach(conn: Connection, options: SessionOptions): void {
     if (!this.accepting) {
       conn.close(CloseCode.goingAway, 'router shutting down');

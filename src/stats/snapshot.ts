@@ -61,10 +61,25 @@ export interface RealmSnapshot {
   readonly call_latency: LatencyReport;
 }
 
+/** A node of the node directory as /stats.json and `xbar.cluster.nodes` show it. */
+export interface NodeView {
+  readonly node: string;
+  readonly addresses: readonly string[];
+  readonly state: string;
+  readonly sessions: number;
+  readonly connections: number;
+  readonly cpu_percent: number;
+  readonly queued_bytes: number;
+  readonly started_at: string;
+  readonly seen_at: string;
+}
+
 /** The backplane's state; the counts only on a cluster (NATS) backplane. */
 export interface BackplaneFigures {
   readonly health: string;
   readonly members: number;
+  /** The node directory: every live node that advertised, this one first. */
+  readonly nodes?: readonly NodeView[];
   /** Bytes of recent publications kept for resending and replay after an outage. */
   readonly replay_buffer_bytes?: number;
   /** Publications pushed out of that buffer by its byte bound before their window ended. */

@@ -114,6 +114,12 @@ describe('the console in headless Chromium on a 2-node NATS cluster', { timeout:
       assert.equal(await cell(id2, 'sessions'), '1');
       assert.equal(await cell(id1, 'backplane'), 'ready');
 
+      // The node directory: both nodes with the addresses they listen on.
+      await page.waitForSelector(`#directory tr[data-key="${id2}"]`, { timeout: 10_000 });
+      const dir = (row: string, k: string) => page.locator(`#directory tr[data-key="${row}"] td[data-k="${k}"]`).textContent();
+      assert.equal(await dir(id1, 'state'), 'ready');
+      assert.match(await dir(id2, 'addresses') ?? '', /^ws:\/\/127\.0\.0\.1:\d+\/ws rs:\/\/127\.0\.0\.1:\d+$/);
+
       // The sessions table: the clients of both nodes, with their authids.
       const sessionRow = (node: string, id: number) => `#sessions tr[data-key="${node} ${id}"]`;
       await page.waitForSelector(sessionRow(id1, sensor.id), { timeout: 10_000 });

@@ -1,7 +1,7 @@
 /** Starts a real xbar node on free loopback ports for a test, and stops it after. */
 import pino from 'pino';
 import type {
-  NodeConfig, Permission, RealmConfig, SessionTransportOptions, TransportConfig, WebSocketPathConfig,
+  NodeConfig, Permission, PlacementConfig, RealmConfig, SessionTransportOptions, TransportConfig, WebSocketPathConfig,
 } from '../../src/config/types.js';
 import { DEFAULTS } from '../../src/config/normalize.js';
 import { XbarNode } from '../../src/node.js';
@@ -31,6 +31,8 @@ export interface TestNodeOptions {
   session?: Partial<SessionTransportOptions>;
   websocket?: Partial<WebSocketPathConfig>;
   extraTransports?: TransportConfig[];
+  /** `cluster.advertise` and the session balancing (`cluster.max_sessions`, …). */
+  placement?: PlacementConfig;
 }
 
 export function testConfig(o: TestNodeOptions = {}): NodeConfig {
@@ -43,6 +45,7 @@ export function testConfig(o: TestNodeOptions = {}): NodeConfig {
       { type: 'rawsocket', id: 'raw', endpoint: { type: 'tcp', interface: '127.0.0.1', port: 0 }, ...session },
       ...(o.extraTransports ?? []),
     ],
+    ...(o.placement ? { placement: o.placement } : {}),
   };
 }
 

@@ -23,6 +23,8 @@ export interface XbarProcessOptions {
   readonly cluster: string;
   readonly heartbeatMs?: number;
   readonly deadAfterMs?: number;
+  /** `cluster.advertise` (default: none, the node advertises what it listens on). */
+  readonly advertise?: (webPort: number, rawPort: number) => string[];
 }
 
 export async function startXbarProcess(o: XbarProcessOptions): Promise<XbarProcess> {
@@ -48,6 +50,7 @@ export function nodeConfig(webPort: number, rawPort: number, o: XbarProcessOptio
   return {
     version: 2,
     cluster: {
+      ...(o.advertise ? { advertise: o.advertise(webPort, rawPort) } : {}),
       nats: {
         servers: o.natsUrls, name: o.cluster, node: o.name,
         heartbeat_interval: o.heartbeatMs ?? 200, dead_after: o.deadAfterMs ?? 1000,

@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 import type { MatchPolicy } from '../../wamp/uri.js';
 import type { Dict, InvokePolicy } from '../../wamp/messages.js';
 import type {
-  Backplane, BackplaneHandlers, BackplaneHealth, CallHandle, ClusterCallee, ClusterReg, RegisterOutcome,
+  Backplane, BackplaneHandlers, BackplaneHealth, CallHandle, ClusterCallee, ClusterReg, NodeAdvert, NodeEntry, RegisterOutcome,
 } from '../backplane.js';
+import { NodeDirectory } from '../node-directory.js';
 import { applyRegister, applyUnregister } from '../registry-rules.js';
 import { SessionIds } from '../session-ids.js';
 
@@ -17,6 +18,7 @@ export class LocalBackplane implements Backplane {
   private readonly sessionIds = new SessionIds();
   private readonly registry = new Map<string, ClusterReg>();
   private handlers: BackplaneHandlers | undefined;
+  private readonly nodes = new NodeDirectory(this.nodeId);
 
   async start(handlers: BackplaneHandlers): Promise<void> {
     this.handlers = handlers;
@@ -30,6 +32,15 @@ export class LocalBackplane implements Backplane {
 
   members(): ReadonlyMap<string, number> {
     return new Map([[this.nodeId, Date.now()]]);
+  }
+
+  advertise(source: () => NodeAdvert): void {
+    this.nodes.advertise(source);
+  }
+
+  /** Only this node. */
+  directory(): readonly NodeEntry[] {
+    return this.nodes.list();
   }
 
   newSessionId(): number {

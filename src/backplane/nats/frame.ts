@@ -9,7 +9,7 @@
  */
 import { serializerById } from '../../serializers/index.js';
 import type { Args, CancelMode, Dict, Kwargs, Receivers } from '../../wamp/messages.js';
-import type { EventOut, Ident, RemoteInvocation, StoredTestament } from '../backplane.js';
+import type { EventOut, Ident, NodeAdvert, NodeState, RemoteInvocation, StoredTestament } from '../backplane.js';
 
 export const FrameKind = {
   event: 1,
@@ -235,22 +235,44 @@ export function decodeReply(bytes: Uint8Array): ReplyFrame {
 }
 
 // ---- heartbeats (P.hb) ---------------------------------------------------------------------------
-// meta: o the node.
+// meta: o the node; with the node directory's advert (absent in a bye): u start time, a addresses,
+// l [sessions, connections, cpu %, queued bytes], st state.
 
 export interface HeartbeatFrame {
   readonly node: string;
   /** The node leaves the cluster (it stops). */
   readonly bye: boolean;
+  /** What the node advertises (node directory); undefined in a bye. */
+  readonly advert?: NodeAdvert;
 }
 
-export function encodeHeartbeat(node: string, bye = false): Uint8Array {
-  return encode(bye ? FrameKind.bye : FrameKind.heartbeat, { o: node });
+/** Bounds of an advert as read: a frame beyond them is refused, so the directory stays small. */
+const MAX_ADDRESSES = 32;
+const MAX_ADDRESS_LENGTH = 512;
+const STATES: readonly NodeState[] = ['ready', 'busy', 'full', 'stopping'];
+
+export function encodeHeartbeat(node: string, bye = false, advert?: NodeAdvert): Uint8Array {
+  if (bye || !advert) return encode(bye ? FrameKind.bye : FrameKind.heartbeat, { o: node });
+  const l = advert.load;
+  return encode(FrameKind.heartbeat, { o: node, u: advert.startedAt, a: advert.addresses, l: [l.sessions, l.connections, Math.round(l.cpu), l.queuedBytes], st: advert.state });
 }
 
 export function decodeHeartbeat(bytes: Uint8Array): HeartbeatFrame {
   const f = decode(bytes);
   kindOf(f, [FrameKind.heartbeat, FrameKind.bye], 'the heartbeat subject');
-  return { node: str(f.meta, 'o', 'node'), bye: f.kind === FrameKind.bye };
+  const node = str(f.meta, 'o', 'node');
+  if (f.kind === FrameKind.bye) return { node, bye: true };
+  const m = f.meta;
+  if (m.a === undefined) return { node, bye: false };
+  const addresses = list<string>(m, 'a', 'addresses', 'string') ?? [];
+  if (addresses.length > MAX_ADDRESSES || addresses.some((a) => a.length > MAX_ADDRESS_LENGTH)) {
+    throw new FrameError(`addresses (a) are more than ${MAX_ADDRESSES} or longer than ${MAX_ADDRESS_LENGTH} characters`);
+  }
+  const l = list<number>(m, 'l', 'load', 'number');
+  if (!l || l.length !== 4 || !l.every((x) => Number.isFinite(x) && x >= 0)) throw new FrameError('load (l) is not [sessions, connections, cpu, queued bytes] of numbers >= 0');
+  const state = STATES.find((x) => x === m.st);
+  if (!state) throw new FrameError(`state (st) is not one of ${STATES.join(', ')}`);
+  return { node, bye: false, advert: { startedAt: num(m, 'u', 'start time'), addresses, load: { sessions: l[0]!, connections: l[1]!, cpu: l[2]!, queuedBytes: l[3]! }, state } };
 }
 
 // ---- meta queries (P.meta.<realm>): q the query → a the answer -----------------------------------

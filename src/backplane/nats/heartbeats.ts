@@ -11,11 +11,17 @@
  * client has not noticed yet) means the silence is this node's own; so does a disconnect. Then
  * nobody is declared dead until the server answers again, and from then everyone gets a full
  * dead-after window (membership.ts).
+ *
+ * Heartbeats carry this node's advert for the node directory (node-directory.ts): addresses,
+ * load and state, read again at every beat. A node enters the directory with its first advert
+ * and leaves it when membership lets it go.
  */
 import type { KV, Msg, NatsConnection } from 'nats';
 import { decodeHeartbeat, encodeHeartbeat } from './frame.js';
 import { initialValues, type NatsLink } from './link.js';
 import { Membership } from './membership.js';
+import { NodeDirectory } from '../node-directory.js';
+import type { NodeEntry } from '../backplane.js';
 import { SessionSlot } from './session-slot.js';
 
 /** How often a node refreshes its session-id slot (the slot bucket's TTL is at least 10 s). */
@@ -23,6 +29,9 @@ const SLOT_REFRESH_MS = 2000;
 
 export class Heartbeats {
   readonly members: Membership;
+  readonly directory: NodeDirectory;
+  /** Whether this node heartbeats already. */
+  private beating = false;
   private sessionSlot: SessionSlot | undefined;
   private slotRefreshedAt = Date.now();
   private timers: NodeJS.Timeout[] = [];
@@ -37,9 +46,12 @@ export class Heartbeats {
     private readonly heartbeatMs: number,
     private readonly deadAfterMs: number,
     lost: (node: string) => void,
+    private readonly joined: (entry: NodeEntry) => void,
   ) {
     this.members = new Membership(link.nodeId, deadAfterMs, lost);
+    this.directory = new NodeDirectory(link.nodeId);
   }
+
 
   /** This node's session-id slot, once claimed. */
   get slot(): SessionSlot | undefined {
@@ -57,6 +69,7 @@ export class Heartbeats {
 
   /** Heartbeats from now on, and the sweep that declares silent nodes dead. */
   beat(): void {
+    this.beating = true;
     this.heartbeat();
     const hb = setInterval(() => this.heartbeat(), this.heartbeatMs);
     const sweep = setInterval(() => {
@@ -120,10 +133,15 @@ export class Heartbeats {
     nc.publish(this.link.subjects.heartbeat, encodeHeartbeat(this.link.nodeId, true));
   }
 
+  /** Sends a heartbeat now if this node already beats (its advert changed). */
+  beatNow(): void {
+    if (this.beating) this.heartbeat();
+  }
+
   heartbeat(): void {
     const nc = this.link.open();
     if (!nc || this.link.isStopping) return;
-    nc.publish(this.link.subjects.heartbeat, encodeHeartbeat(this.link.nodeId));
+    nc.publish(this.link.subjects.heartbeat, encodeHeartbeat(this.link.nodeId, false, this.directory.own()));
     const now = Date.now();
     const slot = this.sessionSlot;
     if (slot && now - this.slotRefreshedAt >= SLOT_REFRESH_MS) {
@@ -137,8 +155,9 @@ export class Heartbeats {
 
   private heard(msg: Msg): void {
     const f = decodeHeartbeat(msg.data);
-    if (f.bye) this.members.down(f.node);
-    else if (this.members.seen(f.node)) this.link.log.warn({ node: f.node }, 'a node taken for dead is back');
+    if (f.bye) return this.members.down(f.node);
+    if (this.members.seen(f.node)) this.link.log.warn({ node: f.node }, 'a node taken for dead is back');
+    if (f.advert && f.node !== this.link.nodeId && this.directory.update(f.node, f.advert)) this.joined(this.directory.get(f.node)!);
   }
 
   private async watchSlots(kv: KV): Promise<void> {

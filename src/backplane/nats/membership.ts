@@ -92,6 +92,12 @@ export class Membership {
     return this.lastSeen;
   }
 
+  /** The node that tells the cluster that `node` came back: the lowest live id but `node`'s. */
+  isAnnouncerFor(node: string): boolean {
+    for (const n of this.lastSeen.keys()) if (n !== node && n < this.self) return false;
+    return node !== this.self;
+  }
+
   /** The node that cleans up after a dead one: the lowest live id, so exactly one does it. */
   isReaper(): boolean {
     let lowest = this.self;

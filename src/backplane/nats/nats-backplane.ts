@@ -16,8 +16,8 @@ import type { Logger } from 'pino';
 import type { MatchPolicy } from '../../wamp/uri.js';
 import type { Dict, InvokePolicy } from '../../wamp/messages.js';
 import type {
-  Backplane, BackplaneCounts, BackplaneHandlers, BackplaneHealth, CallHandle, ClusterCallee, EventOut, RegisterOutcome, RemoteInvocation, ReplySink,
-  StoredTestament,
+  Backplane, BackplaneCounts, BackplaneHandlers, BackplaneHealth, CallHandle, ClusterCallee, EventOut, NodeAdvert, NodeEntry, RegisterOutcome, RemoteInvocation,
+  ReplySink, StoredTestament,
 } from '../backplane.js';
 import { randomId } from '../../wamp/ids.js';
 import { SessionIds } from '../session-ids.js';
@@ -53,7 +53,9 @@ export class NatsBackplane implements Backplane {
     this.nodeId = options.name ?? `node-${randomBytes(4).toString('hex')}`;
     this.link = new NatsLink(this.nodeId, new Subjects(options.cluster), options, log.child({ self: this.nodeId }));
     const heartbeatMs = options.heartbeatMs ?? 1000;
-    this.heartbeats = new Heartbeats(this.link, heartbeatMs, options.deadAfterMs ?? 3 * heartbeatMs, (node) => this.nodeLost(node));
+    this.heartbeats = new Heartbeats(this.link, heartbeatMs, options.deadAfterMs ?? 3 * heartbeatMs, (node) => this.nodeLost(node), (entry) => {
+      this.handlers?.nodeJoined?.(entry, this.heartbeats.directory.returned(entry) && this.heartbeats.members.isAnnouncerFor(entry.node));
+    });
     const members = this.heartbeats.members;
     const handlers = () => this.handlers;
     this.events = new NatsEvents(this.link, members, (ev) => this.handlers?.event(ev), {
@@ -147,6 +149,15 @@ export class NatsBackplane implements Backplane {
     return this.heartbeats.members.live();
   }
 
+  advertise(source: () => NodeAdvert): void {
+    this.heartbeats.directory.advertise(source);
+    this.heartbeats.beatNow();
+  }
+
+  directory(): readonly NodeEntry[] {
+    return this.heartbeats.directory.list();
+  }
+
   counts(): BackplaneCounts {
     return { replayBufferBytes: this.events.bufferedBytes, replayOverflowed: this.events.overflowed };
   }
@@ -214,6 +225,8 @@ export class NatsBackplane implements Backplane {
     const reaper = members.isReaper() && !this.link.isStopping;
     void this.registry.nodeLost(node, reaper);
     this.handlers?.memberDown(node);
+    const entry = this.heartbeats.directory.remove(node);
+    if (entry) this.handlers?.nodeLeft?.(entry, members.isReaper());
     if (reaper) void this.link.track(this.testaments.reap(node));
   }
 }

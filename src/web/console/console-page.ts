@@ -37,6 +37,13 @@ export function consolePage(o: ConsoleOptions, token: string | undefined): strin
   <tbody></tbody>
 </table>
 </section>
+<h2>Node directory <span id="directory-count" class="muted"></span></h2>
+<table id="directory">
+  <thead><tr>
+    <th class="t">node</th><th class="t">state</th><th class="t">addresses</th><th>sessions</th><th>connections</th><th>CPU</th><th>queued</th>
+  </tr></thead>
+  <tbody></tbody>
+</table>
 <h2>Realms</h2>
 <table id="realms">
   <thead><tr>
@@ -262,6 +269,16 @@ export const CONSOLE_SCRIPT = `(function () {
     rows.push(clusterRow(c.totals, "totals", "total"));
     fill("cluster", rows);
   }
+  function renderDirectory(nodes) {
+    document.getElementById("directory-count").textContent = nodes.length + " node" + (nodes.length === 1 ? "" : "s");
+    fill("directory", nodes.map(function (n) {
+      return row([
+        { v: n.node, k: "node", cls: "t" }, { v: n.state, k: "state", cls: n.state === "ready" ? "t" : "t bad" },
+        { v: n.addresses.join(" "), k: "addresses", cls: "t" }, { v: fmt(n.sessions), k: "sessions" }, { v: fmt(n.connections), k: "connections" },
+        { v: fmt(n.cpu_percent) + " %", k: "cpu" }, { v: bytes(n.queued_bytes), k: "queued" }
+      ], n.node);
+    }));
+  }
   function renderSessions(l) {
     document.getElementById("sessions-count").textContent = l.sessions.length < l.total ? l.sessions.length + " of " + l.total : String(l.total);
     fill("sessions", l.sessions.map(function (x) {
@@ -281,6 +298,7 @@ export const CONSOLE_SCRIPT = `(function () {
       clustered = s.backplane.health !== "standalone";
       renderTiles(s);
       renderRealms(s);
+      renderDirectory(s.backplane.nodes || []);
       return Promise.all([
         get(BASE + "/history.json" + (lastTime ? "?since=" + lastTime : "")).then(function (h) { addPoints(h.points); drawCharts(); }),
         get(BASE + "/sessions.json").then(renderSessions),

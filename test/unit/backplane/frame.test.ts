@@ -109,6 +109,21 @@ describe('backplane frames: refusing what a subject does not carry', () => {
     refuses(() => decodeTestaments(msgpack.encode([11, { r: 'r', t: [['t', {}, {}, {}]] }])), /testament 0/);
   });
 
+  it('carries a node directory advert on a heartbeat, and refuses one out of bounds naming the field', () => {
+    const advert = { startedAt: 1000, addresses: ['ws://h:1/ws', 'rs://h:2'], load: { sessions: 3, connections: 4, cpu: 12.6, queuedBytes: 99 }, state: 'busy' as const };
+    assert.equal(hex(encodeHeartbeat('n1', false, advert)), wire([9, { o: 'n1', u: 1000, a: ['ws://h:1/ws', 'rs://h:2'], l: [3, 4, 13, 99], st: 'busy' }]));
+    assert.deepEqual(decodeHeartbeat(encodeHeartbeat('n1', false, advert)), { node: 'n1', bye: false, advert: { ...advert, load: { ...advert.load, cpu: 13 } } });
+    assert.deepEqual(decodeHeartbeat(encodeHeartbeat('n1', true, advert)), { node: 'n1', bye: true }, 'a bye carries no advert');
+    const hb = (m: Record<string, unknown>) => msgpack.encode([9, { o: 'n', u: 1, a: [], l: [0, 0, 0, 0], st: 'ready', ...m }]);
+    refuses(() => decodeHeartbeat(hb({ a: Array(33).fill('ws://h/') })), /addresses \(a\)/);
+    refuses(() => decodeHeartbeat(hb({ a: ['x'.repeat(513)] })), /addresses \(a\)/);
+    refuses(() => decodeHeartbeat(hb({ a: [7] })), /addresses \(a\)/);
+    refuses(() => decodeHeartbeat(hb({ l: [1, 2, 3] })), /load \(l\)/);
+    refuses(() => decodeHeartbeat(hb({ l: [1, 2, 3, -1] })), /load \(l\)/);
+    refuses(() => decodeHeartbeat(hb({ st: 'sleepy' })), /state \(st\)/);
+    refuses(() => decodeHeartbeat(hb({ u: 'yesterday' })), /start time \(u\)/);
+  });
+
   it('refuses a frame of another subject\'s kind', () => {
     refuses(() => decodeEvent(encodeHeartbeat('n')), /kind 9/);
     refuses(() => decodeInbox(encodeResult([1], undefined)), /kind 6/);

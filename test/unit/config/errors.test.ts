@@ -157,6 +157,24 @@ describe('config problems name the exact key path', () => {
     assert.deepEqual(problems(doc), ['cluster.nats.servers[0]: expected a NATS URL such as "nats://127.0.0.1:4222", got "127.0.0.1:4222"']);
   });
 
+  it('refuses cluster.advertise entries that are not client URLs, naming each', () => {
+    const doc = { ...minimalDoc(), cluster: { advertise: ['ws://node1.example.com:8080/ws', 'http://node1.example.com/', 'rs://', 'node1:8081', 42] } };
+    const expected = 'expected a client URL such as "ws://node1.example.com:8080/ws" or "rs://node1.example.com:8081" (ws, wss, rs or rss, with a host)';
+    assert.deepEqual(problems(doc), [
+      `cluster.advertise[1]: ${expected}, got "http://node1.example.com/"`,
+      `cluster.advertise[2]: ${expected}, got "rs://"`,
+      `cluster.advertise[3]: ${expected}, got "node1:8081"`,
+      `cluster.advertise[4]: ${expected}, got 42`,
+    ]);
+    assert.deepEqual(problems({ ...minimalDoc(), cluster: { advertise: [] } }), ['cluster.advertise: expected a list of at least 1 client URLs, got []']);
+  });
+
+  it('takes cluster.advertise without NATS: one node that advertises', () => {
+    const config = parseConfig({ ...minimalDoc(), cluster: { advertise: ['wss://edge.example.com/ws', 'rs://10.0.0.5:8081'] } }, 'test');
+    assert.equal(config.cluster, undefined);
+    assert.deepEqual(config.placement, { advertise: ['wss://edge.example.com/ws', 'rs://10.0.0.5:8081'] });
+  });
+
   it('names an unreadable NATS credentials file by its key path', () => {
     assert.throws(
       () => parseConfig({ ...minimalDoc(), cluster: { nats: { servers: ['nats://127.0.0.1:4222'], creds: '/nonexistent/user.creds' } } }, 'test'),
