@@ -11,7 +11,7 @@ import type { Backplane } from './backplane/backplane.js';
 import { LocalBackplane } from './backplane/local/local-backplane.js';
 import { NatsBackplane } from './backplane/nats/nats-backplane.js';
 import type { PerMessageDeflateOptions } from 'ws';
-import type { AuthConfig, DeflateConfig, Endpoint, MqttOptions, NodeConfig, PathService, SessionTransportOptions, TransportConfig } from './config/types.js';
+import type { AuthConfig, CookieConfig, DeflateConfig, Endpoint, MqttOptions, NodeConfig, PathService, SessionTransportOptions, TransportConfig } from './config/types.js';
 import { NodeSecurity } from './node-security.js';
 import { RelayService } from './relay/relay.js';
 import { Router } from './router/router.js';
@@ -21,6 +21,7 @@ import { acceptRawSocket } from './transports/rawsocket.js';
 import type { MqttGateway } from './mqtt/gateway.js';
 import { mqttGateway, mqttWebSocketPath } from './mqtt/service.js';
 import { WebSocketService } from './transports/websocket.js';
+import { CookieStore } from './auth/cookie-store.js';
 import { LongPollService } from './transports/longpoll.js';
 import { WebServer } from './web/http-server.js';
 import { statsConfig } from './config/normalize-stats.js';
@@ -100,6 +101,8 @@ export class XbarNode {
   readonly edgeRefusals = new EdgeRefusals();
   /** What the HTTP bridge dropped (SSE streams, outbound forwarders), for /metrics. */
   readonly bridgeCounts = new BridgeCounts();
+  /** File cookie stores by file: paths naming one file share its store (two writers would undo each other's compaction). */
+  private readonly cookieFiles = new Map<string, CookieStore>();
   /** Listeners up and not stopping (readiness). */
   private serving = false;
   /** The realms' router-to-router links (src/rlinks/). */
@@ -328,6 +331,7 @@ export class XbarNode {
           pingTimeout: service.autoPingTimeout,
           countTraffic: this.stats.config.enabled,
           ...(service.deflate ? { perMessageDeflate: perMessageDeflate(service.deflate) } : {}),
+          ...(service.cookie ? { cookies: this.cookieStore(service.cookie, t.id, p) } : {}),
         },
         (conn) => this.router.attach(conn, this.security.sessionOptions(service)),
       );
@@ -335,6 +339,19 @@ export class XbarNode {
       web.mount(p, originChecked(wamp, service, p, this.edgeRefusals));
     }
     return web;
+  }
+
+  /** A WebSocket path's cookie store (Crossbar.io's: one per path), a file store loaded from its file. */
+  private cookieStore(c: CookieConfig, transport: string, mount: string): CookieStore {
+    const file = c.store.type === 'file' ? c.store.file : undefined;
+    const shared = file === undefined ? undefined : this.cookieFiles.get(file);
+    if (shared) return shared;
+    const { store, loaded, skipped } = CookieStore.open(c, (err) => this.log.warn({ err, transport, file }, 'cookie store: writing the file failed'));
+    if (file !== undefined) {
+      this.cookieFiles.set(file, store);
+      this.log.info({ transport, path: `/${mount}`, file, cookies: loaded, skipped }, 'file-backed cookie store loaded');
+    }
+    return store;
   }
 
   private mqttGatewayFor(o: MqttOptions): MqttGateway {

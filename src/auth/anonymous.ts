@@ -14,8 +14,11 @@ export class AnonymousAuthenticator implements Authenticator {
   readonly method = 'anonymous';
   private readonly config: AnonymousAuthConfig;
 
-  /** `config` may be just the role, for a static anonymous method. */
-  constructor(config: AnonymousAuthConfig | string, private readonly deps?: AuthDeps) {
+  /**
+   * `config` may be just the role, for a static anonymous method. `cookieAuthid`: the authid is the
+   * connection's tracking cookie when it has one (Crossbar.io's rule for a transport without `auth`).
+   */
+  constructor(config: AnonymousAuthConfig | string, private readonly deps?: AuthDeps, private readonly cookieAuthid = false) {
     this.config = typeof config === 'string' ? { type: 'static', role: config } : config;
   }
 
@@ -26,7 +29,7 @@ export class AnonymousAuthenticator implements Authenticator {
         authmethod: 'anonymous',
         authprovider: 'static',
         // Crossbar.io ignores the authid an anonymous client asks for.
-        authid: c.authid ?? anonymousAuthid(),
+        authid: c.authid ?? (this.cookieAuthid ? peer.cookie?.id : undefined) ?? anonymousAuthid(),
       });
     }
     const asked = await askAuthenticator(this.deps!, c, hello, peer, 'anonymous');

@@ -61,6 +61,7 @@ export function transportDetails(peer: PeerInfo): Dict {
     d.peer_cert = { sha1: c.sha1, sha256: c.sha256, subject: c.subject, issuer: c.issuer, authorized: c.authorized };
   }
   if (peer.userAgent !== undefined) d.http_headers_received = { 'user-agent': peer.userAgent };
+  if (peer.cookie) d.http_cbtid = peer.cookie.id;
   return d;
 }
 

@@ -7,6 +7,7 @@
 import type { AuthConfig } from '../config/types.js';
 import { AnonymousAuthenticator } from './anonymous.js';
 import type { AuthenticatorFactory } from './authenticator.js';
+import { CookieAuthenticator } from './cookie.js';
 import { DynamicCryptosignAuthenticator, StaticCryptosignAuthenticator } from './cryptosign.js';
 import type { AuthDeps } from './dynamic.js';
 import type { AuthGuard } from './guard.js';
@@ -21,7 +22,7 @@ export function authenticatorsFor(auth: AuthConfig | undefined, deps: AuthDeps, 
   const add = (method: string, factory: AuthenticatorFactory) => map.set(method, guard ? guard.wrap(factory) : factory);
 
   const anonymous = auth === undefined ? { type: 'static' as const, role: 'anonymous' } : auth.anonymous;
-  if (anonymous) add('anonymous', () => new AnonymousAuthenticator(anonymous, deps));
+  if (anonymous) add('anonymous', () => new AnonymousAuthenticator(anonymous, deps, auth === undefined));
 
   const ticket = auth?.ticket;
   if (ticket?.type === 'static') add('ticket', () => new StaticTicketAuthenticator(ticket.principals));
@@ -44,6 +45,8 @@ export function authenticatorsFor(auth: AuthConfig | undefined, deps: AuthDeps, 
   const scram = auth?.scram;
   if (scram?.type === 'static') add('scram', () => new StaticScramAuthenticator(scram.principals));
   else if (scram?.type === 'dynamic') add('scram', () => new DynamicScramAuthenticator(scram, deps));
+
+  if (auth?.cookie) add('cookie', () => new CookieAuthenticator());
 
   const tls = auth?.tls;
   if (tls) {

@@ -246,6 +246,7 @@ export function authConfig(d: TransportAuthDocument | undefined, at: KeyPath, ct
     ...(d.cryptosign === undefined ? {} : { cryptosign: cryptosign(d.cryptosign, ctx) }),
     ...(d.tls === undefined ? {} : { tls: tls(d.tls) }),
     ...(d.scram === undefined ? {} : { scram: scram(d.scram) }),
+    ...(d.cookie === undefined ? {} : { cookie: true as const }),
   };
 }
 

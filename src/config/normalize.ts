@@ -21,7 +21,7 @@ import type { RLinkConfig, RLinkTlsConfig, RLinkTransportConfig } from './types-
 import type { ValidDocument, PermissionDocument, RouterWorkerDocument } from './schema.js';
 import type {
   ClusterConfig, DeflateConfig, PlacementConfig,
-  AuthConfig, Endpoint, MatchPolicy, NodeConfig, PathService, Permission, RawSocketTransportConfig, RealmConfig,
+  AuthConfig, CookieConfig, Endpoint, MatchPolicy, NodeConfig, PathService, Permission, RawSocketTransportConfig, RealmConfig,
   SessionTransportOptions, TransportConfig, UniversalTransportConfig, WebSocketPathConfig, WebTransportConfig,
 } from './types.js';
 
@@ -55,6 +55,12 @@ export const DEFAULTS = {
   uriCheck: 'loose',
   /** Crossbar.io's default for `auth.anonymous.role`. */
   anonymousRole: 'anonymous',
+  /** Crossbar.io's cookie defaults (`CookieStore.__init__`): `cbtid`, 24 characters, one week. */
+  cookieName: 'cbtid',
+  cookieLength: 24,
+  cookieMaxAge: 7 * 86_400,
+  /** xbar's: a store of 100,000 cookies is ~30 MiB; each cookieless connection makes one. */
+  maxCookies: 100_000,
 } as const;
 
 /** Crossbar.io binds every interface when `interface` is absent (Twisted's default). */
@@ -244,6 +250,26 @@ function websocketPath(d: Omit<WebSocketPathDocument, 'type'>, at: KeyPath, ctx:
     autoPingTimeout: d.options?.auto_ping_timeout ?? DEFAULTS.autoPingTimeout,
     ...origins(d.options),
     ...deflate(d.options?.compression?.deflate),
+    ...(d.cookie === undefined ? {} : { cookie: cookieConfig(d.cookie, ctx) }),
+  };
+}
+
+/**
+ * Crossbar.io's cookie defaults (`CookieStore.__init__`). Crossbar.io fails at start without a
+ * `store`; xbar takes a memory store then. `purge_on_startup` is what xbar's file store always
+ * does: expired cookies are dropped when the file is read.
+ */
+function cookieConfig(d: NonNullable<WebSocketPathDocument['cookie']>, ctx: LoadContext): CookieConfig {
+  const store = d.store?.type === 'file' ? { type: 'file' as const, file: ctx.path(d.store.filename) } : { type: 'memory' as const };
+  return {
+    name: d.name ?? DEFAULTS.cookieName,
+    length: d.length ?? DEFAULTS.cookieLength,
+    maxAge: d.max_age ?? DEFAULTS.cookieMaxAge,
+    secure: d.secure ?? false,
+    httpStrict: d.http_strict ?? false,
+    ...(d.same_site === undefined ? {} : { sameSite: d.same_site }),
+    store,
+    maxCookies: d.max_cookies ?? DEFAULTS.maxCookies,
   };
 }
 

@@ -231,11 +231,10 @@ export const transportAuth = strict(
     cryptosign: cryptosignAuth.optional(),
     tls: tlsAuth.optional(),
     scram: scramAuth.optional(),
+    /** Crossbar.io's `check_transport_auth_cookie` takes no keys. */
+    cookie: strict({}).optional(),
   },
-  ['cookie', 'cryptosign-proxy', 'anonymous-proxy'],
-  {
-    cookie: 'cookie authentication (a session authenticated once is known again by its cookie) is a Crossbar.io feature xbar does not run yet; remove the key: clients then log in with their other method on each connection',
-  },
+  ['cryptosign-proxy', 'anonymous-proxy'],
 );
 
 // ---- endpoint TLS -------------------------------------------------------------------------------

@@ -108,7 +108,7 @@ export function strict<S extends z.core.$ZodLooseShape>(
   unsupportedKeys: readonly string[] = [],
   hints: Readonly<Record<string, string>> = {},
 ) {
-  const allowed = Object.keys(shape).join(', ');
+  const allowed = Object.keys(shape).join(', ') || '(no keys)';
   // Typed as no keys: a rejected key never survives validation, so the output type omits it.
   const rejected = Object.fromEntries(unsupportedKeys.map((key) => [key, unsupported(hints[key]).optional()])) as Record<
     never,

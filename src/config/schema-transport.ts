@@ -3,8 +3,7 @@
  * paths, WebSocket and RawSocket options and transport auth. Key names and ranges follow
  * crossbario/crossbar `src/crossbar/common/checkconfig.py`; keys Crossbar.io defines that only tune
  * its own implementation (Twisted, Autobahn|Python) are accepted and ignored, keys whose absence
- * would change behaviour a user relies on (cookies, SCRAM) are
- * rejected with a hint. Our extensions (`max_out_buffer`, `slow_consumer`, `hello_timeout`) sit
+ * would change behaviour a user relies on are rejected with a hint. Our extensions (`max_out_buffer`, `slow_consumer`, `hello_timeout`) sit
  * beside Crossbar.io's keys in the WebSocket and RawSocket `options`; the `relay` path service is
  * ours (`schema-relay.ts`).
  */
@@ -172,7 +171,25 @@ export const rawsocketTransport = strict({
 
 // ---- WebSocket and Web -------------------------------------------------------------------------
 
-const COOKIE_HINT = { cookie: 'cookie tracking of WebSocket clients is a Crossbar.io feature xbar does not run yet; remove the key (and "cookie" from auth): clients then log in with their other method on each connection' };
+/**
+ * Crossbar.io's WebSocket `cookie` (`check_transport_cookie`): name, length, max_age and the
+ * store as there; `max_cookies` is xbar's cap on one store.
+ */
+const cookieStore = byType('cookie store type', ['memory', 'file'], { database: 'xbar keeps no LMDB database; use {"type": "file", "filename": …}' }, [
+  strict({ type: tag('memory', 'cookie store type') }),
+  strict({ type: tag('file', 'cookie store type'), filename: nonEmpty(), purge_on_startup: bool().optional() }),
+]);
+
+const cookie = strict({
+  name: z.string(expect('cookie name')).regex(/^[a-z][a-z0-9_]+$/, expect('cookie name matching ^[a-z][a-z0-9_]+$')).optional(),
+  length: int(6, 64, 'characters').optional(),
+  max_age: int(1, 86400 * 360 * 10, 'seconds').optional(),
+  store: cookieStore.optional(),
+  secure: bool().optional(),
+  http_strict: bool().optional(),
+  same_site: oneOf(['Strict', 'Lax', 'None'], 'SameSite value').optional(),
+  max_cookies: int(1, 10_000_000, 'cookies').optional(),
+});
 
 /** Keys shared by a `websocket` transport and a `websocket` path service. */
 const websocketService = {
@@ -183,15 +200,12 @@ const websocketService = {
   /** The public URL Crossbar.io announces; nothing in xbar depends on it. */
   url: str().optional(),
   debug: bool().optional(),
+  cookie: cookie.optional(),
 };
 
-export const websocketTransport = strict(
-  { type: tag('websocket', 'transport type'), endpoint, ...websocketService },
-  ['cookie'],
-  COOKIE_HINT,
-);
+export const websocketTransport = strict({ type: tag('websocket', 'transport type'), endpoint, ...websocketService });
 
-const websocketPath = strict({ type: tag('websocket', 'path service type'), ...websocketService }, ['cookie'], COOKIE_HINT);
+const websocketPath = strict({ type: tag('websocket', 'path service type'), ...websocketService });
 
 const websocketReverseproxyPath = websocketProxy(websocketOptions);
 
@@ -283,7 +297,7 @@ export const universalTransport = strict({
   }).optional(),
   /** First URL component → a WebSocket service; these win over the `web` paths. */
   websocket: z
-    .record(pathKey, strict({ type: tag('websocket', 'transport type').optional(), ...websocketService }, ['cookie'], COOKIE_HINT), expect('object mapping URL paths to WebSocket transports'))
+    .record(pathKey, strict({ type: tag('websocket', 'transport type').optional(), ...websocketService }), expect('object mapping URL paths to WebSocket transports'))
     .optional(),
   mqtt: strict({ type: tag('mqtt', 'transport type').optional(), id: configId.optional(), options: mqttOptions }).optional(),
   web: strict({ type: tag('web', 'transport type').optional(), id: configId.optional(), paths: pathMap, options: webOptions.optional() }).optional(),

@@ -145,6 +145,8 @@ export interface AuthConfig {
   readonly cryptosign?: CryptosignAuthConfig;
   readonly tls?: TlsAuthConfig;
   readonly scram?: ScramAuthConfig;
+  /** Crossbar.io's `cookie` method: a cookie-tracked connection whose cookie authenticated joins without credentials. */
+  readonly cookie?: true;
 }
 
 /** TLS of a listening TCP endpoint: PEM text read from the configured files. */

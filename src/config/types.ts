@@ -108,6 +108,26 @@ export interface WebSocketPathConfig extends SessionTransportOptions {
   readonly allowedOrigins?: readonly string[];
   /** Crossbar.io's `allow_null_origin`; undefined = true. */
   readonly allowNullOrigin?: boolean;
+  /** Cookie tracking (Crossbar.io's `cookie`); undefined = off. */
+  readonly cookie?: CookieConfig;
+}
+
+/** Crossbar.io's WebSocket `cookie` (crossbar/router/cookiestore.py), defaults filled in. */
+export interface CookieConfig {
+  /** The cookie's name (`cbtid`). */
+  readonly name: string;
+  /** Characters of a new cookie's random value (24). */
+  readonly length: number;
+  /** Seconds a cookie lives, from when it was set (7 days). */
+  readonly maxAge: number;
+  readonly secure: boolean;
+  /** Crossbar.io's `http_strict`: HttpOnly. */
+  readonly httpStrict: boolean;
+  readonly sameSite?: 'Strict' | 'Lax' | 'None';
+  /** `memory`, or `file` with the absolute path of its cookie file. */
+  readonly store: { readonly type: 'memory' } | { readonly type: 'file'; readonly file: string };
+  /** xbar's cap on the cookies one store keeps (the oldest unauthenticated go first). */
+  readonly maxCookies: number;
 }
 
 /** JWT access control of a relay path: tokens signed with one key. */

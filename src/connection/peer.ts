@@ -1,4 +1,5 @@
 /** What the router (and its authenticators) may know of the peer behind a connection. */
+import type { TrackingCookie } from './tracking-cookie.js';
 
 /**
  * How the peer's messages are framed: a network transport (`longpoll`: WAMP over HTTP requests; `mqtt`: a session the MQTT gateway
@@ -18,6 +19,11 @@ export interface PeerInfo {
   readonly secure: boolean;
   /** What the TLS handshake established (encrypted TCP connections only; see `transports/tls.ts`). */
   readonly tls?: TlsPeerInfo;
+  /**
+   * The cookie a WebSocket connection was upgraded with, when its transport tracks cookies
+   * (Crossbar.io's TransportDetails.http_cbtid is its id).
+   */
+  readonly cookie?: TrackingCookie;
 }
 
 /** A client certificate as the router sees it after the TLS handshake. */

@@ -224,6 +224,9 @@ export class Session {
         if (m.requestType === T.INVOCATION) return realm.dealer.invocationError(this, m);
         return this.violation(new ProtocolViolation(`a client may send ERROR only for INVOCATION, got REQUEST.Type ${m.requestType}`));
       case T.GOODBYE:
+        // Crossbar.io (RouterSession.onLeave): a logout deletes the connection's cookie and closes
+        // the other connections that carry it.
+        if (m.reason === CloseUri.logout) this.conn.peer.cookie?.logout();
         this.send({ type: T.GOODBYE, details: {}, reason: CloseUri.goodbyeAndOut });
         this.leaveRealm();
         this.state = 'closing';
@@ -248,7 +251,7 @@ export class Session {
     }
     const requested = hello.details.authmethods;
     const methods = Array.isArray(requested) && requested.length > 0 ? requested : ['anonymous'];
-    const method = methods.find((x): x is string => typeof x === 'string' && this.options.authenticators.has(x));
+    const method = this.pickMethod(methods);
     if (!method) {
       return this.abort(ErrorUri.noAuthMethod, `none of the authentication methods ${JSON.stringify(methods)} is offered on this transport`);
     }
@@ -256,6 +259,22 @@ export class Session {
     const auth = this.options.authenticators.get(method)!();
     this.authenticator = auth;
     return this.settle(() => auth.begin(hello, this.conn.peer));
+  }
+
+  /**
+   * The first method of HELLO's list the transport offers — but Crossbar.io's `cookie` first,
+   * wherever it stands, when the connection's cookie authenticates someone, and never otherwise
+   * (RouterSession.onHello). A HELLO that does not ask for the cookie revokes its authentication;
+   * the session that joins now is remembered instead.
+   */
+  private pickMethod(methods: readonly unknown[]): string | undefined {
+    const authenticators = this.options.authenticators;
+    const cookie = this.conn.peer.cookie;
+    if (cookie && authenticators.has('cookie') && cookie.principal()) {
+      if (methods.includes('cookie')) return 'cookie';
+      cookie.forget();
+    }
+    return methods.find((x): x is string => typeof x === 'string' && x !== 'cookie' && authenticators.has(x));
   }
 
   private async settle(step: () => Promise<AuthOutcome> | AuthOutcome): Promise<void> {
@@ -314,6 +333,13 @@ export class Session {
       this.gate = new AuthorizationGate(realm.authorizer, name, this, (m) => this.established(m), this.log);
     }
     realm.join(this);
+    const cookie = this.conn.peer.cookie;
+    if (cookie && identity.authprovider !== 'cookie') {
+      cookie.remember({
+        authid: identity.authid, authrole: identity.authrole, authmethod: identity.authmethod, authrealm: name,
+        ...(identity.authextra ? { authextra: identity.authextra } : {}),
+      });
+    }
     const details: Dict = {
       realm: name,
       authid: identity.authid,

@@ -12,6 +12,8 @@ import { CloseCode } from '../connection/close-codes.js';
 import type { Connection, ConnectionHandler } from '../connection/connection.js';
 import type { WireKind } from '../connection/outgoing.js';
 import type { PeerInfo } from '../connection/peer.js';
+import type { CookieJar, TrackedUpgrade } from '../connection/tracking-cookie.js';
+import { CloseUri } from '../wamp/errors.js';
 import type { ConnectionLimits } from './limits.js';
 import { SocketConnection } from './socket-connection.js';
 import { withTls } from './tls.js';
@@ -34,6 +36,14 @@ export interface WebSocketServiceOptions extends ConnectionLimits {
    * RFC 7692 allows, so one framing still serves every receiver.
    */
   readonly perMessageDeflate?: PerMessageDeflateOptions;
+  /** Cookie tracking (Crossbar.io's `cookie`): each upgrade reads or sets the tracking cookie. */
+  readonly cookies?: CookieJar;
+}
+
+/** An upgrade in progress: its cookie, and (once made) its connection, which a logout elsewhere closes. */
+interface Upgrade {
+  tracked?: TrackedUpgrade;
+  conn?: WebSocketConnection;
 }
 
 /** WebSocket framing of an Outgoing (`websocket-frame.ts`), cached on it for every WebSocket receiver. */
@@ -134,6 +144,7 @@ function truncateReason(reason: string): string {
 export class WebSocketService {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<WebSocketConnection>();
+  private readonly upgrades = new WeakMap<IncomingMessage, Upgrade>();
   private keepaliveTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -151,6 +162,17 @@ export class WebSocketService {
       skipUTF8Validation: true,
       handleProtocols: (offered) => this.pick([...offered])?.subprotocol ?? false,
     });
+    const jar = options.cookies;
+    // ws emits 'headers' once the upgrade is accepted, just before the 101 goes out: the cookie is
+    // looked up or made only for connections that will exist.
+    if (jar) {
+      this.wss.on('headers', (headers: string[], req: IncomingMessage) => {
+        const u = this.upgrades.get(req);
+        if (!u) return;
+        u.tracked = jar.track(req.headers.cookie, () => u.conn?.close(CloseCode.normal, CloseUri.logout));
+        if (u.tracked.setCookie) headers.push(`Set-Cookie: ${u.tracked.setCookie}`);
+      });
+    }
   }
 
   private pick(offered: readonly string[]): Serializer | undefined {
@@ -175,7 +197,10 @@ export class WebSocketService {
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
+    const upgrade: Upgrade = {};
+    if (this.options.cookies) this.upgrades.set(req, upgrade);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const cookie = upgrade.tracked?.cookie;
       const peer: PeerInfo = {
         transport: 'websocket',
         remoteAddress: req.socket.remoteAddress ?? '',
@@ -183,10 +208,15 @@ export class WebSocketService {
         userAgent: req.headers['user-agent'],
         secure: 'encrypted' in req.socket,
         ...withTls(req.socket),
+        ...(cookie ? { cookie } : {}),
       };
       const conn = new WebSocketConnection(ws, serializer, peer, this.options, this.options.batcher);
+      upgrade.conn = conn;
       this.connections.add(conn);
-      ws.once('close', () => this.connections.delete(conn));
+      ws.once('close', () => {
+        this.connections.delete(conn);
+        cookie?.release();
+      });
       this.startKeepalive();
       this.accept(conn);
     });

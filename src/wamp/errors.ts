@@ -50,4 +50,6 @@ export const CloseUri = {
   closeRealm: 'wamp.close.close_realm',
   goodbyeAndOut: 'wamp.close.goodbye_and_out',
   killed: 'wamp.close.killed',
+  /** A client's GOODBYE reason that also logs its tracking cookie out (Crossbar.io). */
+  logout: 'wamp.close.logout',
 } as const;

@@ -192,10 +192,15 @@ export interface RawWsOptions {
   readonly serializer?: SerializerId;
   /** Loopback address to connect from (127.0.0.0/8), for per-address limits. */
   readonly localAddress?: string;
+  /** Extra headers of the upgrade request (a Cookie, say). */
+  readonly headers?: Record<string, string>;
 }
 
 /** A raw WAMP client over WebSocket. */
 export class RawWsClient extends RawClient {
+  /** The Set-Cookie headers of the upgrade response. */
+  setCookies: readonly string[] = [];
+
   private constructor(readonly ws: WebSocket, serializer: Serializer) {
     super(serializer);
     ws.on('message', (data: Buffer) => this.received1(data));
@@ -210,9 +215,16 @@ export class RawWsClient extends RawClient {
     const serializer = serializerById(o.serializer ?? 'json')!;
     const ws = new WebSocket(url, o.protocols ?? [serializer.subprotocol], {
       perMessageDeflate: false, ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
+      ...(o.headers === undefined ? {} : { headers: o.headers }),
     });
+    let setCookies: string[] = [];
+    ws.once('upgrade', (res) => (setCookies = res.headers['set-cookie'] ?? []));
     return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new RawWsClient(ws, serializer)));
+      ws.once('open', () => {
+        const client = new RawWsClient(ws, serializer);
+        client.setCookies = setCookies;
+        resolve(client);
+      });
       ws.once('error', reject);
     });
   }

@@ -90,8 +90,8 @@ describe('auth config', () => {
 
   describe('problems name the key path', () => {
     const cases: [string, Doc, string[]][] = [
-      ['an unknown method', withAuth({ kerberos: {} }), [`${AT}.kerberos: unknown key; allowed: anonymous, ticket, wampcra, cryptosign, tls, scram`]],
-      ['a Crossbar.io method xbar lacks', withAuth({ cookie: {} }), [`${AT}.cookie: cookie authentication (a session authenticated once is known again by its cookie) is a Crossbar.io feature xbar does not run yet; remove the key: clients then log in with their other method on each connection`]],
+      ['an unknown method', withAuth({ kerberos: {} }), [`${AT}.kerberos: unknown key; allowed: anonymous, ticket, wampcra, cryptosign, tls, scram, cookie`]],
+      ['a key inside "cookie" (Crossbar.io\'s takes none)', withAuth({ cookie: { max_age: 10 } }), [`${AT}.cookie.max_age: unknown key; allowed: (no keys)`]],
       ['a missing secret', withAuth({ wampcra: { type: 'static', users: { joe: { role: 'user' } } } }), [`${AT}.wampcra.users.joe.secret: missing; expected non-empty string`]],
       ['a missing ticket', withAuth({ ticket: { type: 'static', principals: { a: { role: 'user' } } } }), [`${AT}.ticket.principals.a.ticket: missing; expected non-empty string`]],
       ['a missing role', withAuth({ ticket: { type: 'static', principals: { a: { ticket: 't' } } } }), [`${AT}.ticket.principals.a.role: missing; expected non-empty string`]],

@@ -131,12 +131,32 @@ describe('config problems name the exact key path', () => {
 
   it('rejects Crossbar.io keys xbar does not implement instead of ignoring them', () => {
     const doc = minimalDoc();
-    transportOf(doc, 1)['auth'] = { cookie: {} };
     worker(doc)['manhole'] = {};
     assert.deepEqual(problems(doc), [
-      'workers[0].transports[1].auth.cookie: cookie authentication (a session authenticated once is known again by its cookie) is a Crossbar.io feature xbar does not run yet; remove the key: clients then log in with their other method on each connection',
       'workers[0].manhole: a Crossbar.io feature xbar does not run yet; remove the key to start without it',
     ]);
+  });
+
+  it('checks a WebSocket path\'s cookie as Crossbar.io\'s check_transport_cookie does, and refuses the database store naming the file store', () => {
+    const doc = minimalDoc();
+    const ws = (transportOf(doc, 0)['paths'] as Doc)['ws'] as Doc;
+    ws['cookie'] = { name: 'Cbtid', length: 5, max_age: 0, same_site: 'strict', store: { type: 'database', path: '.cookies' } };
+    ws['auth'] = { cookie: {}, anonymous: { type: 'static' } };
+    assert.deepEqual(problems(doc), [
+      'workers[0].transports[0].paths.ws.cookie.name: expected cookie name matching ^[a-z][a-z0-9_]+$, got "Cbtid"',
+      'workers[0].transports[0].paths.ws.cookie.length: expected integer 6-64 (characters), got 5',
+      'workers[0].transports[0].paths.ws.cookie.max_age: expected integer 1-311040000 (seconds), got 0',
+      'workers[0].transports[0].paths.ws.cookie.store.type: expected one of "memory", "file", got "database"; ' +
+        '"database" is a Crossbar.io cookie store type that xbar does not run: xbar keeps no LMDB database; use {"type": "file", "filename": …}',
+      'workers[0].transports[0].paths.ws.cookie.same_site: expected one of "Strict", "Lax", "None", got "strict"',
+    ]);
+    ws['cookie'] = { store: { type: 'file', filename: 'cookies.dat', purge_on_startup: true }, http_strict: true };
+    const t = parseConfig(doc, 'config.json', '/node/.crossbar').transports[0] as unknown as { paths: Map<string, unknown> };
+    assert.deepEqual((t.paths.get('ws') as { cookie: unknown }).cookie, {
+      name: 'cbtid', length: 24, maxAge: 604_800, secure: false, httpStrict: true,
+      store: { type: 'file', file: '/node/.crossbar/cookies.dat' }, maxCookies: 100_000,
+    });
+    assert.equal((t.paths.get('ws') as { auth: { cookie?: true } }).auth.cookie, true);
   });
 
   it('reads allowed_origins and allow_null_origin, and names a pattern that does not compile', () => {
