@@ -3,26 +3,47 @@
  * sent to many connections is framed once per kind (WebSocket, RawSocket, …) and the same buffers
  * are written to every socket of that kind. The router makes these and never names a kind.
  */
+import type { Serializer } from '../serializers/serializer.js';
 
 /**
  * How one kind of wire frames a message; a transport defines one and every Outgoing caches its
  * framing. A framing is the buffers to write, in order, or what a gateway builds its packets from
- * (the MQTT gateway's PUBLISH parts).
+ * (the MQTT gateway's PUBLISH parts, made from the message's values when it has them).
  */
 export interface WireKind<F = readonly Buffer[]> {
   readonly name: string;
   /** The framing of a message (pure: the same for every socket). */
-  frame(bytes: Uint8Array, binary: boolean): F;
+  frame(msg: Outgoing): F;
 }
 
 export class Outgoing {
+  private encoded: Uint8Array | undefined;
   /** The first kind that framed this message, and its frames: most messages meet one kind only. */
   private kind: WireKind<unknown> | undefined = undefined;
   private frames: unknown = undefined;
   /** Framings for further kinds (a message sent over more than one kind of transport). */
   private more: Map<WireKind<unknown>, unknown> | undefined = undefined;
 
-  constructor(readonly bytes: Uint8Array, readonly binary: boolean) {}
+  /**
+   * `message`: the values `bytes` encode, when the router has them (a receiver that is not a byte
+   * stream can take them instead of decoding the bytes); nobody may change them.
+   */
+  constructor(bytes: Uint8Array | undefined, readonly binary: boolean, readonly message?: readonly unknown[], private readonly serializer?: Serializer) {
+    this.encoded = bytes;
+  }
+
+  /**
+   * A message encoded by `serializer` when its bytes are first read: a receiver that takes the
+   * values (the MQTT gateway) costs no encoding. Its values must not hold views of a read buffer.
+   */
+  static encodedOnDemand(serializer: Serializer, message: readonly unknown[]): Outgoing {
+    return new Outgoing(undefined, serializer.binary, message, serializer);
+  }
+
+  /** The encoded message. */
+  get bytes(): Uint8Array {
+    return (this.encoded ??= this.serializer!.encode(this.message!));
+  }
 
   /** This message framed for `kind`, framed on the first call for that kind. */
   framed<F>(kind: WireKind<F>): F {
@@ -30,11 +51,11 @@ export class Outgoing {
     if (this.kind === kind) return this.frames as F;
     if (this.kind === undefined) {
       this.kind = kind;
-      return (this.frames = kind.frame(this.bytes, this.binary)) as F;
+      return (this.frames = kind.frame(this)) as F;
     }
     const more = (this.more ??= new Map());
     let frames = more.get(kind) as F | undefined;
-    if (frames === undefined) more.set(kind, (frames = kind.frame(this.bytes, this.binary)));
+    if (frames === undefined) more.set(kind, (frames = kind.frame(this)));
     return frames;
   }
 }

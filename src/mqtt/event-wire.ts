@@ -1,11 +1,12 @@
 /**
- * The MQTT gateway's wire kind: an EVENT the router encoded once (MessagePack, the gateway
- * sessions' serializer) is decoded once per gateway, its payload mapped once, and its PUBLISH
+ * The MQTT gateway's wire kind: an EVENT is read once per gateway — from the values the router
+ * made it of when the Outgoing has them (nothing encoded or decoded), else decoded from its bytes
+ * (MessagePack, the gateway sessions' serializer) —, its payload mapped once, and its PUBLISH
  * packets built once per protocol version and wire (`publish-packet.ts`); every MQTT receiver of
  * the event writes the same bytes. `Outgoing.framed(wire)` caches the MqttEvent on the message.
  */
 import type { Logger } from 'pino';
-import type { WireKind } from '../connection/outgoing.js';
+import type { Outgoing, WireKind } from '../connection/outgoing.js';
 import type { Serializer } from '../serializers/serializer.js';
 import type { Dict } from '../wamp/messages.js';
 import { type PayloadMapping, PayloadError } from './payload-mapping.js';
@@ -33,6 +34,8 @@ export class MqttEvent {
   private frames: PublishFrame[] | undefined;
   /** The mapped payload once known (a dynamic encoder answers later). */
   payload: Buffer | undefined;
+  /** The MQTT topic name of `uri`. */
+  private topic: string | undefined;
 
   constructor(
     readonly subscription: number,
@@ -43,7 +46,9 @@ export class MqttEvent {
     readonly attributes: MqttAttributes,
     /** The mapped payload, a promise of it (dynamic), or undefined: not for MQTT (no mapping, or failed). */
     readonly pending: Buffer | Promise<Buffer | undefined> | undefined,
+    topic?: string,
   ) {
+    this.topic = topic;
     if (Buffer.isBuffer(pending)) this.payload = pending;
     else if (pending) this.ready = pending.then((p) => void (this.payload = p));
   }
@@ -74,7 +79,7 @@ export class MqttEvent {
     const expiry = props?.messageExpiryInterval;
     const left = expiry === undefined ? undefined : Math.max(1, Math.ceil((this.expiresAt - now) / 1000));
     return {
-      topic: uriToTopic(this.uri!),
+      topic: (this.topic ??= uriToTopic(this.uri!)),
       payload: this.payload!,
       retain,
       ...(props ? { properties: left === undefined ? props : { ...props, messageExpiryInterval: left } } : {}),
@@ -91,23 +96,19 @@ export interface TopicBook {
 export function mqttWire(serializer: Serializer, mapping: PayloadMapping, topics: TopicBook, log: Logger): WireKind<MqttEvent | undefined> {
   return {
     name: 'mqtt',
-    frame(bytes) {
-      let m: unknown;
-      try {
-        m = serializer.decode(bytes);
-      } catch {
-        return undefined;
-      }
-      if (!Array.isArray(m) || m.length < 4) return undefined;
+    frame(out) {
+      const m = valuesOf(out, serializer);
+      if (m === undefined || m.length < 4) return undefined;
       const [, subscription, publication, details, args, kwargs] = m as [number, number, number, Dict, unknown[] | undefined, Dict | undefined];
       const uri = typeof details.topic === 'string' ? details.topic : topics.topicOf(subscription);
       const attributes = attributesOf(details._mqtt);
       const retained = details.retained === true;
       let pending: MqttEvent['pending'];
+      let topic: string | undefined;
       const format = uri === undefined ? undefined : mapping.formatFor(uri);
       if (uri !== undefined && format !== undefined && !(retained && attributes.clear)) {
         try {
-          const p = attributes.clear ? Buffer.alloc(0) : mapping.toMqtt(format, uri, uriToTopic(uri), args ?? undefined, kwargs ?? undefined);
+          const p = attributes.clear ? Buffer.alloc(0) : mapping.toMqtt(format, uri, (topic = uriToTopic(uri)), args ?? undefined, kwargs ?? undefined);
           pending = Buffer.isBuffer(p) ? p : p.catch((e: unknown) => {
             log.warn({ err: e, topic: uri }, 'MQTT payload encoder failed; event not sent to MQTT');
             return undefined;
@@ -117,9 +118,48 @@ export function mqttWire(serializer: Serializer, mapping: PayloadMapping, topics
           log.warn({ err: e, topic: uri }, 'event payload not mappable to MQTT; not sent');
         }
       }
-      return new MqttEvent(subscription, publication, uri, retained, attributes, pending);
+      return new MqttEvent(subscription, publication, uri, retained, attributes, pending, topic);
     },
   };
+}
+
+/**
+ * The EVENT's elements: the router's values as the gateway's serializer would have decoded them
+ * (`undefined` is nil, bytes are Buffers), or the bytes decoded; undefined when they do not decode.
+ */
+function valuesOf(out: Outgoing, serializer: Serializer): readonly unknown[] | undefined {
+  if (out.message) return asDecoded(out.message) as readonly unknown[];
+  let m: unknown;
+  try {
+    m = serializer.decode(out.bytes);
+  } catch {
+    return undefined;
+  }
+  return Array.isArray(m) ? m : undefined;
+}
+
+/** Copy-on-write: what MessagePack's round trip makes of a value (the router's values are WAMP data). */
+function asDecoded(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const v = asDecoded(item);
+      if (v !== item) (copy ??= value.slice())[i] = v;
+    }
+    return copy ?? value;
+  }
+  const record = value as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const key in record) {
+    const item = record[key];
+    const v = asDecoded(item);
+    if (v !== item) (copy ??= { ...record })[key] = v;
+  }
+  return copy ?? value;
 }
 
 /** `_mqtt` as any publisher may have set it: fields of the wrong type are ignored. */

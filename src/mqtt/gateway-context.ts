@@ -9,7 +9,7 @@ import type { UriCheck } from '../wamp/uri.js';
 import type { MqttEvent, TopicBook } from './event-wire.js';
 import type { PayloadMapping } from './payload-mapping.js';
 import { SharedGroup } from './subscriptions.js';
-import type { SharedFilter } from './topics.js';
+import type { SharedFilter, TopicNames } from './topics.js';
 import type { Wills } from './wills.js';
 
 export interface GatewayLimits {
@@ -23,6 +23,8 @@ export interface GatewayLimits {
 export interface GatewayContext {
   readonly realm: string;
   readonly uriCheck: UriCheck;
+  /** The WAMP URIs of the topic names clients publish to. */
+  readonly topicNames: TopicNames;
   readonly mapping: PayloadMapping;
   readonly wire: WireKind<MqttEvent | undefined>;
   readonly topics: TopicRegistry;

@@ -25,6 +25,7 @@ import { TcpLink, WsLink, type Link } from './link.js';
 import { MqttConnection, TOPIC_ALIAS_MAXIMUM } from './mqtt-connection.js';
 import { MqttSession } from './mqtt-session.js';
 import { type CodecCaller, type PayloadFormat, PayloadMapping } from './payload-mapping.js';
+import { TopicNames } from './topics.js';
 import { Wills } from './wills.js';
 
 export interface MqttGatewayOptions extends ConnectionLimits, GatewayLimits {
@@ -57,6 +58,7 @@ export class MqttGateway {
     this.ctx = {
       realm: options.realm,
       uriCheck: options.uriCheck,
+      topicNames: new TopicNames(options.uriCheck),
       mapping,
       wire: mqttWire(serializerById('msgpack')!, mapping, topics, log),
       topics,

@@ -17,7 +17,7 @@ import type { GatewayContext } from './gateway-context.js';
 import type { MqttConnection } from './mqtt-connection.js';
 import { PayloadError, type WampContent } from './payload-mapping.js';
 import type { PublishProperties } from './publish-packet.js';
-import { isValidTopicName, topicToUri } from './topics.js';
+import { isValidTopicName } from './topics.js';
 
 export interface InboundOwner {
   /** A fresh WAMP request id. */
@@ -39,7 +39,7 @@ export class InboundPublisher {
     const id = p.messageId ?? 0;
     if (p.qos === 2 && this.received.has(id)) return conn.send({ cmd: 'pubrec', messageId: id });
     const v5 = conn.level === 5;
-    const uri = topicToUri(p.topic, this.ctx.uriCheck);
+    const uri = this.ctx.topicNames.uri(p.topic);
     if (uri === undefined) return this.ack(conn, p, v5 ? Reason.topicNameInvalid : Reason.success);
     const format = this.ctx.mapping.formatFor(uri);
     // No payload mapping for the topic: dropped, as Crossbar.io does.
@@ -89,13 +89,12 @@ export class InboundPublisher {
       if (r.eligibleAuthid) options.eligible_authid = r.eligibleAuthid;
       if (r.eligibleAuthrole) options.eligible_authrole = r.eligibleAuthrole;
     }
-    const tail: unknown[] = content.kwargs !== undefined ? [content.args ?? [], content.kwargs] : content.args !== undefined ? [content.args] : [];
     this.ctx.publishing = this.owner;
     try {
-      if (p.qos === 0) return this.owner.wamp([T.PUBLISH, this.owner.nextRequest(), options, uri, ...tail]);
+      if (p.qos === 0) return this.owner.wamp(publishMessage(this.owner.nextRequest(), options, uri, content));
       options.acknowledge = true;
       this.owner.ask(
-        (request) => [T.PUBLISH, request, options, uri, ...tail],
+        (request) => publishMessage(request, options, uri, content),
         (reply) => {
           if (reply[0] === T.PUBLISHED) return this.ack(conn, p, Reason.success);
           const denied = reply[4] === ErrorUri.notAuthorized;
@@ -121,6 +120,13 @@ export class InboundPublisher {
     if (reason < 0x80) this.received.add(id);
     conn.send({ cmd: 'pubrec', messageId: id, ...code });
   }
+}
+
+/** [PUBLISH, Request|id, Options|dict, Topic|uri, Arguments|list?, ArgumentsKw|dict?] */
+function publishMessage(request: number, options: Dict, uri: string, content: WampContent): unknown[] {
+  if (content.kwargs !== undefined) return [T.PUBLISH, request, options, uri, content.args ?? [], content.kwargs];
+  if (content.args !== undefined) return [T.PUBLISH, request, options, uri, content.args];
+  return [T.PUBLISH, request, options, uri];
 }
 
 /** The PUBLISH's QoS, RETAIN and MQTT 5 properties as `_mqtt`; undefined when there is nothing to carry. */

@@ -13,7 +13,7 @@
 import type { IConnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
 import { CloseCode } from '../connection/close-codes.js';
 import type { CloseCause, Connection, ConnectionHandler, SendResult } from '../connection/connection.js';
-import type { Outgoing } from '../connection/outgoing.js';
+import { Outgoing } from '../connection/outgoing.js';
 import type { PeerInfo } from '../connection/peer.js';
 import { serializerById } from '../serializers/index.js';
 import { nextConnectionId } from '../transports/connection-id.js';
@@ -111,13 +111,9 @@ export class MqttSession implements Connection, EstablishedHandler {
 
   send(msg: Outgoing, droppable: boolean): SendResult {
     if (this.state === 'closed') return 'closed';
-    const b = msg.bytes;
     try {
-      // [EVENT, …] in MessagePack: a fixarray, then 36.
-      if (b[1] === T.EVENT && (b[0]! & 0xf0) === 0x90) {
-        return this.outbox.deliver(msg.framed(this.ctx.wire), droppable);
-      }
-      return this.control(b);
+      if (isEvent(msg)) return this.outbox.deliver(msg.framed(this.ctx.wire), droppable);
+      return this.control(msg.message ?? msg.bytes);
     } catch (e) {
       // Called from the router's delivery loop: a gateway bug must not reach the publisher or
       // the other receivers.
@@ -153,12 +149,15 @@ export class MqttSession implements Connection, EstablishedHandler {
     this.wamp(build(request));
   }
 
-  private control(bytes: Uint8Array): SendResult {
-    let m: unknown;
-    try {
-      m = msgpack.decode(bytes);
-    } catch {
-      return 'sent';
+  /** A message from the router other than an EVENT it delivers: as values, or MessagePack bytes. */
+  private control(message: readonly unknown[] | Uint8Array): SendResult {
+    let m: unknown = message;
+    if (message instanceof Uint8Array) {
+      try {
+        m = msgpack.decode(message);
+      } catch {
+        return 'sent';
+      }
     }
     if (!Array.isArray(m)) return 'sent';
     switch (m[0]) {
@@ -192,7 +191,7 @@ export class MqttSession implements Connection, EstablishedHandler {
         }
         break;
       case T.EVENT:
-        return this.outbox.deliver(this.ctx.wire.frame(bytes, true), false);
+        return this.outbox.deliver(this.ctx.wire.frame(message instanceof Uint8Array ? new Outgoing(message, true) : new Outgoing(undefined, true, message)), false);
       case T.ERROR:
         // [ERROR, REQUEST.Type, REQUEST.Request, …]
         this.answer(Number(m[2]), m);
@@ -314,4 +313,11 @@ export class MqttSession implements Connection, EstablishedHandler {
     handler?.closed(cause);
     this.onEnded?.();
   }
+}
+
+/** [EVENT, …]: as values, or in MessagePack (a fixarray, then 36). */
+function isEvent(msg: Outgoing): boolean {
+  if (msg.message) return msg.message[0] === T.EVENT;
+  const b = msg.bytes;
+  return b[1] === T.EVENT && (b[0]! & 0xf0) === 0x90;
 }

@@ -73,6 +73,37 @@ export function topicToUri(name: string, check: UriCheck): string | undefined {
   return isValidUri(uri, check) ? uri : undefined;
 }
 
+/** Names longer than this are mapped each time, never remembered (the cache stays small in bytes). */
+const REMEMBERED_NAME_LENGTH = 256;
+
+/**
+ * `topicToUri` for the names a transport's clients publish to, remembered: they repeat, and a Map
+ * lookup costs less than the mapping and the URI check. Bounded: at most `max` names of at most
+ * 256 characters, all forgotten at once when full.
+ */
+export class TopicNames {
+  private readonly uris = new Map<string, string | null>();
+
+  constructor(private readonly check: UriCheck, private readonly max = 4096) {}
+
+  uri(name: string): string | undefined {
+    let uri = this.uris.get(name);
+    if (uri === undefined) {
+      uri = topicToUri(name, this.check) ?? null;
+      if (name.length <= REMEMBERED_NAME_LENGTH) {
+        if (this.uris.size >= this.max) this.uris.clear();
+        this.uris.set(name, uri);
+      }
+    }
+    return uri ?? undefined;
+  }
+
+  /** Names remembered now. */
+  get size(): number {
+    return this.uris.size;
+  }
+}
+
 /** A WAMP URI as an MQTT topic name. */
 export function uriToTopic(uri: string): string {
   return uri.replaceAll('.', '/');

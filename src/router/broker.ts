@@ -167,11 +167,10 @@ export class Broker {
     const forwardFor = m.rawOptions.forward_for === undefined ? undefined : forwardForOf(m.rawOptions);
     if (typeof forwardFor === 'string') return this.refuse(session, m, ErrorUri.invalidArgument, forwardFor);
     const publication = randomId();
-    const self: Ident = { session: session.id, authid: session.authid, authrole: session.authrole };
     // A publication forwarded by an rlink is disclosed as its first hop's, as Crossbar.io does.
     const publisher: Ident | undefined = !(options.discloseMe || decision.disclose)
       ? undefined
-      : forwardFor ? { ...forwardFor[0]!, forwardFor: [...forwardFor, self] } : self;
+      : forwardFor ? { ...forwardFor[0]!, forwardFor: [...forwardFor, identOf(session)] } : identOf(session);
     const receivers = options.receivers;
     const mqtt = extensionOf(m.rawOptions);
     this.deliver(topic, publication, m.args, m.kwargs, ReceiverFilter.of(receivers, options.excludeMe ? session : undefined), publisher, m.payload, mqtt);
@@ -244,18 +243,19 @@ export class Broker {
         if (publisher.forwardFor) details.forward_for = publisher.forwardFor;
       }
       if (mqtt) details._mqtt = mqtt;
-      // One encoding per serializer in use among this subscription's receivers.
-      const bySerializer: (Outgoing | undefined)[] = [];
+      // One encoding per serializer in use among this subscription's receivers (by rawsocketId, 1–3).
+      const bySerializer: (Outgoing | undefined)[] = [undefined, undefined, undefined, undefined];
       let array: unknown[] | undefined;
       for (const s of sub.subscribers) {
         if (!filter.accepts(s)) continue;
         const ser = s.conn.serializer;
         let out = bySerializer[ser.rawsocketId];
         if (!out) {
-          const bytes = payload?.serializer === ser.id && ser.encodeSpliced
-            ? ser.encodeSpliced([T.EVENT, sub.id, publication, details], payload)
-            : ser.encode((array ??= withPayload([T.EVENT, sub.id, publication, details], args, kwargs)));
-          out = bySerializer[ser.rawsocketId] = new Outgoing(bytes, ser.binary);
+          // Spliced bytes are made now (the payload is a view of the publisher's read buffer);
+          // otherwise they are encoded once a receiver reads them.
+          out = bySerializer[ser.rawsocketId] = payload?.serializer === ser.id && ser.encodeSpliced
+            ? new Outgoing(ser.encodeSpliced([T.EVENT, sub.id, publication, details], payload), ser.binary)
+            : Outgoing.encodedOnDemand(ser, (array ??= withPayload([T.EVENT, sub.id, publication, details], args, kwargs)));
         }
         s.conn.send(out, true);
         this.sent++;
@@ -306,6 +306,10 @@ export class Broker {
     });
     return out;
   }
+}
+
+function identOf(session: Session): Ident {
+  return { session: session.id, authid: session.authid, authrole: session.authrole };
 }
 
 /**

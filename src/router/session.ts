@@ -116,7 +116,7 @@ export class Session {
   send(msg: WampMessage): void {
     if (this.state === 'closed') return;
     const s = this.conn.serializer;
-    this.conn.send(new Outgoing(s.encode(encodeMessage(msg)), s.binary), false);
+    this.conn.send(Outgoing.encodedOnDemand(s, encodeMessage(msg)), false);
   }
 
   /**
@@ -129,7 +129,7 @@ export class Session {
     const conn = this.conn;
     const s = conn.serializer;
     if (payload?.serializer === s.id && s.encodeSpliced) conn.sendInPlace(s.encodeSpliced(head, payload, conn));
-    else conn.send(new Outgoing(s.encode(withPayload(head, args, kwargs)), s.binary), false);
+    else conn.send(Outgoing.encodedOnDemand(s, withPayload(head, args, kwargs)), false);
   }
 
   sendError(requestType: number, request: number, error: string, args?: Args, kwargs?: Kwargs, details: Dict = {}): void {

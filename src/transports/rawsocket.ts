@@ -29,7 +29,7 @@ export interface RawSocketOptions extends ConnectionLimits {
 /** RawSocket framing of an Outgoing: the 4-octet header and the message in one buffer. */
 export const RAWSOCKET_WIRE: WireKind = {
   name: 'rawsocket',
-  frame: (bytes) => [Buffer.concat([frameHeader(FrameType.message, bytes.length), bytes])],
+  frame: ({ bytes }) => [Buffer.concat([frameHeader(FrameType.message, bytes.length), bytes])],
 };
 
 /** Largest PING/PONG payload accepted (larger is a protocol error). */

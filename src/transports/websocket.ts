@@ -47,7 +47,7 @@ interface Upgrade {
 }
 
 /** WebSocket framing of an Outgoing (`websocket-frame.ts`), cached on it for every WebSocket receiver. */
-export const WEBSOCKET_WIRE: WireKind = { name: 'websocket', frame: frameMessage };
+export const WEBSOCKET_WIRE: WireKind = { name: 'websocket', frame: (m) => frameMessage(m.bytes, m.binary) };
 
 /** A peer that never answers the close handshake is cut off after this long. */
 const CLOSE_GRACE_MS = 2000;

@@ -1,6 +1,6 @@
 /** Typed WAMP message → plain array, ready for a serializer. Empty trailing payload is omitted. */
 import { MessageType as T } from './codes.js';
-import type { Args, Kwargs, WampMessage } from './messages.js';
+import type { Args, Dict, Kwargs, WampMessage } from './messages.js';
 
 export function encodeMessage(m: WampMessage): unknown[] {
   switch (m.type) {
@@ -48,10 +48,18 @@ function encodeHead(m: PayloadMessage): unknown[] {
   }
 }
 
-/** Appends Arguments and ArgumentsKw, omitting them when empty (basic/messages.md). */
+/**
+ * The head followed by Arguments and ArgumentsKw, omitting them when empty (basic/messages.md):
+ * `head` itself when nothing follows, else a new array of its final length (a push would grow
+ * the head's backing store several times over, on every message of the hot path).
+ */
 export function withPayload(head: unknown[], args: Args, kwargs: Kwargs): unknown[] {
-  const hasKw = kwargs !== undefined && Object.keys(kwargs).length > 0;
-  if (hasKw) head.push(args ?? [], kwargs);
-  else if (args !== undefined && args.length > 0) head.push(args);
+  if (kwargs !== undefined && !isEmpty(kwargs)) return [...head, args ?? [], kwargs];
+  if (args !== undefined && args.length > 0) return [...head, args];
   return head;
+}
+
+function isEmpty(d: Dict): boolean {
+  for (const key in d) if (Object.hasOwn(d, key)) return false;
+  return true;
 }

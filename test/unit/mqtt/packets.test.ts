@@ -146,4 +146,46 @@ describe('the gateway wire kind', () => {
     const p = readPublish(first.frame(4, false, false).qos0(), 4);
     assert.deepEqual([p.topic, Buffer.from(p.payload as Buffer).toString()], ['a/b', 'hi']);
   });
+
+  it('takes the router\'s values without decoding and builds the bytes the decoded EVENT gives', async () => {
+    const { Outgoing } = await import('../../../src/connection/outgoing.js');
+    const { mqttWire } = await import('../../../src/mqtt/event-wire.js');
+    const { PayloadMapping } = await import('../../../src/mqtt/payload-mapping.js');
+    const { serializerById } = await import('../../../src/serializers/index.js');
+    const pino = (await import('pino')).default;
+    const msgpack = serializerById('msgpack')!;
+    let decodes = 0;
+    let encodes = 0;
+    const counting = { ...msgpack, decode: (b: Uint8Array) => (decodes++, msgpack.decode(b)), encode: (m: readonly unknown[]) => (encodes++, msgpack.encode(m)) } as typeof msgpack;
+    const mapping = new PayloadMapping(new Map([['', { type: 'passthrough' }], ['n', { type: 'native', serializer: 'cbor' }]]), 'realm1');
+    const wire = () => mqttWire(counting, mapping, { topicOf: () => 'a.b' }, pino({ level: 'silent' }));
+    const props = { messageExpiryInterval: 60, correlationData: new Uint8Array([1, 2]), userProperties: { k: ['v', 'w'] } };
+    const events: unknown[][] = [
+      [36, 1, 2, {}, [Buffer.from('hi')]],
+      [36, 2 ** 40, 2 ** 53, { topic: 'x.y', _mqtt: { qos: 1, retain: true, props } }, ['text']],
+      // Not one binary: JSON, where undefined must read as MessagePack's nil and bytes as a Buffer.
+      [36, 3, 4, { topic: 'x.y' }, [1, undefined, new Uint8Array([7])], { a: undefined, b: [undefined] }],
+      [36, 5, 6, { topic: 'n.z' }, [{ c: undefined }], { d: new Uint8Array([9]) }],
+    ];
+    for (const ev of events) {
+      const fromBytes = new Outgoing(msgpack.encode(ev), true).framed(wire())!;
+      decodes = 0;
+      const values = Outgoing.encodedOnDemand(counting, ev);
+      const fromValues = values.framed(wire())!;
+      assert.equal(decodes, 0);
+      assert.equal(encodes, 0, 'nothing encoded while no byte stream read the message');
+      for (const version of [4, 5] as const) {
+        for (const ws of [false, true]) {
+          assert.deepEqual(fromValues.frame(version, ws, false).qos0(), fromBytes.frame(version, ws, false).qos0(), JSON.stringify(ev));
+          assert.deepEqual(fromValues.frame(version, ws, true).qos1(), fromBytes.frame(version, ws, true).qos1());
+        }
+      }
+      assert.deepEqual(Buffer.from(values.bytes), Buffer.from(msgpack.encode(ev)));
+      assert.equal(encodes, 1);
+      void values.bytes;
+      assert.equal(encodes, 1, 'encoded once');
+      encodes = 0;
+    }
+  });
 });
+

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MatchIndex } from '../../../src/match/match-index.js';
 import {
-  filterToWamp, isValidTopicFilter, isValidTopicName, sharedFilter, topicToUri, uriToTopic,
+  filterToWamp, isValidTopicFilter, isValidTopicName, sharedFilter, TopicNames, topicToUri, uriToTopic,
 } from '../../../src/mqtt/topics.js';
 import { prng } from '../../helpers/prng.js';
 
@@ -113,5 +113,18 @@ describe('MQTT topics and WAMP URIs', () => {
       const filter = f.join('/');
       assert.equal(routed(filter, topic), mqttMatches(filter, topic), `${filter} vs ${topic}`);
     }
+  });
+});
+
+describe('remembered topic names', () => {
+  it('maps as topicToUri does, within its bound', () => {
+    const names = new TopicNames('strict', 3);
+    for (const name of ['a/b', 'a//b', '/a', 'a b', 'a/b', 'c', 'd', 'e', 'a//b', 'x'.repeat(300) + '/y', 'x'.repeat(300) + '/y']) {
+      assert.equal(names.uri(name), topicToUri(name, 'strict'), name);
+    }
+    assert.ok(names.size <= 3);
+    const long = new TopicNames('strict');
+    long.uri('x'.repeat(300));
+    assert.equal(long.size, 0, 'a long name is not remembered');
   });
 });
