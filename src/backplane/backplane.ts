@@ -17,6 +17,9 @@
  * - `invoke()` sends an invocation to a callee on another node; the sink gets exactly one final
  *   outcome: result, error, `undelivered` (provably not delivered: safe to reroute) or `lost`
  *   (the callee's node died).
+ * - `retained` holds every realm's retained events where every node reads them (one per topic):
+ *   in memory on one node, a replicated JetStream KV bucket in a cluster (it outlives the node
+ *   that published). The router bounds it (router/meta/event-store.ts).
  */
 import type { MatchPolicy } from '../wamp/uri.js';
 import type { Args, CancelMode, Dict, InvokePolicy, Kwargs, Receivers } from '../wamp/messages.js';
@@ -139,6 +142,37 @@ export interface NodeEntry extends NodeAdvert {
   readonly seenAt: number;
 }
 
+/** A retained event as the backplane keeps it: the publication, when and how big it was. */
+export interface RetainedEntry {
+  readonly event: EventOut;
+  /** ms since the epoch, when it was retained. */
+  readonly time: number;
+  /** What it counts against the realm's byte bound (router/meta/value-size.ts, reckoned at its origin). */
+  readonly bytes: number;
+}
+
+/**
+ * The retained event of each topic of each realm, the same on every node. Reads are local and
+ * synchronous (a cluster keeps a replica); a write shows in this node's reads at once and on the
+ * other nodes an instant later.
+ */
+export interface RetainedTable {
+  get(realm: string, topic: string): RetainedEntry | undefined;
+  /** The realm's retained events, the longest retained first. */
+  entries(realm: string): IterableIterator<RetainedEntry>;
+  count(realm: string): number;
+  /** The sum of the realm's entries' `bytes`. */
+  bytes(realm: string): number;
+  /** Keeps `entry` as its topic's retained event in place of any other; resolves once every node can read it. */
+  put(entry: RetainedEntry): Promise<void>;
+  delete(realm: string, topic: string): void;
+  /**
+   * Brings one topic's entry up to date (another node may have just retained it): a promise to
+   * wait for, or undefined when the table is always current (one node).
+   */
+  refresh(realm: string, topic: string): Promise<void> | undefined;
+}
+
 export interface BackplaneHandlers {
   /** Testaments of sessions whose node died, to be published in `realm` (by exactly one node). */
   orphanedTestaments(realm: string, testaments: readonly StoredTestament[]): void;
@@ -168,6 +202,8 @@ export interface BackplaneCounts {
 
 export interface Backplane {
   readonly nodeId: string;
+  /** Retained events of every realm (see the contract above). */
+  readonly retained: RetainedTable;
   start(handlers: BackplaneHandlers): Promise<void>;
   stop(): Promise<void>;
   /**

@@ -36,8 +36,16 @@ export interface BrokerHooks {
   /** `created`: first subscriber; `added`: not a repeated SUBSCRIBE; `getRetained`: SUBSCRIBE.Options.get_retained. */
   subscribed(session: Session, sub: Subscription, created: boolean, added: boolean, getRetained: boolean): void;
   unsubscribed(session: Session, sub: Subscription, deleted: boolean): void;
-  /** A publication, local or from another node, after its local delivery. */
-  published(ev: EventOut, retain: boolean): void;
+  /**
+   * A publication, local or from another node, after its local delivery: a promise when it was
+   * retained, settled once the retained event is stored where every node reads it.
+   */
+  published(ev: EventOut, retain: boolean): Promise<void> | void;
+  /**
+   * A SUBSCRIBE with get_retained to (uri, match): brings the retained events it will get up to
+   * date before SUBSCRIBED (another node may have just retained one); undefined: nothing to wait for.
+   */
+  refreshRetained?(uri: string, match: MatchPolicy): Promise<void> | undefined;
   /** The byte bound of retained events a `retain` publication would pass (it is then refused), or undefined. */
   retainOverflow?(topic: string, args: Args, kwargs: Kwargs): number | undefined;
 }
@@ -105,7 +113,10 @@ export class Broker {
     const joined = sub;
     this.inFlight.set(session, (this.inFlight.get(session) ?? 0) + 1);
     // SUBSCRIBED only once remote events will arrive too; events before it are not the session's.
-    joined.ready.finally(() => this.landed(session)).then(
+    // The retained events it asked for are current by then, and follow SUBSCRIBED before any other.
+    const refreshed = options.getRetained ? this.hooks?.refreshRetained?.(topic, options.match) : undefined;
+    const ready = refreshed ? Promise.all([joined.ready, refreshed]) : joined.ready;
+    ready.finally(() => this.landed(session)).then(
       () => {
         if (!session.isOpen || this.byId.get(joined.id) !== joined) return this.dropIfEmpty(joined);
         const created = joined.subscribers.size === 0;
@@ -176,15 +187,18 @@ export class Broker {
     this.deliver(topic, publication, m.args, m.kwargs, ReceiverFilter.of(receivers, options.excludeMe ? session : undefined), publisher, m.payload, mqtt);
     const ev: EventOut = { realm: this.realm, topic, publication, publisher, receivers, args: m.args, kwargs: m.kwargs, ...(mqtt ? { mqtt } : {}) };
     this.backplane.publish(ev);
+    this.count(topic, false);
+    const kept = this.hooks?.published(ev, options.retain);
     if (options.acknowledge) {
-      // Acknowledged: the publication reached every local subscriber and the backplane.
-      this.backplane.confirm().then(
+      // Acknowledged: the publication reached every local subscriber and the backplane, and a
+      // retained one is stored where every node reads it.
+      Promise.all([this.backplane.confirm(), kept]).then(
         () => session.send({ type: T.PUBLISHED, request: m.request, publication }),
         () => session.sendError(T.PUBLISH, m.request, ErrorUri.backplaneUnavailable, ['the publication could not be handed to the cluster']),
       );
+    } else {
+      kept?.catch(() => undefined);
     }
-    this.count(topic, false);
-    this.hooks?.published(ev, options.retain);
   }
 
   /**
@@ -198,7 +212,8 @@ export class Broker {
     const ev: EventOut = { realm: this.realm, topic, publication, receivers, args, kwargs, ...(mqtt ? { mqtt } : {}) };
     this.backplane.publish(ev);
     this.count(topic, false);
-    this.hooks?.published(ev, retain);
+    // Logged by the backplane if it fails; nobody waits for an acknowledgement.
+    this.hooks?.published(ev, retain)?.catch(() => undefined);
     return publication;
   }
 

@@ -10,11 +10,14 @@ import type {
   Backplane, BackplaneHandlers, BackplaneHealth, CallHandle, ClusterCallee, ClusterReg, NodeAdvert, NodeEntry, RegisterOutcome,
 } from '../backplane.js';
 import { NodeDirectory } from '../node-directory.js';
+import { MemoryRetainedTable } from '../retained-memory.js';
 import { applyRegister, applyUnregister } from '../registry-rules.js';
 import { SessionIds } from '../session-ids.js';
 
 export class LocalBackplane implements Backplane {
   readonly nodeId = `node-${randomBytes(4).toString('hex')}`;
+  /** Retained events live in this process, as the router did before clusters. */
+  readonly retained = new MemoryRetainedTable();
   private readonly sessionIds = new SessionIds();
   private readonly registry = new Map<string, ClusterReg>();
   private handlers: BackplaneHandlers | undefined;

@@ -9,7 +9,7 @@
  */
 import { serializerById } from '../../serializers/index.js';
 import type { Args, CancelMode, Dict, Kwargs, Receivers } from '../../wamp/messages.js';
-import type { EventOut, Ident, NodeAdvert, NodeState, RemoteInvocation, StoredTestament } from '../backplane.js';
+import type { EventOut, Ident, NodeAdvert, NodeState, RemoteInvocation, RetainedEntry, StoredTestament } from '../backplane.js';
 
 export const FrameKind = {
   event: 1,
@@ -107,7 +107,11 @@ export interface EventFrame {
 }
 
 export function encodeEvent(origin: string, seq: number, ev: EventOut): Uint8Array {
-  const meta: Dict = { o: origin, s: seq, r: ev.realm, t: ev.topic, p: ev.publication };
+  return encode(FrameKind.event, { o: origin, s: seq, ...eventMeta(ev) }, ev.args, ev.kwargs);
+}
+
+function eventMeta(ev: EventOut): Dict {
+  const meta: Dict = { r: ev.realm, t: ev.topic, p: ev.publication };
   if (ev.publisher) meta.pub = ev.publisher;
   const to = ev.receivers;
   if (to?.exclude) meta.x = to.exclude;
@@ -117,19 +121,35 @@ export function encodeEvent(origin: string, seq: number, ev: EventOut): Uint8Arr
   if (to?.eligibleAuthid) meta.ea = to.eligibleAuthid;
   if (to?.eligibleAuthrole) meta.er = to.eligibleAuthrole;
   if (ev.mqtt) meta.mq = ev.mqtt;
-  return encode(FrameKind.event, meta, ev.args, ev.kwargs);
+  return meta;
 }
 
 export function decodeEvent(bytes: Uint8Array): EventFrame {
   const f = decode(bytes);
   kindOf(f, [FrameKind.event], 'an event subject');
+  return { origin: str(f.meta, 'o', 'origin'), seq: num(f.meta, 's', 'sequence'), event: eventOf(f) };
+}
+
+function eventOf(f: Raw): EventOut {
   const m = f.meta;
-  const event: EventOut = {
+  return {
     realm: str(m, 'r', 'realm'), topic: str(m, 't', 'topic'), publication: num(m, 'p', 'publication'),
     publisher: publisherOf(m), receivers: receiversOf(m), args: f.args, kwargs: f.kwargs,
     ...(m.mq === undefined || m.mq === null ? {} : { mqtt: dict(m, 'mq', 'mqtt attributes') }),
   };
-  return { origin: str(m, 'o', 'origin'), seq: num(m, 's', 'sequence'), event };
+}
+
+// ---- a retained event (KV xbar_<cluster>_retained) and an event history entry (its stream) -------
+// meta: the event's, and tm when it was stored (ms since the epoch), b the bytes it counts.
+
+export function encodeStoredEvent(entry: RetainedEntry): Uint8Array {
+  return encode(FrameKind.event, { ...eventMeta(entry.event), tm: entry.time, b: entry.bytes }, entry.event.args, entry.event.kwargs);
+}
+
+export function decodeStoredEvent(bytes: Uint8Array): RetainedEntry {
+  const f = decode(bytes);
+  kindOf(f, [FrameKind.event], 'a stored event');
+  return { event: eventOf(f), time: num(f.meta, 'tm', 'time'), bytes: num(f.meta, 'b', 'bytes') };
 }
 
 function receiversOf(m: Dict): Receivers | undefined {

@@ -5,6 +5,7 @@
  * - registry.ts: the registrations in a JetStream KV bucket and this node's replica;
  * - rpc.ts: invocations to other nodes' callees and their answers;
  * - testaments.ts: testaments kept in KV, published by the reaper when their node dies;
+ * - retained-kv.ts: retained events in KV, replicated to every node;
  * - meta-queries.ts: scatter-gather queries of the meta API;
  * - heartbeats.ts: membership (heartbeats, dead nodes) and the session-id slot.
  * Every frame between nodes is written and read in frame.ts.
@@ -29,6 +30,7 @@ import { NatsRegistry } from './registry.js';
 import { NatsRpc } from './rpc.js';
 import { Subjects } from './subjects.js';
 import { NatsTestaments } from './testaments.js';
+import { NatsRetained } from './retained-kv.js';
 import { claimNodeName } from './node-name.js';
 import type { NatsConnection } from 'nats';
 
@@ -44,6 +46,7 @@ export class NatsBackplane implements Backplane {
   private readonly rpc: NatsRpc;
   private readonly testaments: NatsTestaments;
   private readonly metaQueries: NatsMetaQueries;
+  readonly retained: NatsRetained;
   private readonly sessionIds: SessionIds;
   /** The join under way (listenWhileJoining), until it succeeds. */
   private pendingJoin: Promise<void> | undefined;
@@ -70,6 +73,7 @@ export class NatsBackplane implements Backplane {
     this.rpc = new NatsRpc(this.link, members, handlers);
     this.testaments = new NatsTestaments(this.link, (realm, list) => this.handlers?.orphanedTestaments(realm, list));
     this.metaQueries = new NatsMetaQueries(this.link, members, handlers);
+    this.retained = new NatsRetained(this.link);
     // In this node's slot once claimed (unique across the cluster), random before.
     this.sessionIds = new SessionIds(() => {
       const slot = this.heartbeats.slot;
@@ -109,6 +113,7 @@ export class NatsBackplane implements Backplane {
     try {
       await this.registry.start(nc);
       await this.testaments.start(nc);
+      await this.retained.start(nc);
       await this.heartbeats.start(nc);
     } catch (err) {
       if ((err as { code?: string }).code === '503') {

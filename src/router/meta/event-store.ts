@@ -4,7 +4,9 @@
  *
  * Retention keeps the last `retain: true` publication per topic, for at most `maxRetained` topics
  * (the least recently retained topic is forgotten first) and at most `maxRetainedBytes` together
- * (a client's publication that would pass it is refused, see `retainOverflow`). History keeps, for each configured
+ * (a client's publication that would pass it is refused, see `retainOverflow`), in the
+ * backplane's `RetainedTable`: this process's memory on one node, a JetStream KV bucket that every
+ * node reads in a cluster, so the bounds are the realm's whichever node publishes. History keeps, for each configured
  * `{uri, match, limit, maxAge}` rule, the last `limit` publications whose topic matches, none older
  * than `maxAge`; a rule's id is the id a subscription to the same (uri, match) gets, so a client
  * calls `wamp.subscription.get_events` with its own subscription id. Both are bounded: memory is
@@ -15,7 +17,7 @@
  * history: session ids mean nothing to a later reader. Delivery rules by authid/authrole are kept
  * and applied to each reader.
  */
-import type { EventOut, Ident } from '../../backplane/backplane.js';
+import type { EventOut, Ident, RetainedEntry, RetainedTable } from '../../backplane/backplane.js';
 import { stableId } from '../../backplane/stable-id.js';
 import type { MatchPolicy } from '../../wamp/uri.js';
 import type { Args, Dict, Kwargs, Receivers } from '../../wamp/messages.js';
@@ -28,7 +30,6 @@ export interface StoredEvent {
   readonly publisher?: Ident;
   readonly args: Args;
   readonly kwargs: Kwargs;
-  /** The publication's delivery rules (exclude/eligible lists). */
   /** The publication's exclude/eligible lists (the key crosses nodes in meta queries: kept as "filters"). */
   readonly filters: Receivers | undefined;
   /** ms since the epoch, when this node stored it. */
@@ -111,19 +112,16 @@ interface History {
 }
 
 export class EventStore {
-  private readonly retainedByTopic = new Map<string, StoredEvent>();
-  /** Bytes of each retained event (`publicationSize`), and their sum. */
-  private readonly retainedSize = new Map<string, number>();
-  private retainedBytes = 0;
   private readonly rules = new MatchIndex<History>();
   private readonly byId = new Map<number, History>();
 
   constructor(
-    realm: string,
+    private readonly realm: string,
     rules: readonly HistoryRule[],
     private readonly maxRetained: number,
     /** Bytes all retained events may take together; undefined = no bound. */
-    private readonly maxRetainedBytes?: number,
+    private readonly maxRetainedBytes: number | undefined,
+    private readonly retainedTable: RetainedTable,
   ) {
     for (const rule of rules) {
       const h: History = { id: stableId(realm, rule.match, rule.uri), rule, ring: new Ring(rule.limit) };
@@ -138,12 +136,12 @@ export class EventStore {
   }
 
   get retainedCount(): number {
-    return this.retainedByTopic.size;
+    return this.retainedTable.count(this.realm);
   }
 
   /** Bytes the retained events take (limits.max_retained_bytes_per_realm). */
   get retainedSizeBytes(): number {
-    return this.retainedBytes;
+    return this.retainedTable.bytes(this.realm);
   }
 
   /**
@@ -153,53 +151,55 @@ export class EventStore {
   retainOverflow(topic: string, args: Args, kwargs: Kwargs): number | undefined {
     const max = this.maxRetainedBytes;
     if (max === undefined || this.maxRetained === 0) return undefined;
-    const after = this.retainedBytes - (this.retainedSize.get(topic) ?? 0) + publicationSize(topic, args, kwargs);
+    const t = this.retainedTable;
+    const after = t.bytes(this.realm) - (t.get(this.realm, topic)?.bytes ?? 0) + publicationSize(topic, args, kwargs);
     return after > max ? max : undefined;
   }
 
-  /** A publication passed through this node: kept as the retained one and/or in history. */
-  store(ev: EventOut, retain: boolean): void {
+  /**
+   * A publication made through this node: kept as the retained one and/or in history. Resolves
+   * once the retained event is where every node reads it; undefined when nothing was retained.
+   */
+  store(ev: EventOut, retain: boolean): Promise<void> | undefined {
     let stored: StoredEvent | undefined;
-    const make = (): StoredEvent => (stored ??= {
-      topic: ev.topic, publication: ev.publication, publisher: ev.publisher, args: ev.args, kwargs: ev.kwargs,
-      filters: ev.receivers,
-      time: Date.now(),
-      ...(ev.mqtt ? { mqtt: ev.mqtt } : {}),
-    });
+    const time = Date.now();
+    const make = (): StoredEvent => (stored ??= storedEvent(ev, time));
+    let kept: Promise<void> | undefined;
     // A publication over the byte bound was refused (retainOverflow); the router's own (a
     // testament with retain) is delivered but not retained.
     if (retain && this.maxRetained > 0 && this.retainOverflow(ev.topic, ev.args, ev.kwargs) === undefined) {
-      // Re-inserting moves the topic to the end of the Map's order: the oldest retained go first.
-      this.forget(ev.topic);
-      this.retainedByTopic.set(ev.topic, make());
-      const size = publicationSize(ev.topic, ev.args, ev.kwargs);
-      this.retainedSize.set(ev.topic, size);
-      this.retainedBytes += size;
-      if (this.retainedByTopic.size > this.maxRetained) this.forget(this.retainedByTopic.keys().next().value!);
+      const t = this.retainedTable;
+      kept = t.put({ event: ev, time, bytes: publicationSize(ev.topic, ev.args, ev.kwargs) });
+      // The topic just went to the end of the table's order: the longest retained go first.
+      while (t.count(this.realm) > this.maxRetained) t.delete(this.realm, t.entries(this.realm).next().value!.event.topic);
     }
-    if (this.byId.size === 0 || ev.receivers?.exclude !== undefined || ev.receivers?.eligible !== undefined) return;
+    if (this.byId.size === 0 || ev.receivers?.exclude !== undefined || ev.receivers?.eligible !== undefined) return kept;
     this.rules.forEachMatch(ev.topic, (h) => {
       const e = make();
       this.expire(h, e.time);
       h.ring.push(e);
     });
-  }
-
-  private forget(topic: string): void {
-    if (!this.retainedByTopic.delete(topic)) return;
-    this.retainedBytes -= this.retainedSize.get(topic) ?? 0;
-    this.retainedSize.delete(topic);
+    return kept;
   }
 
   /** The retained events a subscription to (uri, match) would receive: one per matching topic. */
   retained(uri: string, match: MatchPolicy): StoredEvent[] {
+    const t = this.retainedTable;
     if (match === 'exact') {
-      const e = this.retainedByTopic.get(uri);
-      return e ? [e] : [];
+      const e = t.get(this.realm, uri);
+      return e ? [fromRetained(e)] : [];
     }
     const out: StoredEvent[] = [];
-    for (const [topic, e] of this.retainedByTopic) if (topicMatches(topic, uri, match)) out.push(e);
+    for (const e of t.entries(this.realm)) if (topicMatches(e.event.topic, uri, match)) out.push(fromRetained(e));
     return out;
+  }
+
+  /**
+   * Brings the retained event of `topic` up to date (it may have been retained on another node an
+   * instant ago): a promise, or undefined when the table is always current.
+   */
+  refreshRetained(topic: string): Promise<void> | undefined {
+    return this.retainedTable.refresh(this.realm, topic);
   }
 
   hasHistory(id: number): boolean {
@@ -241,6 +241,17 @@ export class EventStore {
     if (maxAge === undefined) return;
     while (h.ring.size > 0 && now - h.ring.at(0).time > maxAge) h.ring.shift();
   }
+}
+
+function storedEvent(ev: EventOut, time: number): StoredEvent {
+  return {
+    topic: ev.topic, publication: ev.publication, publisher: ev.publisher, args: ev.args, kwargs: ev.kwargs,
+    filters: ev.receivers, time, ...(ev.mqtt ? { mqtt: ev.mqtt } : {}),
+  };
+}
+
+function fromRetained(e: RetainedEntry): StoredEvent {
+  return storedEvent(e.event, e.time);
 }
 
 /** A publication id not in the history: nothing before it (`missing`) rather than everything. */

@@ -17,7 +17,7 @@ import type { EventOut } from '../../backplane/backplane.js';
 import { ErrorUri } from '../../wamp/errors.js';
 import type { Args, Call, Dict, Kwargs } from '../../wamp/messages.js';
 import { MessageType as T } from '../../wamp/codes.js';
-import { isReservedUri } from '../../wamp/uri.js';
+import { isReservedUri, type MatchPolicy } from '../../wamp/uri.js';
 import { Broker, type BrokerHooks, type Subscription } from '../broker.js';
 import type { DealerHooks, InternalProcedures } from '../dealer.js';
 import type { Realm } from '../realm.js';
@@ -44,9 +44,6 @@ export interface MetaOptions {
   readonly maxTestamentBytes?: number | undefined;
 }
 
-/** How long a retained-event question waits for the other nodes, ms. */
-const RETAINED_QUERY_MS = 500;
-
 export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
   private readonly procedures = new Map<string, MetaProcedure>();
   readonly events: EventStore;
@@ -54,7 +51,7 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
   private readonly quiet = new Set<number>();
 
   constructor(private readonly realm: Realm, options: MetaOptions, private readonly log: Logger) {
-    this.events = new EventStore(realm.name, options.history, options.maxRetained, options.maxRetainedBytes);
+    this.events = new EventStore(realm.name, options.history, options.maxRetained, options.maxRetainedBytes, realm.backplane.retained);
     this.testaments = options.testaments ?? new ClusterTestamentStore(realm.name, realm.backplane, options.maxTestamentBytes);
     const sessions = new SessionMeta(realm, this.quiet);
     const subscriptions = new SubscriptionMeta(realm, this.events);
@@ -64,10 +61,6 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
     for (const table of [sessions.answers(), subscriptions.answers()]) {
       for (const [kind, fn] of Object.entries(table)) realm.onMetaQuery(kind, fn);
     }
-    realm.onMetaQuery('retained', (q) => {
-      const match = q.match === 'prefix' || q.match === 'wildcard' ? q.match : 'exact';
-      return { events: typeof q.uri === 'string' ? this.events.retained(q.uri, match) : [] };
-    });
   }
 
   /** Once the backplane runs: this node hears every publication of the history topics. */
@@ -136,8 +129,8 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
     if (deleted) this.publish('wamp.subscription.on_delete', [session.id, sub.id]);
   }
 
-  published(ev: EventOut, retain: boolean): void {
-    this.events.store(ev, retain);
+  published(ev: EventOut, retain: boolean): Promise<void> | undefined {
+    return this.events.store(ev, retain);
   }
 
   retainOverflow(topic: string, args: Args, kwargs: Kwargs): number | undefined {
@@ -162,23 +155,17 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
 
   /**
    * SUBSCRIBE with get_retained: the newest retained event of each matching topic the session may
-   * receive, with `retained: true`. Alone, this node answers at once (before any newer EVENT); in a
-   * cluster the other nodes are asked too (each keeps what was published through it).
+   * receive, with `retained: true`, right after SUBSCRIBED. The table is the cluster's
+   * (Backplane.retained); in a cluster an exact topic's entry was read again before SUBSCRIBED
+   * (`refreshRetained`), since another node may have retained it an instant ago.
    */
   private sendRetained(session: Session, sub: Subscription): void {
-    const local = this.events.retained(sub.uri, sub.match);
-    if (this.realm.backplane.members().size <= 1) return this.deliverRetained(session, sub, local);
-    this.realm.backplane.query(this.realm.name, { kind: 'retained', uri: sub.uri, match: sub.match }, RETAINED_QUERY_MS).then(
-      (answers) => {
-        const newest = new Map<string, StoredEvent>();
-        for (const e of [...local, ...answers.flatMap((a) => (Array.isArray(a.events) ? (a.events as StoredEvent[]) : []))]) {
-          const seen = newest.get(e.topic);
-          if (!seen || e.time > seen.time) newest.set(e.topic, e);
-        }
-        this.deliverRetained(session, sub, [...newest.values()]);
-      },
-      (err: unknown) => this.log.warn({ err, topic: sub.uri }, 'retained events: cluster query failed'),
-    );
+    this.deliverRetained(session, sub, this.events.retained(sub.uri, sub.match));
+  }
+
+  refreshRetained(uri: string, match: MatchPolicy): Promise<void> | undefined {
+    if (match !== 'exact') return undefined;
+    return this.events.refreshRetained(uri)?.catch((err: unknown) => this.log.warn({ err, topic: uri }, 'retained event not read again'));
   }
 
   private deliverRetained(session: Session, sub: Subscription, events: readonly StoredEvent[]): void {

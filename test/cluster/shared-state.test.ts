@@ -1,0 +1,112 @@
+/**
+ * State the cluster shares through JetStream (issue 17, point 3), on three nodes over a real
+ * nats-server -js, with Autobahn|JS and wampy clients: retained events are the realm's, whichever
+ * node published them, outlive that node and are bounded for the realm as on one node.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connectAutobahn, connectWampy, type AutobahnClient } from '../helpers/clients.js';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { ALLOW_ALL } from '../helpers/node.js';
+import { eventually } from '../helpers/eventually.js';
+import { overLimit } from '../integration/limits/support.js';
+
+const roles = [{ name: 'anonymous', permissions: [ALLOW_ALL] }];
+
+/**
+ * The retained event a new subscriber on `url` gets for `topic`, or undefined: a marker published
+ * after the subscription comes after any retained event on the same connection.
+ */
+async function retainedOf(url: string, realm: string, topic: string): Promise<unknown> {
+  const c = await connectAutobahn(url, { realm });
+  try {
+    let first!: (v: unknown) => void;
+    const got = new Promise((resolve) => (first = resolve));
+    await c.session.subscribe(topic, (args, _kw, details) => first(details.retained ? args![0] : undefined), { get_retained: true });
+    await c.session.publish(topic, ['(marker)'], {}, { acknowledge: true, exclude_me: false });
+    return await got;
+  } finally {
+    await c.close();
+  }
+}
+
+describe('state shared by a 3-node cluster', { timeout: 60_000 }, () => {
+  let c: TestCluster;
+  const open: AutobahnClient[] = [];
+  const join = async (node: number, realm = 'realm1') => {
+    const client = await connectAutobahn(c.urls[node]!, { realm });
+    open.push(client);
+    return client.session;
+  };
+
+  before(async () => {
+    c = await startCluster(3, {
+      realms: [
+        { name: 'realm1', uriCheck: 'loose', roles, store: { type: 'memory', maxRetained: 100, eventHistory: [] } },
+        { name: 'bounded', uriCheck: 'loose', roles, store: { type: 'memory', maxRetained: 3, eventHistory: [] } },
+      ],
+      limits: { maxRetainedBytesPerRealm: 2000 },
+    });
+    await eventually(() => c.nodes.every((n) => n.backplane.members().size === 3), 'the nodes to see each other');
+  });
+  after(async () => {
+    await Promise.all(open.map((x) => x.close().catch(() => undefined)));
+    await c.stop();
+  });
+
+  it('gives a get_retained subscriber on node B the event retained on node A (wampy and Autobahn|JS)', async () => {
+    const a = await join(0);
+    await a.publish('com.shared.temp', [21.5], {}, { retain: true, acknowledge: true });
+    const w = await connectWampy(c.urls[1]!);
+    try {
+      const got = new Promise<[unknown, unknown]>((resolve) => {
+        void w.subscribe('com.shared.temp', (e: { argsList?: unknown[]; details: Record<string, unknown> }) => resolve([e.argsList?.[0], e.details.retained]), { get_retained: true });
+      });
+      assert.deepEqual(await got, [21.5, true]);
+    } finally {
+      await w.disconnect();
+    }
+    // A pattern subscription on node C gets it too, with its topic.
+    const d = await join(2);
+    const byPattern = await new Promise<unknown[]>((resolve) => {
+      void d.subscribe('com.shared', (args, _kw, details) => {
+        if (details.retained) resolve([args![0], details.topic]);
+      }, { match: 'prefix', get_retained: true });
+    });
+    assert.deepEqual(byPattern, [21.5, 'com.shared.temp']);
+    // Retaining again on another node replaces it everywhere.
+    const b = await join(1);
+    await b.publish('com.shared.temp', [22], {}, { retain: true, acknowledge: true });
+    assert.equal(await retainedOf(c.urls[0]!, 'realm1', 'com.shared.temp'), 22);
+    assert.equal(await retainedOf(c.urls[2]!, 'realm1', 'com.shared.temp'), 22);
+  });
+
+  it('bounds the realm\'s retained events in bytes and count across nodes, refusing as one node does', async () => {
+    const big = 'x'.repeat(590);
+    const a = await join(0, 'bounded');
+    for (const t of ['r.one', 'r.two', 'r.three']) await a.publish(t, [big], {}, { retain: true, acknowledge: true });
+    await eventually(() => c.nodes[1]!.backplane.retained.count('bounded') === 3, 'node B to hold node A\'s retained events');
+    const b = await join(1, 'bounded');
+    await assert.rejects(b.publish('r.four', [big], {}, { retain: true, acknowledge: true })!, overLimit('max_retained_bytes_per_realm', 2000));
+    assert.equal(await retainedOf(c.urls[2]!, 'bounded', 'r.four'), undefined, 'the refused publication is not retained');
+    // Replacing a retained event on node B frees its bytes; a fourth topic then pushes out the
+    // longest retained one (store.max_retained 3) on every node.
+    await b.publish('r.one', ['small'], {}, { retain: true, acknowledge: true });
+    await b.publish('r.four', ['small'], {}, { retain: true, acknowledge: true });
+    for (const url of c.urls) {
+      assert.equal(await retainedOf(url, 'bounded', 'r.two'), undefined);
+      assert.equal(await retainedOf(url, 'bounded', 'r.four'), 'small');
+      assert.equal(await retainedOf(url, 'bounded', 'r.three'), big);
+    }
+    await eventually(() => c.nodes.every((n) => n.backplane.retained.count('bounded') === 3), 'every node to hold three');
+  });
+
+  it('keeps an event retained on node A after node A has stopped', async () => {
+    const a = await join(0);
+    await a.publish('com.shared.door', ['open'], {}, { retain: true, acknowledge: true });
+    await c.nodes[0]!.stop();
+    await eventually(() => c.nodes[1]!.backplane.members().size === 2, 'node B to see node A gone');
+    assert.equal(await retainedOf(c.urls[1]!, 'realm1', 'com.shared.door'), 'open');
+    assert.equal(await retainedOf(c.urls[2]!, 'realm1', 'com.shared.door'), 'open');
+  });
+});
