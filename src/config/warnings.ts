@@ -5,7 +5,9 @@
  *   defines — such a client is refused with `wamp.error.no_such_role` only when it joins;
  * - two permissions for one URI in a role: Crossbar.io's role keeps one permission per URI
  *   (`crossbar/router/role.py`, `RouterRoleStaticAuth`: a dict by URI, for wildcard URIs by the
- *   part before the first ".."), so the later entry replaces the earlier; xbar does the same.
+ *   part before the first ".."), so the later entry replaces the earlier; xbar does the same;
+ * - `auth.cookie` where no cookie is tracked (a WebSocket without `cookie`, any other transport):
+ *   Crossbar.io accepts it and it never authenticates anyone.
  */
 import { formatPath, type KeyPath } from './issues.js';
 import type { ValidDocument } from './schema.js';
@@ -36,16 +38,21 @@ export function configWarnings(doc: ValidDocument): string[] {
   });
   doc.workers.forEach((worker, w) => {
     if (worker.type !== 'router') return;
-    (worker.transports ?? []).forEach((t, i) => findAuth(t, ['workers', w, 'transports', i], (auth, at) => checkRoles(auth, at, roles, warnings)));
+    (worker.transports ?? []).forEach((t, i) => findAuth(t, ['workers', w, 'transports', i], (auth, at, owner) => {
+      checkRoles(auth, at, roles, warnings);
+      if (auth.cookie !== undefined && owner.cookie === undefined) {
+        warnings.push(`${formatPath([...at, 'cookie'])}: no cookie is tracked here (only a WebSocket transport or path with "cookie" tracks one), so this method never authenticates anyone`);
+      }
+    }));
   });
   return warnings;
 }
 
-/** Calls `found` for every `auth` object under `value` (transports, web paths at any depth, mqtt options). */
-function findAuth(value: unknown, at: KeyPath, found: (auth: Record<string, unknown>, at: KeyPath) => void): void {
+/** Calls `found` for every `auth` object under `value` (transports, web paths at any depth, mqtt options), with the object that holds it. */
+function findAuth(value: unknown, at: KeyPath, found: (auth: Record<string, unknown>, at: KeyPath, owner: Record<string, unknown>) => void): void {
   if (typeof value !== 'object' || value === null) return;
   for (const [key, v] of Object.entries(value)) {
-    if (key === 'auth' && typeof v === 'object' && v !== null && !Array.isArray(v)) found(v as Record<string, unknown>, [...at, key]);
+    if (key === 'auth' && typeof v === 'object' && v !== null && !Array.isArray(v)) found(v as Record<string, unknown>, [...at, key], value as Record<string, unknown>);
     else findAuth(v, [...at, key], found);
   }
 }

@@ -45,6 +45,18 @@ describe('xbar check advice', () => {
     assert.equal(parseConfig(fine, 'node.json').warnings, undefined, 'a config whose roles exist has no warnings');
   });
 
+  it('warns of auth "cookie" where no cookie is tracked (Crossbar.io runs it; it never authenticates)', () => {
+    const doc = minimalDoc();
+    const paths = transportOf(doc, 0)['paths'] as Doc;
+    paths['ws'] = { type: 'websocket', auth: { anonymous: { type: 'static' }, cookie: {} } };
+    paths['tracked'] = { type: 'websocket', cookie: {}, auth: { anonymous: { type: 'static' }, cookie: {} } };
+    transportOf(doc, 1)['auth'] = { anonymous: { type: 'static' }, cookie: {} };
+    assert.deepEqual(parseConfig(doc, 'node.json').warnings, [
+      'workers[0].transports[0].paths.ws.auth.cookie: no cookie is tracked here (only a WebSocket transport or path with "cookie" tracks one), so this method never authenticates anyone',
+      'workers[0].transports[1].auth.cookie: no cookie is tracked here (only a WebSocket transport or path with "cookie" tracks one), so this method never authenticates anyone',
+    ]);
+  });
+
   it('two permissions for one URI: the later wins, as in Crossbar.io, with a warning', () => {
     const doc = minimalDoc();
     realmOf(doc)['roles'] = [{
