@@ -28,6 +28,8 @@ import { statsConfig } from './config/normalize-stats.js';
 import { installStats, publishUpdate } from './router/meta/stats-procedures.js';
 import { installClusterDirectory, nodeDetails, publishNodeChange } from './router/meta/cluster-procedures.js';
 import { advertOf, CpuMeter, listenedUrls } from './node-advert.js';
+import { Admission } from './balance/admission.js';
+import { stateOf } from './balance/placement.js';
 import type { NodeAdvert } from './backplane/backplane.js';
 import type { TestamentStore } from './router/meta/testaments.js';
 import { StatsCollector, type NodeSource } from './stats/collector.js';
@@ -103,6 +105,8 @@ export class XbarNode {
   readonly bridgeCounts = new BridgeCounts();
   /** File cookie stores by file: paths naming one file share its store (two writers would undo each other's compaction). */
   private readonly cookieFiles = new Map<string, CookieStore>();
+  /** `cluster.max_sessions`: refuses sessions and upgrades while the node is full. */
+  readonly admission: Admission;
   /** Listeners up and not stopping (readiness). */
   private serving = false;
   /** The realms' router-to-router links (src/rlinks/). */
@@ -130,12 +134,14 @@ export class XbarNode {
     this.security = new NodeSecurity(config, this.router, this.log, this.refusals.count);
     this.outBudget = new OutBudget(config.limits?.maxOutBufferTotal ?? Infinity);
     this.refusals.outBuffers = this.outBudget;
-    this.stats = new StatsCollector(statsSource(this.router, this.backplane), stats);
+    this.stats = new StatsCollector(statsSource(this.router, this.backplane, () => this.admission), stats);
     for (const realm of this.router.allRealms()) {
       installStats(realm, () => this.stats.snapshot());
       installClusterDirectory(realm, () => this.backplane.directory());
     }
     this.backplane.advertise(this.advert);
+    this.admission = new Admission(config.placement, () => this.router.sessionCount, () => this.backplane.directory());
+    this.router.admission = () => this.admission.hello();
     this.stats.onSample = (s) => {
       for (const realm of this.router.allRealms()) publishUpdate(realm, s);
     };
@@ -153,7 +159,7 @@ export class XbarNode {
     return advertOf({
       addresses: () => this.config.placement?.advertise ?? listenedUrls(this.config.transports, this.addresses),
       load: () => ({ sessions: this.router.sessionCount, connections: this.router.connectionCount, cpu: cpu.read(), queuedBytes: this.outBudget.total }),
-      state: () => (this.router.accepts ? 'ready' : 'stopping'),
+      state: (load) => (this.router.accepts ? stateOf(load, this.config.placement) : 'stopping'),
     });
   })();
 
@@ -332,6 +338,7 @@ export class XbarNode {
           countTraffic: this.stats.config.enabled,
           ...(service.deflate ? { perMessageDeflate: perMessageDeflate(service.deflate) } : {}),
           ...(service.cookie ? { cookies: this.cookieStore(service.cookie, t.id, p) } : {}),
+          admit: () => this.admission.upgrade(),
         },
         (conn) => this.router.attach(conn, this.security.sessionOptions(service)),
       );
@@ -483,7 +490,7 @@ function removeStaleSocket(file: string): void {
 }
 
 /** The router and backplane as the statistics collector reads them. */
-function statsSource(router: Router, backplane: Backplane): NodeSource {
+function statsSource(router: Router, backplane: Backplane, admission: () => Admission): NodeSource {
   return {
     nodeId: backplane.nodeId,
     connections: () => router.connectionCount,
@@ -501,6 +508,7 @@ function statsSource(router: Router, backplane: Backplane): NodeSource {
       const counts = backplane.counts?.();
       return {
         health: backplane.health(), members: backplane.members().size, nodes: backplane.directory().map(nodeDetails),
+        sessions_refused: { hello: admission().refusedHellos, websocket_upgrade: admission().refusedUpgrades },
         ...(counts ? { replay_buffer_bytes: counts.replayBufferBytes, replay_overflowed: counts.replayOverflowed } : {}),
       };
     },

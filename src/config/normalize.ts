@@ -460,7 +460,12 @@ export function normalize(doc: ValidDocument, ctx: LoadContext = new LoadContext
 }
 
 function placementConfig(c: ClusterDocument): PlacementConfig {
-  return { ...(c.advertise ? { advertise: c.advertise } : {}) };
+  return {
+    ...(c.advertise ? { advertise: c.advertise } : {}),
+    ...(c.max_sessions !== undefined ? { maxSessions: c.max_sessions } : {}),
+    ...(c.high_water !== undefined ? { highWater: c.high_water } : {}),
+    ...(c.retry_after !== undefined ? { retryAfter: c.retry_after } : {}),
+  };
 }
 
 function clusterConfig(n: NonNullable<ClusterDocument['nats']>, ctx: LoadContext): ClusterConfig {

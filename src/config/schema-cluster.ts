@@ -28,6 +28,12 @@ const clientUrl = z.string({ error: () => CLIENT_URL }).max(512, { error: () => 
 export const clusterDocument = strict({
   /** Client-facing URLs this node advertises in the node directory (default: what it listens on). */
   advertise: listOf(clientUrl, 'client URLs', 1).max(32, { error: () => 'expected at most 32 client URLs' }).optional(),
+  /** Sessions this node takes at most; a HELLO over it gets ABORT, a WebSocket upgrade 503 (balance/admission.ts). */
+  max_sessions: int(1, 10_000_000).optional(),
+  /** The soft mark: from here the node says it is busy and the rendezvous service sends clients elsewhere first. */
+  high_water: int(1, 10_000_000).optional(),
+  /** Seconds a refused WebSocket upgrade tells the client to wait (Retry-After). */
+  retry_after: int(1, 3600, 'seconds').optional(),
   nats: strict({
     servers: listOf(natsUrl, 'servers', 1),
     /** Cluster name: nodes on the same NATS with the same name form one router. */
@@ -50,6 +56,11 @@ export const clusterDocument = strict({
     /** How long a starting node keeps trying to reach NATS before its start fails. */
     connect_timeout: int(0, 3_600_000, ' ms').optional(),
   }).optional(),
+}).check((ctx) => {
+  const { max_sessions: max, high_water: high } = ctx.value;
+  if (max !== undefined && high !== undefined && high > max) {
+    ctx.issues.push({ code: 'custom', input: high, path: ['high_water'], message: `expected at most max_sessions (${max}), got ${high}` });
+  }
 });
 
 export type ClusterDocument = z.output<typeof clusterDocument>;

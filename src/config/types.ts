@@ -384,10 +384,16 @@ export interface ClusterConfig {
   readonly replayBuffer?: number;
 }
 
-/** This node in the cluster's node directory (`cluster` keys beside `nats`). */
+/** This node in the cluster's node directory and its session balancing (`cluster` keys beside `nats`). */
 export interface PlacementConfig {
   /** Client-facing URLs to advertise; undefined = the WAMP endpoints the node listens on. */
   readonly advertise?: readonly string[];
+  /** Sessions at most (HELLO → ABORT, WebSocket upgrade → 503); undefined = no cap. */
+  readonly maxSessions?: number;
+  /** The soft mark: the node advertises `busy` from here. */
+  readonly highWater?: number;
+  /** Seconds of Retry-After on a refused upgrade (default 5). */
+  readonly retryAfter?: number;
 }
 
 /** Statistics (xbar's top-level `stats`). */

@@ -8,7 +8,8 @@ import type { Connection } from '../connection/connection.js';
 import { CloseUri } from '../wamp/errors.js';
 import { Realm, type RealmOptions } from './realm.js';
 import { Traffic } from '../stats/traffic.js';
-import { Session, type SessionOptions } from './session.js';
+import { Session, type SessionOptions, type SessionRefusal } from './session.js';
+import type { PeerInfo } from '../connection/peer.js';
 
 export class Router {
   private readonly realms = new Map<string, Realm>();
@@ -94,6 +95,16 @@ export class Router {
       if (left > 0) this.byAddress.set(client, left);
       else this.byAddress.delete(client);
     };
+  }
+
+  /**
+   * Refuses new sessions from the network (not in-process ones: router components, bridges)
+   * while it answers a refusal; set by the node (its `cluster.max_sessions`).
+   */
+  admission: (() => SessionRefusal | undefined) | undefined;
+
+  admit(peer: PeerInfo): SessionRefusal | undefined {
+    return peer.transport === 'native' ? undefined : this.admission?.();
   }
 
   /** Sessions in any state from the client behind `remoteAddress` (an IPv6 /64 counts as one). */

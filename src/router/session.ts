@@ -8,6 +8,7 @@ import type { AuthOutcome, Authenticator, AuthenticatorFactory, Identity } from 
 import { AuthorizationGate } from '../auth/authorization-gate.js';
 import { CloseCode } from '../connection/close-codes.js';
 import type { CloseCause, Connection } from '../connection/connection.js';
+import type { PeerInfo } from '../connection/peer.js';
 import { Outgoing } from '../connection/outgoing.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { decodeMessage } from '../wamp/decode.js';
@@ -34,6 +35,15 @@ export interface RealmDirectory {
   realm(name: string): Realm | undefined;
   /** Sessions in any state from the client address of `peer` (this one included). */
   sessionsFrom?(remoteAddress: string): number;
+  /** Asked at each HELLO: an answer refuses the session with that ABORT (a full node). */
+  admit?(peer: PeerInfo): SessionRefusal | undefined;
+}
+
+/** An ABORT that refuses a session before authentication. */
+export interface SessionRefusal {
+  readonly reason: string;
+  readonly message: string;
+  readonly details: Dict;
 }
 
 type State = 'hello' | 'authenticating' | 'open' | 'closing' | 'closed';
@@ -249,6 +259,8 @@ export class Session {
       this.limits.refused?.(LimitKey.sessionsPerAddress);
       return this.abort(o.uri, o.message);
     }
+    const refusal = this.realms.admit?.(this.conn.peer);
+    if (refusal) return this.abort(refusal.reason, refusal.message, refusal.details);
     const requested = hello.details.authmethods;
     const methods = Array.isArray(requested) && requested.length > 0 ? requested : ['anonymous'];
     const method = this.pickMethod(methods);
@@ -370,9 +382,9 @@ export class Session {
     setTimeout(() => this.conn.close(CloseCode.goingAway, reason), GOODBYE_WAIT_MS).unref();
   }
 
-  abort(reason: string, message: string): void {
+  abort(reason: string, message: string, details?: Dict): void {
     if (this.state === 'closed') return;
-    this.send({ type: T.ABORT, details: { message }, reason });
+    this.send({ type: T.ABORT, details: { ...details, message }, reason });
     this.conn.close(CloseCode.normal, reason);
     this.ended(message);
   }

@@ -80,6 +80,8 @@ export interface BackplaneFigures {
   readonly members: number;
   /** The node directory: every live node that advertised, this one first. */
   readonly nodes?: readonly NodeView[];
+  /** Sessions refused by cluster.max_sessions, by where: at HELLO (ABORT) and at the WebSocket upgrade (503). */
+  readonly sessions_refused?: { readonly hello: number; readonly websocket_upgrade: number };
   /** Bytes of recent publications kept for resending and replay after an outage. */
   readonly replay_buffer_bytes?: number;
   /** Publications pushed out of that buffer by its byte bound before their window ended. */

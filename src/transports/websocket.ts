@@ -4,7 +4,7 @@
  * (`websocket-frame.ts`) and the same buffer is written to every socket, the writes of one tick
  * coalesced per socket (`write-batcher.ts`).
  */
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { type PerMessageDeflateOptions, type WebSocket, WebSocketServer } from 'ws';
 import { InvalidUtf8Error, type Serializer } from '../serializers/serializer.js';
@@ -38,6 +38,15 @@ export interface WebSocketServiceOptions extends ConnectionLimits {
   readonly perMessageDeflate?: PerMessageDeflateOptions;
   /** Cookie tracking (Crossbar.io's `cookie`): each upgrade reads or sets the tracking cookie. */
   readonly cookies?: CookieJar;
+  /** Asked before each upgrade: an answer refuses it with that HTTP response (e.g. 503 from a full node). */
+  readonly admit?: () => UpgradeRefusal | undefined;
+}
+
+/** An HTTP answer instead of an upgrade. */
+export interface UpgradeRefusal {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
 }
 
 /** An upgrade in progress: its cookie, and (once made) its connection, which a logout elsewhere closes. */
@@ -184,6 +193,8 @@ export class WebSocketService {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const refusal = this.options.admit?.();
+    if (refusal) return refuseUpgrade(socket, refusal);
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const serializer = this.pick(offered);
     if (!serializer) {
@@ -191,11 +202,7 @@ export class WebSocketService {
       const body = offered.length === 0
         ? `No WebSocket subprotocol offered; this WAMP endpoint speaks ${supported}\n`
         : `Unsupported WebSocket subprotocol ${offered.join(', ')}; this WAMP endpoint speaks ${supported}\n`;
-      // Destroyed once the reply is flushed, as ws does for the upgrades it refuses: end() only
-      // half-closes, and a client that never closed its side held the socket forever.
-      socket.once('finish', () => socket.destroy());
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-      return;
+      return refuseUpgrade(socket, { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body });
     }
     const upgrade: Upgrade = {};
     if (this.options.cookies) this.upgrades.set(req, upgrade);
@@ -236,4 +243,12 @@ export class WebSocketService {
     this.keepaliveTimer = undefined;
     this.wss.close();
   }
+}
+
+function refuseUpgrade(socket: Socket, r: UpgradeRefusal): void {
+  const head = Object.entries(r.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  // Destroyed once the reply is flushed, as ws does for the upgrades it refuses: end() only
+  // half-closes, and a client that never closed its side held the socket forever.
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${r.status} ${STATUS_CODES[r.status] ?? ''}\r\n${head}Content-Length: ${Buffer.byteLength(r.body)}\r\nConnection: close\r\n\r\n${r.body}`);
 }

@@ -59,6 +59,11 @@ export function metricsRegistry(source: Source, refusals?: Refusals, edge?: Edge
   gauge(registry, 'xbar_cluster_members', 'Live nodes of the cluster, this one included', [], (g) => g.set(snap().backplane.members));
   gauge(registry, 'xbar_cluster_replay_buffer_bytes', 'Bytes of this node\'s recent publications kept to resend and replay after a NATS outage (cluster.nats.replay_buffer bounds them)', [], (g) => g.set(snap().backplane.replay_buffer_bytes ?? 0));
   counter(registry, 'xbar_cluster_replay_overflow_total', 'Publications pushed out of the replay buffer by cluster.nats.replay_buffer before cluster.nats.replay_window ended (an outage then loses them)', [], (c) => c.inc(snap().backplane.replay_overflowed ?? 0));
+  counter(registry, 'xbar_cluster_sessions_refused_total', 'Sessions this node refused because it holds cluster.max_sessions: at HELLO (ABORT xbar.error.node_full) or at the WebSocket upgrade (503)', ['at'], (c) => {
+    const r = snap().backplane.sessions_refused;
+    c.inc({ at: 'hello' }, r?.hello ?? 0);
+    c.inc({ at: 'websocket_upgrade' }, r?.websocket_upgrade ?? 0);
+  });
   gauge(registry, 'xbar_connections', 'Open client connections', [], (g) => g.set(snap().connections));
   for (const [key, name, help] of TRAFFIC) {
     counter(registry, `xbar_${name}`, `${help}, all connections of this node`, [], (c) => c.inc(snap().totals[key]));

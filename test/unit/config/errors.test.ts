@@ -195,6 +195,13 @@ describe('config problems name the exact key path', () => {
     assert.deepEqual(config.placement, { advertise: ['wss://edge.example.com/ws', 'rs://10.0.0.5:8081'] });
   });
 
+  it('takes the balancing keys with their defaults, and refuses a high-water mark above max_sessions', () => {
+    const config = parseConfig({ ...minimalDoc(), cluster: { max_sessions: 1000, high_water: 800 } }, 'test');
+    assert.deepEqual(config.placement, { maxSessions: 1000, highWater: 800 });
+    assert.deepEqual(problems({ ...minimalDoc(), cluster: { max_sessions: 100, high_water: 200 } }), ['cluster.high_water: expected at most max_sessions (100), got 200']);
+    assert.deepEqual(problems({ ...minimalDoc(), cluster: { max_sessions: 0 } }), ['cluster.max_sessions: expected integer 1-10000000, got 0']);
+  });
+
   it('names an unreadable NATS credentials file by its key path', () => {
     assert.throws(
       () => parseConfig({ ...minimalDoc(), cluster: { nats: { servers: ['nats://127.0.0.1:4222'], creds: '/nonexistent/user.creds' } } }, 'test'),
