@@ -29,7 +29,10 @@ import { installStats, publishUpdate } from './router/meta/stats-procedures.js';
 import { installClusterDirectory, nodeDetails, publishNodeChange } from './router/meta/cluster-procedures.js';
 import { advertOf, CpuMeter, listenedUrls } from './node-advert.js';
 import { Admission } from './balance/admission.js';
-import { stateOf } from './balance/placement.js';
+import { byLoad, stateOf } from './balance/placement.js';
+import { Shedder, type Sheddable } from './balance/shedder.js';
+import { rendezvousHandler } from './web/rendezvous.js';
+import { CloseCode } from './connection/close-codes.js';
 import type { NodeAdvert } from './backplane/backplane.js';
 import type { TestamentStore } from './router/meta/testaments.js';
 import { StatsCollector, type NodeSource } from './stats/collector.js';
@@ -107,6 +110,8 @@ export class XbarNode {
   private readonly cookieFiles = new Map<string, CookieStore>();
   /** `cluster.max_sessions`: refuses sessions and upgrades while the node is full. */
   readonly admission: Admission;
+  /** `cluster.shed`: moves sessions to lighter nodes, a few per second; undefined = no shedding. */
+  readonly shedder: Shedder | undefined;
   /** Listeners up and not stopping (readiness). */
   private serving = false;
   /** The realms' router-to-router links (src/rlinks/). */
@@ -134,7 +139,7 @@ export class XbarNode {
     this.security = new NodeSecurity(config, this.router, this.log, this.refusals.count);
     this.outBudget = new OutBudget(config.limits?.maxOutBufferTotal ?? Infinity);
     this.refusals.outBuffers = this.outBudget;
-    this.stats = new StatsCollector(statsSource(this.router, this.backplane, () => this.admission), stats);
+    this.stats = new StatsCollector(statsSource(this.router, this.backplane, () => this.admission, () => this.shedder), stats);
     for (const realm of this.router.allRealms()) {
       installStats(realm, () => this.stats.snapshot());
       installClusterDirectory(realm, () => this.backplane.directory());
@@ -142,6 +147,8 @@ export class XbarNode {
     this.backplane.advertise(this.advert);
     this.admission = new Admission(config.placement, () => this.router.sessionCount, () => this.backplane.directory());
     this.router.admission = () => this.admission.hello();
+    const shed = config.placement?.shed;
+    this.shedder = shed && new Shedder(shed, { directory: () => this.backplane.directory(), candidates: () => this.sheddable() });
     this.stats.onSample = (s) => {
       for (const realm of this.router.allRealms()) publishUpdate(realm, s);
     };
@@ -217,6 +224,7 @@ export class XbarNode {
       // Workers connect to the listeners, as Crossbar.io starts them after the router worker.
       await this.workers.start();
       this.serving = true;
+      this.shedder?.start();
       // A node tells of its own start (its heartbeat with the bound ports went out first).
       const self = this.backplane.directory()[0];
       if (self) for (const realm of this.router.allRealms()) publishNodeChange(realm, 'join', self);
@@ -307,6 +315,10 @@ export class XbarNode {
         web.mount(p, gated(metricsHandler(source, this.refusals, this.edgeRefusals, this.bridgeCounts), gate));
         continue;
       }
+      if (service.type === 'rendezvous') {
+        web.mount(p, gated(rendezvousHandler(() => byLoad(this.backplane.directory()), this.config.placement?.retryAfter ?? 5), gate));
+        continue;
+      }
       if (service.type === 'health') {
         web.mount(p, gated(healthHandler(() => this.readiness()), gate));
         continue;
@@ -367,6 +379,18 @@ export class XbarNode {
     return gateway;
   }
 
+  /**
+   * Sessions shedding may close, newest first: joined, over WebSocket or RawSocket. Closed with
+   * 1001 (going away), no GOODBYE: clients reconnect (through the load balancer, elsewhere).
+   */
+  private *sheddable(): Iterable<Sheddable> {
+    for (const s of this.router.newestFirst()) {
+      const t = s.conn.peer.transport;
+      if (!s.isOpen || (t !== 'websocket' && t !== 'rawsocket')) continue;
+      yield { shed: () => s.conn.close(CloseCode.goingAway, 'moving to a less loaded node') };
+    }
+  }
+
   /** The RawSocket handshake and a session for each accepted socket. */
   private rawSocketAcceptor(t: SessionTransportOptions): (socket: Socket) => void {
     const options = {
@@ -390,6 +414,7 @@ export class XbarNode {
   /** Graceful stop: stop accepting, GOODBYE every session, close listeners. */
   async stop(): Promise<void> {
     this.serving = false;
+    this.shedder?.stop();
     this.stats.stop();
     for (const l of this.rlinks) l.stop();
     await this.workers.stop();
@@ -490,7 +515,7 @@ function removeStaleSocket(file: string): void {
 }
 
 /** The router and backplane as the statistics collector reads them. */
-function statsSource(router: Router, backplane: Backplane, admission: () => Admission): NodeSource {
+function statsSource(router: Router, backplane: Backplane, admission: () => Admission, shedder: () => Shedder | undefined): NodeSource {
   return {
     nodeId: backplane.nodeId,
     connections: () => router.connectionCount,
@@ -509,6 +534,7 @@ function statsSource(router: Router, backplane: Backplane, admission: () => Admi
       return {
         health: backplane.health(), members: backplane.members().size, nodes: backplane.directory().map(nodeDetails),
         sessions_refused: { hello: admission().refusedHellos, websocket_upgrade: admission().refusedUpgrades },
+        sessions_shed: shedder()?.shed ?? 0,
         ...(counts ? { replay_buffer_bytes: counts.replayBufferBytes, replay_overflowed: counts.replayOverflowed } : {}),
       };
     },

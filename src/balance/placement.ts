@@ -36,7 +36,7 @@ export function fairShare(nodes: readonly NodeEntry[], inFlight: number, margin:
   const taking = nodes.filter((n) => n.state !== 'stopping');
   if (taking.length === 0) return Infinity;
   const mean = (taking.reduce((sum, n) => sum + n.load.sessions, 0) + inFlight) / taking.length;
-  return Math.max(Math.ceil(mean * (1 + margin / 100)), Math.floor(mean) + 1);
+  return Math.max(Math.ceil((mean * (100 + margin)) / 100), Math.floor(mean) + 1);
 }
 
 /** The URLs of `nodes` in their order, each node's own order kept. */

@@ -287,12 +287,12 @@ function deflate(d: NonNullable<NonNullable<WebSocketPathDocument['options']>['c
   };
 }
 
-type InfoPathDocument = Extract<Extract<TransportDocument, { type: 'web' }>['paths'][string], { type: 'stats' | 'metrics' | 'health' }>;
+type InfoPathDocument = Extract<Extract<TransportDocument, { type: 'web' }>['paths'][string], { type: 'stats' | 'metrics' | 'health' | 'rendezvous' }>;
 
-/** A stats, metrics or health service with its access control (schema-network.ts). */
+/** A stats, metrics, health or rendezvous service with its access control (schema-network.ts). */
 function infoPath(d: InfoPathDocument): PathService {
   const access = d.access && accessConfig(d.access);
-  const topics = d.type !== 'health' && d.topic_names !== undefined ? { topicNames: d.topic_names } : {};
+  const topics = (d.type === 'stats' || d.type === 'metrics') && d.topic_names !== undefined ? { topicNames: d.topic_names } : {};
   return { type: d.type, ...(access ? { access } : {}), ...topics };
 }
 
@@ -363,7 +363,7 @@ type PathsDocument = Extract<TransportDocument, { type: 'web' }>['paths'];
 function webPaths(doc: PathsDocument, at: KeyPath, ctx: LoadContext, realms: readonly RealmConfig[]): Map<string, PathService> {
   return flattenPaths(doc, at, ctx, realms, (service, here): PathService =>
     service.type === 'relay' ? relayPath(service)
-      : service.type === 'stats' || service.type === 'metrics' || service.type === 'health' ? infoPath(service)
+      : service.type === 'stats' || service.type === 'metrics' || service.type === 'health' || service.type === 'rendezvous' ? infoPath(service)
         : service.type === 'mqtt' ? { type: 'mqtt', ...mqttOptions(service.options, [...here, 'options'], ctx) }
           : service.type === 'longpoll'
             ? longpollPath(service, { serializers: DEFAULTS.serializers, maxMessageSize: DEFAULTS.maxMessageSize, helloTimeout: DEFAULTS.helloTimeout })
@@ -465,6 +465,7 @@ function placementConfig(c: ClusterDocument): PlacementConfig {
     ...(c.max_sessions !== undefined ? { maxSessions: c.max_sessions } : {}),
     ...(c.high_water !== undefined ? { highWater: c.high_water } : {}),
     ...(c.retry_after !== undefined ? { retryAfter: c.retry_after } : {}),
+    ...(c.shed ? { shed: { rate: c.shed.rate ?? 5, margin: c.shed.margin ?? 10, settle: c.shed.settle ?? 5000 } } : {}),
   };
 }
 

@@ -34,6 +34,15 @@ export const clusterDocument = strict({
   high_water: int(1, 10_000_000).optional(),
   /** Seconds a refused WebSocket upgrade tells the client to wait (Retry-After). */
   retry_after: int(1, 3600, 'seconds').optional(),
+  /** Gradual shedding towards lighter nodes (balance/shedder.ts); absent = no shedding. */
+  shed: strict({
+    /** Sessions closed per second at most. */
+    rate: int(1, 10_000, 'sessions/s').optional(),
+    /** How far above the cluster's mean a node may stay without shedding, percent. */
+    margin: int(0, 1000, 'percent').optional(),
+    /** How long a shed session counts at most as on its way to another node, ms. */
+    settle: int(0, 600_000, 'ms').optional(),
+  }).optional(),
   nats: strict({
     servers: listOf(natsUrl, 'servers', 1),
     /** Cluster name: nodes on the same NATS with the same name form one router. */

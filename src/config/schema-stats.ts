@@ -71,5 +71,8 @@ export const statsPath = strict({ type: tag('stats', 'path service type'), acces
 export const metricsPath = strict({ type: tag('metrics', 'path service type'), access: accessControl.optional(), topic_names: bool().optional() });
 export const healthPath = strict({ type: tag('health', 'path service type'), access: accessControl.optional() });
 
+/** "Where should I connect?" (web/rendezvous.ts). */
+export const rendezvousPath = strict({ type: tag('rendezvous', 'path service type'), access: accessControl.optional() });
+
 export type StatsDocument = z.output<typeof statsDocument>;
 export type RealmStoreDocument = z.output<typeof realmStore>;

@@ -13,7 +13,7 @@ import {
 } from './schema-kit.js';
 import { networks, originPatterns } from './schema-network.js';
 import { relayPath } from './schema-relay.js';
-import { healthPath, metricsPath, statsPath } from './schema-stats.js';
+import { healthPath, metricsPath, rendezvousPath, statsPath } from './schema-stats.js';
 import { endpointTls, transportAuth } from './schema-auth.js';
 import {
   REFUSED_PATH_SERVICES, archivePath, cgiPath, jsonPath, nodeinfoPath, redirectPath, reverseproxyPath, staticPath,
@@ -211,13 +211,13 @@ const websocketReverseproxyPath = websocketProxy(websocketOptions);
 
 const PATH_SERVICES = [
   'websocket', 'static', 'redirect', 'reverseproxy', 'json', 'nodeinfo', 'path', 'archive', 'upload', 'wap', 'cgi',
-  'websocket-reverseproxy', 'relay', 'stats', 'metrics', 'health', 'mqtt', 'longpoll', 'publisher', 'caller', 'webhook', 'sse',
+  'websocket-reverseproxy', 'relay', 'stats', 'metrics', 'health', 'rendezvous', 'mqtt', 'longpoll', 'publisher', 'caller', 'webhook', 'sse',
 ];
 
 /** Every path service but `path`, which contains a map of them. */
 const leafServices = [
   websocketPath, staticPath, redirectPath, reverseproxyPath, jsonPath, nodeinfoPath, archivePath, uploadPath, wapPath,
-  cgiPath, websocketReverseproxyPath, relayPath, statsPath, metricsPath, healthPath, mqttPath, longpollPath, publisherPath, callerPath,
+  cgiPath, websocketReverseproxyPath, relayPath, statsPath, metricsPath, healthPath, rendezvousPath, mqttPath, longpollPath, publisherPath, callerPath,
   webhookPath, ssePath,
 ] as const;
 type LeafService = (typeof leafServices)[number];

@@ -200,6 +200,12 @@ export interface MetricsPathConfig {
   readonly topicNames?: boolean;
 }
 
+/** "Where should I connect?": the least loaded nodes' URLs (web/rendezvous.ts). */
+export interface RendezvousPathConfig {
+  readonly type: 'rendezvous';
+  readonly access?: AccessConfig;
+}
+
 /** Liveness at the path, readiness at `<path>/ready`. */
 export interface HealthPathConfig {
   readonly type: 'health';
@@ -268,7 +274,7 @@ import type { OutboundComponentConfig } from './normalize-outbound.js';
 
 /** A path service of a `web` transport. */
 export type PathService =
-  | WebSocketPathConfig | RelayPathConfig | StatsPathConfig | MetricsPathConfig | HealthPathConfig | WebServicePathConfig
+  | WebSocketPathConfig | RelayPathConfig | StatsPathConfig | MetricsPathConfig | HealthPathConfig | RendezvousPathConfig | WebServicePathConfig
   | MqttPathConfig | LongPollPathConfig;
 
 /**
@@ -394,6 +400,17 @@ export interface PlacementConfig {
   readonly highWater?: number;
   /** Seconds of Retry-After on a refused upgrade (default 5). */
   readonly retryAfter?: number;
+  /** Gradual shedding; undefined = none. */
+  readonly shed?: ShedConfig;
+}
+
+export interface ShedConfig {
+  /** Sessions closed per second at most (default 5). */
+  readonly rate: number;
+  /** Percent above the cluster's mean a node keeps without shedding (default 10). */
+  readonly margin: number;
+  /** ms a shed session counts at most as on its way elsewhere (default 5,000). */
+  readonly settle: number;
 }
 
 /** Statistics (xbar's top-level `stats`). */

@@ -72,6 +72,11 @@ export class Router {
     return this.sessions.size;
   }
 
+  /** Sessions in any state, the newest first. */
+  newestFirst(): Session[] {
+    return [...this.sessions].reverse();
+  }
+
   /** Number of joined sessions, every realm together. */
   get sessionCount(): number {
     let n = 0;

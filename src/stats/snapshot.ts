@@ -82,6 +82,8 @@ export interface BackplaneFigures {
   readonly nodes?: readonly NodeView[];
   /** Sessions refused by cluster.max_sessions, by where: at HELLO (ABORT) and at the WebSocket upgrade (503). */
   readonly sessions_refused?: { readonly hello: number; readonly websocket_upgrade: number };
+  /** Sessions closed to move them to lighter nodes (cluster.shed). */
+  readonly sessions_shed?: number;
   /** Bytes of recent publications kept for resending and replay after an outage. */
   readonly replay_buffer_bytes?: number;
   /** Publications pushed out of that buffer by its byte bound before their window ended. */

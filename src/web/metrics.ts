@@ -64,6 +64,7 @@ export function metricsRegistry(source: Source, refusals?: Refusals, edge?: Edge
     c.inc({ at: 'hello' }, r?.hello ?? 0);
     c.inc({ at: 'websocket_upgrade' }, r?.websocket_upgrade ?? 0);
   });
+  counter(registry, 'xbar_cluster_sessions_shed_total', 'Sessions this node closed (WebSocket 1001) to move them to lighter nodes (cluster.shed)', [], (c) => c.inc(snap().backplane.sessions_shed ?? 0));
   gauge(registry, 'xbar_connections', 'Open client connections', [], (g) => g.set(snap().connections));
   for (const [key, name, help] of TRAFFIC) {
     counter(registry, `xbar_${name}`, `${help}, all connections of this node`, [], (c) => c.inc(snap().totals[key]));

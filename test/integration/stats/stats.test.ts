@@ -62,9 +62,9 @@ describe('live statistics', LIMIT, () => {
     const s = await statsUntil(t, (x) => x.realms[0]!.top_topics.some((tt) => tt.topic === 'com.example.ticks' && tt.publications === 50));
     const r = s.realms[0]!;
     assert.equal(s.node, t.node.backplane.nodeId);
-    const { nodes, sessions_refused: refused, ...backplane } = s.backplane;
+    const { nodes, sessions_refused: refused, sessions_shed: shed, ...backplane } = s.backplane;
     assert.deepEqual(backplane, { health: 'standalone', members: 1 });
-    assert.deepEqual(refused, { hello: 0, websocket_upgrade: 0 }, 'no cluster.max_sessions');
+    assert.deepEqual([refused, shed], [{ hello: 0, websocket_upgrade: 0 }, 0], 'no cluster.max_sessions, no cluster.shed');
     assert.deepEqual(nodes?.map((n) => [n.node, n.state, n.sessions]), [[t.node.backplane.nodeId, 'ready', 4]], 'the node directory: this node');
     assert.equal(r.name, 'realm1');
     assert.equal(r.sessions, 4);

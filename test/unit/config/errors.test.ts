@@ -121,7 +121,7 @@ describe('config problems name the exact key path', () => {
     paths['a/b'] = { type: 'websocket' };
     const allowed =
       '"websocket", "static", "redirect", "reverseproxy", "json", "nodeinfo", "path", "archive", "upload", "wap", "cgi", ' +
-      '"websocket-reverseproxy", "relay", "stats", "metrics", "health", "mqtt", "longpoll", "publisher", "caller", "webhook", "sse"';
+      '"websocket-reverseproxy", "relay", "stats", "metrics", "health", "rendezvous", "mqtt", "longpoll", "publisher", "caller", "webhook", "sse"';
     assert.deepEqual(problems(doc), [
       `workers[0].transports[0].paths.py.type: expected one of ${allowed}, got "wsgi"; ` +
         '"wsgi" is a Crossbar.io path service type that xbar does not run: xbar runs no Python web apps; run the app in its own server and mount it with a "reverseproxy" path',
@@ -199,7 +199,11 @@ describe('config problems name the exact key path', () => {
     const config = parseConfig({ ...minimalDoc(), cluster: { max_sessions: 1000, high_water: 800 } }, 'test');
     assert.deepEqual(config.placement, { maxSessions: 1000, highWater: 800 });
     assert.deepEqual(problems({ ...minimalDoc(), cluster: { max_sessions: 100, high_water: 200 } }), ['cluster.high_water: expected at most max_sessions (100), got 200']);
-    assert.deepEqual(problems({ ...minimalDoc(), cluster: { max_sessions: 0 } }), ['cluster.max_sessions: expected integer 1-10000000, got 0']);
+    assert.deepEqual(problems({ ...minimalDoc(), cluster: { max_sessions: 0, shed: { rate: 0 } } }), [
+      'cluster.max_sessions: expected integer 1-10000000, got 0',
+      'cluster.shed.rate: expected integer 1-10000 (sessions/s), got 0',
+    ]);
+    assert.deepEqual(parseConfig({ ...minimalDoc(), cluster: { shed: { rate: 20 } } }, 'test').placement, { shed: { rate: 20, margin: 10, settle: 5000 } });
   });
 
   it('names an unreadable NATS credentials file by its key path', () => {
