@@ -23,6 +23,7 @@
  */
 import type { MatchPolicy } from '../wamp/uri.js';
 import type { Args, CancelMode, Dict, InvokePolicy, Kwargs, Receivers } from '../wamp/messages.js';
+import type { EncodedPayload } from '../wamp/payload.js';
 
 export type BackplaneHealth = 'standalone' | 'ready' | 'degraded' | 'isolated';
 
@@ -46,6 +47,12 @@ export interface EventOut {
   readonly kwargs: Kwargs;
   /** PUBLISH.Options `_mqtt`: MQTT message attributes, forwarded as EVENT.Details `_mqtt` (router/broker.ts). */
   readonly mqtt?: Dict;
+  /**
+   * The publisher's own Arguments|ArgumentsKw bytes, when its serializer could locate them: they
+   * cross to the other nodes as they are, and receivers there on the same serializer get them
+   * spliced in, as on one node. Given to `publish` only (it may be a view of a read buffer).
+   */
+  readonly payload?: EncodedPayload;
 }
 
 export interface ClusterCallee {

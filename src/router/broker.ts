@@ -60,6 +60,12 @@ export interface Subscription {
   readonly ready: Promise<void>;
 }
 
+/** A publication's Arguments and ArgumentsKw, read only when an encoding needs them. */
+interface Content {
+  readonly args: Args;
+  readonly kwargs: Kwargs;
+}
+
 export class Broker {
   private readonly index = new MatchIndex<Subscription>();
   private readonly byId = new Map<number, Subscription>();
@@ -184,9 +190,10 @@ export class Broker {
       : forwardFor ? { ...forwardFor[0]!, forwardFor: [...forwardFor, identOf(session)] } : identOf(session);
     const receivers = options.receivers;
     const mqtt = extensionOf(m.rawOptions);
-    this.deliver(topic, publication, m.args, m.kwargs, ReceiverFilter.of(receivers, options.excludeMe ? session : undefined), publisher, m.payload, mqtt);
+    this.deliver(topic, publication, m, ReceiverFilter.of(receivers, options.excludeMe ? session : undefined), publisher, m.payload, mqtt);
     const ev: EventOut = { realm: this.realm, topic, publication, publisher, receivers, args: m.args, kwargs: m.kwargs, ...(mqtt ? { mqtt } : {}) };
-    this.backplane.publish(ev);
+    // The encoded payload may be a view of the read buffer: only the backplane, at once, gets it.
+    this.backplane.publish(m.payload === undefined ? ev : { ...ev, payload: m.payload });
     this.count(topic, false);
     const kept = this.hooks?.published(ev, options.retain);
     if (options.acknowledge) {
@@ -208,7 +215,7 @@ export class Broker {
    */
   publishInternal(topic: string, args: Args, kwargs: Kwargs, receivers?: Receivers, retain = false, mqtt?: Dict): number {
     const publication = randomId();
-    this.deliver(topic, publication, args, kwargs, ReceiverFilter.of(receivers, undefined), undefined, undefined, mqtt);
+    this.deliver(topic, publication, { args, kwargs }, ReceiverFilter.of(receivers, undefined), undefined, undefined, mqtt);
     const ev: EventOut = { realm: this.realm, topic, publication, receivers, args, kwargs, ...(mqtt ? { mqtt } : {}) };
     this.backplane.publish(ev);
     this.count(topic, false);
@@ -219,7 +226,8 @@ export class Broker {
 
   /** An event published on another node of the cluster; its options filter our own sessions. */
   remoteEvent(ev: EventOut): void {
-    this.deliver(ev.topic, ev.publication, ev.args, ev.kwargs, ReceiverFilter.of(ev.receivers, undefined), ev.publisher, undefined, ev.mqtt);
+    // Its arguments are read (decoded, from a passed-through payload) only for another serializer.
+    this.deliver(ev.topic, ev.publication, ev, ReceiverFilter.of(ev.receivers, undefined), ev.publisher, ev.payload, ev.mqtt);
     this.count(ev.topic, true);
     this.hooks?.published(ev, false);
   }
@@ -243,7 +251,7 @@ export class Broker {
    * an encoded `payload` get it spliced in as it arrived.
    */
   private deliver(
-    topic: string, publication: number, args: Args, kwargs: Kwargs, filter: ReceiverFilter, publisher: Ident | undefined, payload?: Payload,
+    topic: string, publication: number, content: Content, filter: ReceiverFilter, publisher: Ident | undefined, payload?: Payload,
     mqtt?: Dict,
   ): void {
     this.sent = 0;
@@ -270,7 +278,7 @@ export class Broker {
           // otherwise they are encoded once a receiver reads them.
           out = bySerializer[ser.rawsocketId] = payload?.serializer === ser.id && ser.encodeSpliced
             ? new Outgoing(ser.encodeSpliced([T.EVENT, sub.id, publication, details], payload), ser.binary)
-            : Outgoing.encodedOnDemand(ser, (array ??= withPayload([T.EVENT, sub.id, publication, details], args, kwargs)));
+            : Outgoing.encodedOnDemand(ser, (array ??= withPayload([T.EVENT, sub.id, publication, details], content.args, content.kwargs)));
         }
         s.conn.send(out, true);
         this.sent++;

@@ -1,14 +1,16 @@
 /**
  * Frames exchanged between nodes, every one of them written and read here. On the wire a frame is
  * one MessagePack array [kind, meta, args?, kwargs?] whose meta map has short keys (below). No
- * NATS headers (they cost 40–55% of throughput, design/cluster.md §3). The payload is encoded once
- * at the origin and decoded once per receiving node, which then fans out locally.
+ * NATS headers (they cost 40–55% of throughput, design/cluster.md §3). A call's payload is encoded
+ * once at the origin and decoded once per receiving node; an event's carries the publisher's own
+ * bytes when it had them (see the event frame), decoded on a receiving node only if needed.
  *
  * Decoders check every field they read and throw `FrameError` naming it: a frame from an older or
  * foreign publisher on our subjects is refused and logged, never half-used.
  */
 import { serializerById } from '../../serializers/index.js';
 import type { Args, CancelMode, Dict, Kwargs, Receivers } from '../../wamp/messages.js';
+import type { EncodedPayload, SerializerId } from '../../wamp/payload.js';
 import type { EventOut, Ident, NodeAdvert, NodeState, RemoteInvocation, RetainedEntry, StoredTestament } from '../backplane.js';
 
 export const FrameKind = {
@@ -44,6 +46,8 @@ interface Raw {
   readonly meta: Dict;
   readonly args: Args;
   readonly kwargs: Kwargs;
+  /** The third element as it is (an event's passed-through payload is bytes there). */
+  readonly third: unknown;
 }
 
 function decode(bytes: Uint8Array): Raw {
@@ -56,7 +60,7 @@ function decode(bytes: Uint8Array): Raw {
   if (!Array.isArray(v) || typeof v[0] !== 'number' || !isDict(v[1])) throw new FrameError('not a [kind, meta, …] array');
   const args = Array.isArray(v[2]) && v[2].length > 0 ? (v[2] as unknown[]) : undefined;
   const kwargs = isDict(v[3]) && Object.keys(v[3]).length > 0 ? v[3] : undefined;
-  return { kind: v[0] as number, meta: v[1], args, kwargs };
+  return { kind: v[0] as number, meta: v[1], args, kwargs, third: v[2] };
 }
 
 function isDict(x: unknown): x is Dict {
@@ -98,7 +102,10 @@ function kindOf(raw: Raw, expected: readonly number[], subject: string): void {
 // ---- events (P.ev.…) -------------------------------------------------------------------------
 // meta: o origin node, s its sequence, r realm, t topic, p publication, pub publisher,
 // x exclude, el eligible, xa/xr exclude authid/authrole, ea/er eligible authid/authrole,
-// mq PUBLISH.Options._mqtt (router/broker.ts).
+// mq PUBLISH.Options._mqtt (router/broker.ts); ps, pc: the serializer and element count (1 or 2)
+// of a payload passed through as the publisher encoded it, the frame's third element then being
+// those bytes (design/cluster.md §3: decoded on a receiving node only for a receiver on another
+// serializer).
 
 export interface EventFrame {
   readonly origin: string;
@@ -107,7 +114,12 @@ export interface EventFrame {
 }
 
 export function encodeEvent(origin: string, seq: number, ev: EventOut): Uint8Array {
-  return encode(FrameKind.event, { o: origin, s: seq, ...eventMeta(ev) }, ev.args, ev.kwargs);
+  const meta: Dict = { o: origin, s: seq, ...eventMeta(ev) };
+  const p = ev.payload;
+  if (p === undefined) return encode(FrameKind.event, meta, ev.args, ev.kwargs);
+  meta.ps = p.serializer;
+  meta.pc = p.count;
+  return msgpack.encode([FrameKind.event, meta, p.message.subarray(p.start, p.end)]);
 }
 
 function eventMeta(ev: EventOut): Dict {
@@ -132,12 +144,60 @@ export function decodeEvent(bytes: Uint8Array): EventFrame {
 
 function eventOf(f: Raw): EventOut {
   const m = f.meta;
-  return {
+  const head = {
     realm: str(m, 'r', 'realm'), topic: str(m, 't', 'topic'), publication: num(m, 'p', 'publication'),
-    publisher: publisherOf(m), receivers: receiversOf(m), args: f.args, kwargs: f.kwargs,
+    publisher: publisherOf(m), receivers: receiversOf(m),
     ...(m.mq === undefined || m.mq === null ? {} : { mqtt: dict(m, 'mq', 'mqtt attributes') }),
   };
+  const payload = passedThrough(m, f.third);
+  return payload === undefined ? { ...head, args: f.args, kwargs: f.kwargs } : withLazyArguments(head, payload);
 }
+
+const SERIALIZER_IDS: readonly string[] = ['json', 'msgpack', 'cbor'];
+
+function passedThrough(m: Dict, third: unknown): EncodedPayload | undefined {
+  if (m.ps === undefined) return undefined;
+  const serializer = m.ps;
+  if (typeof serializer !== 'string' || !SERIALIZER_IDS.includes(serializer)) throw new FrameError('payload serializer (ps) is not json, msgpack or cbor');
+  if (m.pc !== 1 && m.pc !== 2) throw new FrameError('payload element count (pc) is not 1 or 2');
+  if (!(third instanceof Uint8Array)) throw new FrameError('payload (third element) is not bytes');
+  return { serializer: serializer as SerializerId, message: third, start: 0, end: third.length, count: m.pc };
+}
+
+/**
+ * The event with its payload as it came; Arguments and ArgumentsKw are decoded on first use (a
+ * receiver on another serializer, the event history), once.
+ */
+function withLazyArguments(head: Omit<EventOut, 'args' | 'kwargs' | 'payload'>, payload: EncodedPayload): EventOut {
+  let decoded: readonly [Args, Kwargs] | undefined;
+  const get = (): readonly [Args, Kwargs] => (decoded ??= decodePayload(payload));
+  return {
+    ...head,
+    payload,
+    get args() {
+      return get()[0];
+    },
+    get kwargs() {
+      return get()[1];
+    },
+  };
+}
+
+/** Arguments|ArgumentsKw from a payload's bytes, by its own serializer (a message [0, …] around them). */
+function decodePayload(p: EncodedPayload): readonly [Args, Kwargs] {
+  const ser = serializerById(p.serializer)!;
+  let v: unknown;
+  try {
+    v = ser.decode(ser.encodeSpliced!([0], p));
+  } catch (err) {
+    throw new FrameError(`payload (third element) is not ${p.serializer}: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(v) || v.length !== 1 + p.count || !Array.isArray(v[1]) || (p.count === 2 && !isDict(v[2]))) {
+    throw new FrameError('payload (third element) is not Arguments|list followed by ArgumentsKw|dict');
+  }
+  return [v[1] as unknown[], p.count === 2 ? (v[2] as Dict) : undefined];
+}
+
 
 // ---- a retained event (KV xbar_<cluster>_retained) and an event history entry (its stream) -------
 // meta: the event's, and tm when it was stored (ms since the epoch), b the bytes it counts.

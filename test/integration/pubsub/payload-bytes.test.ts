@@ -16,7 +16,7 @@ describe('pub/sub payload bytes', () => {
   let url: string;
   before(async () => {
     t = await startNode();
-    // One node even in a cluster run: bytes pass through within a node (across nodes they are values).
+    // One node even in a cluster run (across nodes: test/cluster/payload-passthrough.test.ts).
     url = `ws://127.0.0.1:${t.node.port('web')}/ws`;
   });
   after(() => t.stop());

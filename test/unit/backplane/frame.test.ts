@@ -34,6 +34,14 @@ describe('backplane frames: the wire format', () => {
       wire([1, { o: 'n1', s: 4, r: 'r1', t: 't', p: 8 }]));
   });
 
+  it('writes an event with the publisher\'s encoded payload as [1, {…, ps, pc}, bytes]', () => {
+    const json = serializerById('json')!;
+    const message = Buffer.from('[16,1,{},"com.t",[1.50] , {"a" : 1}]');
+    const payload = json.payloadOf(message, 4, 2)!;
+    const bytes = encodeEvent('n1', 3, { realm: 'r1', topic: 'com.t', publication: 7, args: [1.5], kwargs: { a: 1 }, payload });
+    assert.equal(hex(bytes), wire([1, { o: 'n1', s: 3, r: 'r1', t: 'com.t', p: 7, ps: 'json', pc: 2 }, Buffer.from('[1.50] , {"a" : 1}')]));
+  });
+
   it('writes the calls\' frames with their one- and two-letter keys', () => {
     const inv = { realm: 'r', procedure: 'com.p', regId: 9, callee: 11, details: { caller: 2 }, args: [1], kwargs: undefined };
     assert.equal(hex(encodeInvoke('n1', 5, inv)), wire([2, { o: 'n1', c: 5, r: 'r', u: 'com.p', g: 9, cs: 11, d: { caller: 2 } }, [1], {}]));
@@ -93,6 +101,31 @@ describe('backplane frames: reading back', () => {
 
 describe('backplane frames: refusing what a subject does not carry', () => {
   const refuses = (fn: () => unknown, field: RegExp) => assert.throws(fn, (e: unknown) => e instanceof FrameError && field.test(e.message));
+
+  it('reads a passed-through payload as its bytes, and decodes its arguments only when asked, once', () => {
+    for (const id of ['json', 'msgpack', 'cbor'] as const) {
+      const ser = serializerById(id)!;
+      const message = ser.encode([16, 1, {}, 'com.t', [1, 'two'], { k: [3] }]);
+      const payload = ser.payloadOf(message, 4, 2)!;
+      const ev = decodeEvent(encodeEvent('n1', 3, { realm: 'r', topic: 'com.t', publication: 7, args: [1, 'two'], kwargs: { k: [3] }, payload })).event;
+      assert.equal(ev.payload?.serializer, id);
+      assert.equal(hex(ev.payload!.message.subarray(ev.payload!.start, ev.payload!.end)), hex(message.subarray(payload.start, payload.end)));
+      assert.deepEqual([ev.args, ev.kwargs], [[1, 'two'], { k: [3] }]);
+      assert.equal(ev.args, ev.args, 'decoded once');
+    }
+  });
+
+  it('refuses a passed-through payload that is not what its keys say, naming the field', () => {
+    const head = { o: 'n', s: 1, r: 'r', t: 't', p: 1 };
+    refuses(() => decodeEvent(msgpack.encode([1, { ...head, ps: 'xml', pc: 1 }, Buffer.from('[]')])), /serializer \(ps\)/);
+    refuses(() => decodeEvent(msgpack.encode([1, { ...head, ps: 'json', pc: 3 }, Buffer.from('[]')])), /count \(pc\)/);
+    refuses(() => decodeEvent(msgpack.encode([1, { ...head, ps: 'json', pc: 1 }, [1]])), /not bytes/);
+    // Bytes that are not a payload: refused when the arguments are first read.
+    const ev = decodeEvent(msgpack.encode([1, { ...head, ps: 'json', pc: 2 }, Buffer.from('[1], 2')])).event;
+    refuses(() => ev.kwargs, /ArgumentsKw/);
+    const garbage = decodeEvent(msgpack.encode([1, { ...head, ps: 'msgpack', pc: 1 }, Buffer.from([0xc1])])).event;
+    refuses(() => garbage.args, /not msgpack/);
+  });
 
   it('names the field that is wrong', () => {
     refuses(() => decodeEvent(msgpack.encode([1, { o: 'n', s: 1, r: 'r', t: 5, p: 1 }])), /topic \(t\)/);
