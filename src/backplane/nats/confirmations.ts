@@ -22,9 +22,9 @@ interface Waiter {
 
 export class Confirmations {
   /** The highest seq known to have reached a NATS server. */
-  private confirmedUpTo = 0;
+  private confirmedUpTo: number;
   /** The highest seq written on the current connection. */
-  private handedUpTo = 0;
+  private handedUpTo: number;
   /** Bumped at each disconnect: a flush that started before it confirms nothing. */
   private generation = 0;
   private flushing = false;
@@ -33,12 +33,17 @@ export class Confirmations {
 
   /**
    * `connection()`: the connection while it can carry traffic (connected, not reconnecting);
-   * `expire()` lets the buffer drop frames past their window (it then calls `lost`).
+   * `expire()` lets the buffer drop frames past their window (it then calls `lost`); `before`:
+   * the seq before the first publication (nothing up to it waits).
    */
   constructor(
     private readonly connection: () => NatsConnection | undefined,
     private readonly expire: () => void,
-  ) {}
+    before = 0,
+  ) {
+    this.confirmedUpTo = before;
+    this.handedUpTo = before;
+  }
 
   get confirmed(): number {
     return this.confirmedUpTo;

@@ -38,6 +38,16 @@ export interface ReplayLimits {
 
 export const REPLAY_DEFAULTS: ReplayLimits = { windowMs: 30_000, maxBytes: 64 * 1024 * 1024 };
 
+/**
+ * Where a node's event sequence starts: the start time in ms × 1,000. Receivers remember the last
+ * sequence per node id, and a node restarted under its name keeps that id, so each run must
+ * start above everything an earlier run stamped (it would have to publish 1,000 events per ms of
+ * its life to reach the next run's start). Stays below 2^53 until the year 2255.
+ */
+export function sequenceBase(now = Date.now()): number {
+  return now * 1000;
+}
+
 export class NatsEvents {
   /** NATS subscriptions per subject; `sub` is missing for interest taken before the connection (start() subscribes). */
   private readonly interests = new Map<string, { count: number; sub: Subscription | undefined }>();
@@ -51,7 +61,8 @@ export class NatsEvents {
   overflowed = 0;
   /** Live events held back while a reconnect's replay is under way. */
   private heldBack: Msg[] | undefined;
-  private seq = 0;
+  /** The last sequence this node stamped; starts at `sequenceBase()`, above any earlier run of its name. */
+  private seq = sequenceBase();
 
   constructor(
     private readonly link: NatsLink,
@@ -60,7 +71,7 @@ export class NatsEvents {
     private readonly limits: ReplayLimits = REPLAY_DEFAULTS,
   ) {
     this.recent = new RecentFrames(limits.windowMs, limits.maxBytes, (f, early) => this.dropped(f, early));
-    this.confirmations = new Confirmations(() => (this.link.isConnected ? this.link.open() : undefined), () => this.recent.expire(Date.now()));
+    this.confirmations = new Confirmations(() => (this.link.isConnected ? this.link.open() : undefined), () => this.recent.expire(Date.now()), this.seq);
   }
 
   /** Bytes the replay buffer holds now. */
