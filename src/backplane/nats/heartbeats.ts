@@ -47,8 +47,9 @@ export class Heartbeats {
     private readonly deadAfterMs: number,
     lost: (node: string) => void,
     private readonly joined: (entry: NodeEntry) => void,
+    back: (node: string) => void = () => undefined,
   ) {
-    this.members = new Membership(link.nodeId, deadAfterMs, lost);
+    this.members = new Membership(link.nodeId, deadAfterMs, lost, back);
     this.directory = new NodeDirectory(link.nodeId);
   }
 

@@ -20,18 +20,20 @@ export class Membership {
     private readonly self: string,
     private readonly deadAfterMs: number,
     private readonly onDown: (node: string) => void,
+    private readonly onBack: (node: string) => void = () => undefined,
   ) {
     this.lastSeen.set(self, Date.now());
   }
 
   /**
    * A heartbeat (or any traffic) from `node`. A node declared dead that is heard again (it was
-   * paused, or cut off from NATS longer than dead-after) is a member again; what was reaped while
-   * it was away stays reaped (its callees were told, by registration revocation).
+   * paused, or cut off from NATS longer than dead-after) is a member again (`onBack`); it writes
+   * back its callees the reaper removed (registry.ts).
    */
   seen(node: string, now = Date.now()): boolean {
     const returned = this.gone.delete(node);
     this.lastSeen.set(node, now);
+    if (returned) this.onBack(node);
     return returned;
   }
 

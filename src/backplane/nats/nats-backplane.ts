@@ -58,6 +58,8 @@ export class NatsBackplane implements Backplane {
     const heartbeatMs = options.heartbeatMs ?? 1000;
     this.heartbeats = new Heartbeats(this.link, heartbeatMs, options.deadAfterMs ?? 3 * heartbeatMs, (node) => this.nodeLost(node), (entry) => {
       this.handlers?.nodeJoined?.(entry, this.heartbeats.directory.returned(entry) && this.heartbeats.members.isAnnouncerFor(entry.node));
+    }, (node) => {
+      void this.registry.nodeBack(node);
     });
     const members = this.heartbeats.members;
     const handlers = () => this.handlers;

@@ -17,6 +17,25 @@ export function registryKey(realm: string, uri: string, match: MatchPolicy): str
   return `r.${h(realm)}.${match[0]}.${h(uri)}`;
 }
 
+/**
+ * A registration as the bucket stores it: a `force_reregister` write also names the callees it
+ * pushed out (`node/session`, the latest 32, carried along by later writes), so that a node that
+ * finds its callee missing can tell a forced replacement from a reap by a node that took it for dead.
+ */
+export type StoredReg = ClusterReg & { readonly forcedOut?: readonly string[] };
+
+const FORCED_OUT_KEPT = 32;
+
+/** `next` with `pushedOut` added to what forced writes pushed out of `current`. */
+export function withForcedOut(current: ClusterReg | undefined, next: ClusterReg, pushedOut: readonly { node: string; session: number }[]): StoredReg {
+  const earlier = (current as StoredReg | undefined)?.forcedOut ?? [];
+  return { ...next, forcedOut: [...earlier, ...pushedOut.map((c) => `${c.node}/${c.session}`)].slice(-FORCED_OUT_KEPT) };
+}
+
+export function forcedOut(reg: ClusterReg | undefined, node: string, session: number): boolean {
+  return (reg as StoredReg | undefined)?.forcedOut?.includes(`${node}/${session}`) === true;
+}
+
 export interface ReplicaEntry {
   readonly revision: number;
   readonly reg: ClusterReg | undefined;
@@ -41,18 +60,25 @@ export class RegistryReplica {
     return this.entries.values();
   }
 
-  /** Applies a KV entry if it is newer than what the replica holds. */
-  apply(key: string, revision: number, reg: ClusterReg | undefined): void {
+  /**
+   * Applies a KV entry if it is newer than what the replica holds; `over`: also over a local
+   * change made on top of the same revision (the +0.5 revisions of a callee dropped here first).
+   */
+  apply(key: string, revision: number, reg: ClusterReg | undefined, over = false): void {
     const known = this.entries.get(key);
-    if (known && known.revision >= revision) return;
+    if (known && (over ? Math.floor(known.revision) > revision : known.revision >= revision)) return;
     this.entries.set(key, { revision, reg });
     this.onChange(known?.reg, reg);
   }
 
-  applyEntry(e: KvEntry): void {
-    const reg = e.operation === 'PUT' && e.value.length > 0 ? decodeReg(e.value) : undefined;
-    this.apply(e.key, e.revision, reg);
+  applyEntry(e: KvEntry, over = false): void {
+    this.apply(e.key, e.revision, entryReg(e), over);
   }
+}
+
+/** The registration a KV entry holds (undefined: deleted). */
+export function entryReg(e: KvEntry): ClusterReg | undefined {
+  return e.operation === 'PUT' && e.value.length > 0 ? decodeReg(e.value) : undefined;
 }
 
 export function encodeReg(reg: ClusterReg): Uint8Array {

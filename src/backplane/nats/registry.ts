@@ -3,15 +3,23 @@
  * `xbar_<cluster>_reg` written by compare-and-set under the rules every backplane shares
  * (registry-rules.ts), and this node's replica of it, fed by a KV watch. Writes retry through a
  * JetStream leader election until the registry timeout.
+ *
+ * False death (issue 17, point 5): a node the others took for dead (paused, cut off from NATS)
+ * finds its callees removed by the reaper while their sessions live. It keeps them in its replica
+ * and writes them back under the usual rules: a single registration another node made meanwhile
+ * wins, and this node's callee is revoked instead. A callee pushed out by `force_reregister` is
+ * not written back (the write names it, registry-kv.ts). Each node also reads again, from the
+ * bucket, the keys it dropped a node's callees from when that node is heard again: a reap that
+ * never reached the bucket (the reaper was cut off itself) leaves no replica without them.
  */
-import type { KV, NatsConnection } from 'nats';
+import type { KV, KvEntry, NatsConnection } from 'nats';
 import type { MatchPolicy } from '../../wamp/uri.js';
 import { ErrorUri } from '../../wamp/errors.js';
 import type { InvokePolicy } from '../../wamp/messages.js';
 import type { ClusterCallee, ClusterReg, RegisterOutcome } from '../backplane.js';
-import { applyNodeLoss, applyRegister, applyUnregister } from '../registry-rules.js';
+import { applyNodeLoss, applyRegister, applyUnregister, type RegisterRequest } from '../registry-rules.js';
 import { initialValues, type NatsLink, withTimeout } from './link.js';
-import { casUpdate, type Change, RegistryReplica, registryKey } from './registry-kv.js';
+import { casUpdate, type Change, entryReg, forcedOut, RegistryReplica, registryKey, withForcedOut } from './registry-kv.js';
 
 const RETRY_MS = 200;
 
@@ -27,6 +35,12 @@ export class NatsRegistry {
    * for them, so unregister-then-register from one node is seen in that order.
    */
   private readonly leaving = new Map<string, Promise<unknown>>();
+  /** This node's callees as registered (force off), by key and session: what it writes back after a false death. */
+  private readonly mine = new Map<string, Map<number, RegisterRequest>>();
+  /** Keys this replica dropped a lost node's callees from, by node: read again if the node is heard again. */
+  private readonly droppedFor = new Map<string, Set<string>>();
+  /** Callees being written back, `key/session`. */
+  private readonly restoring = new Set<string>();
 
   constructor(
     private readonly link: NatsLink,
@@ -44,7 +58,7 @@ export class NatsRegistry {
     const initialized = new Promise<void>((r) => (ready = r));
     const iter = await kv.watch({ key: '>', initializedFn: () => ready() });
     void (async () => {
-      for await (const e of iter) this.replica.applyEntry(e);
+      for await (const e of iter) this.applyEntry(e);
     })().catch((err: unknown) => this.link.log.error({ err }, 'registry watch ended: this node no longer hears of registrations elsewhere'));
     await initialValues(initialized, 'registry watch', this.link.log);
   }
@@ -55,7 +69,8 @@ export class NatsRegistry {
     const key = registryKey(realm, uri, match);
     const change = (current: ClusterReg | undefined): ClusterReg | Refusal => {
       const d = applyRegister(current, { realm, uri, match, invoke, callee, force });
-      return 'error' in d ? d : d.next;
+      if ('error' in d) return d;
+      return d.revoked.length > 0 ? withForcedOut(current, d.next, d.revoked) : d.next;
     };
     // While JetStream elects a new leader (a NATS server died) writes fail for seconds: retry
     // until the deadline, then give up with registry_unavailable (design/cluster.md §5).
@@ -78,6 +93,9 @@ export class NatsRegistry {
     });
     if (outcome === 'unchanged') return { error: ErrorUri.registryUnavailable, message: 'registry conflict' };
     if (isRefusal(outcome)) return outcome;
+    let held = this.mine.get(key);
+    if (!held) this.mine.set(key, (held = new Map()));
+    held.set(callee.session, { realm, uri, match, invoke, callee, force: false });
     this.replica.apply(key, outcome.revision, outcome.reg);
     return { regId: outcome.reg!.regId };
   }
@@ -87,6 +105,7 @@ export class NatsRegistry {
     if (!kv) return;
     const key = registryKey(realm, uri, match);
     const node = this.link.nodeId;
+    this.forget(key, session);
     // The local replica forgets the callee at once; the KV write follows (retried by casUpdate).
     const known = this.replica.get(key);
     if (known?.reg) {
@@ -114,7 +133,100 @@ export class NatsRegistry {
       this.link.log.warn({ err, uri }, 'registry read failed; routing by the replica as it is');
       return null;
     });
-    if (e) this.replica.applyEntry(e);
+    if (e) this.applyEntry(e);
+  }
+
+  /**
+   * A bucket entry for the replica. Callees of this node that it lacks, though they never
+   * unregistered and were not pushed out by force, were reaped by a node that took this one for
+   * dead: the replica keeps them (as the registry rules would add them) while they are written back.
+   */
+  private applyEntry(e: KvEntry, over = false): void {
+    const reg = entryReg(e);
+    const held = this.mine.get(e.key);
+    const self = this.link.nodeId;
+    let kept = reg;
+    for (const [session, r] of held ? [...held] : []) {
+      if (reg?.callees.some((c) => c.node === self && c.session === session)) continue;
+      if (forcedOut(reg, self, session)) {
+        this.forget(e.key, session);
+        continue;
+      }
+      const d = applyRegister(kept, r);
+      if ('error' in d) {
+        this.link.log.warn({ uri: r.uri, session }, 'a registration of this node was made elsewhere while this node was taken for dead: its callee here is revoked');
+        this.forget(e.key, session);
+        continue;
+      }
+      kept = d.next;
+      void this.restore(e.key, r);
+    }
+    this.replica.apply(e.key, e.revision, kept, over);
+  }
+
+  /** Writes back a callee of this node that a reaper removed (see applyEntry). */
+  private async restore(key: string, r: RegisterRequest): Promise<void> {
+    const kv = this.kv;
+    const id = `${key}/${r.callee.session}`;
+    if (!kv || this.restoring.has(id)) return;
+    this.restoring.add(id);
+    const stillMine = () => this.mine.get(key)?.has(r.callee.session) === true;
+    const change = (current: ClusterReg | undefined): ClusterReg | Refusal | 'unchanged' => {
+      if (!stillMine() || current?.callees.some((c) => c.node === r.callee.node && c.session === r.callee.session)) return 'unchanged';
+      const d = applyRegister(current, r);
+      return 'error' in d ? d : d.next;
+    };
+    const deadline = Date.now() + this.timeoutMs;
+    try {
+      for (;;) {
+        try {
+          const outcome = await this.link.track(casUpdate(kv, key, change, isRefusal));
+          if (isRefusal(outcome)) {
+            this.link.log.warn({ uri: r.uri, session: r.callee.session }, 'a registration of this node was made elsewhere while this node was taken for dead: its callee here is revoked');
+            this.forget(key, r.callee.session);
+            const e = await kv.get(key);
+            if (e) this.applyEntry(e, true);
+            else this.replica.apply(key, Math.floor(this.replica.get(key)?.revision ?? 0), undefined, true);
+          } else if (outcome !== 'unchanged') {
+            this.link.log.info({ uri: r.uri, session: r.callee.session }, 'registered again a callee of this node that a node which took it for dead had removed');
+            this.replica.apply(key, outcome.revision, outcome.reg);
+            // It unregistered while the write was under way: take it out again.
+            if (!stillMine()) await casUpdate(kv, key, (current) => applyUnregister(current, r.callee.node, r.callee.session), never);
+          }
+          return;
+        } catch (err) {
+          if (Date.now() > deadline || this.link.isStopping) throw err;
+          await new Promise((res) => setTimeout(res, RETRY_MS));
+        }
+      }
+    } catch (err) {
+      this.link.log.warn({ err, uri: r.uri }, 'a callee of this node removed while it was taken for dead could not be registered again: other nodes do not route to it');
+    } finally {
+      this.restoring.delete(id);
+    }
+  }
+
+  private forget(key: string, session: number): void {
+    const held = this.mine.get(key);
+    if (held?.delete(session) && held.size === 0) this.mine.delete(key);
+  }
+
+  /**
+   * A node taken for dead is heard again: read the keys its callees were dropped from here from
+   * the bucket, over the local drop (the reap may never have reached the bucket).
+   */
+  async nodeBack(node: string): Promise<void> {
+    const kv = this.kv;
+    const keys = this.droppedFor.get(node);
+    this.droppedFor.delete(node);
+    if (!kv || !keys) return;
+    await Promise.all([...keys].map(async (key) => {
+      const e = await kv.get(key).catch((err: unknown) => {
+        this.link.log.warn({ err, node }, 'registry read failed: a returning node\'s callees may stay unknown here until the key changes');
+        return null;
+      });
+      if (e) this.applyEntry(e, true);
+    }));
   }
 
   /**
@@ -128,6 +240,11 @@ export class NatsRegistry {
       if (next === 'unchanged') continue;
       affected.push(key);
       this.replica.apply(key, e.revision + 0.5, next);
+    }
+    if (node !== this.link.nodeId && affected.length > 0) {
+      let keys = this.droppedFor.get(node);
+      if (!keys) this.droppedFor.set(node, (keys = new Set()));
+      for (const k of affected) keys.add(k);
     }
     return reaper ? this.reap(node, affected) : Promise.resolve();
   }
