@@ -258,4 +258,11 @@ export interface Backplane {
    * cluster finds them if this node dies; a no-op on one node, whose testaments die with it.
    */
   keepTestaments(realm: string, session: number, testaments: readonly StoredTestament[]): void;
+  /**
+   * The session ended: resolves true when its testaments are this node's to publish (the
+   * cluster's copy is deleted here, or there never was one), false when another node took them —
+   * it published them after taking this node for dead. While the cluster cannot be asked (this
+   * node is cut off) it waits. Absent on one node, whose testaments are always its own.
+   */
+  releaseTestaments?(realm: string, session: number): Promise<boolean>;
 }

@@ -2,7 +2,8 @@
  * A node taken for dead that was not (issue 17, point 5): node x2's process is paused (SIGSTOP)
  * longer than dead_after, so x1 reaps it — its callees leave the registry, its sessions'
  * testaments are published. When x2 runs again, its sessions are still there: its callees must be
- * callable from the other nodes again.
+ * callable from the other nodes again, and a testament the reaper published must not be
+ * published a second time when its session really ends.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -61,5 +62,25 @@ describe('a node falsely taken for dead', { timeout: 90_000 }, () => {
     console.log(`# x2 paused past dead_after and resumed: its callee answered calls from x1 again ${Date.now() - back} ms after x1 heard it`);
     // The callee session on x2 still holds its registration there too (a local call).
     assert.equal(await callee.session.call('com.fd.echo', ['c']), 'x2:c');
+  });
+
+  it('publishes a testament the reaper published once only, also when its session ends later', async () => {
+    const watcher = await connectAutobahn(nodes[0]!.url);
+    const device = await connectAutobahn(nodes[1]!.url);
+    clients.push(watcher);
+    const got: unknown[] = [];
+    await watcher.session.subscribe('com.fd.presence', (args) => void got.push(args[0]));
+    await device.session.call('wamp.session.add_testament', ['com.fd.presence', ['device gone'], {}]);
+    await device.session.call('wamp.session.count'); // the copy in the cluster is written by now
+
+    await falseDeath();
+    await eventually(() => got.length === 1, 'the reaper published the testament', 5000);
+    await device.close();
+    // A marker published after the session ended comes next: nothing in between.
+    await eventually(async () => {
+      await watcher.session.publish('com.fd.presence', ['marker'], {}, { acknowledge: true, exclude_me: false });
+      return got.includes('marker');
+    }, 'the marker');
+    assert.deepEqual(got.slice(0, got.indexOf('marker')), ['device gone'], 'the testament was published once');
   });
 });

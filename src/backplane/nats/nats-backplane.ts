@@ -222,6 +222,10 @@ export class NatsBackplane implements Backplane {
     this.testaments.keep(realm, session, testaments);
   }
 
+  releaseTestaments(_realm: string, session: number): Promise<boolean> {
+    return this.testaments.release(session);
+  }
+
   /** A node died: its calls fail, invocations it asked for stop, its registrations go. */
   private nodeLost(node: string): void {
     const members = this.heartbeats.members;

@@ -2,12 +2,19 @@
  * Testaments that outlive their node (design/cluster.md §6): each node keeps a copy of its
  * sessions' testaments in the KV bucket `xbar_<cluster>_testament`, one key per session; when a
  * node dies, the reaper publishes the testaments it left and deletes them.
+ *
+ * The record is the right to publish (issue 17, point 5): whoever deletes it at the revision it
+ * read publishes it, nobody else. The reaper deletes, then publishes; the owner, when the session
+ * ends, deletes at the revision it wrote — if a reaper had deleted it (it took this node for dead
+ * while the session lived on), the owner publishes nothing, so no testament goes out twice. A
+ * session whose record was reaped writes no more copies (testaments it adds later are lost with it).
  */
 import { createHash } from 'node:crypto';
 import type { KV, NatsConnection } from 'nats';
 import type { StoredTestament } from '../backplane.js';
 import { decodeTestaments, encodeTestaments } from './frame.js';
 import type { NatsLink } from './link.js';
+import { isConflict } from './registry-kv.js';
 
 export class NatsTestaments {
   private kv: KV | undefined;
@@ -15,6 +22,10 @@ export class NatsTestaments {
   private accepting = false;
   /** Per-session chain of writes, so the last change is the one that stays. */
   private readonly writes = new Map<number, Promise<unknown>>();
+  /** The revision of each session's record as this node last wrote it. */
+  private readonly written = new Map<number, number>();
+  /** Sessions whose record another node deleted (and published). */
+  private readonly reaped = new Set<number>();
 
   constructor(
     private readonly link: NatsLink,
@@ -32,13 +43,68 @@ export class NatsTestaments {
   keep(realm: string, session: number, testaments: readonly StoredTestament[]): void {
     const kv = this.kv;
     if (!kv || !this.accepting) return;
-    const key = `t.${nodeKey(this.link.nodeId)}.${session}`;
+    const key = this.key(session);
     const write = async (): Promise<void> => {
-      if (testaments.length === 0) await kv.delete(key);
-      else await kv.put(key, encodeTestaments(realm, testaments));
+      if (this.reaped.has(session)) return;
+      const revision = this.written.get(session);
+      try {
+        if (testaments.length === 0) {
+          if (revision !== undefined) await kv.delete(key, { previousSeq: revision });
+          this.written.delete(session);
+        } else {
+          const data = encodeTestaments(realm, testaments);
+          this.written.set(session, revision === undefined ? await kv.create(key, data) : await kv.update(key, data, revision));
+        }
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        this.reaped.add(session);
+        this.written.delete(session);
+        this.link.log.warn({ session }, 'another node published this session\'s testaments (it took this node for dead): they are not published again');
+      }
     };
+    this.chain(session, write, (err) => this.link.log.warn({ err, session }, 'testament copy not written: it is lost if this node dies'));
+  }
+
+  /**
+   * The session ended: true when its testaments are this node's to publish (its record deleted
+   * here at the revision it wrote, or none written), false when a reaper deleted it first. While
+   * JetStream does not answer it asks again, until it does or the node stops.
+   */
+  release(session: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const attempt = async (): Promise<void> => {
+        const kv = this.kv;
+        for (;;) {
+          if (this.reaped.delete(session)) return resolve(false);
+          const revision = this.written.get(session);
+          if (!kv || revision === undefined) return resolve(true);
+          try {
+            await kv.delete(this.key(session), { previousSeq: revision });
+            this.written.delete(session);
+            return resolve(true);
+          } catch (err) {
+            if (isConflict(err)) {
+              this.written.delete(session);
+              return resolve(false);
+            }
+            if (this.link.isStopping) return resolve(true);
+            this.link.complaints.warn('testament-release', { err: (err as Error).message }, 'the cluster\'s copy of a leaving session\'s testaments cannot be released yet: they are published once JetStream answers');
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
+      };
+      this.chain(session, attempt, () => resolve(true));
+    });
+  }
+
+  private key(session: number): string {
+    return `t.${nodeKey(this.link.nodeId)}.${session}`;
+  }
+
+  /** Runs `step` after the session's earlier writes. */
+  private chain(session: number, step: () => Promise<void>, failed: (err: unknown) => void): void {
     const previous = this.writes.get(session) ?? Promise.resolve();
-    const next = previous.then(write, write).catch((err: unknown) => this.link.log.warn({ err, session }, 'testament copy not written: it is lost if this node dies'));
+    const next = previous.then(step, step).catch(failed);
     this.writes.set(session, next);
     void this.link.track(next).finally(() => {
       if (this.writes.get(session) === next) this.writes.delete(session);
@@ -67,19 +133,36 @@ export class NatsTestaments {
     if (published > 0 || failed > 0) log.info({ published, sessionsFailed: failed }, 'published the testaments of a lost node');
   }
 
-  /** One session's testaments, published and deleted: how many; undefined (logged) if they could not be. */
+  /**
+   * One session's testaments, deleted at the revision read and then published (at most once: a
+   * record its owner or another reaper deleted first is theirs): how many; undefined (logged) if
+   * they could not be.
+   */
   private async reapOne(kv: KV, key: string, log: NatsLink['log']): Promise<number | undefined> {
-    let published: number | undefined;
     try {
       const e = await kv.get(key);
-      const record = e && e.operation === 'PUT' ? decodeTestaments(e.value) : undefined;
-      if (record) this.publish(record.realm, record.testaments);
-      published = record?.testaments.length ?? 0;
+      if (!e || e.operation !== 'PUT') return 0;
+      const record = (() => {
+        try {
+          return decodeTestaments(e.value);
+        } catch (err) {
+          log.error({ err, key }, 'a testament of a lost node could not be read or published');
+          return undefined;
+        }
+      })();
+      try {
+        await kv.delete(key, { previousSeq: e.revision });
+      } catch (err) {
+        if (isConflict(err)) return 0;
+        throw err;
+      }
+      if (!record) return undefined;
+      this.publish(record.realm, record.testaments);
+      return record.testaments.length;
     } catch (err) {
       log.error({ err, key }, 'a testament of a lost node could not be read or published');
+      return undefined;
     }
-    await kv.delete(key).catch((err: unknown) => log.warn({ err, key }, 'a published testament could not be deleted from the store'));
-    return published;
   }
 }
 

@@ -108,9 +108,15 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
     const publish = (testaments: readonly Testament[]) => {
       for (const t of testaments) this.realm.broker.publishInternal(t.topic, t.args, t.kwargs, t.options, t.options.retain === true, t.options.mqtt);
     };
-    if (Array.isArray(taken)) publish(taken);
-    else taken.then(publish, (err: unknown) => this.log.error({ err, session: session.id }, 'testaments could not be read; not published'));
-    if (session.authrole !== 'trusted') this.publish('wamp.session.on_leave', [session.id, session.authid, session.authrole]);
+    const leave = () => {
+      if (session.authrole !== 'trusted') this.publish('wamp.session.on_leave', [session.id, session.authid, session.authrole]);
+    };
+    if (Array.isArray(taken)) {
+      publish(taken);
+      return leave();
+    }
+    // In a cluster the testaments come once the cluster's copy is released; on_leave follows them.
+    taken.then(publish, (err: unknown) => this.log.error({ err, session: session.id }, 'testaments could not be read; not published')).finally(leave);
   }
 
   // ---- broker hooks ----------------------------------------------------------------------

@@ -127,10 +127,19 @@ export class ClusterTestamentStore implements TestamentStore {
     return n;
   }
 
-  take(session: number): Testament[] {
+  /**
+   * The session's testaments, to publish now; in a cluster, once the cluster's copy is released
+   * here — none if another node published them already (it took this node for dead).
+   */
+  take(session: number): Testament[] | Promise<Testament[]> {
     const taken = this.local.take(session);
-    if (this.copies.delete(session)) this.backplane.keepTestaments(this.realm, session, []);
-    return taken;
+    if (!this.copies.delete(session)) return taken;
+    const release = this.backplane.releaseTestaments?.bind(this.backplane);
+    if (!release) {
+      this.backplane.keepTestaments(this.realm, session, []);
+      return taken;
+    }
+    return release(this.realm, session).then((mine) => (mine ? taken : []));
   }
 
   private keep(session: number): void {
