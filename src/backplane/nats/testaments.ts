@@ -45,21 +45,20 @@ export class NatsTestaments {
     if (!kv || !this.accepting) return;
     const key = this.key(session);
     const write = async (): Promise<void> => {
-      if (this.reaped.has(session)) return;
-      const revision = this.written.get(session);
-      try {
-        if (testaments.length === 0) {
-          if (revision !== undefined) await kv.delete(key, { previousSeq: revision });
-          this.written.delete(session);
-        } else {
-          const data = encodeTestaments(realm, testaments);
-          this.written.set(session, revision === undefined ? await kv.create(key, data) : await kv.update(key, data, revision));
+      for (let tries = 0; tries < 2 && !this.reaped.has(session); tries++) {
+        const revision = this.written.get(session);
+        try {
+          if (testaments.length === 0) {
+            if (revision !== undefined) await kv.delete(key, { previousSeq: revision });
+            this.written.delete(session);
+          } else {
+            const data = encodeTestaments(realm, testaments);
+            this.written.set(session, revision === undefined ? await kv.create(key, data) : await kv.update(key, data, revision));
+          }
+          return;
+        } catch (err) {
+          if (!isConflict(err) || !(await this.takenBy(kv, session))) throw err;
         }
-      } catch (err) {
-        if (!isConflict(err)) throw err;
-        this.reaped.add(session);
-        this.written.delete(session);
-        this.link.log.warn({ session }, 'another node published this session\'s testaments (it took this node for dead): they are not published again');
       }
     };
     this.chain(session, write, (err) => this.link.log.warn({ err, session }, 'testament copy not written: it is lost if this node dies'));
@@ -83,10 +82,7 @@ export class NatsTestaments {
             this.written.delete(session);
             return resolve(true);
           } catch (err) {
-            if (isConflict(err)) {
-              this.written.delete(session);
-              return resolve(false);
-            }
+            if (isConflict(err) && (await this.takenBy(kv, session).catch(() => false))) continue;
             if (this.link.isStopping) return resolve(true);
             this.link.complaints.warn('testament-release', { err: (err as Error).message }, 'the cluster\'s copy of a leaving session\'s testaments cannot be released yet: they are published once JetStream answers');
             await new Promise((r) => setTimeout(r, 500));
@@ -95,6 +91,23 @@ export class NatsTestaments {
       };
       this.chain(session, attempt, () => resolve(true));
     });
+  }
+
+  /**
+   * A write at the revision this node knew conflicted: either a reaper deleted the record (it is
+   * then marked reaped) or an earlier write of ours landed unanswered (its revision is adopted).
+   * True when the caller should look again.
+   */
+  private async takenBy(kv: KV, session: number): Promise<boolean> {
+    const e = await kv.get(this.key(session));
+    if (e && e.operation === 'PUT') {
+      this.written.set(session, e.revision);
+    } else {
+      this.written.delete(session);
+      if (!this.reaped.has(session)) this.link.log.warn({ session }, 'another node published this session\'s testaments (it took this node for dead): they are not published again');
+      this.reaped.add(session);
+    }
+    return true;
   }
 
   private key(session: number): string {
