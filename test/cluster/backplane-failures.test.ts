@@ -67,11 +67,15 @@ describe('NATS backplane: failures are logged and the node goes on', { timeout: 
     await b.bp.addInterest(REALM, 'com.x', 'exact');
     // A call of b's in flight (a never answers it), so its reply subject is listened to.
     const noSink = { progress: () => undefined, result: () => undefined, error: () => undefined, undelivered: () => undefined };
+    const invoked = raw.subscribe(subjects.nodeInbox(a.bp.nodeId), { max: 1 });
+    await raw.flush();
     b.bp.invoke(a.bp.nodeId, { realm: REALM, procedure: 'p', regId: 1, callee: 1, details: {}, args: undefined, kwargs: undefined }, noSink);
+    let replyTo = '';
+    for await (const m of invoked) replyTo = m.reply ?? '';
     await eventually(() => a.heard.invocations.length === 1, 'b\'s call reached a');
     const garbage = [Buffer.from('not msgpack at all'), Buffer.from([0x92, 0x01, 0xc0])];
     const targets = [
-      subjects.event(REALM, 'com.x'), subjects.nodeInbox(b.bp.nodeId), `${subjects.nodeReplies(b.bp.nodeId)}.1`,
+      subjects.event(REALM, 'com.x'), subjects.nodeInbox(b.bp.nodeId), replyTo,
       subjects.heartbeat, subjects.meta(REALM), `${subjects.prefix}.replay`,
     ];
     for (const subject of targets) for (const g of garbage) raw.publish(subject, g, { reply: subject.endsWith('replay') || subject.includes('.meta.') ? '_INBOX.none' : undefined });

@@ -14,13 +14,15 @@ import type { BackplaneHandlers, CallHandle, RemoteInvocation, ReplyPort, ReplyS
 import {
   decodeInbox, decodeReply, encodeCancel, encodeChunk, encodeError, encodeInvoke, encodeProgress, encodeReject, encodeResult, FrameKind,
 } from './frame.js';
+import { sequenceBase } from './events.js';
 import type { NatsLink } from './link.js';
 import type { Membership } from './membership.js';
 
 const NO_HANDLE: CallHandle = { chunk: () => undefined, cancel: () => undefined };
 
 export class NatsRpc {
-  private callSeq = 0;
+  /** The last call number; like event sequences it starts above any earlier run of this node's name (a late answer to that run's call must not answer one of ours). */
+  private callSeq = sequenceBase();
   /** Calls this node sent to another node's callee, by call number. */
   private readonly pending = new Map<number, { readonly node: string; readonly sink: ReplySink }>();
   /** Invocations other nodes sent to this node's callees, by `<origin>/<call>`. */
