@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { KV, NatsConnection } from 'nats';
 import type { StoredTestament } from '../backplane.js';
 import { decodeTestaments, encodeTestaments } from './frame.js';
-import type { NatsLink } from './link.js';
+import { type NatsLink, withTimeout } from './link.js';
 import { isConflict } from './registry-kv.js';
 
 export class NatsTestaments {
@@ -130,16 +130,32 @@ export class NatsTestaments {
     if (!kv) return;
     const log = this.link.log.child({ node });
     // The whole listing first: a key deleted while nats.js lists the others ends the listing early.
-    const keys: string[] = [];
-    try {
-      for await (const key of await kv.keys(`t.${nodeKey(node)}.>`)) keys.push(key);
-    } catch (err) {
-      log.error({ err, listed: keys.length }, 'the testaments of a lost node could not all be listed: those not listed are not published');
+    // JetStream may be electing a leader (a server was lost with the node): list again until it answers.
+    const deadline = Date.now() + REAP_PATIENCE_MS;
+    let keys: string[] = [];
+    for (;;) {
+      keys = [];
+      try {
+        // A listing can stall, not fail, while the bucket's stream has no leader: each try is bounded.
+        const listed: string[] = [];
+        await withTimeout((async () => {
+          for await (const key of await kv.keys(`t.${nodeKey(node)}.>`)) listed.push(key);
+        })(), LIST_TIMEOUT_MS);
+        keys = listed;
+        break;
+      } catch (err) {
+        if (Date.now() < deadline && !this.link.isStopping) {
+          await new Promise((r) => setTimeout(r, RETRY_MS));
+          continue;
+        }
+        log.error({ err, listed: keys.length }, 'the testaments of a lost node could not all be listed: those not listed are not published');
+        break;
+      }
     }
     let published = 0;
     let failed = 0;
     for (const key of keys) {
-      const n = await this.reapOne(kv, key, log);
+      const n = await this.reapOne(kv, key, log, deadline);
       if (n === undefined) failed++;
       else published += n;
     }
@@ -151,9 +167,9 @@ export class NatsTestaments {
    * record its owner or another reaper deleted first is theirs): how many; undefined (logged) if
    * they could not be.
    */
-  private async reapOne(kv: KV, key: string, log: NatsLink['log']): Promise<number | undefined> {
+  private async reapOne(kv: KV, key: string, log: NatsLink['log'], deadline: number): Promise<number | undefined> {
     try {
-      const e = await kv.get(key);
+      const e = await retried(() => kv.get(key), deadline, () => this.link.isStopping);
       if (!e || e.operation !== 'PUT') return 0;
       const record = (() => {
         try {
@@ -164,7 +180,7 @@ export class NatsTestaments {
         }
       })();
       try {
-        await kv.delete(key, { previousSeq: e.revision });
+        await retried(() => kv.delete(key, { previousSeq: e.revision }), deadline, () => this.link.isStopping);
       } catch (err) {
         if (isConflict(err)) return 0;
         throw err;
@@ -175,6 +191,23 @@ export class NatsTestaments {
     } catch (err) {
       log.error({ err, key }, 'a testament of a lost node could not be read or published');
       return undefined;
+    }
+  }
+}
+
+/** How long a reaper keeps asking JetStream (a leader election after a server loss takes seconds). */
+const REAP_PATIENCE_MS = 30_000;
+const RETRY_MS = 500;
+const LIST_TIMEOUT_MS = 3000;
+
+/** `op`, again after failures other than a lost compare-and-set, until `deadline`. */
+async function retried<T>(op: () => Promise<T>, deadline: number, stopping: () => boolean): Promise<T> {
+  for (;;) {
+    try {
+      return await op();
+    } catch (err) {
+      if (isConflict(err) || Date.now() > deadline || stopping()) throw err;
+      await new Promise((r) => setTimeout(r, RETRY_MS));
     }
   }
 }
