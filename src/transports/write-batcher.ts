@@ -4,6 +4,12 @@
  * tick leave in one `writev(2)` instead of N `write(2)`s (one syscall per message per socket was
  * most of a fan-out's server time).
  *
+ * A socket flushed once already in this turn of the event loop waits for the turn's end
+ * (`setImmediate`, after every read ready in it) before its next flush: a lone message still
+ * leaves at the end of its callback, and a socket written to from many reads of one turn (a
+ * subscriber of many HTTP publishers, a callee of many callers) gets one writev for the rest of
+ * them instead of one write per read.
+ *
  * Guarantees: bytes keep their order (a corked socket buffers every write, the transport's own and
  * `ws`'s close/ping/pong frames alike, and writes them in order on uncork); `socket.writableLength`
  * counts corked bytes, so the bounded out-buffer (`out-buffer.ts`) sees them; `end()` uncorks by
@@ -17,6 +23,8 @@ import type { Socket } from 'node:net';
 export class BatchedSocket {
   /** Corked by the batcher, waiting for its flush. */
   corked = false;
+  /** The batcher's turn of its last flush. */
+  flushedIn = 0;
   constructor(readonly socket: Socket) {}
 }
 
@@ -24,7 +32,12 @@ export type FlushSchedule = 'tick' | 'immediate';
 
 export class WriteBatcher {
   private readonly queue: BatchedSocket[] = [];
+  /** Sockets flushed already in this turn, corked again: flushed when the turn ends. */
+  private readonly late: BatchedSocket[] = [];
   private readonly schedule: (fn: () => void) => void;
+  /** Counts turns of the event loop that flushed (1 while the first runs). */
+  private turn = 1;
+  private turnEnding = false;
 
   /**
    * `tick` (default): flush in `process.nextTick`, right after the callback that wrote.
@@ -42,20 +55,38 @@ export class WriteBatcher {
     if (!target.corked) {
       target.corked = true;
       target.socket.cork();
-      if (this.queue.push(target) === 1) this.schedule(this.flush);
+      if (target.flushedIn === this.turn) this.late.push(target);
+      else if (this.queue.push(target) === 1) this.schedule(this.flush);
     }
     target.socket.write(chunk);
   }
 
   private readonly flush = (): void => {
     const q = this.queue;
+    if (!this.turnEnding) {
+      this.turnEnding = true;
+      setImmediate(this.endTurn);
+    }
     // q.length is read each turn: a write made while flushing (none expected) is flushed here too.
     for (let i = 0; i < q.length; i++) {
       const t = q[i]!;
       t.corked = false;
+      t.flushedIn = this.turn;
       t.socket.uncork();
     }
     q.length = 0;
+  };
+
+  private readonly endTurn = (): void => {
+    this.turnEnding = false;
+    this.turn++;
+    const late = this.late;
+    for (let i = 0; i < late.length; i++) {
+      const t = late[i]!;
+      t.corked = false;
+      t.socket.uncork();
+    }
+    late.length = 0;
   };
 }
 

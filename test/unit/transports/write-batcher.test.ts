@@ -1,6 +1,6 @@
 /**
  * Per-tick write coalescing, on real loopback sockets: the writes of one tick leave in one writev,
- * in order; corked bytes count in writableLength (the out-buffer guard reads it); end() flushes.
+ * in order, and a socket's later writes in the same turn of the event loop in one more; corked bytes count in writableLength (the out-buffer guard reads it); end() flushes.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,6 +60,30 @@ describe('write batcher', () => {
     assert.equal(writes(), 1);
     client.end();
     assert.equal((await received()).toString(), Array.from({ length: 100 }, (_, i) => `${i},`).join(''));
+  });
+
+  it('gives a socket flushed once in a turn of the event loop the rest of that turn\'s writes in one writev at its end', async () => {
+    const { client, received } = await pair();
+    const writes = countWrites(client);
+    const batcher = new WriteBatcher();
+    const out = new BatchedSocket(client);
+    batcher.write(out, Buffer.from('a'));
+    await new Promise((r) => process.nextTick(r));
+    assert.equal(writes(), 1, 'the first message leaves at the end of its callback');
+    // Later callbacks of the same turn (as reads of other sockets would be).
+    for (const c of 'bcd') {
+      batcher.write(out, Buffer.from(c));
+      await new Promise((r) => process.nextTick(r));
+    }
+    assert.equal(writes(), 1, 'the rest wait for the end of the turn');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(writes(), 2);
+    // A new turn: its first message leaves at once again.
+    batcher.write(out, Buffer.from('e'));
+    await new Promise((r) => process.nextTick(r));
+    assert.equal(writes(), 3);
+    client.end();
+    assert.equal((await received()).toString(), 'abcde');
   });
 
   it('counts corked bytes in writableLength, so the out-buffer guard sees them', async () => {

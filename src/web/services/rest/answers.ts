@@ -55,12 +55,13 @@ export function setCommonHeaders(req: http.IncomingMessage, res: http.ServerResp
 
 export function send(res: http.ServerResponse, status: number, body: string | Buffer, close = false): void {
   if (res.headersSent || res.destroyed) return;
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   res.statusCode = status;
-  res.setHeader('content-length', bytes.length);
+  res.setHeader('content-length', typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length);
   // A request whose body was not read (refused from its headers) must not leave the rest on the connection.
   if (close) res.setHeader('connection', 'close');
-  res.end(bytes);
+  // A string body leaves with the head in one write; node:http writes a Buffer body after it (a writev of two).
+  if (typeof body === 'string') res.end(body, 'utf8');
+  else res.end(body);
 }
 
 export function deny(res: http.ServerResponse, d: Denial, close = false): void {
