@@ -3,7 +3,8 @@
 # haproxy (test/cluster/), chromium (test/e2e/, via playwright-core), openssl and Debian's
 # Autobahn|Python with Twisted and cbor2 (test/integration/auth/, text fidelity), mosquitto-clients
 # and python3-paho-mqtt (test/integration/mqtt/), python3-requests (crossbar-examples' rest/ scripts,
-# test/integration/web/). `npm test` runs it first, and so does `.ci/run`
+# test/integration/web/), python3-flask (the Flask app of crossbar-examples' wsgi/,
+# test/integration/web/python-web.test.ts). `npm test` runs it first, and so does `.ci/run`
 # through `npm test`. Missing ones are installed with apt-get when running as root; otherwise it
 # stops at once with the one command that installs them.
 set -euo pipefail
@@ -20,6 +21,7 @@ done
 command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 /usr/bin/python3 -c 'import paho.mqtt.client' >/dev/null 2>&1 || missing+=(python3-paho-mqtt)
 /usr/bin/python3 -c 'import requests' >/dev/null 2>&1 || missing+=(python3-requests)
+/usr/bin/python3 -c 'import flask' >/dev/null 2>&1 || missing+=(python3-flask)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -88,7 +88,7 @@ export class XbarNode {
   readonly backplane: Backplane;
   readonly router: Router;
   private readonly servers: net.Server[] = [];
-  private readonly closers: (() => void)[] = [];
+  private readonly closers: (() => void | Promise<void>)[] = [];
   readonly addresses: ListeningAddress[] = [];
   /** The relay services of this node's web paths (for tests and stats). */
   readonly relays: RelayService[] = [];
@@ -127,7 +127,10 @@ export class XbarNode {
     transports: () => this.addresses.length,
   };
 
+  private readonly workerPolicy: SupervisionPolicy | undefined;
+
   constructor(readonly config: NodeConfig, options: NodeOptions = {}) {
+    this.workerPolicy = options.workerPolicy;
     this.log = options.logger ?? pino({ level: process.env.XBAR_LOG_LEVEL ?? 'info' });
     this.backplane = options.backplane ?? backplaneFor(config, this.log);
     const stats = config.stats ?? statsConfig(undefined);
@@ -293,7 +296,18 @@ export class XbarNode {
   /** A web transport's server with a handler mounted per path service. */
   private async webServer(t: { readonly id: string; readonly paths: ReadonlyMap<string, PathService> }, trusted: NetworkList | undefined): Promise<WebServer> {
     const web = new WebServer({ ...(trusted ? { trustedProxies: trusted } : {}), admitForwarded: (a) => this.security.admitForwarded(t.id, a) });
-    for (const [p, service] of t.paths) {
+    try {
+      await this.mountPaths(web, t.id, t.paths);
+    } catch (e) {
+      // What was started before the failing service (a Python app's process, say) stops with it.
+      await web.close();
+      throw e;
+    }
+    return web;
+  }
+
+  private async mountPaths(web: WebServer, transport: string, paths: ReadonlyMap<string, PathService>): Promise<void> {
+    for (const [p, service] of paths) {
       if (service.type === 'relay') {
         const relay = new RelayService(service, { log: this.log, mount: p, router: this.router, outBudget: this.outBudget });
         await relay.start();
@@ -329,14 +343,17 @@ export class XbarNode {
       }
       if (service.type === 'longpoll') {
         const lp = new LongPollService(
-          { ...service, serializers: serializersOf(service.serializers), countTraffic: this.stats.config.enabled, admit: (a) => this.security.admitForwarded(t.id, a) },
+          { ...service, serializers: serializersOf(service.serializers), countTraffic: this.stats.config.enabled, admit: (a) => this.security.admitForwarded(transport, a) },
           (conn) => this.router.attach(conn, this.security.sessionOptions(service)),
         );
         web.mount(p, { request: (req, res, _rest, at) => lp.request(req, res, at.segments), close: () => lp.close() });
         continue;
       }
       if (isWebService(service)) {
-        const deps = { log: this.log, router: this.router, nodeInfo: this.nodeInfo, mount: p && `/${p}`, bridgeCounts: this.bridgeCounts };
+        const deps = {
+          log: this.log, router: this.router, nodeInfo: this.nodeInfo, mount: p && `/${p}`, bridgeCounts: this.bridgeCounts,
+          ...(this.workerPolicy ? { workerPolicy: this.workerPolicy } : {}),
+        };
         web.mount(p, await startWebService(service, deps));
         continue;
       }
@@ -349,7 +366,7 @@ export class XbarNode {
           pingTimeout: service.autoPingTimeout,
           countTraffic: this.stats.config.enabled,
           ...(service.deflate ? { perMessageDeflate: perMessageDeflate(service.deflate) } : {}),
-          ...(service.cookie ? { cookies: this.cookieStore(service.cookie, t.id, p) } : {}),
+          ...(service.cookie ? { cookies: this.cookieStore(service.cookie, transport, p) } : {}),
           admit: () => this.admission.upgrade(),
         },
         (conn) => this.router.attach(conn, this.security.sessionOptions(service)),
@@ -357,7 +374,6 @@ export class XbarNode {
       const wamp = { upgrade: (req: IncomingMessage, socket: Socket, head: Buffer) => ws.handleUpgrade(req, socket, head), close: () => ws.close() };
       web.mount(p, originChecked(wamp, service, p, this.edgeRefusals));
     }
-    return web;
   }
 
   /** A WebSocket path's cookie store (Crossbar.io's: one per path), a file store loaded from its file. */
@@ -424,7 +440,7 @@ export class XbarNode {
     const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
     try {
       await this.router.shutdown();
-      for (const c of this.closers) c();
+      await Promise.all(this.closers.map((c) => c()));
       for (const s of this.servers) (s as net.Server & { closeAllConnections?: () => void }).closeAllConnections?.();
       // A peer that never closes its side must not keep the node from stopping.
       let timer: NodeJS.Timeout | undefined;

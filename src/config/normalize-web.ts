@@ -19,7 +19,7 @@ import { packageResource } from './python-resource.js';
 import type { PathServiceDocument } from './schema-transport.js';
 import type { PathService, RealmConfig } from './types.js';
 import { httpBridgePath } from './normalize-bridge.js';
-import type { ArchivePathConfig, UploadPathConfig, WapPathConfig, WebServicePathConfig, WebSocketProxyPathConfig } from './types-web.js';
+import type { ArchivePathConfig, PythonWebHost, UploadPathConfig, WapPathConfig, WebServicePathConfig, WebSocketProxyPathConfig } from './types-web.js';
 
 const MiB = 1024 * 1024;
 /** The router's own role (auth/authorizer.ts `TRUSTED_ROLE`; config/ does not import auth/). */
@@ -109,9 +109,19 @@ function webService(d: Leaf, at: KeyPath, ctx: LoadContext, realms: readonly Rea
     case 'webhook':
     case 'sse':
       return httpBridgePath(d, at, ctx, realms);
+    case 'wsgi':
+      return { type: 'wsgi', module: d.module, object: d.object, minThreads: d.minthreads ?? 0, maxThreads: d.maxthreads ?? 20, host: pythonHost(ctx) };
+    case 'resource':
+      return { type: 'resource', classname: d.classname, extra: d.extra ?? {}, host: pythonHost(ctx) };
     default:
       return undefined;
   }
+}
+
+/** The router workers' Python settings (set by normalize.ts before the transports are normalized). */
+function pythonHost(ctx: LoadContext): PythonWebHost {
+  const { pythonpath, python } = ctx.routerPython;
+  return { cbdir: ctx.baseDir, pythonpath, ...(python === undefined ? {} : { python }) };
 }
 
 function staticPath(d: Doc<'static'>, at: KeyPath, ctx: LoadContext): WebServicePathConfig {

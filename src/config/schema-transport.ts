@@ -17,7 +17,7 @@ import { healthPath, metricsPath, rendezvousPath, statsPath } from './schema-sta
 import { endpointTls, transportAuth } from './schema-auth.js';
 import {
   REFUSED_PATH_SERVICES, archivePath, cgiPath, jsonPath, nodeinfoPath, redirectPath, reverseproxyPath, staticPath,
-  uploadPath, wapPath, websocketReverseproxyPath as websocketProxy, publisherPath, callerPath, webhookPath, ssePath,
+  uploadPath, wapPath, websocketReverseproxyPath as websocketProxy, publisherPath, callerPath, webhookPath, ssePath, wsgiPath, resourcePath,
 } from './schema-web.js';
 import { mqttOptions, mqttPath, mqttTransport } from './schema-mqtt.js';
 import { longpollPath } from './schema-longpoll.js';
@@ -212,13 +212,14 @@ const websocketReverseproxyPath = websocketProxy(websocketOptions);
 const PATH_SERVICES = [
   'websocket', 'static', 'redirect', 'reverseproxy', 'json', 'nodeinfo', 'path', 'archive', 'upload', 'wap', 'cgi',
   'websocket-reverseproxy', 'relay', 'stats', 'metrics', 'health', 'rendezvous', 'mqtt', 'longpoll', 'publisher', 'caller', 'webhook', 'sse',
+  'wsgi', 'resource',
 ];
 
 /** Every path service but `path`, which contains a map of them. */
 const leafServices = [
   websocketPath, staticPath, redirectPath, reverseproxyPath, jsonPath, nodeinfoPath, archivePath, uploadPath, wapPath,
   cgiPath, websocketReverseproxyPath, relayPath, statsPath, metricsPath, healthPath, rendezvousPath, mqttPath, longpollPath, publisherPath, callerPath,
-  webhookPath, ssePath,
+  webhookPath, ssePath, wsgiPath, resourcePath,
 ] as const;
 type LeafService = (typeof leafServices)[number];
 

@@ -269,8 +269,34 @@ export const ssePath = strict({
   }).optional(),
 });
 
+/**
+ * A WSGI application (Crossbar.io `check_web_path_service_wsgi`): `object` of `module`, imported
+ * with the router worker's Python path; run in a child process (web/services/python-web.ts).
+ */
+export const wsgiPath = strict({
+  type: tag('wsgi', 'path service type'),
+  id,
+  module: nonEmpty(),
+  object: nonEmpty(),
+  /** Twisted's thread pool bounds (0 and 20 by default). */
+  minthreads: int(0, 1000, 'threads').optional(),
+  maxthreads: int(1, 1000, 'threads').optional(),
+}).check((ctx) => {
+  const { minthreads = 0, maxthreads = 20 } = ctx.value;
+  // Twisted's ThreadPool asserts this when Crossbar.io starts the service.
+  if (minthreads > maxthreads) ctx.issues.push({ code: 'custom', input: ctx.value, path: ['minthreads'], message: `must not exceed maxthreads (${maxthreads})` });
+});
+
+/** A Twisted Web resource (Crossbar.io `check_web_path_service_resource`): `classname(extra)`. */
+export const resourcePath = strict({
+  type: tag('resource', 'path service type'),
+  id,
+  /** "package.module.Class", called with `extra` ({} when absent). */
+  classname: z.string(expect('"module.Class"')).regex(/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$/, expect('"module.Class"')),
+  extra: z.unknown().optional(),
+});
+
 /** Crossbar.io path types xbar refuses, with what to do instead. */
 export const REFUSED_PATH_SERVICES: Readonly<Record<string, string>> = {
-  wsgi: 'xbar runs no Python web apps; run the app in its own server and mount it with a "reverseproxy" path',
-  resource: 'xbar runs no Twisted resources; serve the page from its own server and mount it with a "reverseproxy" path',
+  catalog: 'the XBR data market catalog is a Crossbar.io feature xbar does not run; remove the path',
 };

@@ -137,10 +137,38 @@ export interface WebSocketProxyPathConfig {
   readonly maxMessageSize: number;
 }
 
+/** Where a Python web app runs: as the router worker's code runs under Crossbar.io. */
+export interface PythonWebHost {
+  /** The node directory: the process's working directory, on sys.path after `pythonpath`. */
+  readonly cbdir: string;
+  /** The router worker's `options.pythonpath`, absolute. */
+  readonly pythonpath: readonly string[];
+  /** The router worker's `options.python`; undefined = the system's Python 3. */
+  readonly python?: string;
+}
+
+/** A WSGI application: `object` of `module`. */
+export interface WsgiPathConfig {
+  readonly type: 'wsgi';
+  readonly module: string;
+  readonly object: string;
+  readonly minThreads: number;
+  readonly maxThreads: number;
+  readonly host: PythonWebHost;
+}
+
+/** A Twisted Web resource: `classname(extra)`. */
+export interface ResourcePathConfig {
+  readonly type: 'resource';
+  readonly classname: string;
+  readonly extra: unknown;
+  readonly host: PythonWebHost;
+}
+
 export type WebServicePathConfig =
   | StaticPathConfig | RedirectPathConfig | ReverseProxyPathConfig | JsonPathConfig | NodeInfoPathConfig
   | NotFoundPathConfig | CgiPathConfig | ArchivePathConfig | UploadPathConfig | WapPathConfig | WebSocketProxyPathConfig
-  | HttpBridgePathConfig;
+  | HttpBridgePathConfig | WsgiPathConfig | ResourcePathConfig;
 
 /**
  * What the HTTP bridge checks of each request before it reaches the router (Crossbar.io's

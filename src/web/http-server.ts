@@ -30,7 +30,8 @@ export interface PathHandler {
   upgrade?(req: http.IncomingMessage, socket: Socket, head: Buffer, rest: string, at: RequestPath): void;
   /** Handles a plain HTTP request. */
   request?(req: http.IncomingMessage, res: http.ServerResponse, rest: string, at: RequestPath): void;
-  close?(): void;
+  /** Stops the handler; a promise when it stops something that takes time (a child process). */
+  close?(): void | Promise<void>;
 }
 
 interface Hit {
@@ -122,7 +123,8 @@ export class WebServer {
     hit.handler.upgrade(req, socket, head, hit.rest, hit.at);
   }
 
-  close(): void {
-    for (const h of this.mounts.values()) h.close?.();
+  /** Closes every handler; resolves once all have stopped. */
+  async close(): Promise<void> {
+    await Promise.all([...this.mounts.values()].map((h) => h.close?.()));
   }
 }

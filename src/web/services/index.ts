@@ -19,6 +19,8 @@ import { reverseProxyService } from './reverse-proxy.js';
 import { StaticService } from './static.js';
 import { UploadService } from './upload.js';
 import { WapService } from './wap.js';
+import { startPythonWebService } from './python-web.js';
+import type { SupervisionPolicy } from '../../workers/supervisor.js';
 import { websocketProxyService } from './websocket-proxy.js';
 import { CallerService } from './rest/caller.js';
 import { PublisherService } from './rest/publisher.js';
@@ -34,11 +36,13 @@ export interface WebServiceDeps {
   readonly mount: string;
   /** Where the HTTP bridge counts what it drops (a private count when not given). */
   readonly bridgeCounts?: BridgeCounts;
+  /** Restart back-off of the Python web apps' processes (default: the workers' `DEFAULT_POLICY`). */
+  readonly workerPolicy?: SupervisionPolicy;
 }
 
 const TYPES: ReadonlySet<string> = new Set<WebServicePathConfig['type']>([
   'static', 'redirect', 'reverseproxy', 'json', 'nodeinfo', 'notfound', 'cgi', 'archive', 'upload', 'wap',
-  'websocket-reverseproxy', 'publisher', 'caller', 'webhook', 'sse',
+  'websocket-reverseproxy', 'publisher', 'caller', 'webhook', 'sse', 'wsgi', 'resource',
 ]);
 
 export function isWebService(s: PathService): s is WebServicePathConfig {
@@ -82,5 +86,8 @@ export async function startWebService(c: WebServicePathConfig, deps: WebServiceD
       return new WebhookService(c, deps.router, log);
     case 'sse':
       return new SseService(c, deps.router, deps.mount || '/', deps.bridgeCounts ?? new BridgeCounts(), log);
+    case 'wsgi':
+    case 'resource':
+      return startPythonWebService(c, deps.mount, log, deps.workerPolicy);
   }
 }

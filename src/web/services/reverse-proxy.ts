@@ -26,7 +26,45 @@ export function quoteComponent(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-function forwardable(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+/** Where `forwardRequest` sends a request. */
+export interface ForwardTarget {
+  readonly host: string;
+  readonly port: number;
+  /** The request target: path and query. */
+  readonly path: string;
+  readonly headers: http.OutgoingHttpHeaders;
+  readonly agent?: http.Agent;
+  /** The 502 body's text when the target does not answer. */
+  readonly unreachable: string;
+}
+
+/**
+ * Sends `req` to the target and its answer back, both bodies streamed (each direction paused by
+ * pipe's backpressure); hop-by-hop headers of the answer are dropped. A target that fails before
+ * answering is 502; one that fails while answering ends the response.
+ */
+export function forwardRequest(req: http.IncomingMessage, res: http.ServerResponse, t: ForwardTarget, log: Logger): void {
+  const upstream = http.request({ host: t.host, port: t.port, method: req.method, path: t.path, headers: t.headers, timeout: TARGET_TIMEOUT_MS, ...(t.agent ? { agent: t.agent } : {}) });
+  upstream.on('response', (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardable(answer.headers));
+    answer.pipe(res);
+    answer.on('error', () => res.destroy());
+  });
+  upstream.on('timeout', () => upstream.destroy(new Error(`no answer within ${TARGET_TIMEOUT_MS} ms`)));
+  upstream.on('error', (err) => {
+    log.warn({ err: err.message, target: `${t.host}:${t.port}${t.path}` }, 'target failed');
+    if (!res.headersSent) reply(req, res, 502, `Bad gateway: ${t.unreachable}\n`);
+    else res.destroy();
+  });
+  // A client that goes away takes its upstream request with it.
+  res.on('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
+  req.pipe(upstream);
+}
+
+/** The request's headers without hop-by-hop ones (RFC 7230 §6.1 and those `Connection` names). */
+export function forwardable(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   const named = new Set(
     String(headers.connection ?? '')
       .split(',')
@@ -56,23 +94,7 @@ export function reverseProxyService(c: ReverseProxyPathConfig, log: Logger): Pat
         headers['x-forwarded-for'] = client;
         headers['x-real-ip'] = client;
       }
-      const upstream = http.request({ host: c.host, port: c.port, method: req.method, path: target, headers, agent, timeout: TARGET_TIMEOUT_MS });
-      upstream.on('response', (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardable(answer.headers));
-        answer.pipe(res);
-        answer.on('error', () => res.destroy());
-      });
-      upstream.on('timeout', () => upstream.destroy(new Error(`no answer within ${TARGET_TIMEOUT_MS} ms`)));
-      upstream.on('error', (err) => {
-        log.warn({ err: err.message, target: `${c.host}:${c.port}${target}` }, 'reverseproxy: target failed');
-        if (!res.headersSent) reply(req, res, 502, `Bad gateway: ${c.host}:${c.port} did not answer\n`);
-        else res.destroy();
-      });
-      // A client that goes away takes its upstream request with it.
-      res.on('close', () => {
-        if (!res.writableFinished) upstream.destroy();
-      });
-      req.pipe(upstream);
+      forwardRequest(req, res, { host: c.host, port: c.port, path: target, headers, agent, unreachable: `${c.host}:${c.port} did not answer` }, log);
     },
     close() {
       agent.destroy();

@@ -117,14 +117,14 @@ describe('config problems name the exact key path', () => {
   it('refuses the Crossbar.io path services xbar does not run, saying what to do instead, and invalid path keys', () => {
     const doc = minimalDoc();
     const paths = transportOf(doc, 0)['paths'] as Doc;
-    paths['py'] = { type: 'wsgi', module: 'app', object: 'app' };
+    paths['py'] = { type: 'catalog' };
     paths['a/b'] = { type: 'websocket' };
     const allowed =
       '"websocket", "static", "redirect", "reverseproxy", "json", "nodeinfo", "path", "archive", "upload", "wap", "cgi", ' +
-      '"websocket-reverseproxy", "relay", "stats", "metrics", "health", "rendezvous", "mqtt", "longpoll", "publisher", "caller", "webhook", "sse"';
+      '"websocket-reverseproxy", "relay", "stats", "metrics", "health", "rendezvous", "mqtt", "longpoll", "publisher", "caller", "webhook", "sse", "wsgi", "resource"';
     assert.deepEqual(problems(doc), [
-      `workers[0].transports[0].paths.py.type: expected one of ${allowed}, got "wsgi"; ` +
-        '"wsgi" is a Crossbar.io path service type that xbar does not run: xbar runs no Python web apps; run the app in its own server and mount it with a "reverseproxy" path',
+      `workers[0].transports[0].paths.py.type: expected one of ${allowed}, got "catalog"; ` +
+        '"catalog" is a Crossbar.io path service type that xbar does not run: the XBR data market catalog is a Crossbar.io feature xbar does not run; remove the path',
       'workers[0].transports[0].paths["a/b"]: invalid key "a/b"; expected "/" or one path segment of letters, digits, "_" or "-"',
     ]);
   });
