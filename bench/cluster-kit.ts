@@ -37,7 +37,16 @@ export function processCpuMicros(pid: number): number {
 export interface Varz {
   readonly in_msgs: number;
   readonly out_msgs: number;
+  readonly in_bytes: number;
+  readonly out_bytes: number;
   readonly slow_consumers: number;
+}
+
+/** One client connection of nats-server's `/connz?subs=1`. */
+export interface Connz {
+  readonly name: string;
+  readonly subscriptions: number;
+  readonly subscriptions_list?: readonly string[];
 }
 
 export class NatsProcess implements CpuSource {
@@ -86,7 +95,14 @@ export class NatsProcess implements CpuSource {
     const res = await fetch(`${this.monitor}/varz`);
     if (!res.ok) throw new Error(`/varz: HTTP ${res.status}`);
     const v = (await res.json()) as Varz;
-    return { in_msgs: v.in_msgs, out_msgs: v.out_msgs, slow_consumers: v.slow_consumers };
+    return { in_msgs: v.in_msgs, out_msgs: v.out_msgs, in_bytes: v.in_bytes, out_bytes: v.out_bytes, slow_consumers: v.slow_consumers };
+  }
+
+  /** The client connections (not routes), with their subscriptions. */
+  async connz(): Promise<Connz[]> {
+    const res = await fetch(`${this.monitor}/connz?subs=1&limit=100000`);
+    if (!res.ok) throw new Error(`/connz: HTTP ${res.status}`);
+    return ((await res.json()) as { connections?: Connz[] }).connections ?? [];
   }
 
   async cpuMicros(): Promise<number> {

@@ -17,10 +17,11 @@ const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = { fanout, pingp
 SCENARIOS.relay = (await import('./relay.js')).relay; // practable relay shapes (bench/relay.ts)
 SCENARIOS.stats = (await import('./stats-overhead.js')).statsOverhead; // statistics on vs off (bench/stats-overhead.ts)
 SCENARIOS.cluster = (await import('./cluster.js')).cluster; // NATS cluster (bench/cluster.ts); needs nats-server
+SCENARIOS['cluster-scale'] = (await import('./cluster-scale.js')).clusterScale; // what grows with nodes; needs nats-server
 SCENARIOS.mqtt = (await import('./mqtt.js')).mqttScenario; // MQTT gateway vs Mosquitto (bench/mqtt.ts); needs /usr/sbin/mosquitto
 SCENARIOS.http = (await import('./http.js')).httpScenario; // HTTP bridge publisher vs bare node:http (bench/http.ts)
 /** What `npm run bench` runs when no scenario is named. */
-const DEFAULT = Object.keys(SCENARIOS).filter((s) => s !== 'cluster' && s !== 'mqtt');
+const DEFAULT = Object.keys(SCENARIOS).filter((s) => s !== 'cluster' && s !== 'cluster-scale' && s !== 'mqtt');
 
 function parseArgs(argv: readonly string[]): string[] {
   const names: string[] = [];

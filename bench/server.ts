@@ -60,10 +60,12 @@ function xbarConfig(): NodeConfig {
     autoPingInterval: 0,
     autoPingTimeout: 10_000,
   };
+  // `--realms R`: realm1 … realmR, all alike (the cluster-scale bench).
+  const realmCount = Number(arg('--realms') ?? 1);
   return {
-    realms: [{
-      name: 'realm1',
-      uriCheck: 'loose',
+    realms: Array.from({ length: realmCount }, (_, i) => ({
+      name: `realm${i + 1}`,
+      uriCheck: 'loose' as const,
       roles: [{
         name: 'anonymous',
         permissions: [{
@@ -71,7 +73,7 @@ function xbarConfig(): NodeConfig {
           disclose: { caller: false, publisher: false }, cache: true,
         }],
       }],
-    }],
+    })),
     transports: [
       { type: 'web', id: 'web', endpoint: { type: 'tcp', interface: '127.0.0.1', port: 0 }, paths: new Map([['ws', ws]]) },
     ],
@@ -81,12 +83,14 @@ function xbarConfig(): NodeConfig {
   };
 }
 
+/** The value after `name` on the command line. */
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? undefined : process.argv[i + 1];
+}
+
 /** `--cluster URL --node NAME`: the `cluster` section (heartbeat 1 s, dead after 3 s, the defaults). */
 function clusterConfig(): Pick<NodeConfig, 'cluster'> {
-  const arg = (name: string): string | undefined => {
-    const i = process.argv.indexOf(name);
-    return i < 0 ? undefined : process.argv[i + 1];
-  };
   const url = arg('--cluster');
   if (!url) return {};
   return { cluster: { servers: [url], name: 'bench', node: arg('--node'), heartbeatInterval: 1000, deadAfter: 3000 } };
