@@ -20,6 +20,8 @@
  * - `retained` holds every realm's retained events where every node reads them (one per topic):
  *   in memory on one node, a replicated JetStream KV bucket in a cluster (it outlives the node
  *   that published). The router bounds it (router/meta/event-store.ts).
+ * - `history` keeps each event history rule's last publications, appended by the node a
+ *   publication was made through and delivered to every node that follows the rule.
  */
 import type { MatchPolicy } from '../wamp/uri.js';
 import type { Args, CancelMode, Dict, InvokePolicy, Kwargs, Receivers } from '../wamp/messages.js';
@@ -149,8 +151,8 @@ export interface NodeEntry extends NodeAdvert {
   readonly seenAt: number;
 }
 
-/** A retained event as the backplane keeps it: the publication, when and how big it was. */
-export interface RetainedEntry {
+/** A retained event or event history entry as the backplane keeps it: the publication, when and how big it was. */
+export interface StoredEntry {
   readonly event: EventOut;
   /** ms since the epoch, when it was retained. */
   readonly time: number;
@@ -164,20 +166,50 @@ export interface RetainedEntry {
  * other nodes an instant later.
  */
 export interface RetainedTable {
-  get(realm: string, topic: string): RetainedEntry | undefined;
+  get(realm: string, topic: string): StoredEntry | undefined;
   /** The realm's retained events, the longest retained first. */
-  entries(realm: string): IterableIterator<RetainedEntry>;
+  entries(realm: string): IterableIterator<StoredEntry>;
   count(realm: string): number;
   /** The sum of the realm's entries' `bytes`. */
   bytes(realm: string): number;
   /** Keeps `entry` as its topic's retained event in place of any other; resolves once every node can read it. */
-  put(entry: RetainedEntry): Promise<void>;
+  put(entry: StoredEntry): Promise<void>;
   delete(realm: string, topic: string): void;
   /**
    * Brings one topic's entry up to date (another node may have just retained it): a promise to
    * wait for, or undefined when the table is always current (one node).
    */
   refresh(realm: string, topic: string): Promise<void> | undefined;
+}
+
+/** The bounds of one event history rule's log (a realm's `store.event-history` entry). */
+export interface HistoryBounds {
+  /** Publications kept. */
+  readonly limit: number;
+  /** ms; older ones are dropped. undefined = no age limit. */
+  readonly maxAgeMs?: number;
+}
+
+/**
+ * Event history, the cluster's: one log per (realm, history rule id), bounded as the rule says.
+ * Whatever any node appends reaches every node that follows the log, in the log's one order.
+ */
+export interface HistoryLog {
+  /**
+   * Follows a rule's log: `deliver` gets what it keeps (oldest first), then each entry appended on
+   * any node. Resolves once the kept entries have been delivered.
+   */
+  follow(realm: string, id: number, bounds: HistoryBounds, deliver: (entry: StoredEntry) => void): Promise<void>;
+  /**
+   * Appends to a rule's log (the publication was made through this node): a promise settled once
+   * the log has it, or undefined when it was delivered at once (one node).
+   */
+  append(realm: string, id: number, entry: StoredEntry): Promise<void> | undefined;
+  /**
+   * Waits until this node's follower has had everything appended anywhere before the call: a
+   * promise, or undefined when it always has (one node).
+   */
+  sync(realm: string, id: number): Promise<void> | undefined;
 }
 
 export interface BackplaneHandlers {
@@ -211,6 +243,8 @@ export interface Backplane {
   readonly nodeId: string;
   /** Retained events of every realm (see the contract above). */
   readonly retained: RetainedTable;
+  /** Event history of every realm: in memory on one node, JetStream streams in a cluster. */
+  readonly history: HistoryLog;
   start(handlers: BackplaneHandlers): Promise<void>;
   stop(): Promise<void>;
   /**

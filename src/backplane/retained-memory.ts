@@ -3,22 +3,22 @@
  * and a cluster node's replica of the KV bucket (nats/retained-kv.ts). A Map per realm keeps the
  * order in which topics were last retained, so the longest retained come first.
  */
-import type { RetainedEntry, RetainedTable } from './backplane.js';
+import type { StoredEntry, RetainedTable } from './backplane.js';
 
 interface RealmTable {
-  readonly byTopic: Map<string, RetainedEntry>;
+  readonly byTopic: Map<string, StoredEntry>;
   bytes: number;
 }
 
 export class MemoryRetainedTable implements RetainedTable {
   private readonly realms = new Map<string, RealmTable>();
 
-  get(realm: string, topic: string): RetainedEntry | undefined {
+  get(realm: string, topic: string): StoredEntry | undefined {
     return this.realms.get(realm)?.byTopic.get(topic);
   }
 
-  entries(realm: string): IterableIterator<RetainedEntry> {
-    return (this.realms.get(realm)?.byTopic ?? new Map<string, RetainedEntry>()).values();
+  entries(realm: string): IterableIterator<StoredEntry> {
+    return (this.realms.get(realm)?.byTopic ?? new Map<string, StoredEntry>()).values();
   }
 
   count(realm: string): number {
@@ -29,7 +29,7 @@ export class MemoryRetainedTable implements RetainedTable {
     return this.realms.get(realm)?.bytes ?? 0;
   }
 
-  async put(entry: RetainedEntry): Promise<void> {
+  async put(entry: StoredEntry): Promise<void> {
     this.set(entry);
   }
 
@@ -42,7 +42,7 @@ export class MemoryRetainedTable implements RetainedTable {
   }
 
   /** Keeps `entry`, moved to the end of its realm's order. */
-  protected set(entry: RetainedEntry): void {
+  protected set(entry: StoredEntry): void {
     const { realm, topic } = entry.event;
     this.remove(realm, topic);
     let t = this.realms.get(realm);

@@ -37,7 +37,8 @@ export interface BrokerHooks {
   subscribed(session: Session, sub: Subscription, created: boolean, added: boolean, getRetained: boolean): void;
   unsubscribed(session: Session, sub: Subscription, deleted: boolean): void;
   /**
-   * A publication, local or from another node, after its local delivery: a promise when it was
+   * A publication made through this node (a client's or the router's own), after its local
+   * delivery: a promise when it was
    * retained, settled once the retained event is stored where every node reads it.
    */
   published(ev: EventOut, retain: boolean): Promise<void> | void;
@@ -229,7 +230,6 @@ export class Broker {
     // Its arguments are read (decoded, from a passed-through payload) only for another serializer.
     this.deliver(ev.topic, ev.publication, ev, ReceiverFilter.of(ev.receivers, undefined), ev.publisher, ev.payload, ev.mqtt);
     this.count(ev.topic, true);
-    this.hooks?.published(ev, false);
   }
 
   /** Counts a publication and the EVENTs just sent for it; the router's own topics apart. */

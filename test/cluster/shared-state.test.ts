@@ -1,7 +1,8 @@
 /**
  * State the cluster shares through JetStream (issue 17, point 3), on three nodes over a real
- * nats-server -js, with Autobahn|JS and wampy clients: retained events are the realm's, whichever
- * node published them, outlive that node and are bounded for the realm as on one node.
+ * nats-server -js, with Autobahn|JS and wampy clients: retained events and event history are the
+ * realm's, whichever node published them, outlive that node and are bounded for the realm as on
+ * one node.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -42,7 +43,10 @@ describe('state shared by a 3-node cluster', { timeout: 60_000 }, () => {
   before(async () => {
     c = await startCluster(3, {
       realms: [
-        { name: 'realm1', uriCheck: 'loose', roles, store: { type: 'memory', maxRetained: 100, eventHistory: [] } },
+        {
+          name: 'realm1', uriCheck: 'loose', roles,
+          store: { type: 'memory', maxRetained: 100, eventHistory: [{ uri: 'com.shared.log', match: 'exact', limit: 3 }, { uri: 'com.shared.', match: 'prefix', limit: 10 }] },
+        },
         { name: 'bounded', uriCheck: 'loose', roles, store: { type: 'memory', maxRetained: 3, eventHistory: [] } },
       ],
       limits: { maxRetainedBytesPerRealm: 2000 },
@@ -101,12 +105,32 @@ describe('state shared by a 3-node cluster', { timeout: 60_000 }, () => {
     await eventually(() => c.nodes.every((n) => n.backplane.retained.count('bounded') === 3), 'every node to hold three');
   });
 
-  it('keeps an event retained on node A after node A has stopped', async () => {
+  it('answers get_events on node B with the history published on nodes A and C, bounded by the rule', async () => {
+    const [a, d] = [await join(0), await join(2)];
+    for (let i = 1; i <= 4; i++) await a.publish('com.shared.log', [i], {}, { acknowledge: true });
+    await d.publish('com.shared.log', [5], {}, { acknowledge: true });
+    await d.publish('com.shared.other', ['x'], {}, { acknowledge: true });
+    const b = await join(1);
+    const sub = await b.subscribe('com.shared.log', () => undefined);
+    const history = await b.call('wamp.subscription.get_events', [sub.id, 10]) as Record<string, unknown[]>[];
+    // Crossbar.io's form: newest first; the rule keeps 3.
+    assert.deepEqual(history.map((e) => e.args![0]), [5, 4, 3]);
+    const prefix = await b.subscribe('com.shared.', () => undefined, { match: 'prefix' });
+    const all = await b.call('wamp.subscription.get_events', [prefix.id], { reverse: false }) as Record<string, unknown>[];
+    assert.deepEqual(all.map((e) => [e.topic, (e.args as unknown[])[0]]).slice(-3), [['com.shared.log', 4], ['com.shared.log', 5], ['com.shared.other', 'x']]);
+  });
+
+  it('keeps an event retained and the history published on node A after node A has stopped', async () => {
     const a = await join(0);
     await a.publish('com.shared.door', ['open'], {}, { retain: true, acknowledge: true });
+    await a.publish('com.shared.log', ['last words'], {}, { acknowledge: true });
     await c.nodes[0]!.stop();
     await eventually(() => c.nodes[1]!.backplane.members().size === 2, 'node B to see node A gone');
     assert.equal(await retainedOf(c.urls[1]!, 'realm1', 'com.shared.door'), 'open');
     assert.equal(await retainedOf(c.urls[2]!, 'realm1', 'com.shared.door'), 'open');
+    const d = await join(2);
+    const sub = await d.subscribe('com.shared.log', () => undefined);
+    const history = await d.call('wamp.subscription.get_events', [sub.id, 1]) as Record<string, unknown[]>[];
+    assert.deepEqual(history.map((e) => e.args![0]), ['last words']);
   });
 });

@@ -11,6 +11,7 @@ import type {
 } from '../backplane.js';
 import { NodeDirectory } from '../node-directory.js';
 import { MemoryRetainedTable } from '../retained-memory.js';
+import { MemoryHistoryLog } from '../history-memory.js';
 import { applyRegister, applyUnregister } from '../registry-rules.js';
 import { SessionIds } from '../session-ids.js';
 
@@ -18,6 +19,8 @@ export class LocalBackplane implements Backplane {
   readonly nodeId = `node-${randomBytes(4).toString('hex')}`;
   /** Retained events live in this process, as the router did before clusters. */
   readonly retained = new MemoryRetainedTable();
+  /** Event history rings live in the router (EventStore); appends go straight to them. */
+  readonly history = new MemoryHistoryLog();
   private readonly sessionIds = new SessionIds();
   private readonly registry = new Map<string, ClusterReg>();
   private handlers: BackplaneHandlers | undefined;

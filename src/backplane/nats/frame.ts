@@ -11,7 +11,7 @@
 import { serializerById } from '../../serializers/index.js';
 import type { Args, CancelMode, Dict, Kwargs, Receivers } from '../../wamp/messages.js';
 import type { EncodedPayload, SerializerId } from '../../wamp/payload.js';
-import type { EventOut, Ident, NodeAdvert, NodeState, RemoteInvocation, RetainedEntry, StoredTestament } from '../backplane.js';
+import type { EventOut, Ident, NodeAdvert, NodeState, RemoteInvocation, StoredEntry, StoredTestament } from '../backplane.js';
 
 export const FrameKind = {
   event: 1,
@@ -202,11 +202,11 @@ function decodePayload(p: EncodedPayload): readonly [Args, Kwargs] {
 // ---- a retained event (KV xbar_<cluster>_retained) and an event history entry (its stream) -------
 // meta: the event's, and tm when it was stored (ms since the epoch), b the bytes it counts.
 
-export function encodeStoredEvent(entry: RetainedEntry): Uint8Array {
+export function encodeStoredEvent(entry: StoredEntry): Uint8Array {
   return encode(FrameKind.event, { ...eventMeta(entry.event), tm: entry.time, b: entry.bytes }, entry.event.args, entry.event.kwargs);
 }
 
-export function decodeStoredEvent(bytes: Uint8Array): RetainedEntry {
+export function decodeStoredEvent(bytes: Uint8Array): StoredEntry {
   const f = decode(bytes);
   kindOf(f, [FrameKind.event], 'a stored event');
   return { event: eventOf(f), time: num(f.meta, 'tm', 'time'), bytes: num(f.meta, 'b', 'bytes') };

@@ -6,6 +6,7 @@
  * - rpc.ts: invocations to other nodes' callees and their answers;
  * - testaments.ts: testaments kept in KV, published by the reaper when their node dies;
  * - retained-kv.ts: retained events in KV, replicated to every node;
+ * - history-streams.ts: event history, a stream per history rule that every node follows;
  * - meta-queries.ts: scatter-gather queries of the meta API;
  * - heartbeats.ts: membership (heartbeats, dead nodes) and the session-id slot.
  * Every frame between nodes is written and read in frame.ts.
@@ -31,6 +32,7 @@ import { NatsRpc } from './rpc.js';
 import { Subjects } from './subjects.js';
 import { NatsTestaments } from './testaments.js';
 import { NatsRetained } from './retained-kv.js';
+import { NatsHistory } from './history-streams.js';
 import { claimNodeName } from './node-name.js';
 import type { NatsConnection } from 'nats';
 
@@ -47,6 +49,7 @@ export class NatsBackplane implements Backplane {
   private readonly testaments: NatsTestaments;
   private readonly metaQueries: NatsMetaQueries;
   readonly retained: NatsRetained;
+  readonly history: NatsHistory;
   private readonly sessionIds: SessionIds;
   /** The join under way (listenWhileJoining), until it succeeds. */
   private pendingJoin: Promise<void> | undefined;
@@ -76,6 +79,7 @@ export class NatsBackplane implements Backplane {
     this.testaments = new NatsTestaments(this.link, (realm, list) => this.handlers?.orphanedTestaments(realm, list));
     this.metaQueries = new NatsMetaQueries(this.link, members, handlers);
     this.retained = new NatsRetained(this.link);
+    this.history = new NatsHistory(this.link, options.cluster, Math.min(3, options.servers.length));
     // In this node's slot once claimed (unique across the cluster), random before.
     this.sessionIds = new SessionIds(() => {
       const slot = this.heartbeats.slot;
@@ -116,6 +120,7 @@ export class NatsBackplane implements Backplane {
       await this.registry.start(nc);
       await this.testaments.start(nc);
       await this.retained.start(nc);
+      await this.history.start(nc);
       await this.heartbeats.start(nc);
     } catch (err) {
       if ((err as { code?: string }).code === '503') {
@@ -145,6 +150,7 @@ export class NatsBackplane implements Backplane {
   async stop(): Promise<void> {
     this.heartbeats.quiet();
     this.events.close();
+    this.history.close();
     await this.link.stop((nc) => this.heartbeats.leave(nc));
   }
 

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KV, KvEntry, NatsConnection } from 'nats';
-import type { RetainedEntry } from '../backplane.js';
+import type { StoredEntry } from '../backplane.js';
 import { MemoryRetainedTable } from '../retained-memory.js';
 import { decodeStoredEvent, encodeStoredEvent } from './frame.js';
 import { initialValues, type NatsLink } from './link.js';
@@ -48,7 +48,7 @@ export class NatsRetained extends MemoryRetainedTable {
     await initialValues(initialized, 'retained events watch', this.link.log);
   }
 
-  override put(entry: RetainedEntry): Promise<void> {
+  override put(entry: StoredEntry): Promise<void> {
     const { realm, topic } = entry.event;
     this.set(entry);
     const key = retainedKey(realm, topic);
@@ -111,7 +111,7 @@ export class NatsRetained extends MemoryRetainedTable {
     if (e.revision <= (this.revisions.get(e.key) ?? 0)) return;
     this.revisions.set(e.key, e.revision);
     if (e.operation === 'PUT' && e.value.length > 0) {
-      let entry: RetainedEntry;
+      let entry: StoredEntry;
       try {
         entry = decodeStoredEvent(e.value);
       } catch (err) {

@@ -8,7 +8,8 @@
  * backplane's `RetainedTable`: this process's memory on one node, a JetStream KV bucket that every
  * node reads in a cluster, so the bounds are the realm's whichever node publishes. History keeps, for each configured
  * `{uri, match, limit, maxAge}` rule, the last `limit` publications whose topic matches, none older
- * than `maxAge`; a rule's id is the id a subscription to the same (uri, match) gets, so a client
+ * than `maxAge` (appended to the backplane's `HistoryLog`, which hands every node's appends to
+ * every node's ring: in a cluster a JetStream stream per rule); a rule's id is the id a subscription to the same (uri, match) gets, so a client
  * calls `wamp.subscription.get_events` with its own subscription id. Both are bounded: memory is
  * at most (maxRetained + Σ limit) publications, each no larger than the transport's message size
  * (an event matching several rules is stored once and shared).
@@ -17,7 +18,7 @@
  * history: session ids mean nothing to a later reader. Delivery rules by authid/authrole are kept
  * and applied to each reader.
  */
-import type { EventOut, Ident, RetainedEntry, RetainedTable } from '../../backplane/backplane.js';
+import type { EventOut, HistoryLog, Ident, RetainedTable, StoredEntry } from '../../backplane/backplane.js';
 import { stableId } from '../../backplane/stable-id.js';
 import type { MatchPolicy } from '../../wamp/uri.js';
 import type { Args, Dict, Kwargs, Receivers } from '../../wamp/messages.js';
@@ -122,6 +123,7 @@ export class EventStore {
     /** Bytes all retained events may take together; undefined = no bound. */
     private readonly maxRetainedBytes: number | undefined,
     private readonly retainedTable: RetainedTable,
+    private readonly historyLog: HistoryLog,
   ) {
     for (const rule of rules) {
       const h: History = { id: stableId(realm, rule.match, rule.uri), rule, ring: new Ring(rule.limit) };
@@ -130,9 +132,14 @@ export class EventStore {
     }
   }
 
-  /** Whether any history rule is configured (nodes then listen for those topics cluster-wide). */
-  get historyRules(): readonly HistoryRule[] {
-    return [...this.byId.values()].map((h) => h.rule);
+  /** Follows each history rule's log (the cluster's: what any node appends reaches every ring). */
+  async start(): Promise<void> {
+    for (const h of this.byId.values()) {
+      await this.historyLog.follow(this.realm, h.id, { limit: h.rule.limit, maxAgeMs: h.rule.maxAge }, (entry) => {
+        this.expire(h, Date.now());
+        h.ring.push(fromStored(entry));
+      });
+    }
   }
 
   get retainedCount(): number {
@@ -158,12 +165,10 @@ export class EventStore {
 
   /**
    * A publication made through this node: kept as the retained one and/or in history. Resolves
-   * once the retained event is where every node reads it; undefined when nothing was retained.
+   * once every node can read what was kept; undefined when that is so already, or nothing was kept.
    */
   store(ev: EventOut, retain: boolean): Promise<void> | undefined {
-    let stored: StoredEvent | undefined;
     const time = Date.now();
-    const make = (): StoredEvent => (stored ??= storedEvent(ev, time));
     let kept: Promise<void> | undefined;
     // A publication over the byte bound was refused (retainOverflow); the router's own (a
     // testament with retain) is delivered but not retained.
@@ -174,12 +179,14 @@ export class EventStore {
       while (t.count(this.realm) > this.maxRetained) t.delete(this.realm, t.entries(this.realm).next().value!.event.topic);
     }
     if (this.byId.size === 0 || ev.receivers?.exclude !== undefined || ev.receivers?.eligible !== undefined) return kept;
+    let entry: StoredEntry | undefined;
+    const appended: Promise<void>[] = kept ? [kept] : [];
     this.rules.forEachMatch(ev.topic, (h) => {
-      const e = make();
-      this.expire(h, e.time);
-      h.ring.push(e);
+      entry ??= { event: ev, time, bytes: publicationSize(ev.topic, ev.args, ev.kwargs) };
+      const p = this.historyLog.append(this.realm, h.id, entry);
+      if (p) appended.push(p);
     });
-    return kept;
+    return appended.length <= 1 ? appended[0] : Promise.all(appended).then(() => undefined);
   }
 
   /** The retained events a subscription to (uri, match) would receive: one per matching topic. */
@@ -187,10 +194,10 @@ export class EventStore {
     const t = this.retainedTable;
     if (match === 'exact') {
       const e = t.get(this.realm, uri);
-      return e ? [fromRetained(e)] : [];
+      return e ? [fromStored(e)] : [];
     }
     const out: StoredEvent[] = [];
-    for (const e of t.entries(this.realm)) if (topicMatches(e.event.topic, uri, match)) out.push(fromRetained(e));
+    for (const e of t.entries(this.realm)) if (topicMatches(e.event.topic, uri, match)) out.push(fromStored(e));
     return out;
   }
 
@@ -209,6 +216,14 @@ export class EventStore {
   /** The history rule with this id (the subscription id of its (uri, match)). */
   historyRule(id: number): HistoryRule | undefined {
     return this.byId.get(id)?.rule;
+  }
+
+  /**
+   * Waits until history `id`'s ring has what any node appended before: a promise, or undefined
+   * when it always has (one node).
+   */
+  syncHistory(id: number): Promise<void> | undefined {
+    return this.byId.has(id) ? this.historyLog.sync(this.realm, id) : undefined;
   }
 
   /** The stored events of history `id` that pass `q`, in order of occurrence (newest first with `reverse`). */
@@ -250,7 +265,7 @@ function storedEvent(ev: EventOut, time: number): StoredEvent {
   };
 }
 
-function fromRetained(e: RetainedEntry): StoredEvent {
+function fromStored(e: StoredEntry): StoredEvent {
   return storedEvent(e.event, e.time);
 }
 

@@ -51,7 +51,7 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
   private readonly quiet = new Set<number>();
 
   constructor(private readonly realm: Realm, options: MetaOptions, private readonly log: Logger) {
-    this.events = new EventStore(realm.name, options.history, options.maxRetained, options.maxRetainedBytes, realm.backplane.retained);
+    this.events = new EventStore(realm.name, options.history, options.maxRetained, options.maxRetainedBytes, realm.backplane.retained, realm.backplane.history);
     this.testaments = options.testaments ?? new ClusterTestamentStore(realm.name, realm.backplane, options.maxTestamentBytes);
     const sessions = new SessionMeta(realm, this.quiet);
     const subscriptions = new SubscriptionMeta(realm, this.events);
@@ -63,9 +63,9 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
     }
   }
 
-  /** Once the backplane runs: this node hears every publication of the history topics. */
+  /** Once the backplane runs: the event history rings follow the cluster's history. */
   async start(): Promise<void> {
-    for (const rule of this.events.historyRules) await this.realm.backplane.addInterest(this.realm.name, rule.uri, rule.match);
+    await this.events.start();
   }
 
   /** Adds a procedure the router answers in this realm (e.g. `xbar.stats.get`). */

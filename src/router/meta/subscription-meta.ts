@@ -87,7 +87,11 @@ export class SubscriptionMeta {
         const { subscribers } = await this.find(call, idArg(call, 0, 'subscription'), 'count the subscribers');
         return { args: [subscribers.length] };
       },
-      'wamp.subscription.get_events': (call) => this.getEvents(call),
+      'wamp.subscription.get_events': (call) => {
+        // In a cluster, first catch up with what other nodes appended to the history.
+        const synced = this.store?.syncHistory(idArg(call, 0, 'subscription'));
+        return synced ? synced.then(() => this.getEvents(call)) : this.getEvents(call);
+      },
     };
   }
 
