@@ -22,6 +22,8 @@
  *   that published). The router bounds it (router/meta/event-store.ts).
  * - `history` keeps each event history rule's last publications, appended by the node a
  *   publication was made through and delivered to every node that follows the rule.
+ * - `holdSubscription()` / `releaseSubscription()`: of all nodes holding and releasing one
+ *   subscription, exactly one is told it was the first (from none) and one the last (to none).
  */
 import type { MatchPolicy } from '../wamp/uri.js';
 import type { Args, CancelMode, Dict, InvokePolicy, Kwargs, Receivers } from '../wamp/messages.js';
@@ -245,6 +247,15 @@ export interface Backplane {
   readonly retained: RetainedTable;
   /** Event history of every realm: in memory on one node, JetStream streams in a cluster. */
   readonly history: HistoryLog;
+  /**
+   * This node's first local subscriber to (realm, uri, match) came: whether no other node has one,
+   * i.e. this is the cluster's first subscriber (`wamp.subscription.on_create` is this node's to
+   * publish). A boolean at once on one node, a promise in a cluster (false if the cluster could
+   * not be asked).
+   */
+  holdSubscription(realm: string, uri: string, match: MatchPolicy): boolean | Promise<boolean>;
+  /** This node's last local subscriber left: whether it was the cluster's last (`on_delete`). */
+  releaseSubscription(realm: string, uri: string, match: MatchPolicy): boolean | Promise<boolean>;
   start(handlers: BackplaneHandlers): Promise<void>;
   stop(): Promise<void>;
   /**
@@ -274,7 +285,12 @@ export interface Backplane {
    */
   confirm(): Promise<void>;
   register(realm: string, uri: string, match: MatchPolicy, invoke: InvokePolicy, callee: ClusterCallee, force: boolean): Promise<RegisterOutcome>;
-  unregister(realm: string, uri: string, match: MatchPolicy, session: number): void;
+  /**
+   * Removes a local callee: whether the registration has no callee left anywhere now (this removal
+   * took the registry's last, so `wamp.registration.on_delete` is this node's to publish). A
+   * boolean at once on one node, a promise in a cluster (false if the registry could not be written).
+   */
+  unregister(realm: string, uri: string, match: MatchPolicy, session: number): boolean | Promise<boolean>;
   /**
    * Brings the local replica of one registration up to date (the registry may have changed an
    * instant ago on another node); `registryChanged` fires if it did. Resolves when done.

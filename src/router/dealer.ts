@@ -55,8 +55,11 @@ export interface InternalProcedures {
 export interface DealerHooks {
   /** `created`: the session is the registration's first callee. */
   registered(session: Session, reg: Registration, created: boolean): void;
-  /** `deleted`: the registration has no callee left. */
-  unregistered(session: Session, reg: Registration, deleted: boolean): void;
+  /**
+   * `deleted`: whether the registration has no callee left anywhere in the cluster (this removal
+   * took the last): at once on one node, a promise in a cluster.
+   */
+  unregistered(session: Session, reg: Registration, deleted: boolean | Promise<boolean>): void;
 }
 
 /** Default bound of the queue of calls waiting for a callee with spare concurrency, per registration. */

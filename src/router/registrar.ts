@@ -78,14 +78,15 @@ export class Registrar {
 
   unregister(session: Session, m: Unregister): void {
     const reg = this.table.byRegistrationId(m.registration);
-    if (!reg || !this.removeLocalCallee(reg, session)) {
+    const last = reg ? this.removeLocalCallee(reg, session) : undefined;
+    if (!reg || last === undefined) {
       return session.sendError(T.UNREGISTER, m.request, ErrorUri.noSuchRegistration, [
         `session has no registration ${m.registration}`,
       ]);
     }
     // Invocations already sent stay valid: the callee may still answer them.
     session.send({ type: T.UNREGISTERED, request: m.request });
-    this.hooks()?.unregistered(session, reg, reg.callees.length === 0);
+    this.hooks()?.unregistered(session, reg, last);
     this.afterCalleeRemoved(reg);
   }
 
@@ -112,9 +113,10 @@ export class Registrar {
    */
   revoke(reg: Registration, reason: string): void {
     for (const c of [...reg.callees]) {
-      if (c.session && this.removeLocalCallee(reg, c.session)) {
+      const last = c.session ? this.removeLocalCallee(reg, c.session) : undefined;
+      if (c.session && last !== undefined) {
         this.tellRevoked(c.session, reg, reason);
-        this.hooks()?.unregistered(c.session, reg, reg.callees.length === 0);
+        this.hooks()?.unregistered(c.session, reg, last);
       }
     }
     this.afterCalleeRemoved(reg);
@@ -134,11 +136,14 @@ export class Registrar {
     }
   }
 
-  private removeLocalCallee(reg: Registration, session: Session): boolean {
-    if (!reg.remove(session)) return false;
+  /**
+   * Removes a local callee here and from the registry: undefined if it was none, else whether the
+   * registry has no callee left anywhere (at once on one node, once written in a cluster).
+   */
+  private removeLocalCallee(reg: Registration, session: Session): boolean | Promise<boolean> | undefined {
+    if (!reg.remove(session)) return undefined;
     this.table.untrack(session, reg);
-    this.backplane.unregister(this.realm, reg.uri, reg.match, session.id);
-    return true;
+    return this.backplane.unregister(this.realm, reg.uri, reg.match, session.id);
   }
 
   /** A registration without callees is gone, and so are the calls that waited for it. */
@@ -160,8 +165,9 @@ export class Registrar {
   removeCallee(session: Session): void {
     const regs = this.table.of(session);
     for (const reg of regs ? [...regs] : []) {
-      if (!this.removeLocalCallee(reg, session)) continue;
-      this.hooks()?.unregistered(session, reg, reg.callees.length === 0);
+      const last = this.removeLocalCallee(reg, session);
+      if (last === undefined) continue;
+      this.hooks()?.unregistered(session, reg, last);
       this.afterCalleeRemoved(reg);
     }
     this.table.forget(session);

@@ -2,7 +2,7 @@
  * State the cluster shares through JetStream (issue 17, point 3), on three nodes over a real
  * nats-server -js, with Autobahn|JS and wampy clients: retained events and event history are the
  * realm's, whichever node published them, outlive that node and are bounded for the realm as on
- * one node.
+ * one node; subscription and registration on_create/on_delete are published once for the cluster.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -118,6 +118,53 @@ describe('state shared by a 3-node cluster', { timeout: 60_000 }, () => {
     const prefix = await b.subscribe('com.shared.', () => undefined, { match: 'prefix' });
     const all = await b.call('wamp.subscription.get_events', [prefix.id], { reverse: false }) as Record<string, unknown>[];
     assert.deepEqual(all.map((e) => [e.topic, (e.args as unknown[])[0]]).slice(-3), [['com.shared.log', 4], ['com.shared.log', 5], ['com.shared.other', 'x']]);
+  });
+
+  it('publishes subscription on_create and on_delete once for the cluster, with subscribers on two nodes', async () => {
+    const watcher = await join(0);
+    const seen: [string, unknown[]][] = [];
+    for (const t of ['on_create', 'on_subscribe', 'on_unsubscribe', 'on_delete']) {
+      await watcher.subscribe(`wamp.subscription.${t}`, (args) => seen.push([t, args!]));
+    }
+    const of = (t: string) => seen.filter(([k]) => k === t).map(([, a]) => a);
+    const [b, d] = [await join(1), await join(2)];
+    const first = await b.subscribe('com.shared.meta', () => undefined);
+    await eventually(() => of('on_subscribe').length === 1, 'the first on_subscribe');
+    const second = await d.subscribe('com.shared.meta', () => undefined);
+    // A node's on_create comes before its on_subscribe: once both on_subscribes are here, so is every on_create.
+    await eventually(() => of('on_subscribe').length === 2, 'both on_subscribe events');
+    assert.deepEqual(of('on_create').map((a) => [a[0], (a[1] as Record<string, unknown>).uri]), [[b.id, 'com.shared.meta']]);
+    await b.unsubscribe(first);
+    await eventually(() => of('on_unsubscribe').length === 1, 'the first on_unsubscribe');
+    await d.unsubscribe(second);
+    await eventually(() => of('on_delete').length >= 1, 'on_delete');
+    // Each node's later meta event comes after any on_delete it published.
+    await Promise.all([b.subscribe('com.shared.marker.b', () => undefined), d.subscribe('com.shared.marker.d', () => undefined)]);
+    await eventually(() => of('on_subscribe').length === 4, 'the markers');
+    assert.deepEqual(of('on_delete'), [[d.id, second.id]]);
+    // The next subscriber anywhere creates it again.
+    await b.subscribe('com.shared.meta', () => undefined);
+    await eventually(() => of('on_create').filter((a) => (a[1] as Record<string, unknown>).uri === 'com.shared.meta').length === 2, 'on_create again');
+  });
+
+  it('publishes registration on_create and on_delete once for the cluster, with callees on two nodes', async () => {
+    const watcher = await join(0);
+    const seen: [string, unknown[]][] = [];
+    for (const t of ['on_create', 'on_register', 'on_unregister', 'on_delete']) {
+      await watcher.subscribe(`wamp.registration.${t}`, (args) => seen.push([t, args!]));
+    }
+    const of = (t: string) => seen.filter(([k]) => k === t).map(([, a]) => a);
+    const [b, d] = [await join(1), await join(2)];
+    const rb = await b.register('com.shared.proc', () => 'b', { invoke: 'roundrobin' });
+    const rd = await d.register('com.shared.proc', () => 'd', { invoke: 'roundrobin' });
+    await eventually(() => of('on_register').length === 2, 'both on_register events');
+    assert.deepEqual(of('on_create').map((a) => [a[0], (a[1] as Record<string, unknown>).uri]), [[b.id, 'com.shared.proc']]);
+    await b.unregister(rb);
+    await d.unregister(rd);
+    await eventually(() => of('on_delete').length >= 1, 'on_delete');
+    await Promise.all([b.register('com.shared.marker.b', () => 0), d.register('com.shared.marker.d', () => 0)]);
+    await eventually(() => of('on_register').length === 4, 'the markers');
+    assert.deepEqual(of('on_delete'), [[d.id, rd.id]]);
   });
 
   it('keeps an event retained and the history published on node A after node A has stopped', async () => {

@@ -57,6 +57,15 @@ export class LocalBackplane implements Backplane {
     this.sessionIds.release(id);
   }
 
+  /** This node is the whole cluster: its first subscriber is the first anywhere. */
+  holdSubscription(): boolean {
+    return true;
+  }
+
+  releaseSubscription(): boolean {
+    return true;
+  }
+
   async addInterest(): Promise<void> {}
 
   removeInterest(): void {}
@@ -76,13 +85,14 @@ export class LocalBackplane implements Backplane {
     return { regId: decision.next.regId };
   }
 
-  unregister(realm: string, uri: string, match: MatchPolicy, session: number): void {
+  unregister(realm: string, uri: string, match: MatchPolicy, session: number): boolean {
     const key = registryKey(realm, uri, match);
     const next = applyUnregister(this.registry.get(key), this.nodeId, session);
-    if (next === 'unchanged') return;
+    if (next === 'unchanged') return false;
     if (next) this.registry.set(key, next);
     else this.registry.delete(key);
     this.handlers?.registryChanged(realm, uri, match, next);
+    return next === undefined;
   }
 
   /** Testaments live in the router's memory: a single node cannot outlive itself. */

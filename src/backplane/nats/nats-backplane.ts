@@ -7,6 +7,7 @@
  * - testaments.ts: testaments kept in KV, published by the reaper when their node dies;
  * - retained-kv.ts: retained events in KV, replicated to every node;
  * - history-streams.ts: event history, a stream per history rule that every node follows;
+ * - subscription-holders.ts: which nodes hold each subscription (first/last for meta events);
  * - meta-queries.ts: scatter-gather queries of the meta API;
  * - heartbeats.ts: membership (heartbeats, dead nodes) and the session-id slot.
  * Every frame between nodes is written and read in frame.ts.
@@ -33,6 +34,7 @@ import { Subjects } from './subjects.js';
 import { NatsTestaments } from './testaments.js';
 import { NatsRetained } from './retained-kv.js';
 import { NatsHistory } from './history-streams.js';
+import { SubscriptionHolders } from './subscription-holders.js';
 import { claimNodeName } from './node-name.js';
 import type { NatsConnection } from 'nats';
 
@@ -50,6 +52,7 @@ export class NatsBackplane implements Backplane {
   private readonly metaQueries: NatsMetaQueries;
   readonly retained: NatsRetained;
   readonly history: NatsHistory;
+  private readonly holders: SubscriptionHolders;
   private readonly sessionIds: SessionIds;
   /** The join under way (listenWhileJoining), until it succeeds. */
   private pendingJoin: Promise<void> | undefined;
@@ -80,6 +83,7 @@ export class NatsBackplane implements Backplane {
     this.metaQueries = new NatsMetaQueries(this.link, members, handlers);
     this.retained = new NatsRetained(this.link);
     this.history = new NatsHistory(this.link, options.cluster, Math.min(3, options.servers.length));
+    this.holders = new SubscriptionHolders(this.link);
     // In this node's slot once claimed (unique across the cluster), random before.
     this.sessionIds = new SessionIds(() => {
       const slot = this.heartbeats.slot;
@@ -121,6 +125,7 @@ export class NatsBackplane implements Backplane {
       await this.testaments.start(nc);
       await this.retained.start(nc);
       await this.history.start(nc);
+      await this.holders.start(nc);
       await this.heartbeats.start(nc);
     } catch (err) {
       if ((err as { code?: string }).code === '503') {
@@ -144,6 +149,7 @@ export class NatsBackplane implements Backplane {
     this.link.log.warn({ node: this.nodeId }, 'the previous node of this name did not leave cleanly: publishing its testaments and removing its registrations');
     await this.testaments.reap(this.nodeId);
     await this.registry.nodeLost(this.nodeId, true);
+    await this.holders.nodeLost(this.nodeId);
     this.heartbeats.sayBye(nc);
   }
 
@@ -188,6 +194,14 @@ export class NatsBackplane implements Backplane {
     return this.link.server();
   }
 
+  holdSubscription(realm: string, uri: string, match: MatchPolicy): Promise<boolean> {
+    return this.holders.hold(realm, uri, match);
+  }
+
+  releaseSubscription(realm: string, uri: string, match: MatchPolicy): Promise<boolean> {
+    return this.holders.release(realm, uri, match);
+  }
+
   addInterest(realm: string, uri: string, match: MatchPolicy): Promise<void> {
     return this.events.addInterest(realm, uri, match);
   }
@@ -208,8 +222,8 @@ export class NatsBackplane implements Backplane {
     return this.registry.register(realm, uri, match, invoke, callee, force);
   }
 
-  unregister(realm: string, uri: string, match: MatchPolicy, session: number): void {
-    this.registry.unregister(realm, uri, match, session);
+  unregister(realm: string, uri: string, match: MatchPolicy, session: number): Promise<boolean> {
+    return this.registry.unregister(realm, uri, match, session);
   }
 
   refresh(realm: string, uri: string, match: MatchPolicy): Promise<void> {
@@ -245,5 +259,6 @@ export class NatsBackplane implements Backplane {
     const entry = this.heartbeats.directory.remove(node);
     if (entry) this.handlers?.nodeLeft?.(entry, members.isReaper());
     if (reaper) void this.link.track(this.testaments.reap(node));
+    if (reaper) void this.link.track(this.holders.nodeLost(node));
   }
 }

@@ -41,6 +41,11 @@ export class NatsRegistry {
   private readonly droppedFor = new Map<string, Set<string>>();
   /** Callees being written back, `key/session`. */
   private readonly restoring = new Set<string>();
+  /**
+   * The local callees whose removal this node is writing, by key: an entry written before the
+   * removal (another node's change, seen meanwhile) must not bring one back into the replica.
+   */
+  private readonly removing = new Map<string, Map<number, number>>();
 
   constructor(
     private readonly link: NatsLink,
@@ -100,9 +105,10 @@ export class NatsRegistry {
     return { regId: outcome.reg!.regId };
   }
 
-  unregister(realm: string, uri: string, match: MatchPolicy, session: number): void {
+  /** Resolves whether this write removed the registration's last callee (the key is deleted). */
+  unregister(realm: string, uri: string, match: MatchPolicy, session: number): Promise<boolean> {
     const kv = this.kv;
-    if (!kv) return;
+    if (!kv) return Promise.resolve(false);
     const key = registryKey(realm, uri, match);
     const node = this.link.nodeId;
     this.forget(key, session);
@@ -112,18 +118,43 @@ export class NatsRegistry {
       const next = applyUnregister(known.reg, node, session);
       if (next !== 'unchanged') this.replica.apply(key, known.revision + 0.5, next);
     }
+    this.markRemoving(key, session, 1);
     const before = this.leaving.get(key) ?? Promise.resolve();
     const write = before
       .then(() => casUpdate(kv, key, (current) => applyUnregister(current, node, session), never))
       .then((r) => {
-        if (r !== 'unchanged') this.replica.apply(key, r.revision, r.reg);
+        if (r === 'unchanged') return false;
+        this.replica.apply(key, r.revision, r.reg);
+        return r.reg === undefined;
       })
-      .catch((err: unknown) => this.link.log.warn({ err, uri }, 'registry cleanup failed; the reaper will retry when this node is gone'));
+      .catch((err: unknown) => {
+        this.link.log.warn({ err, uri }, 'registry cleanup failed; the reaper will retry when this node is gone');
+        return false;
+      })
+      .finally(() => this.markRemoving(key, session, -1));
     this.leaving.set(key, write);
     void this.link.track(write).finally(() => {
       if (this.leaving.get(key) === write) this.leaving.delete(key);
     });
+    return write;
   }
+
+  private markRemoving(key: string, session: number, by: 1 | -1): void {
+    let sessions = this.removing.get(key);
+    if (!sessions) this.removing.set(key, (sessions = new Map()));
+    const n = (sessions.get(session) ?? 0) + by;
+    if (n > 0) sessions.set(session, n);
+    else sessions.delete(session);
+    if (sessions.size === 0) this.removing.delete(key);
+  }
+
+  private readonly withoutRemoved = (key: string, reg: ClusterReg | undefined): ClusterReg | undefined => {
+    const sessions = this.removing.get(key);
+    if (!reg || !sessions) return reg;
+    const node = this.link.nodeId;
+    const callees = reg.callees.filter((c) => !(c.node === node && sessions.has(c.session)));
+    return callees.length === reg.callees.length ? reg : { ...reg, callees };
+  };
 
   async refresh(realm: string, uri: string, match: MatchPolicy): Promise<void> {
     const kv = this.kv;
@@ -142,7 +173,7 @@ export class NatsRegistry {
    * dead: the replica keeps them (as the registry rules would add them) while they are written back.
    */
   private applyEntry(e: KvEntry, over = false): void {
-    const reg = entryReg(e);
+    const reg = this.withoutRemoved(e.key, entryReg(e));
     const held = this.mine.get(e.key);
     const self = this.link.nodeId;
     let kept = reg;

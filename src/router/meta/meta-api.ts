@@ -10,7 +10,8 @@
  *
  * Cluster: session and subscription questions are asked of every node (`Backplane.query`);
  * registrations come from this node's replica of the registry; `subscription.on_create` and
- * `on_delete` are per node (a node creates its subscription when its first local subscriber comes).
+ * `on_delete` are the cluster's: published by the node of the first subscriber anywhere and of the
+ * last one to leave (Backplane.holdSubscription / releaseSubscription).
  */
 import type { Logger } from 'pino';
 import type { EventOut } from '../../backplane/backplane.js';
@@ -49,6 +50,8 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
   readonly events: EventStore;
   readonly testaments: TestamentStore;
   private readonly quiet = new Set<number>();
+  /** Per subscription id, the last of its meta event steps still waiting for the backplane. */
+  private readonly metaSteps = new Map<number, Promise<void>>();
 
   constructor(private readonly realm: Realm, options: MetaOptions, private readonly log: Logger) {
     this.events = new EventStore(realm.name, options.history, options.maxRetained, options.maxRetainedBytes, realm.backplane.retained, realm.backplane.history);
@@ -121,18 +124,55 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
 
   // ---- broker hooks ----------------------------------------------------------------------
 
+  /**
+   * on_create when the subscription's first subscriber in the whole cluster comes, on_delete when
+   * its last anywhere leaves: this node asks the backplane when its own first subscriber comes or
+   * its last leaves. One subscription's meta events from this node keep their order.
+   */
   subscribed(session: Session, sub: Subscription, created: boolean, added: boolean, getRetained: boolean): void {
-    if (added && visible(session) && !isReservedUri(sub.uri)) {
-      if (created) this.publish('wamp.subscription.on_create', [session.id, { id: sub.id, created: sub.created.toISOString(), uri: sub.uri, match: sub.match }]);
-      this.publish('wamp.subscription.on_subscribe', [session.id, sub.id]);
-    }
+    if (added && !isReservedUri(sub.uri)) this.subscriptionEvents(session, sub, created);
     if (getRetained) this.sendRetained(session, sub);
   }
 
+  private subscriptionEvents(session: Session, sub: Subscription, created: boolean): void {
+    const show = visible(session);
+    const details = { id: sub.id, created: sub.created.toISOString(), uri: sub.uri, match: sub.match };
+    this.inOrder(sub.id, () => {
+      const first = created ? this.realm.backplane.holdSubscription(this.realm.name, sub.uri, sub.match) : false;
+      const emit = (isFirst: boolean) => {
+        if (!show) return;
+        if (isFirst) this.publish('wamp.subscription.on_create', [session.id, details]);
+        this.publish('wamp.subscription.on_subscribe', [session.id, sub.id]);
+      };
+      return typeof first === 'boolean' ? emit(first) : first.then(emit);
+    });
+  }
+
   unsubscribed(session: Session, sub: Subscription, deleted: boolean): void {
-    if (isReservedUri(sub.uri) || session.authrole === 'trusted') return;
-    this.publish('wamp.subscription.on_unsubscribe', [session.id, sub.id]);
-    if (deleted) this.publish('wamp.subscription.on_delete', [session.id, sub.id]);
+    if (isReservedUri(sub.uri)) return;
+    const show = session.authrole !== 'trusted';
+    this.inOrder(sub.id, () => {
+      if (show) this.publish('wamp.subscription.on_unsubscribe', [session.id, sub.id]);
+      if (!deleted) return;
+      const last = this.realm.backplane.releaseSubscription(this.realm.name, sub.uri, sub.match);
+      const emit = (isLast: boolean) => {
+        if (show && isLast) this.publish('wamp.subscription.on_delete', [session.id, sub.id]);
+      };
+      return typeof last === 'boolean' ? emit(last) : last.then(emit);
+    });
+  }
+
+  /** Runs `step` after the earlier steps of subscription `id` (at once when none is waiting). */
+  private inOrder(id: number, step: () => void | Promise<void>): void {
+    const before = this.metaSteps.get(id);
+    const run = () => step();
+    const next = before ? before.then(run) : run();
+    if (!next) return;
+    const settled = next.catch((err: unknown) => this.log.warn({ err, subscription: id }, 'subscription meta event failed'));
+    this.metaSteps.set(id, settled);
+    void settled.finally(() => {
+      if (this.metaSteps.get(id) === settled) this.metaSteps.delete(id);
+    });
   }
 
   published(ev: EventOut, retain: boolean): Promise<void> | undefined {
@@ -151,10 +191,14 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
     this.publish('wamp.registration.on_register', [session.id, reg.id]);
   }
 
-  unregistered(session: Session, reg: Registration, deleted: boolean): void {
+  unregistered(session: Session, reg: Registration, deleted: boolean | Promise<boolean>): void {
     if (session.authrole === 'trusted') return;
     this.publish('wamp.registration.on_unregister', [session.id, reg.id]);
-    if (deleted) this.publish('wamp.registration.on_delete', [session.id, reg.id]);
+    const emit = (last: boolean) => {
+      if (last) this.publish('wamp.registration.on_delete', [session.id, reg.id]);
+    };
+    if (typeof deleted === 'boolean') emit(deleted);
+    else void deleted.then(emit);
   }
 
   // ---- retained events -------------------------------------------------------------------
