@@ -204,7 +204,8 @@ export interface HistoryLog {
   follow(realm: string, id: number, bounds: HistoryBounds, deliver: (entry: StoredEntry) => void): Promise<void>;
   /**
    * Appends to a rule's log (the publication was made through this node): a promise settled once
-   * the log has it, or undefined when it was delivered at once (one node).
+   * the log has it, or undefined when it was delivered at once (one node). A log exists once a
+   * node follows it (each realm follows its rules when it starts); an append before is lost.
    */
   append(realm: string, id: number, entry: StoredEntry): Promise<void> | undefined;
   /**

@@ -139,6 +139,59 @@ function contract(kind: BackplaneKind): void {
       });
     });
 
+    describe('shared state', () => {
+      const entry = (topic: string, publication: number, bytes = 10) => ({ event: event(topic, publication), time: Date.now(), bytes });
+
+      it('keeps one retained event per topic, the longest retained first, with their bytes', async (t) => {
+        const [a] = await cluster(t, 1);
+        const r = a!.bp.retained;
+        await r.put(entry('com.r.one', 1));
+        await r.put(entry('com.r.two', 2, 5));
+        await r.put(entry('com.r.one', 3, 7));
+        assert.deepEqual([...r.entries(REALM)].map((e) => e.event.publication), [2, 3]);
+        assert.equal(r.count(REALM), 2);
+        assert.equal(r.bytes(REALM), 12);
+        r.delete(REALM, 'com.r.two');
+        assert.equal(r.get(REALM, 'com.r.two'), undefined);
+        assert.equal(r.bytes(REALM), 7);
+        await r.refresh(REALM, 'com.r.one');
+        assert.equal(r.get(REALM, 'com.r.one')?.event.publication, 3);
+        assert.equal(r.count('other'), 0);
+      });
+
+      it('hands a history rule\'s appends to its follower, and calls a lone node first and last', async (t) => {
+        const [a] = await cluster(t, 1);
+        const got: number[] = [];
+        await a!.bp.history.follow(REALM, 7, { limit: 10 }, (e) => got.push(e.event.publication));
+        await a!.bp.history.append(REALM, 7, entry('com.h', 1));
+        await a!.bp.history.sync(REALM, 7);
+        assert.deepEqual(got, [1]);
+        assert.equal(await a!.bp.holdSubscription(REALM, 'com.s', 'exact'), true);
+        assert.equal(await a!.bp.releaseSubscription(REALM, 'com.s', 'exact'), true);
+      });
+
+      it('shares retained events, history and the first and last subscriber between nodes', multi, async (t) => {
+        const [a, b] = await cluster(t, 2);
+        await a!.bp.retained.put(entry('com.r.x', 1));
+        await b!.bp.retained.refresh(REALM, 'com.r.x');
+        assert.equal(b!.bp.retained.get(REALM, 'com.r.x')?.event.publication, 1);
+        await a!.bp.history.follow(REALM, 9, { limit: 2 }, () => undefined);
+        for (const p of [1, 2, 3]) await a!.bp.history.append(REALM, 9, entry('com.h', p));
+        // A follower that comes later gets what the log kept (its limit), then what any node appends.
+        const got: number[] = [];
+        await b!.bp.history.follow(REALM, 9, { limit: 2 }, (e) => got.push(e.event.publication));
+        assert.deepEqual(got, [2, 3]);
+        await a!.bp.history.append(REALM, 9, entry('com.h', 4));
+        await b!.bp.history.sync(REALM, 9);
+        assert.deepEqual(got, [2, 3, 4]);
+        assert.equal(await a!.bp.holdSubscription(REALM, 'com.s', 'exact'), true);
+        assert.equal(await b!.bp.holdSubscription(REALM, 'com.s', 'exact'), false);
+        assert.equal(await a!.bp.releaseSubscription(REALM, 'com.s', 'exact'), false);
+        assert.equal(await b!.bp.releaseSubscription(REALM, 'com.s', 'exact'), true);
+        assert.equal(await b!.bp.holdSubscription(REALM, 'com.s', 'exact'), true);
+      });
+    });
+
     describe('several nodes', multi, () => {
       it('hands an event to every node with interest, once however many subscriptions overlap, in publisher order', async (t) => {
         const [a, b, c] = await cluster(t, 3);
