@@ -130,6 +130,9 @@ export async function clusterScale(): Promise<ScenarioResult> {
   const outPerNodeSquared = round(last.membership_msgs_out_per_s * HEARTBEAT_S / (last.nodes * last.nodes));
   const bytesPerDelivery = Math.round(last.membership_bytes_out_per_s / Math.max(1, last.membership_msgs_out_per_s));
   const subsPerRealm = round((last.nats_subs_per_node_with_interest - last.nats_subs_per_node_idle) / REALMS);
+  // Messages in while idle grow with realms on every node (each realm's statistics event goes to
+  // NATS every 5 s whether or not another node listens): fitted per node per realm.
+  const inPerNodePerRealm = last.membership_msgs_in_per_s / last.nodes / REALMS;
   const N = 100;
   const R = 1000;
   const extrapolated = {
@@ -138,6 +141,7 @@ export async function clusterScale(): Promise<ScenarioResult> {
     membership_msgs_out_per_s: round(outPerNodeSquared * N * N / HEARTBEAT_S),
     membership_msgs_out_per_s_per_node: round(outPerNodeSquared * N / HEARTBEAT_S),
     membership_bytes_out_per_s: Math.round(outPerNodeSquared * N * N * bytesPerDelivery / HEARTBEAT_S),
+    background_msgs_in_per_s: Math.round(inPerNodePerRealm * N * R),
     nats_msgs_per_event: `1 in + 1 out per interested node (measured ${last.nats_in_per_publication} in, ${last.nats_out_per_publication_per_interested_node} out per interested node)`,
     crossbar_rlinks_full_mesh: R * N * (N - 1) / 2,
   };
@@ -150,7 +154,7 @@ export async function clusterScale(): Promise<ScenarioResult> {
   }
   return {
     scenario: 'cluster-scale',
-    xbar: { rows, extrapolated_100_nodes_1000_realms: extrapolated, fit: { membership_out_per_n_squared: outPerNodeSquared, heartbeat_bytes_per_delivery: bytesPerDelivery, nats_subs_per_realm_with_one_topic: subsPerRealm } },
+    xbar: { rows, extrapolated_100_nodes_1000_realms: extrapolated, fit: { membership_out_per_n_squared: outPerNodeSquared, background_in_per_node_per_realm: round(inPerNodePerRealm), heartbeat_bytes_per_delivery: bytesPerDelivery, nats_subs_per_realm_with_one_topic: subsPerRealm } },
     baseline: { crossbar_rlinks: 'one router link per realm per pair of nodes' },
     ratio: { nats_out_per_publication_per_interested_node: perInterested, nats_connections_per_node: connections },
     target: { nats_out_per_publication_per_interested_node: '<= 1', nats_connections_per_node: '<= 1' },
