@@ -1,8 +1,8 @@
 /**
  * Validated `stats` and realm `store` documents → config, with every default and its reason.
  */
-import type { RealmStoreDocument, StatsDocument } from './schema-stats.js';
-import type { RealmStoreConfig, StatsConfig } from './types.js';
+import type { RealmSessionStatsDocument, RealmStoreDocument, StatsDocument } from './schema-stats.js';
+import type { RealmStoreConfig, SessionStatsConfig, StatsConfig } from './types.js';
 
 export const STATS_DEFAULTS = {
   enabled: true,
@@ -40,5 +40,16 @@ export function realmStoreConfig(d: RealmStoreDocument): RealmStoreConfig {
       ...(r.max_age === undefined ? {} : { maxAge: r.max_age }),
     })),
     maxRetained: d.max_retained ?? STORE_DEFAULTS.maxRetained,
+  };
+}
+
+/** A realm's `stats`, with Crossbar.io's defaults (`RouterSession.onJoin`, not its docs: on_join off). */
+export function sessionStatsConfig(d: RealmSessionStatsDocument): SessionStatsConfig {
+  return {
+    ratedMessageSize: d.rated_message_size ?? 512,
+    afterRatedMessages: d.trigger_after_rated_messages ?? 0,
+    afterDurationMs: (d.trigger_after_duration ?? 0) * 1000,
+    onJoin: d.trigger_on_join ?? false,
+    onLeave: d.trigger_on_leave ?? true,
   };
 }

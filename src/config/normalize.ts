@@ -15,7 +15,7 @@ import { outboundConfig } from './normalize-outbound.js';
 import { flattenPaths } from './normalize-web.js';
 import { mqttOptions } from './normalize-mqtt.js';
 import { longpollPath } from './normalize-longpoll.js';
-import { realmStoreConfig, statsConfig } from './normalize-stats.js';
+import { realmStoreConfig, sessionStatsConfig, statsConfig } from './normalize-stats.js';
 import type { RLinkDocument } from './schema-rlinks.js';
 import type { RLinkConfig, RLinkTlsConfig, RLinkTransportConfig } from './types-rlinks.js';
 import type { ValidDocument, PermissionDocument, RouterWorkerDocument } from './schema.js';
@@ -180,6 +180,7 @@ function realm(r: RealmDocument, at: KeyPath, ctx: LoadContext): RealmConfig {
       ...(role.authorizer === undefined ? {} : { authorizer: role.authorizer }),
     })),
     ...(r.store === undefined ? {} : { store: realmStoreConfig(r.store) }),
+    ...(r.stats === undefined ? {} : { sessionStats: sessionStatsConfig(r.stats) }),
     ...(r.rlinks === undefined || r.rlinks.length === 0 ? {} : { rlinks: r.rlinks.map((l, i) => rlinkConfig(l, `${r.name}_rlink${i + 1}`, [...at, 'rlinks', i], ctx)) }),
   };
 }

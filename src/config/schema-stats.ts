@@ -66,6 +66,29 @@ export const realmStore = strict(
   },
 );
 
+/**
+ * A realm's `stats`: Crossbar.io's per-session traffic statistics, published as
+ * `wamp.session.on_stats` (crossbar/router/session.py, `RouterSession.onJoin`). Crossbar.io
+ * asserts these at each session's join; xbar checks them at load.
+ */
+export const realmSessionStats = strict({
+  /** Bytes of one rated message: Crossbar.io asserts a positive even integer (its docs: a power of two). */
+  rated_message_size: int(2, 1 << 30, 'bytes').refine((n) => n % 2 === 0, { message: 'expected an even number of bytes (Crossbar.io asserts it)' }).optional(),
+  trigger_after_rated_messages: int(0, Number.MAX_SAFE_INTEGER, 'rated messages; 0 = off').optional(),
+  trigger_after_duration: int(0, 365 * 24 * 3600, 'seconds; 0 = off').optional(),
+  trigger_on_join: bool().optional(),
+  trigger_on_leave: bool().optional(),
+}).check((ctx) => {
+  if (!ctx.value.trigger_after_rated_messages && !ctx.value.trigger_after_duration) {
+    ctx.issues.push({
+      code: 'custom',
+      path: [],
+      input: ctx.value,
+      message: 'set trigger_after_rated_messages or trigger_after_duration above 0 (Crossbar.io refuses every session\'s join without one)',
+    });
+  }
+});
+
 /** `access`: who may read (schema-network.ts); `topic_names: false` leaves topic names out. */
 export const statsPath = strict({ type: tag('stats', 'path service type'), access: accessControl.optional(), topic_names: bool().optional() });
 export const metricsPath = strict({ type: tag('metrics', 'path service type'), access: accessControl.optional(), topic_names: bool().optional() });
@@ -76,3 +99,4 @@ export const rendezvousPath = strict({ type: tag('rendezvous', 'path service typ
 
 export type StatsDocument = z.output<typeof statsDocument>;
 export type RealmStoreDocument = z.output<typeof realmStore>;
+export type RealmSessionStatsDocument = z.output<typeof realmSessionStats>;

@@ -11,7 +11,7 @@ import { clusterDocument } from './schema-cluster.js';
 import { bool, byType, expect, int, listOf, nonEmpty, oneOf, only, str, strict, strings, tag } from './schema-kit.js';
 import { configId, transports, websocketTransport } from './schema-transport.js';
 import { limits } from './schema-auth.js';
-import { realmStore, statsDocument } from './schema-stats.js';
+import { realmSessionStats, realmStore, statsDocument } from './schema-stats.js';
 import { rlinks } from './schema-rlinks.js';
 import { NATIVE_UNSUPPORTED, containerWorker, guestWorker, nativeWorkerOptions, routerComponents } from './schema-workers.js';
 
@@ -96,12 +96,13 @@ export const realm = strict(
     /** Event history and retention limits (`schema-stats.ts`); Crossbar.io's memory store. */
     store: realmStore.optional(),
     rlinks: rlinks.optional(),
+    /** Crossbar.io's session statistics: `wamp.session.on_stats` (router/meta/session-stats.ts). */
+    stats: realmSessionStats.optional(),
   },
-  ['inventory', 'trace', 'stats'],
+  ['inventory', 'trace'],
   {
     inventory: 'the realm inventory (payload schemas) is a Crossbar.io feature xbar does not run; remove the key',
     trace: 'realm message tracing is a Crossbar.io feature xbar does not run; remove the key (the log and /stats show the traffic)',
-    stats: 'realm statistics settings are a Crossbar.io feature xbar does not run; remove the key and configure xbar\'s top-level "stats"',
   },
 );
 

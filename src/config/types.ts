@@ -51,6 +51,22 @@ export interface RealmConfig {
   readonly store?: RealmStoreConfig;
   /** Router-to-router links (`src/rlinks/`). */
   readonly rlinks?: readonly RLinkConfig[];
+  /** Crossbar.io's session statistics (`wamp.session.on_stats`); undefined = none published. */
+  readonly sessionStats?: SessionStatsConfig;
+}
+
+/** A realm's `stats` (Crossbar.io's names in the comments). */
+export interface SessionStatsConfig {
+  /** `rated_message_size`: a message counts ceil(bytes / this) rated messages. */
+  readonly ratedMessageSize: number;
+  /** `trigger_after_rated_messages`; 0 = off. */
+  readonly afterRatedMessages: number;
+  /** `trigger_after_duration` (seconds in the config), ms; 0 = off. */
+  readonly afterDurationMs: number;
+  /** `trigger_on_join`. */
+  readonly onJoin: boolean;
+  /** `trigger_on_leave`. */
+  readonly onLeave: boolean;
 }
 
 export type {

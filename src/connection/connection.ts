@@ -29,6 +29,15 @@ export interface ConnectionHandler {
   closed(cause: CloseCause): void;
 }
 
+/**
+ * Told the size of each whole message in and out, unframed (a realm's `stats`:
+ * router/meta/session-stats.ts). Called synchronously; it may publish.
+ */
+export interface TrafficObserver {
+  received(bytes: number): void;
+  sent(bytes: number): void;
+}
+
 export interface Connection {
   readonly id: number;
   readonly serializer: Serializer;
@@ -50,6 +59,11 @@ export interface Connection {
    * the session's; before, a connection gets only its handshake's (and a few frames') worth.
    */
   joined?(session: number): void;
+  /**
+   * Tell `observer` of every message from now on (undefined: stop). Connections without it
+   * (in-process peers) have no per-session statistics.
+   */
+  observe?(observer: TrafficObserver | undefined): void;
   /** Start delivering messages to the handler (nothing is delivered before). */
   attach(handler: ConnectionHandler): void;
   /**

@@ -53,6 +53,7 @@ export class Realm {
       testaments: options.testaments,
       maxRetainedBytes: options.limits?.maxRetainedBytes,
       maxTestamentBytes: options.limits?.maxTestamentBytes,
+      sessionStats: config.sessionStats,
     }, realmLog);
     this.broker.hooks = this.meta;
     this.dealer.hooks = this.meta;

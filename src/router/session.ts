@@ -48,6 +48,9 @@ export interface SessionRefusal {
 
 type State = 'hello' | 'authenticating' | 'open' | 'closing' | 'closed';
 
+/** HELLO, WELCOME and a few CHALLENGE/AUTHENTICATE rounds: what a handshake's statistics keep. */
+const MAX_HANDSHAKE_MESSAGES = 16;
+
 /** How long a router-initiated GOODBYE waits for the peer's reply. */
 const GOODBYE_WAIT_MS = 2000;
 
@@ -66,6 +69,8 @@ export class Session {
   onEnded: (() => void) | undefined;
   /** Why the connection ended, once it has (logs, tests). */
   closeCause: CloseCause | undefined;
+  /** Sizes of the messages before and with WELCOME (a realm's `stats` counts them); undefined once joined. */
+  private handshake: number[] | undefined = [];
 
   constructor(
     readonly conn: Connection,
@@ -126,7 +131,9 @@ export class Session {
   send(msg: WampMessage): void {
     if (this.state === 'closed') return;
     const s = this.conn.serializer;
-    this.conn.send(Outgoing.encodedOnDemand(s, encodeMessage(msg)), false);
+    const out = Outgoing.encodedOnDemand(s, encodeMessage(msg));
+    if (this.handshake !== undefined && this.handshake.length < MAX_HANDSHAKE_MESSAGES) this.handshake.push(out.bytes.length);
+    this.conn.send(out, false);
   }
 
   /**
@@ -148,6 +155,7 @@ export class Session {
 
   private receive(raw: unknown, bytes: Uint8Array | undefined): void {
     if (this.state === 'closed') return;
+    if (this.handshake !== undefined && bytes !== undefined && this.handshake.length < MAX_HANDSHAKE_MESSAGES) this.handshake.push(bytes.length);
     const uriCheck = this.realm?.uriCheck ?? 'loose';
     // The encoded payload is a view of the read buffer: only for a message handled now, not one
     // that waits for a dynamic authorizer's decision.
@@ -364,6 +372,8 @@ export class Session {
     };
     if (identity.authextra) details.authextra = identity.authextra;
     this.send({ type: T.WELCOME, session: this.id, details });
+    realm.meta.welcomed(this, this.handshake!);
+    this.handshake = undefined;
     this.log.info(
       { session: this.id, realm: name, authid: identity.authid, authrole: identity.authrole, transport: this.conn.peer.transport, remote: this.conn.peer.remoteAddress },
       'session joined',

@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net';
 import type { Serializer } from '../serializers/serializer.js';
 import { CloseCode } from '../connection/close-codes.js';
-import type { CloseCause, Connection, ConnectionHandler, SendResult } from '../connection/connection.js';
+import type { CloseCause, Connection, ConnectionHandler, SendResult, TrafficObserver } from '../connection/connection.js';
 import type { Outgoing, WireKind } from '../connection/outgoing.js';
 import type { PeerInfo } from '../connection/peer.js';
 import type { ConnectionLimits } from './limits.js';
@@ -28,6 +28,8 @@ export abstract class SocketConnection implements Connection {
   bytesOut = 0;
   protected readonly counting: boolean;
   protected handler: ConnectionHandler | undefined;
+  /** A realm's session statistics; one undefined check per message when no realm asks. */
+  private observer: TrafficObserver | undefined;
   protected closed = false;
   protected readonly out: OutBuffer;
 
@@ -68,6 +70,10 @@ export abstract class SocketConnection implements Connection {
     this.handler = handler;
   }
 
+  observe(observer: TrafficObserver | undefined): void {
+    this.observer = observer;
+  }
+
   /** One whole incoming message: counted, decoded, and handed over (or reported malformed). */
   protected deliver(body: Buffer): void {
     const handler = this.handler;
@@ -83,6 +89,8 @@ export abstract class SocketConnection implements Connection {
       this.undecodable(e as Error, handler);
       return;
     }
+    // As Autobahn's serializer statistics: counted once decoded, before the message is handled.
+    this.observer?.received(body.length);
     handler.message(msg, body);
   }
 
@@ -100,6 +108,7 @@ export abstract class SocketConnection implements Connection {
       this.messagesOut++;
       this.bytesOut += msg.bytes.length;
     }
+    this.observer?.sent(msg.bytes.length);
     return 'sent';
   }
 
@@ -112,6 +121,7 @@ export abstract class SocketConnection implements Connection {
       this.messagesOut++;
       this.bytesOut += length;
     }
+    this.observer?.sent(length);
     return 'sent';
   }
 
@@ -152,6 +162,7 @@ export abstract class SocketConnection implements Connection {
     const handler = this.handler;
     this.closed = true;
     this.handler = undefined;
+    this.observer = undefined;
     if (handler) {
       const cause: CloseCause = { code, reason, byPeer };
       handler.closed(cause);

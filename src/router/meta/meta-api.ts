@@ -14,6 +14,7 @@
  * last one to leave (Backplane.holdSubscription / releaseSubscription).
  */
 import type { Logger } from 'pino';
+import type { SessionStatsConfig } from '../../config/types.js';
 import type { EventOut } from '../../backplane/backplane.js';
 import { ErrorUri } from '../../wamp/errors.js';
 import type { Args, Call, Dict, Kwargs } from '../../wamp/messages.js';
@@ -28,6 +29,7 @@ import { EventStore, type HistoryRule, type StoredEvent } from './event-store.js
 import { MetaError, type MetaProcedure } from './meta-call.js';
 import { registrationDetails, registrationProcedures } from './registration-meta.js';
 import { SessionMeta, sessionDetails, visible } from './session-meta.js';
+import { SessionStatistics } from './session-stats.js';
 import { SubscriptionMeta } from './subscription-meta.js';
 import { testamentProcedures } from './testament-meta.js';
 import { ClusterTestamentStore, type Testament, type TestamentStore } from './testaments.js';
@@ -43,6 +45,8 @@ export interface MetaOptions {
   readonly maxRetainedBytes?: number | undefined;
   /** Bytes one session's testaments may take (limits.max_testament_bytes_per_session), default store only. */
   readonly maxTestamentBytes?: number | undefined;
+  /** The realm's `stats`: `wamp.session.on_stats` (session-stats.ts); undefined = none. */
+  readonly sessionStats?: SessionStatsConfig | undefined;
 }
 
 export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
@@ -52,10 +56,14 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
   private readonly quiet = new Set<number>();
   /** Per subscription id, the last of its meta event steps still waiting for the backplane. */
   private readonly metaSteps = new Map<number, Promise<void>>();
+  private readonly sessionStats: SessionStatistics | undefined;
 
   constructor(private readonly realm: Realm, options: MetaOptions, private readonly log: Logger) {
     this.events = new EventStore(realm.name, options.history, options.maxRetained, options.maxRetainedBytes, realm.backplane.retained, realm.backplane.history);
     this.testaments = options.testaments ?? new ClusterTestamentStore(realm.name, realm.backplane, options.maxTestamentBytes);
+    if (options.sessionStats) {
+      this.sessionStats = new SessionStatistics(options.sessionStats, (args) => this.publish('wamp.session.on_stats', args));
+    }
     const sessions = new SessionMeta(realm, this.quiet);
     const subscriptions = new SubscriptionMeta(realm, this.events);
     for (const table of [sessions.procedures(), subscriptions.procedures(), registrationProcedures(realm), testamentProcedures(realm, this.testaments)]) {
@@ -103,16 +111,28 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
     this.publish('wamp.session.on_join', [sessionDetails(session, this.realm.backplane.nodeId)]);
   }
 
-  /** The session has left the realm (GOODBYE, kill, dropped connection): testaments, then on_leave. */
+  /**
+   * The session's WELCOME has gone out (`handshake`: the sizes of the messages before it, and of
+   * WELCOME): its statistics start, when the realm has `stats`.
+   */
+  welcomed(session: Session, handshake: readonly number[]): void {
+    if (this.sessionStats !== undefined && visible(session)) this.sessionStats.welcomed(session, handshake);
+  }
+
+  /** The session has left the realm (GOODBYE, kill, dropped connection): its last statistics, testaments, then on_leave. */
   left(session: Session): void {
     const taken = this.testaments.take(session.id);
     // kill_all: "will not generate session meta events or testament events" (spec).
-    if (this.quiet.delete(session.id)) return;
+    const quiet = this.quiet.delete(session.id);
+    this.sessionStats?.left(session, !quiet);
+    if (quiet) return;
     const publish = (testaments: readonly Testament[]) => {
       for (const t of testaments) this.realm.broker.publishInternal(t.topic, t.args, t.kwargs, t.options, t.options.retain === true, t.options.mqtt);
     };
     const leave = () => {
-      if (session.authrole !== 'trusted') this.publish('wamp.session.on_leave', [session.id, session.authid, session.authrole]);
+      // As Crossbar.io (RouterSession.onLeave): the session id alone. Its examples' handlers take one
+      // argument (`def on_session_leave(session_id)`), which (session, authid, authrole) breaks.
+      if (session.authrole !== 'trusted') this.publish('wamp.session.on_leave', [session.id]);
     };
     if (Array.isArray(taken)) {
       publish(taken);

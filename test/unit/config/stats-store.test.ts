@@ -101,4 +101,31 @@ describe('statistics, realm store and the stats/metrics/health path services', (
       'workers[0].transports[1].endpoint.proxy_protocol_timeout: proxy_protocol_timeout needs "proxy_protocol": true',
     ]);
   });
+  it("reads a realm's stats (Crossbar.io's session statistics) with Crossbar.io's defaults, trigger_after_duration in seconds", () => {
+    const doc = minimalDoc();
+    realmOf(doc).stats = { trigger_after_rated_messages: 10 };
+    assert.deepEqual(parseConfig(doc, 'test').realms[0]!.sessionStats, {
+      ratedMessageSize: 512, afterRatedMessages: 10, afterDurationMs: 0, onJoin: false, onLeave: true,
+    });
+    realmOf(doc).stats = { rated_message_size: 256, trigger_after_duration: 5, trigger_on_join: true, trigger_on_leave: false };
+    assert.deepEqual(parseConfig(doc, 'test').realms[0]!.sessionStats, {
+      ratedMessageSize: 256, afterRatedMessages: 0, afterDurationMs: 5000, onJoin: true, onLeave: false,
+    });
+    assert.equal(parseConfig(minimalDoc(), 'test').realms[0]!.sessionStats, undefined);
+  });
+
+  it("refuses a realm's stats that Crossbar.io's assertions refuse at every join, naming the key", () => {
+    const doc = minimalDoc();
+    realmOf(doc).stats = { trigger_on_join: true };
+    assert.deepEqual(problems(doc), [
+      "workers[0].realms[0].stats: set trigger_after_rated_messages or trigger_after_duration above 0 (Crossbar.io refuses every session's join without one)",
+    ]);
+    realmOf(doc).stats = { rated_message_size: 255, trigger_after_rated_messages: -1, trigger_on_leave: 'yes', trigger_every: 3 };
+    assert.deepEqual(problems(doc), [
+      'workers[0].realms[0].stats.rated_message_size: expected an even number of bytes (Crossbar.io asserts it)',
+      'workers[0].realms[0].stats.trigger_after_rated_messages: expected integer >= 0 (rated messages; 0 = off), got -1',
+      'workers[0].realms[0].stats.trigger_on_leave: expected true or false, got "yes"',
+      'workers[0].realms[0].stats.trigger_every: unknown key; allowed: rated_message_size, trigger_after_rated_messages, trigger_after_duration, trigger_on_join, trigger_on_leave',
+    ]);
+  });
 });
