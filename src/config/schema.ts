@@ -98,11 +98,12 @@ export const realm = strict(
     rlinks: rlinks.optional(),
     /** Crossbar.io's session statistics: `wamp.session.on_stats` (router/meta/session-stats.ts). */
     stats: realmSessionStats.optional(),
+    /** Crossbar.io's router never reads it (any value passes its checks); a warning says so (warnings.ts). */
+    trace: z.unknown().optional(),
   },
-  ['inventory', 'trace'],
+  ['inventory'],
   {
     inventory: 'the realm inventory (payload schemas) is a Crossbar.io feature xbar does not run; remove the key',
-    trace: 'realm message tracing is a Crossbar.io feature xbar does not run; remove the key (the log and /stats show the traffic)',
   },
 );
 

@@ -7,7 +7,9 @@
  *   (`crossbar/router/role.py`, `RouterRoleStaticAuth`: a dict by URI, for wildcard URIs by the
  *   part before the first ".."), so the later entry replaces the earlier; xbar does the same;
  * - `auth.cookie` where no cookie is tracked (a WebSocket without `cookie`, any other transport):
- *   Crossbar.io accepts it and it never authenticates anyone.
+ *   Crossbar.io accepts it and it never authenticates anyone;
+ * - a realm's `trace`: Crossbar.io accepts any value and never reads it (its router's
+ *   `_trace_traffic` stays off), so nothing is traced there either.
  */
 import { formatPath, type KeyPath } from './issues.js';
 import type { ValidDocument } from './schema.js';
@@ -22,6 +24,9 @@ export function configWarnings(doc: ValidDocument): string[] {
     if (worker.type !== 'router') return;
     (worker.realms ?? []).forEach((realm, r) => {
       roles.set(realm.name, new Set((realm.roles ?? []).map((role) => role.name)));
+      if (realm.trace !== undefined) {
+        warnings.push(`${formatPath(['workers', w, 'realms', r, 'trace'])}: accepted and ignored, as by Crossbar.io (which never reads it): nothing is traced; the log (--log-level debug) and the stats path show the traffic`);
+      }
       (realm.roles ?? []).forEach((role, o) => {
         const seen = new Map<string, number>();
         (role.permissions ?? []).forEach((p, i) => {

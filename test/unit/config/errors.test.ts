@@ -108,10 +108,23 @@ describe('config problems name the exact key path', () => {
   it('refuses the Crossbar.io realm keys xbar does not run by name, with what to do instead', () => {
     const doc = minimalDoc();
     const realm = ((doc['workers'] as Doc[])[0]!['realms'] as Doc[])[0]!;
-    realm['trace'] = {};
+    realm['inventory'] = {};
     assert.deepEqual(problems(doc), [
-      'workers[0].realms[0].trace: realm message tracing is a Crossbar.io feature xbar does not run; remove the key (the log and /stats show the traffic)',
+      'workers[0].realms[0].inventory: the realm inventory (payload schemas) is a Crossbar.io feature xbar does not run; remove the key',
     ]);
+  });
+
+  it('accepts a realm\'s trace as Crossbar.io does (any value, never read), with a warning that nothing is traced', () => {
+    const doc = minimalDoc();
+    const realm = ((doc['workers'] as Doc[])[0]!['realms'] as Doc[])[0]!;
+    for (const value of [true, false, { roles: ['x'] }]) {
+      realm['trace'] = value;
+      assert.deepEqual(parseConfig(doc, 'test.json').warnings, [
+        'workers[0].realms[0].trace: accepted and ignored, as by Crossbar.io (which never reads it): nothing is traced; the log (--log-level debug) and the stats path show the traffic',
+      ]);
+    }
+    delete realm['trace'];
+    assert.equal(parseConfig(doc, 'test.json').warnings, undefined);
   });
 
   it('refuses the Crossbar.io path services xbar does not run, saying what to do instead, and invalid path keys', () => {
