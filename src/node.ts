@@ -52,6 +52,7 @@ import { metricsHandler } from './web/metrics.js';
 import { statsJsonHandler } from './web/stats-page.js';
 import { consoleHandler } from './web/console/console-service.js';
 import { answerNodeQuery, consoleSource, NODE_SCOPE } from './node-console.js';
+import { NodeController } from './workers/node-controller.js';
 import { Workers } from './workers/workers.js';
 import { OutboundBridge } from './bridge/outbound.js';
 import type { SupervisionPolicy } from './workers/supervisor.js';
@@ -73,6 +74,11 @@ export interface NodeOptions {
   readonly testaments?: TestamentStore;
   /** Restart back-off and stop grace of worker processes (default: `DEFAULT_POLICY`, workers/supervisor.ts). */
   readonly workerPolicy?: SupervisionPolicy;
+  /**
+   * A component asked the node to stop (`crossbar.shutdown` through `config.controller`); default:
+   * `stop()`. The CLI stops as on SIGTERM and exits.
+   */
+  readonly onShutdownRequest?: () => void;
 }
 
 export interface ListeningAddress {
@@ -160,6 +166,11 @@ export class XbarNode {
       log: this.log,
       ...(options.workerPolicy ? { policy: options.workerPolicy } : {}),
       attach: (conn, session) => this.router.attach(conn, session),
+      controller: new NodeController(
+        () => this.backplane.nodeId,
+        options.onShutdownRequest ?? (() => void this.stop().catch((err: unknown) => this.log.error({ err }, 'error while stopping'))),
+        this.log,
+      ),
     });
   }
 

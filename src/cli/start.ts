@@ -35,7 +35,8 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   }
   const log = createLogger(opts.logLevel, opts.logFormat);
   for (const warning of config.warnings ?? []) log.warn({ config: file, warning }, 'configuration warning');
-  const node = new XbarNode(config, { logger: log });
+  let stop = (_why: string): void => undefined;
+  const node = new XbarNode(config, { logger: log, onShutdownRequest: () => stop('crossbar.shutdown') });
   try {
     await node.start();
   } catch (e) {
@@ -47,7 +48,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   log.info({ node: node.backplane.nodeId, config: file ?? '(embedded default)' }, 'xbar node started');
 
   let stopping = false;
-  const stop = (signal: string) => {
+  stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down: GOODBYE wamp.close.system_shutdown to every session');

@@ -59,6 +59,8 @@ function python(options: NativeOptions | undefined, cbdir: string): PythonConfig
     ...(reactor === undefined ? {} : { reactor }),
     pythonpath: (options?.pythonpath ?? []).map((p) => under(cbdir, p)),
     env: processEnv(options?.env),
+    exposeController: options?.expose_controller ?? false,
+    exposeShared: options?.expose_shared ?? false,
   };
 }
 

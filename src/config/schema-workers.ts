@@ -30,9 +30,13 @@ export const nativeWorkerOptions = {
   extra: z.unknown().optional(),
   /** The Twisted reactor per platform, e.g. {"linux": "epoll"} (Python's sys.platform names). */
   reactor: z.record(z.string(), oneOf(['select', 'poll', 'epoll', 'kqueue', 'iocp', 'asyncio'], 'Twisted reactor'), expect('object of platform: reactor')).optional(),
+  /** The components' `config.controller`: xbar's stand-in for the node controller session (workers/node-controller.ts). */
+  expose_controller: bool().optional(),
+  /** The components' `config.shared`: one dict per worker process, `{"reactor": reactor}` at the start. */
+  expose_shared: bool().optional(),
 };
 
-export const NATIVE_UNSUPPORTED = ['expose_controller', 'expose_shared', 'disabled'] as const;
+export const NATIVE_UNSUPPORTED = ['disabled'] as const;
 
 const NO_CONNECTIONS = 'database connections of a worker are a Crossbar.io feature xbar does not run; connect from the component itself';
 const NO_MANHOLE = 'the manhole (an SSH shell into the worker) is a Crossbar.io feature xbar does not run; remove the key';

@@ -109,8 +109,6 @@ export const realm = strict(
 
 /** Options of a router worker: those of every native worker (`schema-workers.ts`). */
 const workerOptions = strict(nativeWorkerOptions, [...NATIVE_UNSUPPORTED], {
-  expose_controller: "exposing a worker's management API (crossbar.worker.*) in its realms is a Crossbar.io feature xbar does not run; remove the key (the WAMP meta API and the stats/metrics paths describe the node)",
-  expose_shared: "sharing a worker's management API between workers is a Crossbar.io feature xbar does not run; remove the key",
   disabled: 'a disabled worker is a Crossbar.io feature xbar does not run; remove the worker from the config instead',
 });
 

@@ -41,6 +41,10 @@ export interface PythonConfig {
   readonly env: ProcessEnvConfig;
   /** The Twisted reactor `options.reactor` names for this platform (undefined: Twisted's default). */
   readonly reactor?: string;
+  /** `options.expose_controller`: components get `config.controller` (workers/node-controller.ts). */
+  readonly exposeController: boolean;
+  /** `options.expose_shared`: components of the process share `config.shared`. */
+  readonly exposeShared: boolean;
 }
 
 export type ConnectingEndpoint =

@@ -22,6 +22,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ContainerWorkerConfig, RouterComponentsWorkerConfig } from '../config/types-workers.js';
 import { ComponentEntrance, type AttachConnection } from './component-entrance.js';
+import type { NodeController } from './node-controller.js';
 import { eachLine } from './output-lines.js';
 import { processEnv } from './process-env.js';
 import { Supervisor, describeExit, type ExitInfo, type SupervisionPolicy } from './supervisor.js';
@@ -39,7 +40,8 @@ type HostEvent =
   | { event: 'joined'; id: string; session: number; authid: string; authrole: string }
   | { event: 'ready'; id: string }
   | { event: 'failed'; id: string; error: string }
-  | { event: 'stopped'; id: string; clean: boolean };
+  | { event: 'stopped'; id: string; clean: boolean }
+  | { event: 'controller'; call: number; procedure: string; args: unknown[]; kwargs: Record<string, unknown> };
 
 /** What a component that joined reported (for tests and the operator). */
 export interface ComponentState {
@@ -63,6 +65,8 @@ export class PythonComponentsWorker {
   private readonly python: string;
   private entrance: ComponentEntrance | undefined;
   private startup: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** The running process's stdin while components may call `config.controller` (answers go there). */
+  private answers: NodeJS.WritableStream | undefined;
 
   constructor(
     readonly config: ContainerWorkerConfig | RouterComponentsWorkerConfig,
@@ -70,6 +74,7 @@ export class PythonComponentsWorker {
     log: Logger,
     policy?: SupervisionPolicy,
     private readonly attach?: AttachConnection,
+    private readonly controller?: NodeController,
   ) {
     this.log = log.child({ worker: config.id, type: config.type === 'container' ? 'container' : 'router-components' });
     this.python = config.python.python ?? systemPython();
@@ -125,7 +130,10 @@ export class PythonComponentsWorker {
 
   private job(): unknown {
     const c = this.config;
-    const base = { cbdir: this.cbdir, pythonpath: c.python.pythonpath, reactor: c.python.reactor ?? null };
+    const base = {
+      cbdir: this.cbdir, pythonpath: c.python.pythonpath, reactor: c.python.reactor ?? null,
+      expose_controller: this.exposesController, expose_shared: c.python.exposeShared,
+    };
     if (c.type === 'container') {
       return { ...base, kind: 'container', restart: c.restart, shutdown: c.shutdown, components: c.components };
     }
@@ -151,10 +159,21 @@ export class PythonComponentsWorker {
     });
   }
 
+  private get exposesController(): boolean {
+    return this.config.python.exposeController && this.controller !== undefined;
+  }
+
   private wire(child: ChildProcess): void {
     for (const state of this.components.values()) state.joined = false;
     child.stdin!.on('error', () => {});
-    child.stdin!.end(JSON.stringify(this.job()));
+    // The job is the first line; with a controller, its answers follow on the same pipe.
+    const job = `${JSON.stringify(this.job())}\n`;
+    if (this.exposesController) {
+      child.stdin!.write(job);
+      this.answers = child.stdin!;
+    } else {
+      child.stdin!.end(job);
+    }
     eachLine(child.stdout!, (line) => this.log.info({ pid: child.pid, stream: 'stdout' }, line));
     eachLine(child.stderr!, (line) => this.log.warn({ pid: child.pid, stream: 'stderr' }, line));
     eachLine(child.stdio[3] as Readable, (line) => {
@@ -200,6 +219,14 @@ export class PythonComponentsWorker {
         const state = this.components.get(e.id);
         if (state) state.joined = false;
         this.log[e.clean ? 'info' : 'error']({ component: e.id, clean: e.clean }, 'component stopped');
+        return;
+      }
+      case 'controller': {
+        if (this.controller === undefined || typeof e.procedure !== 'string') return;
+        const args = Array.isArray(e.args) ? e.args : [];
+        const kwargs = typeof e.kwargs === 'object' && e.kwargs !== null ? e.kwargs : {};
+        const answer = this.controller.call({ worker: this.config.id, procedure: e.procedure, args, kwargs });
+        this.answers?.write(`${JSON.stringify({ call: e.call, ...answer })}\n`);
       }
     }
   }
@@ -215,6 +242,7 @@ export class PythonComponentsWorker {
   }
 
   private exited(exit: ExitInfo): void {
+    this.answers = undefined;
     for (const state of this.components.values()) state.joined = false;
     this.failStartup(`${this.what}: the Python components' process ended before every component joined (${describeExit(exit)})`, false);
   }

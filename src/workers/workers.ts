@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { WorkerConfig, WorkersConfig } from '../config/types-workers.js';
 import type { AttachConnection } from './component-entrance.js';
 import { GuestWorker } from './guest.js';
+import type { NodeController } from './node-controller.js';
 import { PythonComponentsWorker } from './python-components.js';
 import type { SupervisionPolicy } from './supervisor.js';
 
@@ -23,6 +24,8 @@ export interface WorkersOptions {
   readonly policy?: SupervisionPolicy;
   /** Attaches a router component's connection to the router (`Router.attach`). */
   readonly attach?: AttachConnection;
+  /** What components of workers with `expose_controller` call through `config.controller`. */
+  readonly controller?: NodeController;
 }
 
 export class Workers {
@@ -39,7 +42,7 @@ export class Workers {
         return new GuestWorker(w, this.options.log, this.options.policy);
       case 'container':
       case 'router-components':
-        return new PythonComponentsWorker(w, cbdir, this.options.log, this.options.policy, this.options.attach);
+        return new PythonComponentsWorker(w, cbdir, this.options.log, this.options.policy, this.options.attach, this.options.controller);
     }
   }
 

@@ -9,12 +9,19 @@ WebSocket or RawSocket client factories, as `crossbar/worker/container.py` does.
 shutdown follow the container's options (router components: never restarted; the process ends
 once none runs).
 
+With `expose_controller`, components get `config.controller`: `call(procedure, *args, **kwargs)`
+goes to the node as a "controller" event and its answer comes back on stdin, one JSON line after
+the job ({"call": n, "result": ...} or {"call": n, "error": uri, "message": ...}). With
+`expose_shared`, the components of this process share `config.shared` ({"reactor": reactor}), as
+in Crossbar.io's workers.
+
 What happened goes to the node as JSON lines on file descriptor 3:
   {"event": "missing", "module": ..., "error": ...}   Twisted or Autobahn cannot be imported
   {"event": "joined", "id": ..., "session": ...}      a component joined its realm (before onJoin runs)
   {"event": "ready", "id": ...}                        its onJoin finished
   {"event": "failed", "id": ..., "error": ...}         a component could not be loaded or started
   {"event": "stopped", "id": ..., "clean": bool}       a component's connection ended
+  {"event": "controller", "call": n, "procedure": ..., "args": [...], "kwargs": {...}}
 Log lines go to stdout (stderr for errors), one event per line.
 """
 import importlib
@@ -35,8 +42,19 @@ def tell(**event):
             pass
 
 
-job = json.loads(sys.stdin.read())
-sys.stdin.close()
+def read_job():
+    """The first line of stdin (os.read, so nothing after it is buffered away from the answers)."""
+    data = b""
+    while b"\n" not in data:
+        chunk = os.read(0, 65536)
+        if not chunk:
+            break
+        data += chunk
+    line, _, rest = data.partition(b"\n")
+    return json.loads(line), rest
+
+
+job, early_answers = read_job()
 
 # As Crossbar.io: the worker runs in the node directory, options.pythonpath first on sys.path.
 os.chdir(job["cbdir"])
@@ -72,6 +90,10 @@ try:
     from autobahn.twisted.rawsocket import WampRawSocketClientFactory
     from autobahn.wamp.types import ComponentConfig
     from autobahn.wamp import serializer as wamp_serializer
+    from autobahn.wamp.exception import ApplicationError
+    from twisted.internet import main as twisted_main
+    from twisted.internet.interfaces import IReadDescriptor
+    from zope.interface import implementer
 except ImportError as e:
     tell(event="missing", module=(e.name or "autobahn").split(".")[0], error=str(e))
     sys.exit(3)
@@ -179,6 +201,82 @@ def transport_factory(config, create_session):
     return factory
 
 
+class Controller:
+    """
+    `config.controller` of a component (options.expose_controller): Crossbar.io's is the worker's
+    session on the node management router; this one forwards `call` to the node, which answers
+    crossbar.shutdown (see src/workers/node-controller.ts) and refuses other procedures by name.
+    """
+
+    def __init__(self):
+        self._calls = {}
+        self._next = 0
+
+    def call(self, procedure, *args, **kwargs):
+        kwargs.pop("options", None)
+        self._next += 1
+        d = Deferred()
+        self._calls[self._next] = d
+        tell(event="controller", call=self._next, procedure=procedure, args=list(args), kwargs=kwargs)
+        return d
+
+    def answer(self, a):
+        d = self._calls.pop(a.get("call"), None)
+        if d is None:
+            return
+        if "error" in a:
+            d.errback(ApplicationError(a["error"], a.get("message")))
+        else:
+            d.callback(a.get("result"))
+
+    def lost(self):
+        calls, self._calls = self._calls, {}
+        for d in calls.values():
+            d.errback(ApplicationError("wamp.error.canceled", "the node went away before it answered"))
+
+    def __getattr__(self, name):
+        raise AttributeError(
+            "xbar's config.controller (options.expose_controller) offers call() only, not {!r}: "
+            "it is no WAMP session on a node management router as in Crossbar.io".format(name)
+        )
+
+
+@implementer(IReadDescriptor)
+class ControllerAnswers:
+    """Reads the node's answers to controller calls: JSON lines on stdin."""
+
+    def __init__(self, controller, pending):
+        self.controller = controller
+        self.buffer = pending
+        os.set_blocking(0, False)
+
+    def fileno(self):
+        return 0
+
+    def logPrefix(self):
+        return "controller"
+
+    def doRead(self):
+        try:
+            data = os.read(0, 65536)
+        except BlockingIOError:
+            return None
+        if not data:
+            return twisted_main.CONNECTION_DONE
+        self.buffer += data
+        self.flush()
+        return None
+
+    def flush(self):
+        while b"\n" in self.buffer:
+            line, _, self.buffer = self.buffer.partition(b"\n")
+            if line.strip():
+                self.controller.answer(json.loads(line))
+
+    def connectionLost(self, reason):
+        self.controller.lost()
+
+
 class Host:
     def __init__(self, job):
         self.kind = job["kind"]  # "container" or "router"
@@ -189,6 +287,9 @@ class Host:
         self.running = set()
         self.failed = False
         self.stopping = False
+        self.controller = Controller() if job.get("expose_controller") else None
+        # Crossbar.io's worker `components_shared`.
+        self.shared = {"reactor": reactor} if job.get("expose_shared") else None
 
     def start(self):
         for component_id in self.components:
@@ -201,7 +302,7 @@ class Host:
         except Exception:
             self.fail(component_id, "could not import {}:\n{}".format(c["classname"], traceback.format_exc().rstrip()))
             return
-        config = ComponentConfig(realm=c["realm"], extra=c["extra"])
+        config = ComponentConfig(realm=c["realm"], extra=c["extra"], controller=self.controller, shared=self.shared)
         joined = {"joined": False}
 
         def create_session():
@@ -327,6 +428,10 @@ class Host:
 
 
 host = Host(job)
+if host.controller is not None:
+    answers = ControllerAnswers(host.controller, early_answers)
+    answers.flush()
+    reactor.addReader(answers)
 reactor.addSystemEventTrigger("before", "shutdown", host.leave_all)
 reactor.callWhenRunning(host.start)
 signal.signal(signal.SIGTERM, lambda *a: reactor.callFromThread(reactor.stop))

@@ -78,7 +78,7 @@ describe('config: Python components (container workers, router components)', () 
     });
     const [c] = parseConfig(doc, 'test.json', CBDIR).workers?.workers ?? [];
     assert.ok(c?.type === 'container');
-    assert.deepEqual(c.python, { pythonpath: ['/srv/app'], env: { inherit: true, vars: {} }, reactor: 'poll' });
+    assert.deepEqual(c.python, { pythonpath: ['/srv/app'], env: { inherit: true, vars: {} }, reactor: 'poll', exposeController: false, exposeShared: false });
     assert.deepEqual(c.components[0]?.extra, { n: 1, cbdir: CBDIR });
     assert.equal(c.components[0]?.id, 'component001');
     assert.equal(c.restart, 'restart-never', "Crossbar.io's container default");
@@ -96,6 +96,20 @@ describe('config: Python components (container workers, router components)', () 
     const found = problems(doc).join('\n');
     assert.match(found, /workers\[0\]\.components\[0\]\.realm: no realm "nosuchrealm"/);
     assert.match(found, /workers\[0\]\.components\[1\]\.role: no role "nosuchrole" in realm "realm1"/);
+  });
+
+  it('reads expose_controller and expose_shared of container and router workers (booleans, as Crossbar.io checks them)', () => {
+    const doc = withWorkers({ type: 'container', options: { expose_controller: true, expose_shared: true }, components: [{ type: 'class', classname: 'a.B', realm: 'realm1', transport }] });
+    const router = (doc.workers as Doc[])[0]!;
+    router.options = { expose_controller: true };
+    router.components = [{ type: 'class', classname: 'backend.Backend', realm: 'realm1' }];
+    const ws = parseConfig(doc, 'test.json', CBDIR).workers?.workers ?? [];
+    assert.deepEqual(ws.map((w) => w.type !== 'guest' && [w.type, w.python.exposeController, w.python.exposeShared]), [['router-components', true, false], ['container', true, true]]);
+    router.options = { expose_controller: 'yes', expose_shared: 1 };
+    assert.deepEqual(problems(doc), [
+      'workers[0].options.expose_controller: expected true or false, got "yes"',
+      'workers[0].options.expose_shared: expected true or false, got 1',
+    ]);
   });
 
   it('refuses a reactor Twisted does not have, and function components naming what to write instead', () => {
