@@ -17,12 +17,17 @@ class Registry {
   private readonly first = new Map<string, KeyPath>();
   constructor(private readonly problems: string[]) {}
 
-  add(key: string, at: KeyPath, what: string): void {
+  /** `advice`: what to do instead, said after the duplicate. */
+  add(key: string, at: KeyPath, what: string, advice?: string): void {
     const earlier = this.first.get(key);
     if (earlier === undefined) this.first.set(key, at);
-    else this.problems.push(`${formatPath(at)}: duplicate ${what} (first at ${formatPath(earlier)})`);
+    else this.problems.push(`${formatPath(at)}: duplicate ${what} (first at ${formatPath(earlier)})${advice === undefined ? '' : `; ${advice}`}`);
   }
 }
+
+/** Crossbar.io's examples (rlinks/smp_setup) serve one realm from several router workers. */
+const SHARED_REALM_ADVICE = 'one realm served by several router workers (linked by rlinks) is a Crossbar.io feature xbar does not run: ' +
+  'define the realm once, in one router worker, and list all its transports there (one xbar node serves a realm on every transport)';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
@@ -51,7 +56,7 @@ export function crossChecks(doc: ValidDocument): string[] {
     if (worker.type !== 'router') return;
     (worker.realms ?? []).forEach((realm, r) => {
       const realmAt = ['workers', w, 'realms', r];
-      realmNames.add(realm.name, [...realmAt, 'name'], `realm name ${JSON.stringify(realm.name)}`);
+      realmNames.add(realm.name, [...realmAt, 'name'], `realm name ${JSON.stringify(realm.name)}`, SHARED_REALM_ADVICE);
       const roleNames = new Registry(problems);
       (realm.roles ?? []).forEach((role, o) => {
         const roleAt = [...realmAt, 'roles', o];

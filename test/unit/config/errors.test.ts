@@ -312,7 +312,9 @@ describe('config problems across items', () => {
     const doc = minimalDoc();
     (doc['workers'] as Doc[]).push({ type: 'router', realms: [{ name: 'realm1' }] });
     assert.deepEqual(problems(doc), [
-      'workers[1].realms[0].name: duplicate realm name "realm1" (first at workers[0].realms[0].name)',
+      'workers[1].realms[0].name: duplicate realm name "realm1" (first at workers[0].realms[0].name); one realm served by several ' +
+        'router workers (linked by rlinks) is a Crossbar.io feature xbar does not run: define the realm once, in one router worker, ' +
+        'and list all its transports there (one xbar node serves a realm on every transport)',
     ]);
   });
 
