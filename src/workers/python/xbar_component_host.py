@@ -31,15 +31,7 @@ import signal
 import sys
 import traceback
 
-CONTROL = os.fdopen(3, "w", buffering=1) if os.path.exists("/proc/self/fd/3") else None
-
-
-def tell(**event):
-    if CONTROL is not None:
-        try:
-            CONTROL.write(json.dumps(event) + "\n")
-        except OSError:
-            pass
+from xbar_host_io import enter_node_directory, tell
 
 
 def read_job():
@@ -56,9 +48,7 @@ def read_job():
 
 job, early_answers = read_job()
 
-# As Crossbar.io: the worker runs in the node directory, options.pythonpath first on sys.path.
-os.chdir(job["cbdir"])
-sys.path[0:0] = [p for p in job["pythonpath"] + [job["cbdir"]] if p not in sys.path]
+enter_node_directory(job)
 
 
 def install_reactor(name):

@@ -12,23 +12,13 @@ request per line ({"id", "args"}); answers as JSON lines on file descriptor 3:
 """
 import importlib
 import json
-import os
 import sys
 import traceback
 
-CONTROL = os.fdopen(3, "w", buffering=1)
-
-
-def tell(**message):
-    try:
-        CONTROL.write(json.dumps(message, default=str) + "\n")
-    except OSError:
-        pass
-
+from xbar_host_io import enter_node_directory, tell
 
 job = json.loads(sys.stdin.readline())
-os.chdir(job["cbdir"])
-sys.path[0:0] = [p for p in job["pythonpath"] + [job["cbdir"]] if p not in sys.path]
+enter_node_directory(job)
 
 try:
     import txaio

@@ -25,27 +25,16 @@ JSON lines on file descriptor 3:
 import hmac
 import importlib
 import json
-import os
 import sys
 import tempfile
 import threading
 import traceback
 from urllib.parse import unquote
 
-CONTROL = os.fdopen(3, "w", buffering=1)
-
-
-def tell(**message):
-    try:
-        CONTROL.write(json.dumps(message, default=str) + "\n")
-    except OSError:
-        pass
-
+from xbar_host_io import enter_node_directory, tell
 
 job = json.loads(sys.stdin.readline())
-os.chdir(job["cbdir"])
-# As Crossbar.io's router worker: options.pythonpath first, then the node directory.
-sys.path[0:0] = [p for p in job["pythonpath"] + [job["cbdir"]] if p not in sys.path]
+enter_node_directory(job)
 TOKEN = job["token"].encode("ascii")
 
 
