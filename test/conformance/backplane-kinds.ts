@@ -2,7 +2,8 @@
  * The backplanes the contract suite runs against, and a recorder of what reaches a node through
  * its `BackplaneHandlers`. A kind starts a group of nodes that form one cluster: LocalBackplane
  * is one node only (its contract: no other node exists), NatsBackplane any number over a real
- * nats-server the suite starts on a free loopback port.
+ * nats-server the suite starts on a free loopback port, HubBackplane the workers of one node
+ * over a real hub on a Unix socket (a new hub for each cluster).
  */
 import pino from 'pino';
 import type {
@@ -10,6 +11,10 @@ import type {
 } from '../../src/backplane/backplane.js';
 import { LocalBackplane } from '../../src/backplane/local/local-backplane.js';
 import { NatsBackplane } from '../../src/backplane/nats/nats-backplane.js';
+import { BackplaneHub } from '../../src/backplane/hub/hub.js';
+import { HubBackplane } from '../../src/backplane/hub/hub-backplane.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MatchPolicy } from '../../src/wamp/uri.js';
 import type { Dict } from '../../src/wamp/messages.js';
 import { startNats, stopNats, type NatsServer } from '../helpers/nats.js';
@@ -116,6 +121,28 @@ export function natsKind(): BackplaneKind & { readonly servers: () => readonly N
         const bp = new NatsBackplane({ servers: servers.map((s) => s.url), cluster, name: `n${i}`, heartbeatMs: 100, deadAfterMs: 600 }, log);
         nodes.push(await started(bp));
       }
+      return nodes;
+    },
+  };
+}
+
+export function hubKind(): BackplaneKind {
+  let hubs: BackplaneHub[] = [];
+  return {
+    name: 'HubBackplane',
+    maxNodes: Infinity,
+    setUp: async () => undefined,
+    tearDown: async () => {
+      await Promise.all(hubs.map((h) => h.stop()));
+      hubs = [];
+    },
+    cluster: async (count) => {
+      const hub = new BackplaneHub(join(tmpdir(), `xbar-hub-${process.pid}-${hubs.length}.sock`), log);
+      hubs.push(hub);
+      await hub.start();
+      const nodes: BackplaneNode[] = [];
+      // Names sort in start order, so the first worker is the one that publishes a lost one's testaments.
+      for (let i = 0; i < count; i++) nodes.push(await started(new HubBackplane({ path: hub.path, name: `w${i}` }, log)));
       return nodes;
     },
   };

@@ -1,6 +1,7 @@
 /**
  * The backplane contract (src/backplane/backplane.ts), one suite every backplane passes:
- * LocalBackplane (the embedded single node) and NatsBackplane over a real nats-server. What
+ * LocalBackplane (the embedded single node), NatsBackplane over a real nats-server and
+ * HubBackplane (the workers of one node) over a real hub. What
  * needs a second node runs where the kind can have one; a single-node kind must answer the
  * same way as a cluster of one.
  */
@@ -11,7 +12,7 @@ import { stableId } from '../../src/backplane/stable-id.js';
 import { ErrorUri } from '../../src/wamp/errors.js';
 import type { Args, Dict, Kwargs } from '../../src/wamp/messages.js';
 import { eventually } from '../helpers/eventually.js';
-import { type BackplaneKind, type BackplaneNode, localKind, natsKind } from './backplane-kinds.js';
+import { type BackplaneKind, type BackplaneNode, hubKind, localKind, natsKind } from './backplane-kinds.js';
 
 const REALM = 'realm1';
 
@@ -361,3 +362,4 @@ function contract(kind: BackplaneKind): void {
 
 contract(localKind);
 contract(natsKind());
+contract(hubKind());
