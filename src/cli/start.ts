@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config/issues.js';
 import { defaultConfig } from '../config/defaults.js';
@@ -96,14 +96,35 @@ function listenOption(opts: StartOptions): { host: string; port: number } | unde
  */
 /**
  * The config file to load, as Crossbar.io's `crossbar start` finds it: `--config` (relative to
- * `--cbdir` when both are given), else `config.json` or `config.yaml` in `--cbdir`.
+ * `--cbdir` when both are given), else `config.json` or `config.yaml` in `--cbdir`. With neither
+ * option, the node directory is `$CROSSBAR_DIR` or `./.crossbar` when that exists, as for
+ * `crossbar start` (so `xbar start` in an example's folder runs its config); one without a config
+ * file there, or no node directory at all, is the embedded default. `--cbdir` naming a file means
+ * that file's folder, as in Crossbar.io.
  */
-export function configFile(opts: Pick<StartOptions, 'config' | 'cbdir'>): string | undefined {
-  if (opts.cbdir === undefined) return opts.config;
-  if (opts.config !== undefined) return path.resolve(opts.cbdir, opts.config);
-  const found = ['config.json', 'config.yaml'].map((f) => path.join(opts.cbdir!, f)).find((f) => existsSync(f));
+export function configFile(opts: Pick<StartOptions, 'config' | 'cbdir'>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | undefined {
+  if (opts.cbdir === undefined) {
+    if (opts.config !== undefined) return opts.config;
+    const implicit = env.CROSSBAR_DIR || (isDirectory(path.join(cwd, '.crossbar')) ? path.join(cwd, '.crossbar') : undefined);
+    return implicit === undefined ? undefined : configIn(path.resolve(cwd, implicit));
+  }
+  const cbdir = existsSync(opts.cbdir) && !isDirectory(opts.cbdir) ? path.dirname(opts.cbdir) : opts.cbdir;
+  if (opts.config !== undefined) return path.resolve(cbdir, opts.config);
+  const found = configIn(cbdir);
   if (!found) throw new Error(`--cbdir ${opts.cbdir}: no config.json or config.yaml there`);
   return found;
+}
+
+function configIn(cbdir: string): string | undefined {
+  return ['config.json', 'config.yaml'].map((f) => path.join(cbdir, f)).find((f) => existsSync(f));
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export function listeningAt(config: NodeConfig, at: { host: string; port: number }): NodeConfig {

@@ -19,9 +19,9 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
 }
 
 /** Starts `xbar start …` and resolves once it logs that it started. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; output: () => string; exited: Promise<CliResult> }> {
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, opts: { cwd?: string } = {}): Promise<{ child: ChildProcess; output: () => string; exited: Promise<CliResult> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [XBAR_BIN, 'start', ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [XBAR_BIN, 'start', ...args], { cwd: opts.cwd, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     const exited = new Promise<CliResult>((r) => child.on('close', (code, signal) => r({ code, signal, stdout, stderr })));

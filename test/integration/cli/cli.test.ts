@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -108,6 +108,45 @@ describe('xbar CLI', () => {
     const r = await runCli(['start', '--cbdir', empty]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--cbdir .*: no config\.json or config\.yaml there/);
+  });
+
+  it('with neither --config nor --cbdir, runs ./.crossbar or $CROSSBAR_DIR as crossbar start does; --cbdir naming the config file means its folder', async () => {
+    const [web, raw] = [await freePort(), await freePort()];
+    const app = mkdtempSync(path.join(dir, 'app-'));
+    mkdirSync(path.join(app, '.crossbar'));
+    writeFileSync(path.join(app, '.crossbar', 'config.json'), JSON.stringify(config(web, raw)));
+    const elsewhere = mkdtempSync(path.join(dir, 'elsewhere-'));
+    const runs: Array<[string[], NodeJS.ProcessEnv, string]> = [
+      [[], {}, app],
+      [[], { CROSSBAR_DIR: path.join(app, '.crossbar') }, elsewhere],
+      [['--cbdir', path.join(app, '.crossbar', 'config.json')], {}, elsewhere],
+    ];
+    for (const [args, env, cwd] of runs) {
+      const { child, output, exited } = await startCli(args, env, { cwd });
+      try {
+        assert.match(output(), /"config":"[^"]*\.crossbar\/config\.json"/);
+        const c = await connectWampy(`ws://127.0.0.1:${web}/ws`, 'json', 'lab');
+        await c.publish('com.lab.ping', [1], { acknowledge: true });
+        await c.disconnect();
+        child.kill('SIGINT');
+        assert.equal((await exited).code, 0);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }
+    // A folder without .crossbar, or a node directory without a config file: the embedded default.
+    const bare = mkdtempSync(path.join(dir, 'bare-'));
+    mkdirSync(path.join(elsewhere, '.crossbar'));
+    for (const cwd of [bare, elsewhere]) {
+      const { child, output, exited } = await startCli(['--listen', '127.0.0.1:0'], {}, { cwd });
+      try {
+        assert.match(output(), /"config":"\(embedded default\)"/);
+        child.kill('SIGINT');
+        assert.equal((await exited).code, 0);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }
   });
 
   it('check names the exact key path of a wrong value and exits non-zero', async () => {
