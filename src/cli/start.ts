@@ -1,4 +1,6 @@
+import cluster from 'node:cluster';
 import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../config/issues.js';
 import { defaultConfig } from '../config/defaults.js';
@@ -7,6 +9,10 @@ import type { NodeConfig } from '../config/types.js';
 import { XbarNode } from '../node.js';
 import { createLogger, type LogFormat } from './log-output.js';
 import { parseListen } from './relay.js';
+import { HubBackplane } from '../backplane/hub/hub-backplane.js';
+import { runPrimary } from '../multicore/primary.js';
+import { parseWorkers, workerConfig } from '../multicore/worker-config.js';
+import { workerRole } from '../multicore/worker-env.js';
 
 export interface StartOptions {
   config?: string;
@@ -18,12 +24,16 @@ export interface StartOptions {
   listen?: string;
   port?: string;
   logFormat?: LogFormat;
+  /** `--workers N|auto`: N router processes sharing the node's ports (multicore/). */
+  workers?: string;
 }
 
 export async function startCommand(opts: StartOptions): Promise<void> {
   let config: NodeConfig;
   let file: string | undefined;
+  let workers = 1;
   try {
+    workers = opts.workers === undefined ? 1 : parseWorkers(opts.workers, availableParallelism());
     const listen = listenOption(opts);
     file = configFile(opts);
     if (listen && file) throw new Error('--listen and --port change the embedded default; with --config, set the endpoint in the file');
@@ -34,9 +44,21 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(opts.logLevel, opts.logFormat);
-  for (const warning of config.warnings ?? []) log.warn({ config: file, warning }, 'configuration warning');
+  if (workers > 1 && cluster.isPrimary) {
+    for (const warning of config.warnings ?? []) log.warn({ config: file, warning }, 'configuration warning');
+    await runPrimary({ workers, nats: config.cluster !== undefined, log });
+    return;
+  }
+  const role = cluster.isWorker ? workerRole() : undefined;
+  if (role) config = workerConfig(config, role.index);
+  else for (const warning of config.warnings ?? []) log.warn({ config: file, warning }, 'configuration warning');
   let stop = (_why: string): void => undefined;
-  const node = new XbarNode(config, { logger: log, onShutdownRequest: () => stop('crossbar.shutdown') });
+  // A worker of `--workers N` joins the node's hub (or, with cluster.nats, the NATS cluster as a member of its own).
+  const backplane = role?.hub === undefined ? undefined : new HubBackplane(
+    { path: role.hub, name: `w${role.index}.${process.pid}`, onLost: () => process.exit(1) },
+    log.child({ component: 'backplane', worker: role.index }),
+  );
+  const node = new XbarNode(config, { logger: role ? log.child({ worker: role.index }) : log, onShutdownRequest: () => stop('crossbar.shutdown'), ...(backplane ? { backplane } : {}) });
   try {
     await node.start();
   } catch (e) {

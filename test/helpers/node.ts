@@ -61,11 +61,14 @@ export interface TestNode {
 /**
  * Starts one node — or, with XBAR_TEST_CLUSTER=N in the environment, N nodes over a real NATS
  * server behind a round-robin proxy, so the same test runs with its clients spread over a cluster
- * (`node` is then the first node).
+ * (`node` is then the first node); with XBAR_TEST_WORKERS=N, the N workers of one node (routers
+ * over the in-node backplane's hub, as `xbar start --workers N` runs them) behind that proxy.
  */
 export async function startNode(o: TestNodeOptions = {}): Promise<TestNode> {
   const clusterSize = Number(process.env.XBAR_TEST_CLUSTER ?? 0);
   if (clusterSize > 1) return startSpreadCluster(clusterSize, o);
+  const workers = Number(process.env.XBAR_TEST_WORKERS ?? 0);
+  if (workers > 1) return startSpreadWorkers(workers, o);
   const node = new XbarNode(testConfig(o), { logger: pino({ level: process.env.XBAR_TEST_LOG ?? 'silent' }) });
   await node.start();
   return {
@@ -91,6 +94,24 @@ async function startSpreadCluster(size: number, o: TestNodeOptions): Promise<Tes
     stop: async () => {
       // Nodes first, so their GOODBYEs pass the proxy before it closes.
       await c.stop();
+      await Promise.all([web.close(), raw.close()]);
+    },
+  };
+}
+
+async function startSpreadWorkers(size: number, o: TestNodeOptions): Promise<TestNode> {
+  const { startWorkers } = await import('./workers.js');
+  const { spreadProxy } = await import('./spread-proxy.js');
+  const w = await startWorkers(size, o);
+  const web = await spreadProxy(w.nodes.map((n) => n.port('web')));
+  const raw = await spreadProxy(w.nodes.map((n) => n.port('rawsocket')));
+  return {
+    node: w.nodes[0]!,
+    nodes: w.nodes,
+    wsUrl: `ws://127.0.0.1:${web.port}/ws`,
+    rawPort: raw.port,
+    stop: async () => {
+      await w.stop();
       await Promise.all([web.close(), raw.close()]);
     },
   };

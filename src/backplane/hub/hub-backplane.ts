@@ -113,7 +113,7 @@ export class HubBackplane implements Backplane {
     for (const name of welcome.members) if (name !== this.nodeId) this.others.set(name, Date.now());
     for (const bytes of welcome.retained) this.retained.apply(decodeStoredEvent(bytes));
     for (const [, bytes] of welcome.adverts) this.heardAdvert(bytes);
-    for (const reg of welcome.registry) handlers.registryChanged(reg.realm, reg.uri, reg.match, reg);
+    for (const reg of welcome.registry.map(asRegistration)) handlers.registryChanged(reg.realm, reg.uri, reg.match, reg);
   }
 
   async stop(): Promise<void> {
@@ -237,7 +237,16 @@ export class HubBackplane implements Backplane {
 
   // ---- from the hub ---------------------------------------------------------------------------
 
+  /** One message from the hub; a message that fails (a bad frame, a failing handler) is logged and the link goes on. */
   private received(m: WireMessage): void {
+    try {
+      this.dispatch(m);
+    } catch (err) {
+      this.log.error({ err, op: m.op }, 'backplane: a message from the hub could not be handled; it is dropped');
+    }
+  }
+
+  private dispatch(m: WireMessage): void {
     switch (m.op) {
       case Op.event:
         return this.handlers?.event(decodeEvent(m.body).event);
@@ -260,7 +269,7 @@ export class HubBackplane implements Backplane {
         return r?.resolve(f[2]);
       }
       case 'changed':
-        return h?.registryChanged(f[1] as string, f[2] as string, f[3] as MatchPolicy, (f[4] as ClusterReg | null) ?? undefined);
+        return h?.registryChanged(f[1] as string, f[2] as string, f[3] as MatchPolicy, f[4] ? asRegistration(f[4] as ClusterReg) : undefined);
       case 'retained': {
         const [realm, topic, bytes] = f.slice(1) as [string, string, Uint8Array | null];
         return bytes ? this.retained.apply(decodeStoredEvent(bytes)) : this.retained.applyDelete(realm, topic);
@@ -405,6 +414,17 @@ export class HubBackplane implements Backplane {
       this.out!.send(encodeControl([kind, id, ...rest]));
     });
   }
+}
+
+/** A registration as MessagePack brought it: a callee's absent `concurrency` came as nil, which would mean "at its limit". */
+function asRegistration(reg: ClusterReg): ClusterReg {
+  return {
+    ...reg,
+    callees: reg.callees.map((c) => {
+      const { concurrency, ...rest } = c;
+      return typeof concurrency === 'number' ? c : rest;
+    }),
+  };
 }
 
 type Request = (fields: readonly unknown[], now?: (answer: unknown) => void) => Promise<unknown>;

@@ -104,7 +104,16 @@ export class BackplaneHub {
     socket.on('close', () => this.left(member));
   }
 
+  /** One message from a worker; one that fails is logged and dropped, the worker's link goes on. */
   private received(from: Member, m: WireMessage): void {
+    try {
+      this.route(from, m);
+    } catch (err) {
+      this.log.error({ err, op: m.op, member: from.name }, 'backplane hub: a message from a worker could not be handled; it is dropped');
+    }
+  }
+
+  private route(from: Member, m: WireMessage): void {
     switch (m.op) {
       case Op.event:
         return this.routeEvent(from, m);

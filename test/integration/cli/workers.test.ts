@@ -1,0 +1,96 @@
+/**
+ * `xbar start --workers 2`: two router processes share the node's ports and act as one router —
+ * sessions on either worker call each other's procedures, get each other's events in order,
+ * count as one node in the meta API — and a worker killed with SIGKILL is restarted: only its
+ * clients lose their connection, its callees leave the registry, its sessions' testaments are
+ * published through the other worker.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import autobahn from 'autobahn';
+import { startCli } from '../../helpers/cli.js';
+import { connectAutobahn, type AutobahnClient } from '../../helpers/clients.js';
+import { eventually } from '../../helpers/eventually.js';
+import { freePort } from '../../helpers/ports.js';
+
+interface LogLine { pid: number; msg: string; session?: number; node?: string; worker?: number }
+
+describe('xbar start --workers 2', { timeout: 120_000 }, () => {
+  let child: ChildProcess;
+  let output: () => string;
+  let url: string;
+  const clients: AutobahnClient[] = [];
+  const lines = (): LogLine[] => output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+  const startedWorkers = () => lines().filter((l) => l.msg === 'xbar node started').map((l) => l.pid);
+  /** The pid of the worker a session is on, from its "session joined" line. */
+  const workerOf = (session: number) => lines().find((l) => l.msg === 'session joined' && l.session === session)?.pid;
+  /** Connects until a session lands on each of the two workers (the primary hands connections out in turn). */
+  async function onEachWorker(pids: readonly number[]): Promise<Map<number, AutobahnClient>> {
+    const by = new Map<number, AutobahnClient>();
+    for (let i = 0; i < 10 && by.size < pids.length; i++) {
+      const c = await connectAutobahn(url);
+      clients.push(c);
+      const pid = await eventually(() => workerOf(c.session.id), 'the session\'s worker');
+      if (!by.has(pid)) by.set(pid, c);
+    }
+    assert.deepEqual([...by.keys()].sort(), [...pids].sort(), 'sessions on both workers');
+    return by;
+  }
+
+  before(async () => {
+    const port = await freePort();
+    url = `ws://127.0.0.1:${port}/ws`;
+    ({ child, output } = await startCli(['--workers', '2', '--port', String(port), '--log-level', 'info']));
+    await eventually(() => startedWorkers().length === 2, 'both workers started', 20_000);
+  });
+
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  });
+
+  it('serves one port from two worker processes that act as one router', async () => {
+    const [p1, p2] = startedWorkers() as [number, number];
+    assert.notEqual(p1, p2);
+    const by = await onEachWorker([p1, p2]);
+    const [a, b] = [by.get(p1)!, by.get(p2)!];
+    const where = await a.session.register('com.w.where', () => 'on a');
+    assert.equal(await b.session.call('com.w.where'), 'on a', 'a call crosses workers');
+    await assert.rejects(b.session.register('com.w.where', () => 'on b'), (e: autobahn.Error) => e.error === 'wamp.error.procedure_already_exists');
+    const got: number[] = [];
+    await a.session.subscribe('com.w.seq', (args) => void got.push(args![0] as number));
+    for (let i = 0; i < 200; i++) void b.session.publish('com.w.seq', [i]);
+    await b.session.publish('com.w.seq', [200], {}, { acknowledge: true });
+    await eventually(() => got.length === 201, '201 events');
+    assert.deepEqual(got, Array.from({ length: 201 }, (_, i) => i), 'in publisher order');
+    assert.equal(await a.session.call('wamp.session.count'), clients.length, 'the meta API counts the sessions of both workers');
+    await a.session.unregister(where);
+  });
+
+  it('restarts a worker killed with SIGKILL: only its clients disconnect, its callees go, its testaments are published', async () => {
+    const [p1, p2] = startedWorkers() as [number, number];
+    const by = await onEachWorker([p1, p2]);
+    const [survivor, doomed] = [by.get(p1)!, by.get(p2)!];
+    await doomed.session.register('com.w.doomed', () => 'alive');
+    await doomed.session.call('wamp.session.add_testament', ['com.w.testament', ['gone'], {}]);
+    const testaments: string[] = [];
+    await survivor.session.subscribe('com.w.testament', (args) => void testaments.push(args![0] as string));
+    assert.equal(await survivor.session.call('com.w.doomed'), 'alive');
+    const closed = new Promise<void>((r) => (doomed.connection.onclose = () => (r(), true)));
+    process.kill(p2, 'SIGKILL');
+    await closed;
+    await eventually(() => testaments.length === 1, 'the killed worker\'s session testament, published by the other');
+    assert.deepEqual(testaments, ['gone']);
+    await assert.rejects(survivor.session.call('com.w.doomed'), (e: autobahn.Error) => e.error === 'wamp.error.no_such_procedure');
+    assert.ok(survivor.connection.isOpen, 'the other worker\'s client stayed connected');
+    await eventually(() => startedWorkers().length === 3, 'a new worker started', 20_000);
+    assert.match(output(), /worker died: restarting it/);
+    const p3 = startedWorkers()[2]!;
+    const again = await onEachWorker([p1, p3]);
+    await again.get(p3)!.session.register('com.w.back', () => 'back');
+    assert.equal(await again.get(p1)!.session.call('com.w.back'), 'back', 'the new worker is part of the router');
+  });
+});
