@@ -16,11 +16,11 @@
  * when Python or Autobahn|Python is missing, naming the package to install).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ContainerWorkerConfig, RouterComponentsWorkerConfig } from '../config/types-workers.js';
+import { systemPython } from '../config/system-python.js';
 import { ComponentEntrance, type AttachConnection } from './component-entrance.js';
 import type { NodeController } from './node-controller.js';
 import { eachLine } from './output-lines.js';
@@ -29,11 +29,6 @@ import { Supervisor, describeExit, type ExitInfo, type SupervisionPolicy } from 
 
 /** The host script, shipped in the package beside dist/ (package.json `files`). */
 export const HOST_SCRIPT = fileURLToPath(new URL('../../../src/workers/python/xbar_component_host.py', import.meta.url));
-
-/** The system's Python 3, as Crossbar.io's own interpreter would be. */
-export function systemPython(): string {
-  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-}
 
 type HostEvent =
   | { event: 'missing'; module: string; error: string }

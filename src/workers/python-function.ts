@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { FunctionAuthenticatorConfig } from '../config/types-auth.js';
 import type { CallFailure, ProcedureCaller } from '../auth/procedure-caller.js';
 import { eachLine } from './output-lines.js';
-import { systemPython } from './python-components.js';
+import { systemPython } from '../config/system-python.js';
 import { ErrorUri } from '../wamp/errors.js';
 
 const HOST_SCRIPT = fileURLToPath(new URL('../../../src/workers/python/xbar_function_host.py', import.meta.url));

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { PythonWebHost } from '../config/types-web.js';
 import { eachLine } from './output-lines.js';
 import { processEnv } from './process-env.js';
-import { systemPython } from './python-components.js';
+import { systemPython } from '../config/system-python.js';
 import { Supervisor, describeExit, type ExitInfo, type SupervisionPolicy } from './supervisor.js';
 
 const HOST_SCRIPT = fileURLToPath(new URL('../../../src/workers/python/xbar_web_host.py', import.meta.url));

@@ -201,6 +201,19 @@ describe('static web service from a Python package resource', () => {
     }
   });
 
+  it('looks the package up in the Python the components run under (Debian\'s, where python3-autobahn is), not whichever python3 is first on the PATH', async () => {
+    const dir = new NodeDir();
+    const t = await startConfigNode(dir, webConfig({ '/': { type: 'static', package: 'autobahn', resource: 'wamp' } }));
+    try {
+      const r = await fetch(`${t.http}/uri.py`);
+      assert.equal(r.status, 200);
+      assert.match(await r.text(), /def convert_starred_uri/);
+    } finally {
+      await t.stop();
+      dir.remove();
+    }
+  });
+
   it('refuses a package that Python cannot import, naming it', async () => {
     const dir = new NodeDir();
     try {
