@@ -164,7 +164,12 @@ describe('state shared by a 3-node cluster', { timeout: 60_000 }, () => {
     await eventually(() => of('on_delete').length >= 1, 'on_delete');
     await Promise.all([b.register('com.shared.marker.b', () => 0), d.register('com.shared.marker.d', () => 0)]);
     await eventually(() => of('on_register').length === 4, 'the markers');
-    assert.deepEqual(of('on_delete'), [[d.id, rd.id]]);
+    // Exactly one on_delete. UNREGISTERED is answered before the registry write lands, so the two
+    // removals can reach the registry in either order: the session is whichever was removed last there.
+    assert.equal(of('on_delete').length, 1);
+    const [deleter, regId] = of('on_delete')[0]!;
+    assert.equal(regId, rd.id);
+    assert.ok(deleter === b.id || deleter === d.id, `on_delete names ${String(deleter)}, neither callee`);
   });
 
   it('keeps an event retained and the history published on node A after node A has stopped', async () => {
