@@ -21,6 +21,7 @@ import { frameMessage, headerSize, messageLength, writeHeader } from './websocke
 import type { WriteBatcher } from './write-batcher.js';
 import { FrameDeadline } from './frame-deadline.js';
 import { holdsPartialFrame, PingKeepalive, socketOf } from './ws-socket.js';
+import { readFramesDirectly } from './ws-reader.js';
 
 export interface WebSocketServiceOptions extends ConnectionLimits {
   readonly serializers: readonly Serializer[];
@@ -75,7 +76,10 @@ export class WebSocketConnection extends SocketConnection {
     const socket = socketOf(ws);
     super(socket, serializer, peer, limits, batcher);
     this.keepaliveState = new PingKeepalive(ws);
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
+    const receive = (data: Buffer, isBinary: boolean): void => this.receive(data, isBinary);
+    // Whole frames straight from the socket (ws-reader.ts); what ws still reads arrives as 'message'.
+    readFramesDirectly(ws, receive);
+    ws.on('message', receive);
     // The service turns ws's automatic pongs off: a pong counts against the out-buffer bound.
     ws.on('ping', (data: Buffer) => {
       if (this.mayWriteControl()) ws.pong(data);
