@@ -37,9 +37,11 @@ export class Mesh {
 
   constructor(readonly label: string, private readonly cpu: CpuSource, private readonly nats: NatsCounter | undefined) {}
 
-  async connect(tag: string, urls: readonly string[]): Promise<void> {
+  /** `urls`: connection i joins urls[i mod n]; or `join(i)` joins connection i where it must be. */
+  async connect(tag: string, urls: readonly string[] | ((i: number) => Promise<WampPeer>)): Promise<void> {
     const c = MESH_CONNECTIONS;
-    const peers = await connectMany(c, 16, (i) => WampPeer.join(urls[i % urls.length]!));
+    const join = typeof urls === 'function' ? urls : (i: number) => WampPeer.join(urls[i % urls.length]!);
+    const peers = await connectMany(c, 16, join);
     peers.forEach((peer, i) => this.conns.push({ peer, topic: `bench.mesh.${tag}.${i}`, sent: 0, received: 0 }));
     await Promise.all(this.conns.map(async (conn, j) => {
       const publisher = (j + 1) % c;

@@ -12,6 +12,7 @@ import { options, placement, printTable, type ScenarioResult } from './harness.j
 import { matchScenario } from './match-e2e.js';
 import { pingpong } from './pingpong.js';
 import { rpc } from './rpc.js';
+import { parseWorkerCounts, workers } from './workers.js';
 
 const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = { fanout, pingpong, match: matchScenario, rpc };
 SCENARIOS.relay = (await import('./relay.js')).relay; // practable relay shapes (bench/relay.ts)
@@ -20,20 +21,31 @@ SCENARIOS.cluster = (await import('./cluster.js')).cluster; // NATS cluster (ben
 SCENARIOS['cluster-scale'] = (await import('./cluster-scale.js')).clusterScale; // what grows with nodes; needs nats-server
 SCENARIOS.mqtt = (await import('./mqtt.js')).mqttScenario; // MQTT gateway vs Mosquitto (bench/mqtt.ts); needs /usr/sbin/mosquitto
 SCENARIOS.http = (await import('./http.js')).httpScenario; // HTTP bridge publisher vs bare node:http (bench/http.ts)
+SCENARIOS.workers = workers; // xbar start --workers N: cross-worker vs same-worker (bench/workers.ts); also --workers N
 /** What `npm run bench` runs when no scenario is named. */
-const DEFAULT = Object.keys(SCENARIOS).filter((s) => s !== 'cluster' && s !== 'cluster-scale' && s !== 'mqtt');
+const DEFAULT = Object.keys(SCENARIOS).filter((s) => s !== 'cluster' && s !== 'cluster-scale' && s !== 'mqtt' && s !== 'workers');
 
 function parseArgs(argv: readonly string[]): string[] {
   const names: string[] = [];
-  for (const a of argv) {
-    if (a === '--prof') options.profileDir = 'bench-profiles';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--workers' || a.startsWith('--workers=')) {
+      // --workers N (or N,M,…): the multi-core node (bench/workers.ts) with 1 and N workers.
+      try {
+        parseWorkerCounts(a === '--workers' ? argv[++i] ?? '' : a.slice('--workers='.length));
+      } catch (e) {
+        console.error((e as Error).message);
+        process.exit(2);
+      }
+      names.push('workers');
+    } else if (a === '--prof') options.profileDir = 'bench-profiles';
     else if (a.startsWith('--prof=')) options.profileDir = a.slice('--prof='.length);
     else if (a === '--bare-cork') options.bareCork = true;
     else if (a === '--bare-write') options.bareCork = false;
     else if (a === '--cluster') names.push('cluster');
     else if (a in SCENARIOS) names.push(a);
     else {
-      console.error(`unknown scenario or option "${a}"; scenarios: ${Object.keys(SCENARIOS).join(', ')}; options: --prof[=DIR], --bare-write, --bare-cork, --cluster`);
+      console.error(`unknown scenario or option "${a}"; scenarios: ${Object.keys(SCENARIOS).join(', ')}; options: --prof[=DIR], --bare-write, --bare-cork, --cluster, --workers N[,M…]`);
       process.exit(2);
     }
   }

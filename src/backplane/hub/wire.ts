@@ -71,10 +71,17 @@ export class MessageReader {
   }
 }
 
-/** Coalesces what is written in one turn of the event loop into one socket write. */
+/**
+ * Coalesces writes as transports/write-batcher.ts does: the first flush of a turn of the event
+ * loop runs after the callback that wrote (a microtask), every later one at the turn's end
+ * (`setImmediate`, after every read ready in it) — so the invocations of many callers, or the
+ * events of many publishers, read in one turn leave in one write, and each hop between
+ * processes costs one syscall and one wake-up for all of them.
+ */
 export class MessageWriter {
   private queue: Buffer[] = [];
   private scheduled = false;
+  private flushedThisTurn = false;
 
   constructor(private readonly write: (data: Buffer) => void) {}
 
@@ -82,7 +89,8 @@ export class MessageWriter {
     this.queue.push(message);
     if (this.scheduled) return;
     this.scheduled = true;
-    queueMicrotask(() => this.flush());
+    if (this.flushedThisTurn) setImmediate(() => this.flush());
+    else queueMicrotask(() => this.flush());
   }
 
   flush(): void {
@@ -91,5 +99,8 @@ export class MessageWriter {
     const data = this.queue.length === 1 ? this.queue[0]! : Buffer.concat(this.queue);
     this.queue = [];
     this.write(data);
+    if (this.flushedThisTurn) return;
+    this.flushedThisTurn = true;
+    setImmediate(() => (this.flushedThisTurn = false));
   }
 }
