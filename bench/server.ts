@@ -114,9 +114,13 @@ async function startXbar(): Promise<{ url: string; stats: () => Record<string, n
   };
 }
 
+/** Above this, a frame is its header and the payload itself (no copy), as in xbar's websocket-frame.ts. */
+const MERGE_LIMIT = 64 * 1024;
+
 /** Frames once and writes the same bytes to each socket, as xbar's WebSocket transport does. */
-function frame(data: Buffer, isBinary: boolean): Buffer {
+function frame(data: Buffer, isBinary: boolean): Buffer | Buffer[] {
   const parts = Sender.frame(data, { fin: true, rsv1: false, opcode: isBinary ? 2 : 1, mask: false, readOnly: true });
+  if (data.length > MERGE_LIMIT) return parts;
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
@@ -129,8 +133,18 @@ function socketOf(ws: WebSocket): Socket {
  * uncork on the next tick: one writev instead of one write per message), the "fastest
  * reasonable" variant of the baseline; without it, one write per message, as ws.send does.
  */
-function writer(cork: boolean): (socket: Socket, bytes: Buffer) => void {
-  if (!cork) return (socket, bytes) => void socket.write(bytes);
+function writer(cork: boolean): (socket: Socket, bytes: Buffer | Buffer[]) => void {
+  const writeOrParts = (socket: Socket, bytes: Buffer | Buffer[]): void => {
+    if (!Array.isArray(bytes)) {
+      socket.write(bytes);
+      return;
+    }
+    // Header and payload in one writev.
+    socket.cork();
+    for (const b of bytes) socket.write(b);
+    process.nextTick(() => socket.uncork());
+  };
+  if (!cork) return writeOrParts;
   const corked = new Set<Socket>();
   const flush = (): void => {
     for (const s of corked) s.uncork();
@@ -142,7 +156,8 @@ function writer(cork: boolean): (socket: Socket, bytes: Buffer) => void {
       corked.add(socket);
       socket.cork();
     }
-    socket.write(bytes);
+    if (Array.isArray(bytes)) for (const b of bytes) socket.write(b);
+    else socket.write(bytes);
   };
 }
 
@@ -159,7 +174,8 @@ async function startBare(cork: boolean): Promise<{ url: string; stats: () => Rec
     port: 0,
     perMessageDeflate: false,
     clientTracking: false,
-    handleProtocols: (offered) => (offered.has(WAMP_JSON) ? WAMP_JSON : false),
+    // wamp.2.json, or the first WAMP subprotocol offered (the bulk scenario's msgpack and cbor clients).
+    handleProtocols: (offered) => (offered.has(WAMP_JSON) ? WAMP_JSON : [...offered].find((p) => p.startsWith('wamp.2.')) ?? false),
   });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
 

@@ -30,6 +30,10 @@ export class BenchSocket {
   onClose: (() => void) | undefined;
   closed = false;
   private pending: Buffer | undefined;
+  /** Chunks after `pending`, `partBytes` in all, not yet joined: `need` more bytes complete the frame. */
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  private need = 0;
 
   private constructor(readonly socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -90,6 +94,16 @@ export class BenchSocket {
 
   /** Sends one message as a single masked frame (zero mask key) in one write. */
   send(data: Buffer | string, opcode = OP_TEXT): void {
+    this.socket.write(BenchSocket.frame(data, opcode));
+  }
+
+  /** Writes a frame made by `BenchSocket.frame` (a large message framed once, sent many times). */
+  sendFrame(frame: Buffer): void {
+    this.socket.write(frame);
+  }
+
+  /** The masked frame (zero mask key) of one message. */
+  static frame(data: Buffer | string, opcode = OP_TEXT): Buffer {
     const payload = typeof data === 'string' ? Buffer.from(data) : data;
     const len = payload.length;
     const hdr = len < 126 ? 6 : len < 65536 ? 8 : 14;
@@ -106,7 +120,7 @@ export class BenchSocket {
     }
     frame.writeUInt32BE(0, hdr - 4);
     payload.copy(frame, hdr);
-    this.socket.write(frame);
+    return frame;
   }
 
   cork(): void {
@@ -125,8 +139,15 @@ export class BenchSocket {
   private receive(chunk: Buffer): void {
     let buf = chunk;
     if (this.pending) {
-      buf = Buffer.concat([this.pending, chunk]);
+      // A large frame arrives in many chunks: gather them and join once it is whole.
+      this.parts.push(chunk);
+      this.partBytes += chunk.length;
+      if (this.partBytes < this.need) return;
+      buf = Buffer.concat([this.pending, ...this.parts]);
       this.pending = undefined;
+      this.parts = [];
+      this.partBytes = 0;
+      this.need = 0;
     }
     const n = buf.length;
     let off = 0;
@@ -160,6 +181,18 @@ export class BenchSocket {
       else if (opcode === OP_CLOSE) this.socket.end();
     }
     this.socket.uncork();
-    if (off < n) this.pending = Buffer.from(buf.subarray(off));
+    if (off < n) {
+      this.pending = Buffer.from(buf.subarray(off));
+      this.need = frameBytes(this.pending) - this.pending.length;
+    }
   }
+}
+
+/** The whole size of the (unmasked) frame starting `b`, or a byte more than `b` when its header is incomplete. */
+function frameBytes(b: Buffer): number {
+  if (b.length < 2) return b.length + 1;
+  const len = b[1]! & 0x7f;
+  if (len < 126) return 2 + len;
+  if (len === 126) return b.length < 4 ? b.length + 1 : 4 + b.readUInt16BE(2);
+  return b.length < 10 ? b.length + 1 : 10 + Number(b.readBigUInt64BE(2));
 }

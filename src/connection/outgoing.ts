@@ -3,7 +3,8 @@
  * sent to many connections is framed once per kind (WebSocket, RawSocket, …) and the same buffers
  * are written to every socket of that kind. The router makes these and never names a kind.
  */
-import type { Serializer } from '../serializers/serializer.js';
+import type { EncodedPayload, Serializer } from '../serializers/serializer.js';
+import { VIEW_PAYLOAD_MIN } from '../serializers/splice.js';
 
 /**
  * How one kind of wire frames a message; a transport defines one and every Outgoing caches its
@@ -18,6 +19,8 @@ export interface WireKind<F = readonly Buffer[]> {
 
 export class Outgoing {
   private encoded: Uint8Array | undefined;
+  /** The message as buffers to write in order (a large spliced payload), when it was made so. */
+  parts: readonly Buffer[] | undefined = undefined;
   /** The first kind that framed this message, and its frames: most messages meet one kind only. */
   private kind: WireKind<unknown> | undefined = undefined;
   private frames: unknown = undefined;
@@ -40,9 +43,32 @@ export class Outgoing {
     return new Outgoing(undefined, serializer.binary, message, serializer);
   }
 
-  /** The encoded message. */
+  /**
+   * `head` followed by the encoded `payload` (which came in `serializer`): a large payload stays a
+   * view of the bytes it came in (`parts`, nothing copied), a small one is copied after the head.
+   */
+  static spliced(serializer: Serializer, head: readonly unknown[], payload: EncodedPayload): Outgoing {
+    if (payload.end - payload.start > VIEW_PAYLOAD_MIN && serializer.encodeSplicedParts) {
+      const out = new Outgoing(undefined, serializer.binary);
+      out.parts = serializer.encodeSplicedParts(head, payload);
+      return out;
+    }
+    return new Outgoing(serializer.encodeSpliced!(head, payload), serializer.binary);
+  }
+
+  /** The encoded message (parts are joined when a receiver asks for one buffer). */
   get bytes(): Uint8Array {
-    return (this.encoded ??= this.serializer!.encode(this.message!));
+    return (this.encoded ??= this.parts ? Buffer.concat(this.parts) : this.serializer!.encode(this.message!));
+  }
+
+  /** Bytes of the encoded message. */
+  get length(): number {
+    if (this.encoded === undefined && this.parts) {
+      let n = 0;
+      for (let i = 0; i < this.parts.length; i++) n += this.parts[i]!.length;
+      return n;
+    }
+    return this.bytes.length;
   }
 
   /** This message framed for `kind`, framed on the first call for that kind. */

@@ -277,7 +277,7 @@ export class Broker {
           // Spliced bytes are made now (the payload is a view of the publisher's read buffer);
           // otherwise they are encoded once a receiver reads them.
           out = bySerializer[ser.rawsocketId] = payload?.serializer === ser.id && ser.encodeSpliced
-            ? new Outgoing(ser.encodeSpliced([T.EVENT, sub.id, publication, details], payload), ser.binary)
+            ? Outgoing.spliced(ser, [T.EVENT, sub.id, publication, details], payload)
             : Outgoing.encodedOnDemand(ser, (array ??= withPayload([T.EVENT, sub.id, publication, details], content.args, content.kwargs)));
         }
         s.conn.send(out, true);

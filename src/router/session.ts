@@ -17,6 +17,7 @@ import { CloseUri, ErrorUri } from '../wamp/errors.js';
 import type { Args, Dict, Hello, Kwargs, Payload, WampMessage } from '../wamp/messages.js';
 import { ProtocolViolation, RequestRejected } from '../wamp/violation.js';
 import { IllFormedTextError } from '../serializers/serializer.js';
+import { VIEW_PAYLOAD_MIN } from '../serializers/splice.js';
 import { routerRoles } from './features.js';
 import { illFormedReply } from './ill-formed.js';
 import type { Realm } from './realm.js';
@@ -145,8 +146,10 @@ export class Session {
     if (this.state === 'closed') return;
     const conn = this.conn;
     const s = conn.serializer;
-    if (payload?.serializer === s.id && s.encodeSpliced) conn.sendInPlace(s.encodeSpliced(head, payload, conn));
-    else conn.send(Outgoing.encodedOnDemand(s, withPayload(head, args, kwargs)), false);
+    if (payload?.serializer === s.id && s.encodeSpliced) {
+      if (payload.end - payload.start > VIEW_PAYLOAD_MIN) conn.send(Outgoing.spliced(s, head, payload), false);
+      else conn.sendInPlace(s.encodeSpliced(head, payload, conn));
+    } else conn.send(Outgoing.encodedOnDemand(s, withPayload(head, args, kwargs)), false);
   }
 
   sendError(requestType: number, request: number, error: string, args?: Args, kwargs?: Kwargs, details: Dict = {}): void {

@@ -1,7 +1,7 @@
 import { Decoder, Encoder, type Options } from 'cbor-x';
 import { cborElementRange, cborStringsAreUtf8 } from './cbor-scan.js';
 import { DecodeError, type EncodedPayload, type Headroom, type Serializer } from './serializer.js';
-import { spliceBinary } from './splice.js';
+import { binaryHead, payloadView, spliceBinary } from './splice.js';
 import { type AdoptOptions, adoptDecoded } from './wamp-value.js';
 import { widenIntegers } from './wide-integers.js';
 
@@ -60,5 +60,9 @@ export class CborSerializer implements Serializer {
 
   encodeSpliced(head: readonly unknown[], payload: EncodedPayload, room?: Headroom): Buffer {
     return spliceBinary(this.encoder.encode(widenIntegers(head)), 0x80, head.length, payload, room);
+  }
+
+  encodeSplicedParts(head: readonly unknown[], payload: EncodedPayload): Buffer[] {
+    return [binaryHead(this.encoder.encode(widenIntegers(head)), 0x80, head.length, payload), payloadView(payload)];
   }
 }

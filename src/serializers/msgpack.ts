@@ -1,7 +1,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import { msgpackElementOffset, msgpackStringsAreUtf8 } from './msgpack-scan.js';
 import { DecodeError, type EncodedPayload, type Headroom, type Serializer } from './serializer.js';
-import { spliceBinary } from './splice.js';
+import { binaryHead, payloadView, spliceBinary } from './splice.js';
 import { type AdoptOptions, adoptDecoded } from './wamp-value.js';
 import { widenIntegers } from './wide-integers.js';
 
@@ -64,5 +64,9 @@ export class MsgpackSerializer implements Serializer {
 
   encodeSpliced(head: readonly unknown[], payload: EncodedPayload, room?: Headroom): Buffer {
     return spliceBinary(this.packr.pack(widenIntegers(head)), 0x90, head.length, payload, room);
+  }
+
+  encodeSplicedParts(head: readonly unknown[], payload: EncodedPayload): Buffer[] {
+    return [binaryHead(this.packr.pack(widenIntegers(head)), 0x90, head.length, payload), payloadView(payload)];
   }
 }

@@ -24,6 +24,12 @@ export interface Serializer extends PayloadLocator {
    * with `room.headroom(length)` bytes left free before the message for a transport's frame header.
    */
   encodeSpliced?(head: readonly unknown[], payload: EncodedPayload, room?: Headroom): Buffer;
+  /**
+   * The same message as buffers to write in order: the encoded head (with what the serialization
+   * needs between head and payload) and a view of the payload's bytes, not copied. For large
+   * payloads (`VIEW_PAYLOAD_MIN`); the view keeps the message it came in alive while it is queued.
+   */
+  encodeSplicedParts?(head: readonly unknown[], payload: EncodedPayload): Buffer[];
 }
 
 /** How many bytes a transport's frame header takes before a message of `length` bytes. */

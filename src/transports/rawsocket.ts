@@ -13,6 +13,7 @@ import type { ConnectionLimits } from './limits.js';
 import { FrameDeadline } from './frame-deadline.js';
 import { SocketConnection } from './socket-connection.js';
 import { withTls } from './tls.js';
+import { MERGE_LIMIT } from './websocket-frame.js';
 import type { WriteBatcher } from './write-batcher.js';
 import {
   FrameType, HandshakeError, frameHeader, handshakeError, handshakeReply, parseFrameHeader, parseHandshake, writeFrameHeader,
@@ -26,11 +27,23 @@ export interface RawSocketOptions extends ConnectionLimits {
   readonly batcher?: WriteBatcher;
 }
 
-/** RawSocket framing of an Outgoing: the 4-octet header and the message in one buffer. */
+/**
+ * RawSocket framing of an Outgoing: the 4-octet header and the message in one buffer, or the
+ * header followed by the message's parts or bytes when it is large (not copied).
+ */
 export const RAWSOCKET_WIRE: WireKind = {
   name: 'rawsocket',
-  frame: ({ bytes }) => [Buffer.concat([frameHeader(FrameType.message, bytes.length), bytes])],
+  frame: (m) => {
+    if (m.parts) return [frameHeader(FrameType.message, m.length), ...m.parts];
+    const bytes = m.bytes;
+    const header = frameHeader(FrameType.message, bytes.length);
+    return bytes.length > MERGE_LIMIT ? [header, asBuffer(bytes)] : [Buffer.concat([header, bytes])];
+  },
 };
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 /** Largest PING/PONG payload accepted (larger is a protocol error). */
 const MAX_PING_LENGTH = 65536;

@@ -100,15 +100,16 @@ export abstract class SocketConnection implements Connection {
   }
 
   send(msg: Outgoing, droppable: boolean): SendResult {
-    if (!this.mayWrite(msg.bytes.length, droppable)) return this.closed ? 'closed' : 'dropped';
+    const length = msg.length;
+    if (!this.mayWrite(length, droppable)) return this.closed ? 'closed' : 'dropped';
     const frames = msg.framed(this.wire);
     // Corked until the end of the tick (every part of a frame too): one writev per socket.
     for (let i = 0; i < frames.length; i++) this.out.write(frames[i]!);
     if (this.counting) {
       this.messagesOut++;
-      this.bytesOut += msg.bytes.length;
+      this.bytesOut += length;
     }
-    this.observer?.sent(msg.bytes.length);
+    this.observer?.sent(length);
     return 'sent';
   }
 

@@ -17,7 +17,7 @@ import { CloseUri } from '../wamp/errors.js';
 import type { ConnectionLimits } from './limits.js';
 import { SocketConnection } from './socket-connection.js';
 import { withTls } from './tls.js';
-import { frameMessage, headerSize, messageLength, writeHeader } from './websocket-frame.js';
+import { frameHeader, frameMessage, headerSize, messageLength, writeHeader } from './websocket-frame.js';
 import type { WriteBatcher } from './write-batcher.js';
 import { FrameDeadline } from './frame-deadline.js';
 import { holdsPartialFrame, PingKeepalive, socketOf } from './ws-socket.js';
@@ -57,7 +57,10 @@ interface Upgrade {
 }
 
 /** WebSocket framing of an Outgoing (`websocket-frame.ts`), cached on it for every WebSocket receiver. */
-export const WEBSOCKET_WIRE: WireKind = { name: 'websocket', frame: (m) => frameMessage(m.bytes, m.binary) };
+export const WEBSOCKET_WIRE: WireKind = {
+  name: 'websocket',
+  frame: (m) => (m.parts ? [frameHeader(m.length, m.binary), ...m.parts] : frameMessage(m.bytes, m.binary)),
+};
 
 /** A peer that never answers the close handshake is cut off after this long. */
 const CLOSE_GRACE_MS = 2000;

@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { startNode, type TestNode } from '../../helpers/node.js';
-import { Code, RawWsClient } from '../../helpers/raw-wamp.js';
+import { Code, RawSocketClient, RawWsClient } from '../../helpers/raw-wamp.js';
+import type { SerializerId } from '../../../src/serializers/serializer.js';
 
 const PAYLOAD_TEXT = '[1.50, "a,]\\"b", "\\u0000AQID"] , {"z" : 2.0e0}';
 
@@ -46,4 +47,35 @@ describe('pub/sub payload bytes', () => {
     assert.match(prefixTexts.find((x) => x.startsWith('[36,'))!, /"topic":"com\.bytes\.topic"/);
     await Promise.all([exact.goodbye(), prefix.goodbye(), packed.goodbye(), publisher.goodbye()]);
   });
+
+  // Above 64 KiB the payload is written as a view of the publisher's message (not copied).
+  for (const id of ['msgpack', 'cbor', 'json'] as const satisfies readonly SerializerId[]) {
+    it(`passes a 300 KiB binary payload published in ${id} to subscribers of every serializer and transport`, async () => {
+      const bytes = Buffer.from(Array.from({ length: 300 * 1024 }, (_, i) => (i * 31 + 7) & 255));
+      const subscribers = await Promise.all([
+        ...(['msgpack', 'cbor', 'json'] as const).map((serializer) => RawWsClient.open(url, { serializer })),
+        RawSocketClient.open(t.node.port('rawsocket'), { serializer: id }),
+      ]);
+      for (const c of subscribers) {
+        await c.hello();
+        await c.subscribe('com.bytes.large');
+      }
+      const sameTexts = subscribers[2]!.recordTexts();
+      const publisher = await RawWsClient.open(url, { serializer: id });
+      await publisher.hello();
+      publisher.publish('com.bytes.large', [bytes, 'tail'], {});
+      publisher.publish('com.bytes.large', ['small'], {});
+      for (const c of subscribers) {
+        const event = await c.waitFor((m) => m[0] === Code.EVENT);
+        assert.equal(event.length, 5, `${c.serializer.id}: EVENT with Arguments only`);
+        assert.deepEqual(event[4], [bytes, 'tail'], `${c.serializer.id} subscriber`);
+        assert.deepEqual((await c.waitFor((m) => m[0] === Code.EVENT))[4], ['small'], `${c.serializer.id}: the next event in order`);
+      }
+      if (id === 'json') {
+        const text = sameTexts.find((x) => x.startsWith('[36,'));
+        assert.ok(text?.endsWith(`,{},["\\u0000${bytes.toString('base64')}","tail"]]`), 'the JSON subscriber gets the published text');
+      }
+      await Promise.all([...subscribers, publisher].map((c) => c.goodbye()));
+    });
+  }
 });

@@ -54,6 +54,18 @@ describe('binary payload splicing', () => {
       assert.deepEqual(s.decode(out.subarray(2)), [50, 9, {}, ['r']]);
     });
 
+    it(`${s.id}: a large payload is passed on as a view of the bytes it came in, after a head of its own`, () => {
+      const bytes = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7) & 255));
+      const publish = s.encode([16, 3, {}, 'com.example.topic', [bytes, 'tail'], { k: 1 }]);
+      const payload = s.payloadOf!(publish, 4, 2)!;
+      const head = [36, 2 ** 40 + 1, 2 ** 50 + 3, { topic: 'com.example.topic' }];
+      const parts = s.encodeSplicedParts!(head, payload);
+      assert.deepEqual(Buffer.concat(parts), s.encodeSpliced!(head, payload));
+      assert.equal(parts.at(-1)!.buffer, publish.buffer, 'the payload part shares the message\'s memory');
+      const decoded = s.decode(publish) as unknown[];
+      assert.deepEqual((decoded[4] as unknown[])[0], bytes);
+    });
+
     it(`${s.id}: has no payload to offer where the message has none`, () => {
       assert.equal(s.payloadOf!(s.encode([70, 5, {}]), 3, 1), undefined);
     });

@@ -84,4 +84,16 @@ describe('JSON payload splicing', () => {
   it('has no payload to offer for a message without one', () => {
     assert.equal(json.payloadOf(bytes('[70,5,{}]'), 3, 1), undefined);
   });
+  it('passes a large payload on as a view of the message, its closing bracket included', () => {
+    const s = new JsonSerializer();
+    const bytes = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7) & 255));
+    const publish = s.encode([16, 3, {}, 'com.example.topic', [bytes], { k: 'v' }]);
+    const payload = s.payloadOf(publish, 4, 2)!;
+    for (const head of [[36, 2 ** 40 + 1, 2 ** 50 + 3, {}], [36, 5, 6, { topic: 'com.example.topic' }]]) {
+      const parts = s.encodeSplicedParts(head, payload);
+      assert.deepEqual(Buffer.concat(parts), s.encodeSpliced(head, payload));
+      assert.equal(parts.at(-1)!.buffer, (publish as Buffer).buffer);
+      assert.deepEqual(s.decode(Buffer.concat(parts)), [...head, [bytes], { k: 'v' }]);
+    }
+  });
 });

@@ -42,7 +42,9 @@ describe('JSON serializer', () => {
   });
 
   it('refuses a "\\0" string whose tail is not base64', () => {
-    for (const bad of ['"\\u0000!!!!"', '"\\u0000A"', '"\\u0000AQ=Q"', '"\\u0000AQI=="']) {
+    // URL-safe letters, white space, padding inside, other characters: standard base64 only.
+    for (const bad of ['"\\u0000!!!!"', '"\\u0000A"', '"\\u0000AQ=Q"', '"\\u0000AQI=="', '"\\u0000-_-_"', '"\\u0000AQ-="', '"\\u0000AQ_="',
+      '"\\u0000AQ IDBA=="', '"\\u0000AQ\\nIDBA=="', '"\\u0000A=QIDBA="', '"\\u0000AQIDBA\\u00e9="', `"\\u0000${'AQID'.repeat(30_000)}.AQID"`]) {
       assert.throws(() => decodeText(`[${bad}]`), DecodeError, bad);
     }
   });
