@@ -6,6 +6,7 @@
  * connection, and the hub publishes its sessions' testaments through another worker.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -24,8 +25,12 @@ const QUICK_DEATH_MS = 2000;
 const RESTART_BACKOFF_MS = 1000;
 
 export async function runPrimary(o: PrimaryOptions): Promise<void> {
-  const hub = o.nats ? undefined : new BackplaneHub(path.join(tmpdir(), `xbar-${process.pid}.hub.sock`), o.log.child({ component: 'hub' }));
+  // The hub's socket in a directory only this user can enter (mkdtemp makes it 0700): a local
+  // process of another user must not join the node as a worker and hear its traffic.
+  const dir = o.nats ? undefined : mkdtempSync(path.join(tmpdir(), 'xbar-hub-'));
+  const hub = dir === undefined ? undefined : new BackplaneHub(path.join(dir, 'hub.sock'), o.log.child({ component: 'hub' }));
   await hub?.start();
+  process.once('exit', () => dir !== undefined && rmSync(dir, { recursive: true, force: true }));
   let stopping = false;
   const started = new Map<number, number>();
   const fork = (index: number): Worker => {
@@ -35,6 +40,8 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
       const lived = Date.now() - (started.get(w.id) ?? 0);
       started.delete(w.id);
       if (stopping) return;
+      // A worker exits 0 only when it was asked to stop the node (crossbar.shutdown from a component).
+      if (code === 0) return stop('a worker stopped the node');
       o.log.error({ worker: index, pid: w.process.pid, code, signal }, 'worker died: restarting it (its clients reconnect)');
       setTimeout(() => !stopping && fork(index), lived < QUICK_DEATH_MS ? RESTART_BACKOFF_MS : 0);
     });

@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import autobahn from 'autobahn';
 import { startCli } from '../../helpers/cli.js';
@@ -50,6 +52,12 @@ describe('xbar start --workers 2', { timeout: 120_000 }, () => {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await exited;
+  });
+
+  it('keeps the hub\'s socket in a directory only its user can enter', () => {
+    const line = lines().find((l) => l.msg === 'xbar node started with worker processes') as unknown as { backplane: string };
+    const socket = line.backplane.replace(/^hub /, '');
+    assert.equal(statSync(path.dirname(socket)).mode & 0o777, 0o700);
   });
 
   it('serves one port from two worker processes that act as one router', async () => {
