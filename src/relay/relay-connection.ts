@@ -1,6 +1,6 @@
 /**
- * One relay client: a `ws` WebSocket for reading, closing and pings, and its raw socket for the
- * fan-out writes (the same framed buffers for every receiver, see frame.ts), through the
+ * One relay client: a `ws` WebSocket for closing and pings, whole frames read from its socket
+ * (`ws-reader.ts`, ws reads the rest), and its raw socket for the fan-out writes (the same framed buffers for every receiver, see frame.ts), through the
  * transports' out-buffer and write batcher (one writev per socket per tick). Delivery order is the
  * order of `deliver` calls; a message refused by the receiver's queue bound (bytes: a count of
  * messages would trip on any burst the batcher hands the kernel at once) is dropped whole and
@@ -11,6 +11,7 @@ import { CloseCode } from '../connection/close-codes.js';
 import type { OutBudget } from '../transports/out-budget.js';
 import { OutBuffer } from '../transports/out-buffer.js';
 import { PingKeepalive, socketOf } from '../transports/ws-socket.js';
+import { readFramesDirectly } from '../transports/ws-reader.js';
 import { closeReason, CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG } from './errors.js';
 import { Flow, type FlowReport } from './flow.js';
 import type { Framed } from './frame.js';
@@ -84,7 +85,11 @@ export class RelayConnection {
     this.maxQueued = limits.queueBytes;
     this.pings = new PingKeepalive(ws);
     withCloseReasons(ws, limits.maxMessageSize);
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
+    const receive = (data: Buffer, isBinary: boolean): void => this.receive(data, isBinary);
+    // Whole frames straight from the socket (ws-reader.ts, text checked for UTF-8 as ws would);
+    // what ws still reads arrives as 'message'.
+    readFramesDirectly(ws, receive);
+    ws.on('message', receive);
     // The relay turns ws's automatic pongs off: a pong counts against the queue bound like any write.
     ws.on('ping', (data: Buffer) => {
       if (!this.open) return;
