@@ -47,7 +47,9 @@ import { BridgeCounts } from './stats/bridge-counts.js';
 import { AccessGate, gated } from './web/access-gate.js';
 import { healthHandler, type Readiness } from './web/health.js';
 import { originChecked } from './web/origin-check.js';
-import { withoutTopicNames } from './web/topic-names.js';
+import { withoutTopicNames, withoutTopics } from './web/topic-names.js';
+import type { NodeWorkers } from './multicore/node-channel.js';
+import { NodeReport } from './multicore/node-report.js';
 import { metricsHandler } from './web/metrics.js';
 import { statsJsonHandler } from './web/stats-page.js';
 import { consoleHandler } from './web/console/console-service.js';
@@ -79,6 +81,11 @@ export interface NodeOptions {
    * `stop()`. The CLI stops as on SIGTERM and exits.
    */
   readonly onShutdownRequest?: () => void;
+  /**
+   * A worker of `xbar start --workers N`: the node's other workers (multicore/node-channel.ts),
+   * so /stats.json, /metrics, the console and /health report the whole node.
+   */
+  readonly nodeWorkers?: NodeWorkers;
 }
 
 export interface ListeningAddress {
@@ -134,6 +141,11 @@ export class XbarNode {
   };
 
   private readonly workerPolicy: SupervisionPolicy | undefined;
+  private readonly nodeWorkers: NodeWorkers | undefined;
+  /** The statistics of the node: this process's, or with `--workers N` every worker's. */
+  readonly report: NodeReport;
+  /** Names each metrics service among the workers (every worker mounts the same, in order). */
+  private metricsServices = 0;
 
   constructor(readonly config: NodeConfig, options: NodeOptions = {}) {
     this.workerPolicy = options.workerPolicy;
@@ -149,6 +161,8 @@ export class XbarNode {
     this.outBudget = new OutBudget(config.limits?.maxOutBufferTotal ?? Infinity);
     this.refusals.outBuffers = this.outBudget;
     this.stats = new StatsCollector(statsSource(this.router, this.backplane, () => this.admission, () => this.shedder), stats);
+    this.nodeWorkers = options.nodeWorkers;
+    this.report = new NodeReport(this.stats, options.nodeWorkers);
     for (const realm of this.router.allRealms()) {
       installStats(realm, () => this.stats.snapshot());
       installClusterDirectory(realm, () => this.backplane.directory());
@@ -333,11 +347,13 @@ export class XbarNode {
         const json = p === '' ? 'stats.json' : `${p}.json`;
         const consoleData = consoleSource(this.router, this.backplane, this.stats);
         web.mount(p, gated(consoleHandler(consoleData, { base: p === '' ? '' : `/${p}`, jsonUrl: `/${json}`, refreshMs: this.stats.config.interval }), gate));
-        web.mount(json, gated(statsJsonHandler(source), gate));
+        const hide = source !== this.stats;
+        web.mount(json, gated(statsJsonHandler({ snapshot: () => this.report.snapshot().then((s) => (hide ? withoutTopics(s) : s)) }), gate));
         continue;
       }
       if (service.type === 'metrics') {
-        web.mount(p, gated(metricsHandler(source, this.refusals, this.edgeRefusals, this.bridgeCounts), gate));
+        const node = this.nodeWorkers && { workers: this.nodeWorkers, kind: `xbar.metrics.${this.metricsServices++}` };
+        web.mount(p, gated(metricsHandler(source, this.refusals, this.edgeRefusals, this.bridgeCounts, node), gate));
         continue;
       }
       if (service.type === 'rendezvous') {

@@ -13,6 +13,7 @@ import { HubBackplane } from '../backplane/hub/hub-backplane.js';
 import { runPrimary } from '../multicore/primary.js';
 import { parseWorkers, workerConfig } from '../multicore/worker-config.js';
 import { workerRole } from '../multicore/worker-env.js';
+import { WorkerChannel } from '../multicore/node-channel.js';
 
 export interface StartOptions {
   config?: string;
@@ -58,7 +59,14 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     { path: role.hub, name: `w${role.index}.${process.pid}`, onLost: () => process.exit(1) },
     log.child({ component: 'backplane', worker: role.index }),
   );
-  const node = new XbarNode(config, { logger: role ? log.child({ worker: role.index }) : log, onShutdownRequest: () => stop('crossbar.shutdown'), ...(backplane ? { backplane } : {}) });
+  // The channel to the primary: the node's other workers (statistics, health) and its heartbeat.
+  const channel = role && new WorkerChannel(role.index);
+  const node = new XbarNode(config, {
+    logger: role ? log.child({ worker: role.index }) : log,
+    onShutdownRequest: () => stop('crossbar.shutdown'),
+    ...(backplane ? { backplane } : {}),
+    ...(channel ? { nodeWorkers: channel } : {}),
+  });
   try {
     await node.start();
   } catch (e) {
@@ -67,6 +75,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     process.stderr.write(`xbar: could not start: ${(e as Error).message}${hint}\n`);
     process.exit(1);
   }
+  channel?.ready();
   log.info({ node: node.backplane.nodeId, config: file ?? '(embedded default)' }, 'xbar node started');
 
   let stopping = false;

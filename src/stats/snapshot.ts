@@ -90,6 +90,27 @@ export interface BackplaneFigures {
   readonly replay_overflowed?: number;
 }
 
+/**
+ * One worker of `xbar start --workers N` in its node's report: the slot's state as the primary
+ * sees it and, when it answered in time, its own figures.
+ */
+export interface WorkerView {
+  readonly index: number;
+  readonly pid: number | null;
+  /** starting, up, restarting (it died) or unresponsive (it stopped answering the heartbeat). */
+  readonly state: string;
+  readonly restarts: number;
+  /** Whether its figures below are in this report (false: down, or it did not answer in time). */
+  readonly answered: boolean;
+  readonly node?: string;
+  readonly uptime_s?: number;
+  readonly connections?: number;
+  readonly sessions?: number;
+  readonly totals?: Totals;
+  readonly rates?: Rates;
+  readonly process?: ProcessFigures;
+}
+
 export interface NodeSnapshot {
   readonly node: string;
   readonly time: string;
@@ -107,4 +128,9 @@ export interface NodeSnapshot {
   /** The node process: CPU, memory, event-loop lag and GC over the last interval. */
   readonly process: ProcessFigures;
   readonly realms: readonly RealmSnapshot[];
+  /**
+   * With `--workers N`: every worker. The figures above are then the node's, the answering
+   * workers' summed (see stats/node-merge.ts for what does not add up).
+   */
+  readonly workers?: readonly WorkerView[];
 }

@@ -4,7 +4,8 @@
  * the call-duration histogram is exported straight from its fixed buckets. The process's figures
  * (prom-client's default metrics: process_*, nodejs_*) follow the node's.
  */
-import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from 'prom-client';
+import { AggregatorRegistry, type Aggregator, collectDefaultMetrics, Counter, Gauge, type Metric, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client';
+import type { NodeWorkers, WorkerStatus } from '../multicore/node-channel.js';
 import type { EdgeRefusals, LabeledCount } from '../network/refusals.js';
 import type { BridgeCounts } from '../stats/bridge-counts.js';
 import type { StatsCollector } from '../stats/collector.js';
@@ -16,8 +17,9 @@ import { notAllowed, notFound } from './stats-page.js';
 
 type Source = () => NodeSnapshot;
 
-function gauge(registry: Registry, name: string, help: string, labelNames: string[], fill: (g: Gauge) => void): void {
-  new Gauge({ name, help, labelNames, registers: [registry], collect() { this.reset(); fill(this); } });
+/** `aggregator`: how `--workers N` combines the workers' values (default: their sum). */
+function gauge(registry: Registry, name: string, help: string, labelNames: string[], fill: (g: Gauge) => void, aggregator: Aggregator = 'sum'): void {
+  new Gauge({ name, help, labelNames, aggregator, registers: [registry], collect() { this.reset(); fill(this); } });
 }
 
 function counter(registry: Registry, name: string, help: string, labelNames: string[], fill: (c: Counter) => void): void {
@@ -51,12 +53,12 @@ export function metricsRegistry(source: Source, refusals?: Refusals, edge?: Edge
   gauge(registry, 'xbar_up', 'Always 1 while the node answers; scraping starts here', [], (g) => {
     current = source();
     g.set(1);
-  });
+  }, 'max');
   gauge(registry, 'xbar_backplane_ready', '1 when the backplane is standalone or ready, else 0', ['health'], (g) => {
     const h = snap().backplane.health;
     g.set({ health: h }, h === 'standalone' || h === 'ready' ? 1 : 0);
-  });
-  gauge(registry, 'xbar_cluster_members', 'Live nodes of the cluster, this one included', [], (g) => g.set(snap().backplane.members));
+  }, 'min');
+  gauge(registry, 'xbar_cluster_members', 'Live nodes of the cluster, this one included', [], (g) => g.set(snap().backplane.members), 'max');
   gauge(registry, 'xbar_cluster_replay_buffer_bytes', 'Bytes of this node\'s recent publications kept to resend and replay after a NATS outage (cluster.nats.replay_buffer bounds them)', [], (g) => g.set(snap().backplane.replay_buffer_bytes ?? 0));
   counter(registry, 'xbar_cluster_replay_overflow_total', 'Publications pushed out of the replay buffer by cluster.nats.replay_buffer before cluster.nats.replay_window ended (an outage then loses them)', [], (c) => c.inc(snap().backplane.replay_overflowed ?? 0));
   counter(registry, 'xbar_cluster_sessions_refused_total', 'Sessions this node refused because it holds cluster.max_sessions: at HELLO (ABORT xbar.error.node_full) or at the WebSocket upgrade (503)', ['at'], (c) => {
@@ -72,15 +74,15 @@ export function metricsRegistry(source: Source, refusals?: Refusals, edge?: Edge
   const perRealm = (fn: (r: RealmSnapshot) => number) => (m: Gauge | Counter) => {
     for (const r of snap().realms) m.inc({ realm: r.name }, fn(r));
   };
-  const realmGauge = (name: string, help: string, fn: (r: RealmSnapshot) => number) =>
+  const realmGauge = (name: string, help: string, fn: (r: RealmSnapshot) => number, aggregator: Aggregator = 'sum') =>
     gauge(registry, name, help, ['realm'], (g) => {
       for (const r of snap().realms) g.set({ realm: r.name }, fn(r));
-    });
+    }, aggregator);
   realmGauge('xbar_realm_sessions', 'Sessions joined to the realm on this node', (r) => r.sessions);
   realmGauge('xbar_realm_subscriptions', 'Subscriptions with subscribers on this node', (r) => r.subscriptions);
-  realmGauge('xbar_realm_registrations', 'Registrations of the realm (cluster-wide registry)', (r) => r.registrations);
+  realmGauge('xbar_realm_registrations', 'Registrations of the realm (cluster-wide registry)', (r) => r.registrations, 'max');
   realmGauge('xbar_realm_calls_in_flight', 'Calls from this node\'s callers not answered yet', (r) => r.calls_in_flight);
-  realmGauge('xbar_realm_retained_topics', 'Topics with a retained event on this node', (r) => r.retained_topics);
+  realmGauge('xbar_realm_retained_topics', 'Topics with a retained event on this node', (r) => r.retained_topics, 'max');
   for (const [key, name, help] of TRAFFIC) {
     counter(registry, `xbar_realm_${name}`, `${help}, sessions of the realm`, ['realm'], perRealm((r) => r.totals[key]));
   }
@@ -159,13 +161,77 @@ export function processMetrics(): Registry {
   return processRegistry;
 }
 
-export function metricsHandler(collector: Pick<StatsCollector, 'snapshot'>, refusals?: Refusals, edge?: EdgeRefusals, bridge?: BridgeCounts): PathHandler {
+/** The metrics every worker sends: this process's registries as prom-client JSON. */
+type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[][];
+
+/** Per-worker copies (`xbar_worker_…{worker}`) of these; the node's own names carry the sum. */
+const BREAKDOWN = new Set([
+  'xbar_connections', 'xbar_messages_received_total', 'xbar_messages_sent_total', 'xbar_bytes_received_total', 'xbar_bytes_sent_total',
+  'xbar_events_dropped_total', 'xbar_realm_sessions', 'process_cpu_seconds_total', 'process_resident_memory_bytes',
+]);
+
+function perWorker(index: number, metrics: WorkerMetrics): MetricObjectWithValues<MetricValue<string>>[] {
+  return metrics.flat().filter((m) => BREAKDOWN.has(m.name)).map((m) => ({
+    ...m,
+    name: `xbar_worker_${m.name.replace(/^xbar_/, '')}`,
+    help: `${m.help} (one worker of the node)`,
+    aggregator: 'sum',
+    values: m.values.map((v) => ({ ...v, labels: { ...v.labels, worker: String(index) } })),
+  }));
+}
+
+function workerSlots(workers: readonly WorkerStatus[], answered: ReadonlySet<number>): MetricObjectWithValues<MetricValue<string>>[] {
+  return [
+    {
+      name: 'xbar_worker_up', help: '1 while the worker is up and answered this scrape, else 0 (starting, restarting after it died, or hung)', type: 'gauge', aggregator: 'sum',
+      values: workers.map((w) => ({ labels: { worker: String(w.index), state: w.state }, value: w.state === 'up' && answered.has(w.index) ? 1 : 0 })),
+    },
+    {
+      name: 'xbar_worker_restarts_total', help: 'Times the primary restarted the worker (it died or stopped answering its heartbeat)', type: 'counter', aggregator: 'sum',
+      values: workers.map((w) => ({ labels: { worker: String(w.index) }, value: w.restarts })),
+    },
+  ] as unknown as MetricObjectWithValues<MetricValue<string>>[];
+}
+
+function isWorkerMetrics(v: unknown): v is WorkerMetrics {
+  return Array.isArray(v) && v.every((r) => Array.isArray(r));
+}
+
+/**
+ * `--workers N`: this worker's metrics and every other's that answered in time, combined by each
+ * metric's aggregator (prom-client's cluster aggregation), with a per-worker breakdown.
+ */
+async function nodeMetrics(local: () => Promise<WorkerMetrics>, workers: NodeWorkers, kind: string): Promise<string> {
+  const [mine, gathered] = await Promise.all([local(), workers.gather(kind)]);
+  const answers = [{ index: workers.index, value: mine as unknown }, ...gathered.answers.filter((a) => a.index !== workers.index)]
+    .filter((a): a is { index: number; value: WorkerMetrics } => isWorkerMetrics(a.value));
+  const node = AggregatorRegistry.aggregate([
+    ...answers.flatMap((a) => a.value),
+    ...answers.map((a) => perWorker(a.index, a.value)),
+    workerSlots(gathered.workers, new Set(answers.map((a) => a.index))),
+  ]);
+  return node.metrics();
+}
+
+/**
+ * The metrics path service. With `workers` (a worker of `xbar start --workers N`) it reports the
+ * whole node: `kind` names this service's metrics among the workers (every worker mounts the same).
+ */
+export function metricsHandler(
+  collector: Pick<StatsCollector, 'snapshot'>, refusals?: Refusals, edge?: EdgeRefusals, bridge?: BridgeCounts,
+  node?: { readonly workers: NodeWorkers; readonly kind: string },
+): PathHandler {
   const registry = metricsRegistry(() => collector.snapshot(), refusals, edge, bridge);
+  const local = async (): Promise<WorkerMetrics> => [await registry.getMetricsAsJSON(), await processMetrics().getMetricsAsJSON()] as WorkerMetrics;
+  node?.workers.serve(node.kind, local);
+  const text = node
+    ? () => nodeMetrics(local, node.workers, node.kind)
+    : () => Promise.all([registry.metrics(), processMetrics().metrics()]).then(([mine, proc]) => `${mine}${mine.endsWith('\n') ? '' : '\n'}${proc}`);
   return {
     request(req, res, rest) {
       if (rest !== '') return notFound(res, req.url);
       if (req.method !== 'GET' && req.method !== 'HEAD') return notAllowed(res);
-      Promise.all([registry.metrics(), processMetrics().metrics()]).then(([node, proc]) => `${node}${node.endsWith('\n') ? '' : '\n'}${proc}`).then(
+      text().then(
         (text) => {
           res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
           res.end(req.method === 'HEAD' ? undefined : text);

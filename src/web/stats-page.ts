@@ -3,11 +3,12 @@
  * web/console/). It takes no query parameters but the access gate's `token`; others get 400.
  */
 import type http from 'node:http';
-import type { StatsCollector } from '../stats/collector.js';
+import type { NodeSnapshot } from '../stats/snapshot.js';
 import { parseQuery, QueryError } from './console/query.js';
 import type { PathHandler } from './http-server.js';
 
-export function statsJsonHandler(collector: Pick<StatsCollector, 'snapshot'>): PathHandler {
+/** `snapshot`: the node's report (with `--workers N`, gathered from every worker: a promise). */
+export function statsJsonHandler(source: { snapshot(): NodeSnapshot | Promise<NodeSnapshot> }): PathHandler {
   return {
     request(req, res, rest) {
       if (rest !== '') return notFound(res, req.url);
@@ -18,9 +19,17 @@ export function statsJsonHandler(collector: Pick<StatsCollector, 'snapshot'>): P
         res.writeHead(e instanceof QueryError ? 400 : 500, { 'content-type': 'text/plain; charset=utf-8' });
         return res.end(`${(e as Error).message}\n`);
       }
-      const body = JSON.stringify(collector.snapshot());
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      Promise.resolve(source.snapshot()).then(
+        (snapshot) => {
+          const body = JSON.stringify(snapshot);
+          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+          res.end(req.method === 'HEAD' ? undefined : body);
+        },
+        (err: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end(`stats failed: ${(err as Error).message}\n`);
+        },
+      );
     },
   };
 }

@@ -9,10 +9,9 @@ export interface SnapshotSource {
 }
 
 export function withoutTopicNames(source: SnapshotSource): SnapshotSource {
-  return {
-    snapshot: () => {
-      const s = source.snapshot();
-      return { ...s, realms: s.realms.map((r) => ({ ...r, top_topics: [] })) };
-    },
-  };
+  return { snapshot: () => withoutTopics(source.snapshot()) };
+}
+
+export function withoutTopics(s: NodeSnapshot): NodeSnapshot {
+  return { ...s, realms: s.realms.map((r) => ({ ...r, top_topics: [] })) };
 }

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import autobahn from 'autobahn';
@@ -17,11 +18,31 @@ import { eventually } from '../../helpers/eventually.js';
 import { freePort } from '../../helpers/ports.js';
 
 interface LogLine { pid: number; msg: string; session?: number; node?: string; worker?: number }
+interface WorkerView { index: number; pid: number; state: string; answered: boolean; node?: string; sessions?: number }
+interface StatsReport { node: string; sessions: number; connections: number; realms: { name: string; sessions: number }[]; workers: WorkerView[] }
+
+/** GET over a connection of its own: the primary hands each new connection to the next worker. */
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
+/** The value of one Prometheus sample line, `name{labels} value`. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
 
 describe('xbar start --workers 2', { timeout: 120_000 }, () => {
   let child: ChildProcess;
   let output: () => string;
   let url: string;
+  let base: string;
   const clients: AutobahnClient[] = [];
   const lines = (): LogLine[] => output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
   const startedWorkers = () => lines().filter((l) => l.msg === 'xbar node started').map((l) => l.pid);
@@ -43,6 +64,7 @@ describe('xbar start --workers 2', { timeout: 120_000 }, () => {
   before(async () => {
     const port = await freePort();
     url = `ws://127.0.0.1:${port}/ws`;
+    base = `http://127.0.0.1:${port}`;
     ({ child, output } = await startCli(['--workers', '2', '--port', String(port), '--log-level', 'info']));
     await eventually(() => startedWorkers().length === 2, 'both workers started', 20_000);
   });
@@ -76,6 +98,41 @@ describe('xbar start --workers 2', { timeout: 120_000 }, () => {
     assert.deepEqual(got, Array.from({ length: 201 }, (_, i) => i), 'in publisher order');
     assert.equal(await a.session.call('wamp.session.count'), clients.length, 'the meta API counts the sessions of both workers');
     await a.session.unregister(where);
+  });
+
+  it('answers /stats.json and /metrics for the whole node, whichever worker takes the request', async () => {
+    const [p1, p2] = startedWorkers() as [number, number];
+    await onEachWorker([p1, p2]);
+    const open = clients.filter((c) => c.connection.isOpen);
+    const onWorker = (pid: number) => open.filter((c) => workerOf(c.session.id) === pid).length;
+    assert.ok(onWorker(p1) > 0 && onWorker(p2) > 0, 'sessions on both workers');
+    assert.equal(await open[0]!.session.call('wamp.session.count'), open.length);
+    const answeredBy = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const s = JSON.parse((await get(`${base}/stats.json`)).body) as StatsReport;
+      answeredBy.add(s.node);
+      assert.equal(s.sessions, open.length, `request ${i}: the node's sessions`);
+      assert.equal(s.connections, open.length, `request ${i}: the node's connections`);
+      assert.equal(s.realms.find((r) => r.name === 'realm1')?.sessions, open.length);
+      assert.deepEqual(s.workers.map((w) => [w.index, w.state, w.answered]), [[0, 'up', true], [1, 'up', true]]);
+      for (const w of s.workers) assert.equal(w.sessions, onWorker(w.pid), `request ${i}: worker ${w.index}'s sessions`);
+    }
+    assert.equal(answeredBy.size, 2, 'both workers answered /stats.json');
+    const pidOf = new Map<number, number>();
+    for (let i = 0; i < 4; i++) {
+      const { status, body } = await get(`${base}/metrics`);
+      assert.equal(status, 200);
+      assert.equal(sample(body, 'xbar_up'), 1);
+      assert.equal(sample(body, 'xbar_connections'), open.length, `scrape ${i}: the node's connections`);
+      assert.equal(sample(body, 'xbar_realm_sessions{realm="realm1"}'), open.length, `scrape ${i}: the node's sessions`);
+      assert.equal(sample(body, 'xbar_cluster_members'), 2, 'a count every worker sees whole is not summed');
+      const s = JSON.parse((await get(`${base}/stats.json`)).body) as StatsReport;
+      for (const w of s.workers) pidOf.set(w.index, w.pid);
+      for (const index of [0, 1]) {
+        assert.equal(sample(body, `xbar_worker_realm_sessions{realm="realm1",worker="${index}"}`), onWorker(pidOf.get(index)!), `scrape ${i}: worker ${index}'s sessions`);
+        assert.equal(sample(body, `xbar_worker_up{worker="${index}",state="up"}`), 1);
+      }
+    }
   });
 
   it('restarts a worker killed with SIGKILL: only its clients disconnect, its callees go, its testaments are published', async () => {
