@@ -16,7 +16,8 @@
  *   node's own change before `register()` resolves).
  * - `invoke()` sends an invocation to a callee on another node; the sink gets exactly one final
  *   outcome: result, error, `undelivered` (provably not delivered: safe to reroute) or `lost`
- *   (the callee's node died).
+ *   (the callee's node died). The invocation's, chunks' and answers' payload bytes cross as the
+ *   client encoded them, as an event's do.
  * - `retained` holds every realm's retained events where every node reads them (one per topic):
  *   in memory on one node, a replicated JetStream KV bucket in a cluster (it outlives the node
  *   that published). The router bounds it (router/meta/event-store.ts).
@@ -26,7 +27,7 @@
  *   subscription, exactly one is told it was the first (from none) and one the last (to none).
  */
 import type { MatchPolicy } from '../wamp/uri.js';
-import type { Args, CancelMode, Dict, InvokePolicy, Kwargs, Receivers } from '../wamp/messages.js';
+import type { Args, CancelMode, Content, Dict, InvokePolicy, Kwargs, Receivers } from '../wamp/messages.js';
 import type { EncodedPayload } from '../wamp/payload.js';
 
 export type BackplaneHealth = 'standalone' | 'ready' | 'degraded' | 'isolated';
@@ -88,28 +89,39 @@ export interface RemoteInvocation {
   readonly details: Dict;
   readonly args: Args;
   readonly kwargs: Kwargs;
+  /**
+   * The caller's own Arguments|ArgumentsKw bytes, as for `EventOut.payload`: the callee gets them
+   * spliced in when it is on the same serializer. Given to `invoke` only (it may be a view of a
+   * read buffer); on the callee's node `args`/`kwargs` are then decoded from it on first read.
+   */
+  readonly payload?: EncodedPayload;
 }
 
-/** Caller side: where a remote callee's answers land. */
+/**
+ * Caller side: where a remote callee's answers land. An answer's content carries the callee's own
+ * bytes when it had them (its `args`/`kwargs` are then read from them on first use).
+ */
 export interface ReplySink {
-  progress(args: Args, kwargs: Kwargs): void;
-  result(args: Args, kwargs: Kwargs): void;
-  error(uri: string, args: Args, kwargs: Kwargs, details: Dict): void;
+  progress(answer: Content): void;
+  result(answer: Content): void;
+  error(uri: string, answer: Content, details: Dict): void;
   /** Provably not delivered (no such node, callee gone, or busy): rerouting is safe. */
   undelivered(why: 'gone' | 'busy'): void;
 }
 
 /** Callee side: how the local dealer answers a remote caller. */
 export interface ReplyPort {
-  progress(args: Args, kwargs: Kwargs): void;
-  result(args: Args, kwargs: Kwargs): void;
-  error(uri: string, args: Args, kwargs: Kwargs, details: Dict): void;
+  /** The content may be a view of a read buffer: it is sent (or copied) before the call returns. */
+  progress(answer: Content): void;
+  result(answer: Content): void;
+  error(uri: string, answer: Content, details: Dict): void;
   reject(why: 'gone' | 'busy'): void;
 }
 
 /** Controls an invocation in flight: further progressive chunks, and cancellation. */
 export interface CallHandle {
-  chunk(args: Args, kwargs: Kwargs, last: boolean): void;
+  /** The chunk's content is sent (or copied) before the call returns. */
+  chunk(content: Content, last: boolean): void;
   /** `reason` is the INTERRUPT's reason at the callee (wamp.error.canceled or wamp.error.timeout). */
   cancel(mode: CancelMode, reason?: string): void;
 }

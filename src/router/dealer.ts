@@ -33,7 +33,10 @@ import type { CallCounters } from '../stats/realm-counters.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { ErrorUri } from '../wamp/errors.js';
 import { forwardForOf, type ForwardHop } from '../wamp/forward-for.js';
-import type { Args, Call, Cancel, CancelMode, Dict, ErrorMessage, Kwargs, Payload, Register, Unregister, Yield } from '../wamp/messages.js';
+import {
+  type Call, type Cancel, type CancelMode, type Content, detached, type Dict, type ErrorMessage, NO_CONTENT, type Register, textContent, type Unregister,
+  type Yield,
+} from '../wamp/messages.js';
 import type { MatchPolicy } from '../wamp/uri.js';
 import { CallLookups, MAX_WAITING_CHUNKS, type WaitingCall } from './call-lookups.js';
 import { LOCAL_CALLER, newPendingCall, type PendingCall } from './pending-call.js';
@@ -104,7 +107,7 @@ export class Dealer {
     this.table = new RegistrationTable(backplane.nodeId, sessions);
     const router: CallRouter = {
       dispatch: (p, callee) => this.dispatch(p, callee),
-      forwardChunk: (p, args, kwargs, more) => this.forwardChunk(p, args, kwargs, more),
+      forwardChunk: (p, content, more) => this.forwardChunk(p, content, more),
       stop: (p, mode, error, message) => this.stop(p, mode, error, message),
       fail: (p, why) => this.fail(p, why),
       drain: (p) => this.drainRegistration(p.registration),
@@ -238,7 +241,7 @@ export class Dealer {
     }
     const forwardFor = m.rawOptions.forward_for === undefined ? undefined : forwardForOf(m.rawOptions);
     if (typeof forwardFor === 'string') return refuseCall(session, m, ErrorUri.invalidArgument, forwardFor);
-    const p = newPendingCall(session, m.request, LOCAL_CALLER, m, reg, details);
+    const p = newPendingCall(session, m.request, LOCAL_CALLER, m.procedure, m, m.options, reg, details);
     p.disclose = m.options.discloseMe || roleDisclose;
     if (forwardFor) p.forwardFor = forwardFor;
     this.calls.addCall(p);
@@ -264,31 +267,38 @@ export class Dealer {
     p.details = details;
     const first = p.streaming ? { ...details, progress: true } : details;
     const session = callee.session;
-    // The encoded payload is a view of the CALL's read buffer: used only by a dispatch made at once.
-    const payload = p.payload;
-    p.payload = undefined;
+    // The encoded payload may be a view of the CALL's read buffer: used only by a dispatch made at once.
+    const content = p.content;
     if (!session) {
+      // The callee's node gets the caller's bytes; a reroute (undelivered) sends the values again.
       const inv: RemoteInvocation = {
         realm: this.realm, procedure: p.procedure, regId: p.registration.id, callee: callee.sessionId,
-        details: first, args: p.args, kwargs: p.kwargs,
+        details: first, args: content.args, kwargs: content.kwargs, payload: content.payload,
       };
+      p.content = detached(content);
       p.remote = this.backplane.invoke(callee.node, inv, this.remote.sinkFor(p, callee));
       return;
     }
     const invocation = this.calls.invoked(p, session);
-    session.sendPayload([T.INVOCATION, invocation, p.registration.id, first], p.args, p.kwargs, payload);
     // A local invocation is never sent again: the call need not keep its arguments alive.
-    p.args = undefined;
-    p.kwargs = undefined;
+    p.content = NO_CONTENT;
+    if (!session.sendContent([T.INVOCATION, invocation, p.registration.id, first], content)) this.undecodable(p);
+  }
+
+  /** Arguments from another node that do not decode for the callee's serializer: the call fails, the callee never hears of it. */
+  private undecodable(p: PendingCall): void {
+    if (!this.calls.finish(p)) return;
+    p.answer.error(p, ErrorUri.invalidArgument, textContent('the call\'s arguments could not be decoded on the callee\'s node'), {});
+    this.drainRegistration(p.registration);
   }
 
   private fail(p: PendingCall, why: 'gone' | 'busy'): void {
     if (!this.calls.finish(p)) return;
-    if (why === 'busy') p.answer.error(p, ErrorUri.maxConcurrencyReached, [`every callee of "${p.registration.uri}" is at its concurrency limit`], undefined, {});
+    if (why === 'busy') p.answer.error(p, ErrorUri.maxConcurrencyReached, textContent(`every callee of "${p.registration.uri}" is at its concurrency limit`), {});
     // Every callee tried had left (this node had not yet heard): the procedure is gone — for a
     // call that waited, as when the registration goes while it waits.
-    else if (p.waited) p.answer.error(p, ErrorUri.canceled, [`procedure "${p.registration.uri}" was unregistered while the call waited`], undefined, {});
-    else p.answer.error(p, ErrorUri.noSuchProcedure, [`no procedure "${p.procedure}" is registered any more`], undefined, {});
+    else if (p.waited) p.answer.error(p, ErrorUri.canceled, textContent(`procedure "${p.registration.uri}" was unregistered while the call waited`), {});
+    else p.answer.error(p, ErrorUri.noSuchProcedure, textContent(`no procedure "${p.procedure}" is registered any more`), {});
   }
 
   /** A further CALL under a request that waits for a registry lookup waits behind it. */
@@ -305,16 +315,19 @@ export class Dealer {
       // Reusing the ID of a call in flight: no ERROR can answer it without also ending that call.
       return p.caller?.abort(ErrorUri.protocolViolation, `CALL request ${m.request} is already in flight and is not a progressive call invocation`);
     }
-    this.forwardChunk(p, m.args, m.kwargs, m.options.progress, m.payload);
+    this.forwardChunk(p, m, m.options.progress);
   }
 
-  private forwardChunk(p: PendingCall, args: Args, kwargs: Kwargs, more: boolean, payload?: Payload): void {
+  /** `content` may be a view of a read buffer: it is sent at once, never kept. */
+  private forwardChunk(p: PendingCall, content: Content, more: boolean): void {
     if (p.done || !p.callee || !p.streaming) return;
     p.streaming = more;
     const session = p.callee.session;
-    if (!session) return p.remote?.chunk(args, kwargs, !more);
+    if (!session) return p.remote?.chunk(content, !more);
     const details: Dict = more ? { ...p.details, progress: true } : p.details;
-    session.sendPayload([T.INVOCATION, p.invocation, p.registration.id, details], args, kwargs, payload);
+    if (!session.sendContent([T.INVOCATION, p.invocation, p.registration.id, details], content)) {
+      this.stop(p, 'killnowait', ErrorUri.invalidArgument, 'a chunk\'s arguments could not be decoded on the callee\'s node');
+    }
   }
 
   yieldResult(session: Session, m: Yield): void {
@@ -322,11 +335,11 @@ export class Dealer {
     // A late answer (after cancel, timeout or the caller leaving) is dropped.
     if (!p || p.callee?.session !== session) return;
     if (m.progress) {
-      if (p.receiveProgress) p.answer.progress(p, m.args, m.kwargs, m.payload);
+      if (p.receiveProgress) p.answer.progress(p, m);
       return;
     }
     if (!this.calls.finish(p)) return;
-    p.answer.result(p, m.args, m.kwargs, m.payload);
+    p.answer.result(p, m);
     this.drainRegistration(p.registration);
   }
 
@@ -335,7 +348,7 @@ export class Dealer {
     if (!p || p.callee?.session !== session) return;
     if (!this.calls.finish(p)) return;
     // Application errors pass through unchanged: URI, Arguments, ArgumentsKw and Details.
-    p.answer.error(p, m.error, m.args, m.kwargs, m.details, m.payload);
+    p.answer.error(p, m.error, m, m.details);
     this.drainRegistration(p.registration);
   }
 
@@ -367,7 +380,7 @@ export class Dealer {
       return;
     }
     if (!this.calls.finish(p)) return;
-    p.answer.error(p, error, [message], undefined, {});
+    p.answer.error(p, error, textContent(message), {});
     if (interrupt) this.interrupt(callee!, invocation, remote, 'killnowait', error);
     else remote?.cancel('skip');
     this.drainRegistration(p.registration);
@@ -404,7 +417,7 @@ export class Dealer {
     // As callee: every call in flight to it fails at once.
     for (const p of this.calls.asCallee(session)) {
       if (!this.calls.finish(p)) continue;
-      p.answer.error(p, ErrorUri.canceled, ['callee left before answering'], undefined, {});
+      p.answer.error(p, ErrorUri.canceled, textContent('callee left before answering'), {});
     }
     this.calls.forget(session);
     this.lookups.forget(session);

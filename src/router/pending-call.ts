@@ -4,17 +4,18 @@
  */
 import type { CallHandle, ReplyPort } from '../backplane/backplane.js';
 import { MessageType as T } from '../wamp/codes.js';
-import type { Args, Call, Dict, Kwargs, Payload } from '../wamp/messages.js';
+import { ErrorUri } from '../wamp/errors.js';
+import type { Content, Dict } from '../wamp/messages.js';
 import type { ForwardHop } from '../wamp/forward-for.js';
 import type { CallList } from './call-list.js';
 import type { Callee, Registration } from './registration.js';
 import type { Session } from './session.js';
 
-/** Where the answers of a call go; `payload` is the callee's encoded args/kwargs, when known. */
+/** Where the answers of a call go; an answer's content carries the callee's own bytes when known. */
 export interface CallerEnd {
-  progress(p: PendingCall, args: Args, kwargs: Kwargs, payload?: Payload): void;
-  result(p: PendingCall, args: Args, kwargs: Kwargs, payload?: Payload): void;
-  error(p: PendingCall, uri: string, args: Args, kwargs: Kwargs, details: Dict, payload?: Payload): void;
+  progress(p: PendingCall, answer: Content): void;
+  result(p: PendingCall, answer: Content): void;
+  error(p: PendingCall, uri: string, answer: Content, details: Dict): void;
 }
 
 const NO_DETAILS: Dict = Object.freeze({});
@@ -22,23 +23,25 @@ const PROGRESS: Dict = Object.freeze({ progress: true });
 
 /** Answers the call's caller session on this node with RESULT and ERROR (one object for every call). */
 export const LOCAL_CALLER: CallerEnd = {
-  progress(p, args, kwargs, payload) {
-    p.caller!.sendPayload([T.RESULT, p.request, PROGRESS], args, kwargs, payload);
+  progress(p, answer) {
+    p.caller!.sendContent([T.RESULT, p.request, PROGRESS], answer);
   },
-  result(p, args, kwargs, payload) {
-    p.caller!.sendPayload([T.RESULT, p.request, NO_DETAILS], args, kwargs, payload);
+  result(p, answer) {
+    if (p.caller!.sendContent([T.RESULT, p.request, NO_DETAILS], answer)) return;
+    p.caller!.sendError(T.CALL, p.request, ErrorUri.internalError, ['the callee\'s result could not be decoded']);
   },
-  error(p, uri, args, kwargs, details, payload) {
-    p.caller!.sendPayload([T.ERROR, T.CALL, p.request, details, uri], args, kwargs, payload);
+  error(p, uri, answer, details) {
+    if (p.caller!.sendContent([T.ERROR, T.CALL, p.request, details, uri], answer)) return;
+    p.caller!.sendError(T.CALL, p.request, uri, ['the callee\'s error arguments could not be decoded'], undefined, details);
   },
 };
 
 /** Answers a caller on another node through the backplane. */
 export function remoteCaller(port: ReplyPort): CallerEnd {
   return {
-    progress: (_p, args, kwargs) => port.progress(args, kwargs),
-    result: (_p, args, kwargs) => port.result(args, kwargs),
-    error: (_p, uri, args, kwargs, details) => port.error(uri, args, kwargs, details),
+    progress: (_p, answer) => port.progress(answer),
+    result: (_p, answer) => port.result(answer),
+    error: (_p, uri, answer, details) => port.error(uri, answer, details),
   };
 }
 
@@ -48,11 +51,13 @@ export interface PendingCall {
   readonly request: number;
   readonly answer: CallerEnd;
   readonly procedure: string;
-  /** Kept for a dispatch to another node (which may be retried); dropped once a local callee has them. */
-  args: Args;
-  kwargs: Kwargs;
-  /** The CALL's encoded args/kwargs, for its first INVOCATION only if that is sent at once (see Payload). */
-  payload: Payload;
+  /**
+   * The CALL's Arguments|ArgumentsKw: kept for a dispatch to another node (which may be retried),
+   * dropped once a local callee has them. Its bytes (a view of the CALL's read buffer, or what
+   * another node sent) serve the first INVOCATION only if that is sent at once; a call that waits
+   * or may be sent again keeps the values (`detached`).
+   */
+  content: Content;
   readonly receiveProgress: boolean;
   readonly timeoutMs: number;
   /** The registration the call is routed by (it may change when a stale route is refreshed). */
@@ -88,14 +93,14 @@ export interface PendingCall {
 
 export function newPendingCall(
   caller: Session | undefined, request: number, answer: CallerEnd,
-  call: Pick<Call, 'procedure' | 'args' | 'kwargs' | 'payload'> & { options: { receiveProgress: boolean; timeout: number; progress: boolean } },
+  procedure: string, content: Content, options: { receiveProgress: boolean; timeout: number; progress: boolean },
   registration: Registration, details: Dict,
 ): PendingCall {
   return {
-    caller, request, answer, procedure: call.procedure, args: call.args, kwargs: call.kwargs, payload: call.payload,
-    receiveProgress: call.options.receiveProgress, timeoutMs: call.options.timeout, registration, details,
+    caller, request, answer, procedure, content,
+    receiveProgress: options.receiveProgress, timeoutMs: options.timeout, registration, details,
     invocation: 0, callee: undefined, remote: undefined, tried: undefined, timer: undefined,
-    streaming: call.options.progress, interrupted: false, disclose: false, waited: false, done: false, started: 0,
+    streaming: options.progress, interrupted: false, disclose: false, waited: false, done: false, started: 0,
     list: undefined, prev: undefined, next: undefined,
   };
 }

@@ -9,6 +9,7 @@
  */
 import type { CallCounters } from '../stats/realm-counters.js';
 import { IdSequence } from '../wamp/ids.js';
+import { detached } from '../wamp/messages.js';
 import { CallList } from './call-list.js';
 import type { PendingCall } from './pending-call.js';
 import type { Callee, Registration } from './registration.js';
@@ -91,7 +92,7 @@ export class PendingCalls {
   enqueue(reg: Registration, p: PendingCall): void {
     p.waited = true;
     // A waiting call must not pin the read buffer its payload is a view of.
-    p.payload = undefined;
+    p.content = detached(p.content);
     const queue = this.queues.get(reg);
     if (queue) queue.push(p);
     else this.queues.set(reg, [p]);

@@ -10,7 +10,7 @@ import type { Authorizer } from '../auth/authorizer.js';
 import type { Backplane, ClusterReg } from '../backplane/backplane.js';
 import { MessageType as T } from '../wamp/codes.js';
 import { ErrorUri } from '../wamp/errors.js';
-import type { Register, Unregister } from '../wamp/messages.js';
+import { textContent, type Register, type Unregister } from '../wamp/messages.js';
 import { isReservedUri, type MatchPolicy } from '../wamp/uri.js';
 import type { DealerHooks } from './dealer.js';
 import type { PendingCalls } from './pending-calls.js';
@@ -157,7 +157,7 @@ export class Registrar {
     this.table.remove(reg);
     for (const p of this.calls.dropQueue(reg)) {
       if (!this.calls.finish(p)) continue;
-      p.answer.error(p, ErrorUri.canceled, [`procedure "${reg.uri}" was unregistered while the call waited`], undefined, {});
+      p.answer.error(p, ErrorUri.canceled, textContent(`procedure "${reg.uri}" was unregistered while the call waited`), {});
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import type { Backplane, CallHandle, RemoteInvocation, ReplyPort, ReplySink } from '../backplane/backplane.js';
 import { ErrorUri } from '../wamp/errors.js';
-import type { Args, CancelMode, Kwargs } from '../wamp/messages.js';
+import { type CancelMode, type Content, textContent } from '../wamp/messages.js';
 import { newPendingCall, type PendingCall, remoteCaller } from './pending-call.js';
 import type { PendingCalls } from './pending-calls.js';
 import type { Callee } from './registration.js';
@@ -16,7 +16,7 @@ import type { Session } from './session.js';
 export interface CallRouter {
   /** Sends the INVOCATION of a call to `callee`, here or on its node. */
   dispatch(p: PendingCall, callee: Callee): void;
-  forwardChunk(p: PendingCall, args: Args, kwargs: Kwargs, more: boolean): void;
+  forwardChunk(p: PendingCall, content: Content, more: boolean): void;
   stop(p: PendingCall, mode: CancelMode, error: string, message: string): void;
   /** Ends a call no callee could take: every one was busy, or gone. */
   fail(p: PendingCall, why: 'gone' | 'busy'): void;
@@ -58,16 +58,17 @@ export class RemoteCalls {
     }
     const progress = inv.details.progress === true;
     if (progress && !streams(callee.session)) {
-      port.error(ErrorUri.featureNotSupported, [`the callee of "${reg.uri}" does not support progressive call invocations`], undefined, {});
+      port.error(ErrorUri.featureNotSupported, textContent(`the callee of "${reg.uri}" does not support progressive call invocations`), {});
       return NO_HANDLE;
     }
     const { progress: _chunked, ...details } = inv.details;
-    const call = { procedure: inv.procedure, args: inv.args, kwargs: inv.kwargs, options: { receiveProgress: details.receive_progress === true, timeout: 0, progress } };
-    const p = newPendingCall(undefined, 0, remoteCaller(port), call, reg, details);
+    const options = { receiveProgress: details.receive_progress === true, timeout: 0, progress };
+    // The invocation is the content: its arguments are decoded from the caller's bytes only if the callee's serializer needs them.
+    const p = newPendingCall(undefined, 0, remoteCaller(port), inv.procedure, inv, options, reg, details);
     this.pending.addRemote(p);
     this.router.dispatch(p, callee);
     return {
-      chunk: (args, kwargs, last) => this.router.forwardChunk(p, args, kwargs, !last),
+      chunk: (content, last) => this.router.forwardChunk(p, content, !last),
       cancel: (mode, reason) => this.router.stop(p, mode, reason ?? ErrorUri.canceled, 'call canceled by the caller'),
     };
   }
@@ -91,7 +92,8 @@ export class RemoteCalls {
   private whenReady(inv: RemoteInvocation, port: ReplyPort): CallHandle {
     let handle: CallHandle | undefined;
     let canceled = false;
-    const chunks: [Args, Kwargs, boolean][] = [];
+    // Kept as they came: bytes from another node are not a view of a read buffer that is reused.
+    const chunks: [Content, boolean][] = [];
     // Waiting ends at the deadline or at a cancel, whichever comes first.
     let over = false;
     let end!: () => void;
@@ -105,10 +107,10 @@ export class RemoteCalls {
       clearTimeout(timer);
       if (canceled) return port.reject('gone');
       handle = this.invoke(inv, port);
-      for (const [a, k, last] of chunks) handle.chunk(a, k, last);
+      for (const [content, last] of chunks) handle.chunk(content, last);
     })();
     return {
-      chunk: (args, kwargs, last) => (handle ? handle.chunk(args, kwargs, last) : void chunks.push([args, kwargs, last])),
+      chunk: (content, last) => (handle ? handle.chunk(content, last) : void chunks.push([content, last])),
       cancel: (mode, reason) => {
         if (handle) return handle.cancel(mode, reason);
         canceled = true;
@@ -121,18 +123,18 @@ export class RemoteCalls {
   sinkFor(p: PendingCall, callee: Callee): ReplySink {
     const current = () => !p.done && p.callee === callee;
     return {
-      progress: (args, kwargs) => {
-        if (current() && p.receiveProgress) p.answer.progress(p, args, kwargs);
+      progress: (answer) => {
+        if (current() && p.receiveProgress) p.answer.progress(p, answer);
       },
-      result: (args, kwargs) => {
+      result: (answer) => {
         if (current() && this.pending.finish(p)) {
-          p.answer.result(p, args, kwargs);
+          p.answer.result(p, answer);
           this.router.drain(p);
         }
       },
-      error: (uri, args, kwargs, details) => {
+      error: (uri, answer, details) => {
         if (current() && this.pending.finish(p)) {
-          p.answer.error(p, uri, args, kwargs, details);
+          p.answer.error(p, uri, answer, details);
           this.router.drain(p);
         }
       },

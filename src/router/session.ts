@@ -14,7 +14,7 @@ import { MessageType as T } from '../wamp/codes.js';
 import { decodeMessage } from '../wamp/decode.js';
 import { encodeMessage, withPayload } from '../wamp/encode.js';
 import { CloseUri, ErrorUri } from '../wamp/errors.js';
-import type { Args, Dict, Hello, Kwargs, Payload, WampMessage } from '../wamp/messages.js';
+import type { Args, Content, Dict, Hello, Kwargs, WampMessage } from '../wamp/messages.js';
 import { ProtocolViolation, RequestRejected } from '../wamp/violation.js';
 import { IllFormedTextError } from '../serializers/serializer.js';
 import { VIEW_PAYLOAD_MIN } from '../serializers/splice.js';
@@ -138,18 +138,37 @@ export class Session {
   }
 
   /**
-   * Sends a control message given as its head (the elements before Arguments) and its payload: the
+   * Sends a control message given as its head (the elements before Arguments) and its content: the
    * encoded payload, when it came in this connection's serializer, is spliced in, into the buffer
    * that is also the frame; else args/kwargs are encoded. The dealer's hot path: no message object.
+   * False (nothing sent) when the values had to be read from bytes from another node that do not
+   * decode.
    */
-  sendPayload(head: unknown[], args: Args, kwargs: Kwargs, payload: Payload): void {
-    if (this.state === 'closed') return;
+  sendContent(head: unknown[], c: Content): boolean {
+    if (this.state === 'closed') return true;
     const conn = this.conn;
     const s = conn.serializer;
+    const payload = c.payload;
     if (payload?.serializer === s.id && s.encodeSpliced) {
       if (payload.end - payload.start > VIEW_PAYLOAD_MIN) conn.send(Outgoing.spliced(s, head, payload), false);
       else conn.sendInPlace(s.encodeSpliced(head, payload, conn));
-    } else conn.send(Outgoing.encodedOnDemand(s, withPayload(head, args, kwargs)), false);
+      return true;
+    }
+    let message: unknown[];
+    try {
+      message = withPayload(head, c.args, c.kwargs);
+    } catch (err) {
+      // Only reading values decoded on demand (a payload from another node) can throw here.
+      this.log.warn({ err, session: this.id }, 'a payload from another node does not decode; not sent');
+      return false;
+    }
+    conn.send(Outgoing.encodedOnDemand(s, message), false);
+    return true;
+  }
+
+  /** Whether `c` reaches this session as its bytes, its values never read. */
+  splices(c: Content): boolean {
+    return c.payload?.serializer === this.conn.serializer.id && this.conn.serializer.encodeSpliced !== undefined;
   }
 
   sendError(requestType: number, request: number, error: string, args?: Args, kwargs?: Kwargs, details: Dict = {}): void {

@@ -16,6 +16,30 @@ export type Kwargs = Readonly<Dict> | undefined;
  */
 export type Payload = EncodedPayload | undefined;
 
+/**
+ * Arguments|ArgumentsKw of one message as the router passes them on: the values, and the bytes
+ * they came in when known (`payload`). A receiver on the payload's serializer gets the bytes
+ * spliced in and never reads `args`/`kwargs`, which may then be decoded only on first read (a
+ * payload that crossed from another node). A CALL, YIELD or ERROR is a Content itself.
+ */
+export interface Content {
+  readonly args: Args;
+  readonly kwargs: Kwargs;
+  readonly payload?: Payload;
+}
+
+/** The content of an answer the router makes itself: one text argument. */
+export function textContent(text: string): Content {
+  return { args: [text], kwargs: undefined };
+}
+
+/** `c` without its bytes: for content kept past the handling of the message it came in (a view of its read buffer). */
+export function detached(c: Content): Content {
+  return c.payload === undefined ? c : { args: c.args, kwargs: c.kwargs };
+}
+
+export const NO_CONTENT: Content = Object.freeze({ args: undefined, kwargs: undefined });
+
 // [HELLO, Realm|uri, Details|dict]
 /** `realm` undefined: the client sent null, for the authentication to assign one (as Crossbar.io). */
 export interface Hello { readonly type: typeof T.HELLO; readonly realm: string | undefined; readonly details: Dict }

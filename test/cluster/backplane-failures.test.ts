@@ -86,10 +86,10 @@ describe('NATS backplane: failures are logged and the node goes on', { timeout: 
     // Still working: an event and a call.
     a.bp.publish(ev('com.x', 1));
     await eventually(() => b.heard.events.length === 1, 'the event after the garbage');
-    b.heard.invoked = (_inv, port) => port.result(['ok'], undefined);
+    b.heard.invoked = (_inv, port) => port.result({ args: ['ok'], kwargs: undefined });
     const got: unknown[] = [];
     a.bp.invoke(b.bp.nodeId, { realm: REALM, procedure: 'p', regId: 1, callee: 1, details: {}, args: undefined, kwargs: undefined }, {
-      progress: () => undefined, result: (args) => void got.push(args), error: (uri) => void got.push(uri), undelivered: (w) => void got.push(w),
+      progress: () => undefined, result: (answer) => void got.push(answer.args), error: (uri) => void got.push(uri), undelivered: (w) => void got.push(w),
     });
     await eventually(() => got.length === 1, 'the answer');
     assert.deepEqual(got, [['ok']]);

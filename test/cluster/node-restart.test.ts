@@ -59,7 +59,7 @@ describe('a node restarted under its name', { timeout: 60_000 }, () => {
     const inv: RemoteInvocation = { realm: REALM, procedure: 'com.restart.p', regId: 1, callee: 1, details: {}, args: undefined, kwargs: undefined };
     const answers: unknown[] = [];
     const sink: ReplySink = {
-      progress: () => undefined, result: (args) => void answers.push(args?.[0]),
+      progress: () => undefined, result: (answer) => void answers.push(answer.args?.[0]),
       error: (uri) => void answers.push(uri), undelivered: (why) => void answers.push(why),
     };
     const first = await node(cluster, 'caller');
@@ -73,8 +73,8 @@ describe('a node restarted under its name', { timeout: 60_000 }, () => {
     await eventually(() => second.bp.members().size === 2, 'the new run of "caller" joined');
     second.bp.invoke('a', inv, sink);
     await eventually(() => callee.heard.invocations.length === 2, 'the second run\'s call');
-    callee.heard.invocations[0]!.port.result(['stale'], undefined);
-    callee.heard.invocations[1]!.port.result(['fresh'], undefined);
+    callee.heard.invocations[0]!.port.result({ args: ['stale'], kwargs: undefined });
+    callee.heard.invocations[1]!.port.result({ args: ['fresh'], kwargs: undefined });
     await eventually(() => answers.length > 0, 'an answer');
     assert.deepEqual(answers, ['fresh'], 'the new call is answered by its own invocation only');
   });

@@ -16,7 +16,7 @@ import { HubBackplane } from '../../src/backplane/hub/hub-backplane.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MatchPolicy } from '../../src/wamp/uri.js';
-import type { Dict } from '../../src/wamp/messages.js';
+import type { Content, Dict } from '../../src/wamp/messages.js';
 import { startNats, stopNats, type NatsServer } from '../helpers/nats.js';
 
 /** Everything a node heard, in order. */
@@ -25,7 +25,7 @@ export class Recorder implements BackplaneHandlers {
   readonly changes: { realm: string; uri: string; match: MatchPolicy; reg: ClusterReg | undefined }[] = [];
   readonly down: string[] = [];
   readonly orphaned: { realm: string; testaments: readonly StoredTestament[] }[] = [];
-  readonly invocations: { inv: RemoteInvocation; port: ReplyPort; chunks: unknown[][]; cancels: string[] }[] = [];
+  readonly invocations: { inv: RemoteInvocation; port: ReplyPort; chunks: unknown[][]; contents: Content[]; cancels: string[] }[] = [];
   /** How this node answers another node's meta query. */
   answer: (realm: string, query: Dict) => Dict | undefined = () => undefined;
   /** How this node's callees take an invocation; by default it is only recorded. */
@@ -44,11 +44,14 @@ export class Recorder implements BackplaneHandlers {
   }
 
   invocation(inv: RemoteInvocation, port: ReplyPort): CallHandle {
-    const record = { inv, port, chunks: [] as unknown[][], cancels: [] as string[] };
+    const record = { inv, port, chunks: [] as unknown[][], contents: [] as Content[], cancels: [] as string[] };
     this.invocations.push(record);
     this.invoked(inv, port);
     return {
-      chunk: (args, _kwargs, last) => void record.chunks.push([...(args ?? []), last]),
+      chunk: (content, last) => {
+        record.contents.push(content);
+        record.chunks.push([...(content.args ?? []), last]);
+      },
       cancel: (mode, reason) => void record.cancels.push(reason ? `${mode}:${reason}` : mode),
     };
   }

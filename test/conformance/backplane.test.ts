@@ -10,7 +10,8 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import type { ClusterCallee, EventOut, ReplySink } from '../../src/backplane/backplane.js';
 import { stableId } from '../../src/backplane/stable-id.js';
 import { ErrorUri } from '../../src/wamp/errors.js';
-import type { Args, Dict, Kwargs } from '../../src/wamp/messages.js';
+import { serializerById } from '../../src/serializers/index.js';
+import type { Content, Dict } from '../../src/wamp/messages.js';
 import { eventually } from '../helpers/eventually.js';
 import { type BackplaneKind, type BackplaneNode, hubKind, localKind, natsKind } from './backplane-kinds.js';
 
@@ -29,9 +30,9 @@ function sink(): ReplySink & { got: unknown[][] } {
   const got: unknown[][] = [];
   return {
     got,
-    progress: (args: Args) => void got.push(['progress', ...(args ?? [])]),
-    result: (args: Args, kwargs: Kwargs) => void got.push(['result', ...(args ?? []), ...(kwargs ? [kwargs] : [])]),
-    error: (uri: string, args: Args, _k: Kwargs, details: Dict) => void got.push(['error', uri, ...(args ?? []), details]),
+    progress: (answer: Content) => void got.push(['progress', ...(answer.args ?? [])]),
+    result: ({ args, kwargs }: Content) => void got.push(['result', ...(args ?? []), ...(kwargs ? [kwargs] : [])]),
+    error: (uri: string, answer: Content, details: Dict) => void got.push(['error', uri, ...(answer.args ?? []), details]),
     undelivered: (why) => void got.push(['undelivered', why]),
   };
 }
@@ -270,9 +271,9 @@ function contract(kind: BackplaneKind): void {
       it('delivers an invocation to the callee\'s node and its answers back: progress, result, error', async (t) => {
         const [a, b] = await cluster(t, 2);
         b!.heard.invoked = (inv, port) => {
-          if (inv.procedure === 'com.fail') return port.error('app.error.no', ['why'], undefined, { extra: 1 });
-          port.progress(['p1'], undefined);
-          port.result([(inv.args?.[0] as number) * 2], { k: 1 });
+          if (inv.procedure === 'com.fail') return port.error('app.error.no', { args: ['why'], kwargs: undefined }, { extra: 1 });
+          port.progress({ args: ['p1'], kwargs: undefined });
+          port.result({ args: [(inv.args?.[0] as number) * 2], kwargs: { k: 1 } });
         };
         const inv = { realm: REALM, procedure: 'com.double', regId: 7, callee: 3, details: { caller: 9 }, args: [21], kwargs: undefined };
         const s1 = sink();
@@ -284,6 +285,51 @@ function contract(kind: BackplaneKind): void {
         a!.bp.invoke(b!.bp.nodeId, { ...inv, procedure: 'com.fail' }, s2);
         await eventually(() => s2.got.length === 1, 'the error');
         assert.deepEqual(s2.got, [['error', 'app.error.no', 'why', { extra: 1 }]]);
+      });
+
+      it('carries an invocation\'s, a chunk\'s and the answers\' payload bytes as given, their values read from them', async (t) => {
+        const [a, b] = await cluster(t, 2);
+        const json = serializerById('json')!;
+        const bytesOf = (text: string, count: 1 | 2) => {
+          const message = new TextEncoder().encode(`[0, ${text}]`);
+          return { content: { args: undefined, kwargs: undefined, payload: json.payloadOf(message, 1, count)! }, text };
+        };
+        const call = bytesOf('[1.50, "x"] , {"k" : 1}', 2);
+        const chunk = bytesOf('[ 2 ]', 1);
+        const answers = [bytesOf('["p"]', 1), bytesOf('[3.0]', 1), bytesOf('["no"] ,{}', 2)];
+        const exact = (c: Content | undefined) => {
+          const p = c?.payload;
+          return p ? new TextDecoder().decode(p.message.subarray(p.start, p.end)) : undefined;
+        };
+        const heard: unknown[] = [];
+        b!.heard.invoked = (inv, port) => {
+          heard.push(exact(inv), inv.args, inv.kwargs);
+          if (inv.procedure === 'com.fail') port.error('app.error.no', answers[2]!.content, {});
+        };
+        const got: unknown[] = [];
+        const inv = { realm: REALM, procedure: 'com.pass', regId: 1, callee: 1, details: { progress: true }, ...call.content };
+        const handle = a!.bp.invoke(b!.bp.nodeId, inv, {
+          progress: (c) => void got.push(['progress', exact(c), c.args]),
+          result: (c) => void got.push(['result', exact(c), c.args]),
+          error: (uri, c) => void got.push([uri, exact(c), c.args, c.kwargs]),
+          undelivered: (why) => void got.push(why),
+        });
+        await eventually(() => b!.heard.invocations.length === 1, 'the invocation');
+        assert.deepEqual(heard, [call.text, [1.5, 'x'], { k: 1 }]);
+        handle.chunk(chunk.content, true);
+        const served = b!.heard.invocations[0]!;
+        await eventually(() => served.contents.length === 1, 'the chunk');
+        assert.deepEqual([exact(served.contents[0]), served.contents[0]!.args], ['[ 2 ]', [2]]);
+        served.port.progress(answers[0]!.content);
+        served.port.result(answers[1]!.content);
+        await eventually(() => got.length === 2, 'progress and result');
+        assert.deepEqual(got, [['progress', '["p"]', ['p']], ['result', '[3.0]', [3]]]);
+        const errors: unknown[][] = [];
+        a!.bp.invoke(b!.bp.nodeId, { ...inv, procedure: 'com.fail' }, {
+          progress: () => undefined, result: () => undefined, error: (uri, c) => void errors.push([uri, exact(c), c.args, c.kwargs]), undelivered: () => undefined,
+        });
+        await eventually(() => errors.length === 1, 'the error');
+        assert.deepEqual(errors, [['app.error.no', '["no"] ,{}', ['no'], {}]]);
       });
 
       it('says undelivered for a node that does not exist, or a callee that is gone or busy', async (t) => {
@@ -306,17 +352,17 @@ function contract(kind: BackplaneKind): void {
         const s = sink();
         const handle = a!.bp.invoke(b!.bp.nodeId, inv, s);
         await eventually(() => b!.heard.invocations.length === 1, 'the invocation');
-        handle.chunk([2], undefined, false);
-        handle.chunk([3], undefined, true);
+        handle.chunk({ args: [2], kwargs: undefined }, false);
+        handle.chunk({ args: [3], kwargs: undefined }, true);
         const served = b!.heard.invocations[0]!;
         await eventually(() => served.chunks.length === 2, 'both chunks');
         assert.deepEqual(served.chunks, [[2, false], [3, true]]);
         handle.cancel('killnowait', 'wamp.error.canceled');
         await eventually(() => served.cancels.length === 1, 'the cancel');
         assert.deepEqual(served.cancels, ['killnowait:wamp.error.canceled']);
-        served.port.result(['late'], undefined);
+        served.port.result({ args: ['late'], kwargs: undefined });
         // A second call's answer arrives after the late one would have: the late one was dropped.
-        b!.heard.invoked = (_inv, port) => port.result(['second'], undefined);
+        b!.heard.invoked = (_inv, port) => port.result({ args: ['second'], kwargs: undefined });
         const s2 = sink();
         a!.bp.invoke(b!.bp.nodeId, inv, s2);
         await eventually(() => s2.got.length === 1, 'the second answer');

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ErrorUri } from '../../wamp/errors.js';
 import type { MatchPolicy } from '../../wamp/uri.js';
-import type { Args, CancelMode, Dict, InvokePolicy, Kwargs } from '../../wamp/messages.js';
+import { type CancelMode, type Content, type Dict, type InvokePolicy, textContent } from '../../wamp/messages.js';
 import type {
   Backplane, BackplaneHandlers, BackplaneHealth, CallHandle, ClusterCallee, ClusterReg, EventOut, HistoryBounds, HistoryLog,
   NodeAdvert, NodeEntry, RegisterOutcome, RemoteInvocation, ReplyPort, ReplySink, StoredEntry, StoredTestament,
@@ -224,8 +224,8 @@ export class HubBackplane implements Backplane {
     const send = (frame: Uint8Array) => this.out!.send(encodeMessage(Op.inbox, node, frame));
     send(encodeInvoke(self, call, inv));
     return {
-      chunk: (args: Args, kwargs: Kwargs, last: boolean) => {
-        if (this.pending.has(call)) send(encodeChunk(self, call, last, args, kwargs));
+      chunk: (content: Content, last: boolean) => {
+        if (this.pending.has(call)) send(encodeChunk(self, call, last, content));
       },
       cancel: (mode: CancelMode, reason?: string) => {
         // skip: the callee is not told; its late answer finds no pending call here and is dropped.
@@ -317,7 +317,7 @@ export class HubBackplane implements Backplane {
     for (const [call, p] of this.pending) {
       if (p.node !== node) continue;
       this.pending.delete(call);
-      p.sink.error(ErrorUri.canceled, ['callee node lost'], undefined, {});
+      p.sink.error(ErrorUri.canceled, textContent('callee node lost'), {});
     }
     for (const [key, s] of this.served) {
       if (s.origin !== node) continue;
@@ -331,13 +331,13 @@ export class HubBackplane implements Backplane {
     const p = this.pending.get(call);
     if (!p) return; // answered, canceled or lost already: a late answer is dropped
     const f = decodeReply(body);
-    if (f.kind === FrameKind.progress) return p.sink.progress(f.args, f.kwargs);
+    if (f.kind === FrameKind.progress) return p.sink.progress(f.content);
     this.pending.delete(call);
     switch (f.kind) {
       case FrameKind.result:
-        return p.sink.result(f.args, f.kwargs);
+        return p.sink.result(f.content);
       case FrameKind.error:
-        return p.sink.error(f.uri, f.args, f.kwargs, f.details);
+        return p.sink.error(f.uri, f.content, f.details);
       case FrameKind.reject:
         return p.sink.undelivered(f.why);
     }
@@ -361,9 +361,9 @@ export class HubBackplane implements Backplane {
           this.out!.send(encodeMessage(Op.reply, address, frame));
         };
         const port: ReplyPort = {
-          progress: (a, k) => send(encodeProgress(a, k), false),
-          result: (a, k) => send(encodeResult(a, k), true),
-          error: (uri, a, k, d) => send(encodeError(uri, d, a, k), true),
+          progress: (answer) => send(encodeProgress(answer), false),
+          result: (answer) => send(encodeResult(answer), true),
+          error: (uri, answer, d) => send(encodeError(uri, d, answer), true),
           reject: (why) => send(encodeReject(why), true),
         };
         let handle: CallHandle;
@@ -371,13 +371,13 @@ export class HubBackplane implements Backplane {
           handle = handlers.invocation(f.inv, port);
         } catch (err) {
           this.log.error({ err, procedure: f.inv.procedure }, 'handling an invocation from another worker failed');
-          return port.error(ErrorUri.internalError, ['the callee\'s worker failed to handle the invocation'], undefined, {});
+          return port.error(ErrorUri.internalError, textContent('the callee\'s worker failed to handle the invocation'), {});
         }
         if (!done) this.served.set(key, { origin: f.origin, handle });
         return;
       }
       case FrameKind.chunk:
-        return this.served.get(key)?.handle.chunk(f.args, f.kwargs, f.last);
+        return this.served.get(key)?.handle.chunk(f.content, f.last);
       case FrameKind.cancel: {
         const s = this.served.get(key);
         if (!s) return;

@@ -1,15 +1,15 @@
 /**
  * Frames exchanged between nodes, every one of them written and read here. On the wire a frame is
  * one MessagePack array [kind, meta, args?, kwargs?] whose meta map has short keys (below). No
- * NATS headers (they cost 40–55% of throughput, design/cluster.md §3). A call's payload is encoded
- * once at the origin and decoded once per receiving node; an event's carries the publisher's own
- * bytes when it had them (see the event frame), decoded on a receiving node only if needed.
+ * NATS headers (they cost 40–55% of throughput, design/cluster.md §3). An event's, an invocation's,
+ * a chunk's and an answer's frame carries the client's own payload bytes when it had them (see
+ * the event frame), decoded on a receiving node only if a receiver there needs the values.
  *
  * Decoders check every field they read and throw `FrameError` naming it: a frame from an older or
  * foreign publisher on our subjects is refused and logged, never half-used.
  */
 import { serializerById } from '../../serializers/index.js';
-import type { Args, CancelMode, Dict, Kwargs, Receivers } from '../../wamp/messages.js';
+import type { Args, CancelMode, Content, Dict, Kwargs, Receivers } from '../../wamp/messages.js';
 import type { EncodedPayload, SerializerId } from '../../wamp/payload.js';
 import type { EventOut, Ident, NodeAdvert, NodeState, RemoteInvocation, StoredEntry, StoredTestament } from '../backplane.js';
 
@@ -39,6 +39,24 @@ function encode(kind: number, meta: Dict, args?: Args, kwargs?: Kwargs): Uint8Ar
   const parts: unknown[] = [kind, meta];
   if (args !== undefined || kwargs !== undefined) parts.push(args ?? [], kwargs ?? {});
   return msgpack.encode(parts);
+}
+
+/**
+ * A frame with content: its payload bytes as they are when it has them (meta `ps`, `pc`, the
+ * bytes as the third element), else its values. `meta` is the caller's own, written to here.
+ */
+function encodeContent(kind: number, meta: Dict, c: Content): Uint8Array {
+  const p = c.payload;
+  if (p === undefined) return encode(kind, meta, c.args, c.kwargs);
+  meta.ps = p.serializer;
+  meta.pc = p.count;
+  return msgpack.encode([kind, meta, p.message.subarray(p.start, p.end)]);
+}
+
+/** The content of a frame as read: passed-through bytes with values decoded on first read, or the values. */
+function contentOf<H extends object>(head: H, f: Raw): H & Content {
+  const payload = passedThrough(f.meta, f.third);
+  return payload === undefined ? { ...head, args: f.args, kwargs: f.kwargs } : withLazyArguments(head, payload);
 }
 
 interface Raw {
@@ -114,12 +132,7 @@ export interface EventFrame {
 }
 
 export function encodeEvent(origin: string, seq: number, ev: EventOut): Uint8Array {
-  const meta: Dict = { o: origin, s: seq, ...eventMeta(ev) };
-  const p = ev.payload;
-  if (p === undefined) return encode(FrameKind.event, meta, ev.args, ev.kwargs);
-  meta.ps = p.serializer;
-  meta.pc = p.count;
-  return msgpack.encode([FrameKind.event, meta, p.message.subarray(p.start, p.end)]);
+  return encodeContent(FrameKind.event, { o: origin, s: seq, ...eventMeta(ev) }, ev);
 }
 
 function eventMeta(ev: EventOut): Dict {
@@ -144,13 +157,11 @@ export function decodeEvent(bytes: Uint8Array): EventFrame {
 
 function eventOf(f: Raw): EventOut {
   const m = f.meta;
-  const head = {
+  return contentOf({
     realm: str(m, 'r', 'realm'), topic: str(m, 't', 'topic'), publication: num(m, 'p', 'publication'),
     publisher: publisherOf(m), receivers: receiversOf(m),
     ...(m.mq === undefined || m.mq === null ? {} : { mqtt: dict(m, 'mq', 'mqtt attributes') }),
-  };
-  const payload = passedThrough(m, f.third);
-  return payload === undefined ? { ...head, args: f.args, kwargs: f.kwargs } : withLazyArguments(head, payload);
+  }, f);
 }
 
 const SERIALIZER_IDS: readonly string[] = ['json', 'msgpack', 'cbor'];
@@ -165,10 +176,11 @@ function passedThrough(m: Dict, third: unknown): EncodedPayload | undefined {
 }
 
 /**
- * The event with its payload as it came; Arguments and ArgumentsKw are decoded on first use (a
- * receiver on another serializer, the event history), once.
+ * `head` with the payload as it came; Arguments and ArgumentsKw are decoded on first use (a
+ * receiver on another serializer, the event history), once. A payload that does not decode throws
+ * `FrameError` there.
  */
-function withLazyArguments(head: Omit<EventOut, 'args' | 'kwargs' | 'payload'>, payload: EncodedPayload): EventOut {
+function withLazyArguments<H extends object>(head: H, payload: EncodedPayload): H & Content {
   let decoded: readonly [Args, Kwargs] | undefined;
   const get = (): readonly [Args, Kwargs] => (decoded ??= decodePayload(payload));
   return {
@@ -229,20 +241,21 @@ function publisherOf(m: Dict): Ident | undefined {
 
 // ---- a node's inbox (P.nd.<node>.inv): invoke, chunk, cancel -------------------------------------
 // meta: o caller's node, c its call number; invoke: r realm, u procedure, g registration id,
-// cs callee session, d details; chunk: l last; cancel: m mode, w reason.
+// cs callee session, d details; chunk: l last; cancel: m mode, w reason. An invoke and a chunk
+// carry the caller's payload bytes as an event does (ps, pc, third element).
 
 export type InboxFrame =
   | { readonly kind: typeof FrameKind.invoke; readonly origin: string; readonly call: number; readonly inv: RemoteInvocation }
-  | { readonly kind: typeof FrameKind.chunk; readonly origin: string; readonly call: number; readonly last: boolean; readonly args: Args; readonly kwargs: Kwargs }
+  | { readonly kind: typeof FrameKind.chunk; readonly origin: string; readonly call: number; readonly last: boolean; readonly content: Content }
   | { readonly kind: typeof FrameKind.cancel; readonly origin: string; readonly call: number; readonly mode: CancelMode; readonly reason: string | undefined };
 
 export function encodeInvoke(origin: string, call: number, inv: RemoteInvocation): Uint8Array {
   const meta: Dict = { o: origin, c: call, r: inv.realm, u: inv.procedure, g: inv.regId, cs: inv.callee, d: inv.details };
-  return encode(FrameKind.invoke, meta, inv.args, inv.kwargs);
+  return encodeContent(FrameKind.invoke, meta, inv);
 }
 
-export function encodeChunk(origin: string, call: number, last: boolean, args: Args, kwargs: Kwargs): Uint8Array {
-  return encode(FrameKind.chunk, { o: origin, c: call, l: last }, args, kwargs);
+export function encodeChunk(origin: string, call: number, last: boolean, content: Content): Uint8Array {
+  return encodeContent(FrameKind.chunk, { o: origin, c: call, l: last }, content);
 }
 
 export function encodeCancel(origin: string, call: number, mode: CancelMode, reason: string | undefined): Uint8Array {
@@ -261,13 +274,13 @@ export function decodeInbox(bytes: Uint8Array): InboxFrame {
     case FrameKind.invoke:
       return {
         kind: FrameKind.invoke, origin, call,
-        inv: {
+        inv: contentOf({
           realm: str(m, 'r', 'realm'), procedure: str(m, 'u', 'procedure'), regId: num(m, 'g', 'registration'),
-          callee: num(m, 'cs', 'callee'), details: dict(m, 'd', 'details'), args: f.args, kwargs: f.kwargs,
-        },
+          callee: num(m, 'cs', 'callee'), details: dict(m, 'd', 'details'),
+        }, f),
       };
     case FrameKind.chunk:
-      return { kind: FrameKind.chunk, origin, call, last: m.l === true, args: f.args, kwargs: f.kwargs };
+      return { kind: FrameKind.chunk, origin, call, last: m.l === true, content: contentOf({}, f) };
     default: {
       const mode = str(m, 'm', 'cancel mode');
       if (!CANCEL_MODES.includes(mode)) throw new FrameError(`cancel mode (m) "${mode}" is not one of ${CANCEL_MODES.join(', ')}`);
@@ -277,23 +290,24 @@ export function decodeInbox(bytes: Uint8Array): InboxFrame {
 }
 
 // ---- answers to a call (P.nd.<node>.rep.<call>): progress, result, error, reject ----------------
-// meta: error: e URI, d details; reject: w why ("gone" | "busy").
+// meta: error: e URI, d details; reject: w why ("gone" | "busy"). Progress, result and error
+// carry the callee's payload bytes as an event does (ps, pc, third element).
 
 export type ReplyFrame =
-  | { readonly kind: typeof FrameKind.progress | typeof FrameKind.result; readonly args: Args; readonly kwargs: Kwargs }
-  | { readonly kind: typeof FrameKind.error; readonly uri: string; readonly details: Dict; readonly args: Args; readonly kwargs: Kwargs }
+  | { readonly kind: typeof FrameKind.progress | typeof FrameKind.result; readonly content: Content }
+  | { readonly kind: typeof FrameKind.error; readonly uri: string; readonly details: Dict; readonly content: Content }
   | { readonly kind: typeof FrameKind.reject; readonly why: 'gone' | 'busy' };
 
-export function encodeProgress(args: Args, kwargs: Kwargs): Uint8Array {
-  return encode(FrameKind.progress, {}, args, kwargs);
+export function encodeProgress(answer: Content): Uint8Array {
+  return encodeContent(FrameKind.progress, {}, answer);
 }
 
-export function encodeResult(args: Args, kwargs: Kwargs): Uint8Array {
-  return encode(FrameKind.result, {}, args, kwargs);
+export function encodeResult(answer: Content): Uint8Array {
+  return encodeContent(FrameKind.result, {}, answer);
 }
 
-export function encodeError(uri: string, details: Dict, args: Args, kwargs: Kwargs): Uint8Array {
-  return encode(FrameKind.error, { e: uri, d: details }, args, kwargs);
+export function encodeError(uri: string, details: Dict, answer: Content): Uint8Array {
+  return encodeContent(FrameKind.error, { e: uri, d: details }, answer);
 }
 
 export function encodeReject(why: 'gone' | 'busy'): Uint8Array {
@@ -306,9 +320,9 @@ export function decodeReply(bytes: Uint8Array): ReplyFrame {
   switch (f.kind) {
     case FrameKind.progress:
     case FrameKind.result:
-      return { kind: f.kind, args: f.args, kwargs: f.kwargs };
+      return { kind: f.kind, content: contentOf({}, f) };
     case FrameKind.error:
-      return { kind: FrameKind.error, uri: str(f.meta, 'e', 'error URI'), details: dict(f.meta, 'd', 'details'), args: f.args, kwargs: f.kwargs };
+      return { kind: FrameKind.error, uri: str(f.meta, 'e', 'error URI'), details: dict(f.meta, 'd', 'details'), content: contentOf({}, f) };
     default:
       return { kind: FrameKind.reject, why: f.meta.w === 'busy' ? 'busy' : 'gone' };
   }

@@ -9,7 +9,7 @@
  */
 import type { Msg, NatsConnection } from 'nats';
 import { ErrorUri } from '../../wamp/errors.js';
-import type { Args, CancelMode, Kwargs } from '../../wamp/messages.js';
+import { type CancelMode, type Content, textContent } from '../../wamp/messages.js';
 import type { BackplaneHandlers, CallHandle, RemoteInvocation, ReplyPort, ReplySink } from '../backplane.js';
 import {
   decodeInbox, decodeReply, encodeCancel, encodeChunk, encodeError, encodeInvoke, encodeProgress, encodeReject, encodeResult, FrameKind,
@@ -52,8 +52,8 @@ export class NatsRpc {
     this.pending.set(call, { node, sink });
     nc.publish(inbox, encodeInvoke(self, call, inv), { reply: `${this.link.subjects.nodeReplies(self)}.${call}` });
     return {
-      chunk: (args: Args, kwargs: Kwargs, last: boolean) => {
-        if (this.pending.has(call)) nc.publish(inbox, encodeChunk(self, call, last, args, kwargs));
+      chunk: (content: Content, last: boolean) => {
+        if (this.pending.has(call)) nc.publish(inbox, encodeChunk(self, call, last, content));
       },
       cancel: (mode: CancelMode, reason?: string) => {
         // skip: the callee is not told; its late answer finds no pending call here and is dropped.
@@ -75,13 +75,13 @@ export class NatsRpc {
     }
     const f = decodeReply(msg.data);
     this.membership.seen(p.node);
-    if (f.kind === FrameKind.progress) return p.sink.progress(f.args, f.kwargs);
+    if (f.kind === FrameKind.progress) return p.sink.progress(f.content);
     this.pending.delete(call);
     switch (f.kind) {
       case FrameKind.result:
-        return p.sink.result(f.args, f.kwargs);
+        return p.sink.result(f.content);
       case FrameKind.error:
-        return p.sink.error(f.uri, f.args, f.kwargs, f.details);
+        return p.sink.error(f.uri, f.content, f.details);
       case FrameKind.reject:
         return p.sink.undelivered(f.why);
     }
@@ -109,9 +109,9 @@ export class NatsRpc {
           nc.publish(reply, data);
         };
         const port: ReplyPort = {
-          progress: (a, k) => send(encodeProgress(a, k), false),
-          result: (a, k) => send(encodeResult(a, k), true),
-          error: (uri, a, k, d) => send(encodeError(uri, d, a, k), true),
+          progress: (answer) => send(encodeProgress(answer), false),
+          result: (answer) => send(encodeResult(answer), true),
+          error: (uri, answer, d) => send(encodeError(uri, d, answer), true),
           reject: (why) => send(encodeReject(why), true),
         };
         let handle: CallHandle;
@@ -120,13 +120,13 @@ export class NatsRpc {
         } catch (err) {
           // A router bug: the caller still gets its one answer.
           this.link.log.error({ err, procedure: f.inv.procedure }, 'handling an invocation from another node failed');
-          return port.error(ErrorUri.internalError, ['the callee\'s node failed to handle the invocation'], undefined, {});
+          return port.error(ErrorUri.internalError, textContent('the callee\'s node failed to handle the invocation'), {});
         }
         if (!done) this.served.set(key, { origin: f.origin, handle });
         return;
       }
       case FrameKind.chunk:
-        return this.served.get(key)?.handle.chunk(f.args, f.kwargs, f.last);
+        return this.served.get(key)?.handle.chunk(f.content, f.last);
       case FrameKind.cancel: {
         const s = this.served.get(key);
         if (!s) return;
@@ -141,7 +141,7 @@ export class NatsRpc {
     for (const [call, p] of this.pending) {
       if (p.node !== node) continue;
       this.pending.delete(call);
-      p.sink.error(ErrorUri.canceled, ['callee node lost'], undefined, {});
+      p.sink.error(ErrorUri.canceled, textContent('callee node lost'), {});
     }
     for (const [key, s] of this.served) {
       if (s.origin !== node) continue;

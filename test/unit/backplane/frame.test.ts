@@ -13,6 +13,7 @@ import {
   FrameError, FrameKind,
 } from '../../../src/backplane/nats/frame.js';
 import { serializerById } from '../../../src/serializers/index.js';
+import { textContent, type Content } from '../../../src/wamp/messages.js';
 import { prng } from '../../helpers/prng.js';
 
 const msgpack = serializerById('msgpack')!;
@@ -45,12 +46,12 @@ describe('backplane frames: the wire format', () => {
   it('writes the calls\' frames with their one- and two-letter keys', () => {
     const inv = { realm: 'r', procedure: 'com.p', regId: 9, callee: 11, details: { caller: 2 }, args: [1], kwargs: undefined };
     assert.equal(hex(encodeInvoke('n1', 5, inv)), wire([2, { o: 'n1', c: 5, r: 'r', u: 'com.p', g: 9, cs: 11, d: { caller: 2 } }, [1], {}]));
-    assert.equal(hex(encodeChunk('n1', 5, true, [2], { a: 1 })), wire([3, { o: 'n1', c: 5, l: true }, [2], { a: 1 }]));
+    assert.equal(hex(encodeChunk('n1', 5, true, { args: [2], kwargs: { a: 1 } })), wire([3, { o: 'n1', c: 5, l: true }, [2], { a: 1 }]));
     assert.equal(hex(encodeCancel('n1', 5, 'kill', 'wamp.error.timeout')), wire([4, { o: 'n1', c: 5, m: 'kill', w: 'wamp.error.timeout' }]));
     assert.equal(hex(encodeCancel('n1', 5, 'skip', undefined)), wire([4, { o: 'n1', c: 5, m: 'skip', w: null }]));
-    assert.equal(hex(encodeProgress([1], undefined)), wire([5, {}, [1], {}]));
-    assert.equal(hex(encodeResult(undefined, undefined)), wire([6, {}]));
-    assert.equal(hex(encodeError('app.err', { x: 1 }, ['m'], undefined)), wire([7, { e: 'app.err', d: { x: 1 } }, ['m'], {}]));
+    assert.equal(hex(encodeProgress({ args: [1], kwargs: undefined })), wire([5, {}, [1], {}]));
+    assert.equal(hex(encodeResult({ args: undefined, kwargs: undefined })), wire([6, {}]));
+    assert.equal(hex(encodeError('app.err', { x: 1 }, textContent('m'))), wire([7, { e: 'app.err', d: { x: 1 } }, ['m'], {}]));
     assert.equal(hex(encodeReject('busy')), wire([8, { w: 'busy' }]));
   });
 
@@ -80,12 +81,12 @@ describe('backplane frames: reading back', () => {
 
     const inv = { realm: 'r', procedure: 'p', regId: 1, callee: 2, details: {}, args: [1], kwargs: undefined };
     assert.deepEqual(decodeInbox(encodeInvoke('n', 3, inv)), { kind: FrameKind.invoke, origin: 'n', call: 3, inv });
-    assert.deepEqual(decodeInbox(encodeChunk('n', 3, false, [1], undefined)), { kind: FrameKind.chunk, origin: 'n', call: 3, last: false, args: [1], kwargs: undefined });
+    assert.deepEqual(decodeInbox(encodeChunk('n', 3, false, { args: [1], kwargs: undefined })), { kind: FrameKind.chunk, origin: 'n', call: 3, last: false, content: { args: [1], kwargs: undefined } });
     assert.deepEqual(decodeInbox(encodeCancel('n', 3, 'killnowait', undefined)), { kind: FrameKind.cancel, origin: 'n', call: 3, mode: 'killnowait', reason: undefined });
 
-    assert.deepEqual(decodeReply(encodeProgress(['p'], undefined)), { kind: FrameKind.progress, args: ['p'], kwargs: undefined });
-    assert.deepEqual(decodeReply(encodeResult(undefined, { k: 1 })), { kind: FrameKind.result, args: undefined, kwargs: { k: 1 } });
-    assert.deepEqual(decodeReply(encodeError('u', { d: 1 }, undefined, undefined)), { kind: FrameKind.error, uri: 'u', details: { d: 1 }, args: undefined, kwargs: undefined });
+    assert.deepEqual(decodeReply(encodeProgress({ args: ['p'], kwargs: undefined })), { kind: FrameKind.progress, content: { args: ['p'], kwargs: undefined } });
+    assert.deepEqual(decodeReply(encodeResult({ args: undefined, kwargs: { k: 1 } })), { kind: FrameKind.result, content: { args: undefined, kwargs: { k: 1 } } });
+    assert.deepEqual(decodeReply(encodeError('u', { d: 1 }, { args: undefined, kwargs: undefined })), { kind: FrameKind.error, uri: 'u', details: { d: 1 }, content: { args: undefined, kwargs: undefined } });
     assert.deepEqual(decodeReply(encodeReject('gone')), { kind: FrameKind.reject, why: 'gone' });
 
     assert.deepEqual(decodeHeartbeat(encodeHeartbeat('n')), { node: 'n', bye: false });
@@ -113,6 +114,58 @@ describe('backplane frames: refusing what a subject does not carry', () => {
       assert.deepEqual([ev.args, ev.kwargs], [[1, 'two'], { k: [3] }]);
       assert.equal(ev.args, ev.args, 'decoded once');
     }
+  });
+
+  it('carries a call\'s payload bytes in invoke, chunk, progress, result and error frames, decoded only when asked', () => {
+    for (const id of ['json', 'msgpack', 'cbor'] as const) {
+      const ser = serializerById(id)!;
+      const message = ser.encode([70, 1, {}, [1.5, 'two'], { k: [3] }]);
+      const payload = ser.payloadOf(message, 3, 2)!;
+      const bytes = hex(message.subarray(payload.start, payload.end));
+      const content: Content = { args: [1.5, 'two'], kwargs: { k: [3] }, payload };
+      const same = (c: Content, what: string) => {
+        assert.equal(c.payload?.serializer, id, what);
+        assert.equal(c.payload?.count, 2, what);
+        assert.equal(hex(c.payload!.message.subarray(c.payload!.start, c.payload!.end)), bytes, `${what}: the very bytes`);
+        assert.deepEqual([c.args, c.kwargs], [[1.5, 'two'], { k: [3] }], `${what}: the values, decoded`);
+        assert.equal(c.args, c.args, `${what}: decoded once`);
+      };
+      const invFrame = encodeInvoke('n1', 5, { realm: 'r', procedure: 'p', regId: 1, callee: 2, details: { caller: 3 }, ...content });
+      assert.equal(hex(invFrame), wire([2, { o: 'n1', c: 5, r: 'r', u: 'p', g: 1, cs: 2, d: { caller: 3 }, ps: id, pc: 2 }, Buffer.from(bytes, 'hex')]));
+      const inv = decodeInbox(invFrame);
+      assert.ok(inv.kind === FrameKind.invoke);
+      assert.equal(inv.inv.procedure, 'p');
+      same(inv.inv, `${id} invoke`);
+      const chunk = decodeInbox(encodeChunk('n1', 5, true, content));
+      assert.ok(chunk.kind === FrameKind.chunk && chunk.last);
+      same(chunk.content, `${id} chunk`);
+      for (const [encoded, kind] of [[encodeProgress(content), FrameKind.progress], [encodeResult(content), FrameKind.result]] as const) {
+        const f = decodeReply(encoded);
+        assert.ok(f.kind === kind && 'content' in f);
+        same(f.content, `${id} answer kind ${kind}`);
+      }
+      const err = decodeReply(encodeError('app.err', { x: 1 }, content));
+      assert.ok(err.kind === FrameKind.error);
+      assert.deepEqual([err.uri, err.details], ['app.err', { x: 1 }]);
+      same(err.content, `${id} error`);
+    }
+    // A payload of Arguments only (count 1) has no ArgumentsKw.
+    const ser = serializerById('msgpack')!;
+    const message = ser.encode([70, 1, {}, [true]]);
+    const one = decodeReply(encodeResult({ args: [true], kwargs: undefined, payload: ser.payloadOf(message, 3, 1)! }));
+    assert.ok(one.kind === FrameKind.result);
+    assert.deepEqual([one.content.payload?.count, one.content.args, one.content.kwargs], [1, [true], undefined]);
+    // Content without bytes is written as values, as before.
+    assert.equal(decodeReply(encodeResult(textContent('x'))).kind, FrameKind.result);
+  });
+
+  it('refuses a call frame\'s passed-through payload that is not what its keys say', () => {
+    refuses(() => decodeReply(msgpack.encode([6, { ps: 'yaml', pc: 1 }, Buffer.from('[]')])), /serializer \(ps\)/);
+    refuses(() => decodeInbox(msgpack.encode([3, { o: 'n', c: 1, l: true, ps: 'json', pc: 0 }, Buffer.from('[]')])), /count \(pc\)/);
+    refuses(() => decodeReply(msgpack.encode([7, { e: 'u', ps: 'cbor', pc: 1 }, 'text'])), /not bytes/);
+    const garbage = decodeReply(msgpack.encode([6, { ps: 'msgpack', pc: 2 }, Buffer.from([0x91, 0x01, 0x01])]));
+    assert.ok(garbage.kind === FrameKind.result);
+    refuses(() => garbage.content.kwargs, /ArgumentsKw/);
   });
 
   it('refuses a passed-through payload that is not what its keys say, naming the field', () => {
@@ -159,7 +212,7 @@ describe('backplane frames: refusing what a subject does not carry', () => {
 
   it('refuses a frame of another subject\'s kind', () => {
     refuses(() => decodeEvent(encodeHeartbeat('n')), /kind 9/);
-    refuses(() => decodeInbox(encodeResult([1], undefined)), /kind 6/);
+    refuses(() => decodeInbox(encodeResult(textContent('r'))), /kind 6/);
     refuses(() => decodeReply(encodeInvoke('n', 1, { realm: 'r', procedure: 'p', regId: 1, callee: 1, details: {}, args: undefined, kwargs: undefined })), /kind 2/);
     refuses(() => decodeHeartbeat(encodeQuery({})), /kind 11/);
   });

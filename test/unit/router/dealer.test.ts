@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import type { ClusterCallee, RegisterOutcome, RemoteInvocation, ReplyPort } from '../../../src/backplane/backplane.js';
 import { LocalBackplane } from '../../../src/backplane/local/local-backplane.js';
+import { decodeInbox, FrameKind } from '../../../src/backplane/nats/frame.js';
+import { serializerById } from '../../../src/serializers/index.js';
 import { MessageType as M } from '../../../src/wamp/codes.js';
 import { ErrorUri } from '../../../src/wamp/errors.js';
 import type { Dict, InvokePolicy } from '../../../src/wamp/messages.js';
@@ -224,7 +226,7 @@ describe('dealer: an invocation from another node for a callee still registering
     return {
       got,
       progress: () => undefined,
-      result: (args) => void got.push(['result', ...(args ?? [])]),
+      result: (answer) => void got.push(['result', ...(answer.args ?? [])]),
       error: (uri) => void got.push(['error', uri]),
       reject: (why) => void got.push(['reject', why]),
     };
@@ -252,6 +254,31 @@ describe('dealer: an invocation from another node for a callee still registering
     callee.send(M.YIELD, invoked[1], {}, ['done']);
     await settle();
     assert.deepEqual(answers.got, [['result', 'done']]);
+  });
+
+  it('fails an invocation whose bytes from another node do not decode for the callee, and only that call', async () => {
+    const callee = await r.peer();
+    const request = callee.nextRequest();
+    callee.send(M.REGISTER, request, {}, 'com.joining');
+    const regId = (await callee.nextOf(M.REGISTERED, request))[2] as number;
+    const dealer = r.router.realm('realm1')!.dealer;
+    // JSON bytes that are not JSON, for a MessagePack callee: read only when its INVOCATION is encoded.
+    const frame = decodeInbox(serializerById('msgpack')!.encode([2, {
+      o: 'n2', c: 1, r: 'realm1', u: 'com.joining', g: regId, cs: callee.session, d: {}, ps: 'json', pc: 1,
+    }, Buffer.from('[1, nope')]));
+    assert.ok(frame.kind === FrameKind.invoke);
+    const bad = port();
+    dealer.remoteInvocation(frame.inv, bad);
+    await settle();
+    assert.deepEqual(bad.got, [['error', ErrorUri.invalidArgument]]);
+    assert.equal(callee.log.filter((m) => m[0] === M.INVOCATION).length, 0, 'the callee never heard of it');
+    assert.deepEqual(dealer.pendingState(), IDLE);
+    const good = port();
+    dealer.remoteInvocation(inv(callee.session, regId), good);
+    const invoked = await callee.nextOf(M.INVOCATION);
+    callee.send(M.YIELD, invoked[1], {}, ['done']);
+    await settle();
+    assert.deepEqual(good.got, [['result', 'done']]);
   });
 
   it('gives up after 1 s, on a fake clock, with "gone" (safe to reroute)', async () => {
