@@ -5,6 +5,7 @@
  * it), which `answerNodeQuery` answers before the router's per-realm dispatch.
  */
 import type { Backplane } from './backplane/backplane.js';
+import type { NodeReport } from './multicore/node-report.js';
 import type { Router } from './router/router.js';
 import type { StatsCollector } from './stats/collector.js';
 import type { NodeSnapshot } from './stats/snapshot.js';
@@ -69,12 +70,12 @@ function isSessionList(d: Dict): boolean {
   return typeof d.node === 'string' && typeof d.total === 'number' && Array.isArray(d.sessions);
 }
 
-export function consoleSource(router: Router, backplane: Backplane, stats: StatsCollector): ConsoleSource {
+export function consoleSource(router: Router, backplane: Backplane, stats: StatsCollector, report: Pick<NodeReport, 'history'>): ConsoleSource {
   const clustered = () => backplane.health() !== 'standalone';
   return {
     clustered,
     snapshot: () => stats.snapshot(),
-    history: (since) => stats.history(since),
+    history: (since) => report.history(since),
     cluster: async () => {
       const mine = figuresOf(stats.snapshot());
       if (!clustered()) return [mine];

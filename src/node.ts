@@ -205,7 +205,13 @@ export class XbarNode {
     if (this.backplane.joining?.()) reasons.push(`waiting for the NATS backplane (${this.config.cluster?.servers.join(', ') ?? 'cluster.nats.servers'})`);
     else if (!this.serving) reasons.push(this.router.accepts ? 'the node is starting: not every listener is up yet' : 'the node is shutting down');
     if (backplane !== 'standalone' && backplane !== 'ready') reasons.push(`the cluster backplane is ${backplane}`);
-    return { ready: reasons.length === 0, reasons, backplane, node: this.backplane.nodeId };
+    return { ready: reasons.length === 0, reasons, backplane, node: this.backplane.nodeId, ...(this.nodeWorkers ? { workers: this.workerStates(this.nodeWorkers) } : {}) };
+  }
+
+  /** Each worker's state as the primary last told; this one is up (it answers) once it serves. */
+  private workerStates(w: NodeWorkers): { index: number; state: string }[] {
+    const known = w.statuses().map((s) => ({ index: s.index, state: s.index === w.index && this.serving ? 'up' : s.state }));
+    return known.some((s) => s.index === w.index) ? known : [...known, { index: w.index, state: this.serving ? 'up' : 'starting' }].sort((a, b) => a.index - b.index);
   }
 
   /** The node key an rlink authenticates with (Crossbar.io's key.priv), read or created once per file. */
@@ -345,7 +351,7 @@ export class XbarNode {
       if (service.type === 'stats') {
         // The page at the path, its JSON beside it: /stats and /stats.json.
         const json = p === '' ? 'stats.json' : `${p}.json`;
-        const consoleData = consoleSource(this.router, this.backplane, this.stats);
+        const consoleData = consoleSource(this.router, this.backplane, this.stats, this.report);
         web.mount(p, gated(consoleHandler(consoleData, { base: p === '' ? '' : `/${p}`, jsonUrl: `/${json}`, refreshMs: this.stats.config.interval }), gate));
         const hide = source !== this.stats;
         web.mount(json, gated(statsJsonHandler({ snapshot: () => this.report.snapshot().then((s) => (hide ? withoutTopics(s) : s)) }), gate));

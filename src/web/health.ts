@@ -2,7 +2,9 @@
  * The `health` path service, for load balancers and orchestrators: `<path>` is liveness (200
  * while the process serves HTTP at all), `<path>/ready` is readiness: 200 only while the node
  * serves (listeners up, not shutting down) and its backplane is standalone or ready; otherwise 503
- * with a JSON body saying why (HAProxy checks /health/ready).
+ * with a JSON body saying why (HAProxy checks /health/ready). A node of `--workers N` whose
+ * workers are not all up still serves (the others take its connections): both answers then say
+ * `degraded`, with each worker's state, and stay 200.
  */
 import type { PathHandler } from './http-server.js';
 import { notAllowed, notFound } from './stats-page.js';
@@ -13,6 +15,13 @@ export interface Readiness {
   readonly reasons: readonly string[];
   readonly backplane: string;
   readonly node: string;
+  /** With `--workers N`: each worker's state; the node is degraded while one is not up. */
+  readonly workers?: readonly { readonly index: number; readonly state: string }[];
+}
+
+/** Why a node of workers is degraded: one sentence per worker that is not up. */
+export function degradedBy(workers: Readiness['workers']): string[] {
+  return (workers ?? []).filter((w) => w.state !== 'up').map((w) => `worker ${w.index} is ${w.state}`);
 }
 
 export function healthHandler(readiness: () => Readiness): PathHandler {
@@ -23,11 +32,19 @@ export function healthHandler(readiness: () => Readiness): PathHandler {
       let body: Record<string, unknown>;
       if (rest === '') {
         status = 200;
-        body = { status: 'alive' };
+        const r = readiness();
+        const degraded = degradedBy(r.workers);
+        body = r.workers === undefined ? { status: 'alive' } : { status: degraded.length > 0 ? 'degraded' : 'alive', workers: r.workers, ...(degraded.length > 0 ? { reasons: degraded } : {}) };
       } else if (rest === 'ready') {
         const r = readiness();
+        const degraded = degradedBy(r.workers);
+        const workers = r.workers === undefined ? {} : { workers: r.workers };
         status = r.ready ? 200 : 503;
-        body = r.ready ? { status: 'ready', node: r.node, backplane: r.backplane } : { status: 'not ready', node: r.node, backplane: r.backplane, reasons: r.reasons };
+        body = !r.ready
+          ? { status: 'not ready', node: r.node, backplane: r.backplane, reasons: [...r.reasons, ...degraded], ...workers }
+          : degraded.length > 0
+            ? { status: 'degraded', node: r.node, backplane: r.backplane, reasons: degraded, ...workers }
+            : { status: 'ready', node: r.node, backplane: r.backplane, ...workers };
       } else {
         return notFound(res, req.url);
       }

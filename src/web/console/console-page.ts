@@ -291,6 +291,15 @@ export const CONSOLE_SCRIPT = `(function () {
     }));
   }
 
+  // --workers N: the figures are the node's, every worker's added up; say which workers are not in them.
+  function workersText(ws) {
+    if (!ws) return "";
+    var up = ws.filter(function (w) { return w.state === "up" && w.answered; });
+    var out = ws.filter(function (w) { return !(w.state === "up" && w.answered); })
+      .map(function (w) { return "worker " + w.index + " " + (w.state === "up" ? "not answering" : w.state); });
+    return "; workers " + up.length + "/" + ws.length + " up" + (out.length ? " (" + out.join(", ") + ")" : "");
+  }
+
   function tick() {
     var clustered = false;
     get(URL_JSON).then(function (s) {
@@ -308,7 +317,7 @@ export const CONSOLE_SCRIPT = `(function () {
         body.setAttribute("data-reports", String(reports));
         status.className = "live";
         status.textContent = s.sessions + " sessions, " + s.connections + " connections; backplane " + s.backplane.health +
-          " (" + s.backplane.members + " node" + (s.backplane.members === 1 ? "" : "s") + "); updated " + s.time +
+          " (" + s.backplane.members + " node" + (s.backplane.members === 1 ? "" : "s") + ")" + workersText(s.workers) + "; updated " + s.time +
           (s.enabled ? "" : " (statistics are off)") + " (live)";
       });
     }).catch(function (e) {

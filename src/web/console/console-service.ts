@@ -70,7 +70,7 @@ export function consoleHandler(source: ConsoleSource, o: ConsoleOptions): PathHa
         if (rest === 'history.json') {
           const q = parseQuery(req.url, { since: SINCE });
           const s = source.snapshot();
-          return json(req, res, { node: s.node, interval_ms: s.interval_ms, points: source.history(q.since) });
+          return answer(req, res, Promise.resolve(source.history(q.since)).then((points) => ({ node: s.node, interval_ms: s.interval_ms, points })));
         }
         if (rest === 'cluster.json') {
           parseQuery(req.url, {});

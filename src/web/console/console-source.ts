@@ -50,7 +50,8 @@ export interface ConsoleSource {
   /** True when the node is one of a cluster (a backplane other than the embedded one). */
   clustered(): boolean;
   snapshot(): NodeSnapshot;
-  history(since?: number): HistoryPoint[];
+  /** The node's chart points (with `--workers N`, every worker's added up: a promise). */
+  history(since?: number): HistoryPoint[] | Promise<HistoryPoint[]>;
   /** This node's figures first, then every other live node's that answered. */
   cluster(): Promise<NodeFigures[]>;
   /** At most `limit` sessions per node, this node's first. */

@@ -18,17 +18,23 @@ import { eventually } from '../../helpers/eventually.js';
 import { freePort } from '../../helpers/ports.js';
 
 interface LogLine { pid: number; msg: string; session?: number; node?: string; worker?: number }
-interface WorkerView { index: number; pid: number; state: string; answered: boolean; node?: string; sessions?: number }
+interface WorkerView { index: number; pid: number; state: string; restarts: number; answered: boolean; node?: string; sessions?: number }
+interface Health { status: string; reasons?: string[]; workers: { index: number; state: string }[] }
 interface StatsReport { node: string; sessions: number; connections: number; realms: { name: string; sessions: number }[]; workers: WorkerView[] }
 
-/** GET over a connection of its own: the primary hands each new connection to the next worker. */
-function get(url: string): Promise<{ status: number; body: string }> {
+/**
+ * GET over a connection of its own: the primary hands each new connection to the next worker.
+ * A connection the primary handed to a worker as it was killed gets no answer: it times out.
+ */
+function get(url: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    http.get(url, { agent: false }, (res) => {
+    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer in ${timeoutMs} ms`)));
+    req.on('error', reject);
   });
 }
 
@@ -118,6 +124,12 @@ describe('xbar start --workers 2', { timeout: 120_000 }, () => {
       for (const w of s.workers) assert.equal(w.sessions, onWorker(w.pid), `request ${i}: worker ${w.index}'s sessions`);
     }
     assert.equal(answeredBy.size, 2, 'both workers answered /stats.json');
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(JSON.parse((await get(`${base}/health`)).body), { status: 'alive', workers: [{ index: 0, state: 'up' }, { index: 1, state: 'up' }] });
+      const ready = JSON.parse((await get(`${base}/health/ready`)).body) as Health;
+      assert.equal(ready.status, 'ready');
+      assert.deepEqual(ready.workers, [{ index: 0, state: 'up' }, { index: 1, state: 'up' }]);
+    }
     const pidOf = new Map<number, number>();
     for (let i = 0; i < 4; i++) {
       const { status, body } = await get(`${base}/metrics`);
@@ -147,6 +159,15 @@ describe('xbar start --workers 2', { timeout: 120_000 }, () => {
     const closed = new Promise<void>((r) => (doomed.connection.onclose = () => (r(), true)));
     process.kill(p2, 'SIGKILL');
     await closed;
+    // Until its replacement serves, the node says it is degraded, naming the worker (the other answers).
+    const degraded = await eventually(async () => {
+      // A connection handed to the killed worker just before it died is reset or never answered.
+      const r = await get(`${base}/health/ready`, 500).then((x) => JSON.parse(x.body) as Health, () => undefined);
+      return r?.status === 'degraded' && r;
+    }, 'health says degraded while a worker restarts', 10_000, 2);
+    const slot = degraded.workers.find((w) => w.state !== 'up')!;
+    assert.match(slot.state, /^(restarting|starting)$/);
+    assert.deepEqual(degraded.reasons, [`worker ${slot.index} is ${slot.state}`]);
     await eventually(() => testaments.length === 1, 'the killed worker\'s session testament, published by the other');
     assert.deepEqual(testaments, ['gone']);
     await assert.rejects(survivor.session.call('com.w.doomed'), (e: autobahn.Error) => e.error === 'wamp.error.no_such_procedure');
@@ -157,5 +178,11 @@ describe('xbar start --workers 2', { timeout: 120_000 }, () => {
     const again = await onEachWorker([p1, p3]);
     await again.get(p3)!.session.register('com.w.back', () => 'back');
     assert.equal(await again.get(p1)!.session.call('com.w.back'), 'back', 'the new worker is part of the router');
+    for (let i = 0; i < 4; i++) {
+      const ready = JSON.parse((await get(`${base}/health/ready`)).body) as Health;
+      assert.equal(ready.status, 'ready', 'every worker is up again');
+      const s = JSON.parse((await get(`${base}/stats.json`)).body) as StatsReport;
+      assert.deepEqual(s.workers.map((w) => w.restarts).sort(), [0, 1], 'the restarted slot counts its restart');
+    }
   });
 });

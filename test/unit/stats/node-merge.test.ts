@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mergeNodeSnapshots } from '../../../src/stats/node-merge.js';
+import type { HistoryPoint } from '../../../src/stats/history.js';
+import { mergeHistories, mergeNodeSnapshots } from '../../../src/stats/node-merge.js';
 import type { NodeSnapshot, RealmSnapshot, Totals } from '../../../src/stats/snapshot.js';
 
 const totals = (n: number): Totals => ({ messages_in: n, messages_out: n, bytes_in: n, bytes_out: n, dropped: 0, publications: n, events: n, meta_publications: 0, meta_events: 0, calls: n });
@@ -57,5 +58,16 @@ describe('mergeNodeSnapshots (--workers N)', () => {
       { index: 0, pid: 5, state: 'up', restarts: 0, answered: true, node: 'w0', uptime_s: 5, connections: 2, sessions: 2, totals: a.totals, rates: a.rates, process: a.process },
       { index: 1, pid: null, state: 'restarting', restarts: 1, answered: false },
     ]);
+  });
+});
+
+describe('mergeHistories (--workers N)', () => {
+  const point = (time: number, sessions: number, p99: number | null): HistoryPoint => ({
+    time, sessions, connections: sessions, publications: 1, events: 2, meta_events: 0, calls: 1, messages_in: 1, messages_out: 1, bytes_in: 1, bytes_out: 1,
+    dropped: 0, call_p50_ms: p99, call_p99_ms: p99, cpu_percent: 5, rss_bytes: 10, event_loop_lag_p99_ms: 1,
+  });
+  it('adds each other worker\'s point nearest in time (within half an interval) to the answering worker\'s', () => {
+    const merged = mergeHistories([point(1000, 1, 2), point(2000, 1, null)], [[point(1100, 2, 7), point(2600, 5, 1)]], 1000);
+    assert.deepEqual(merged.map((p) => [p.time, p.sessions, p.events, p.call_p99_ms, p.cpu_percent]), [[1000, 3, 4, 7, 10], [2000, 1, 2, null, 5]]);
   });
 });
