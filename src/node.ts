@@ -77,10 +77,11 @@ export interface NodeOptions {
   /** Restart back-off and stop grace of worker processes (default: `DEFAULT_POLICY`, workers/supervisor.ts). */
   readonly workerPolicy?: SupervisionPolicy;
   /**
-   * A component asked the node to stop (`crossbar.shutdown` through `config.controller`); default:
-   * `stop()`. The CLI stops as on SIGTERM and exits.
+   * The node should stop: a component asked (`crossbar.shutdown` through `config.controller`), or a
+   * worker ended and a shutdown trigger applies (`controller.options.shutdown`); `exitCode` is what
+   * the process should exit with. Default: `stop()`. The CLI stops as on SIGTERM and exits.
    */
-  readonly onShutdownRequest?: () => void;
+  readonly onShutdownRequest?: (why: string, exitCode: number) => void;
   /**
    * A worker of `xbar start --workers N`: the node's other workers (multicore/node-channel.ts),
    * so /stats.json, /metrics, the console and /health report the whole node.
@@ -176,15 +177,13 @@ export class XbarNode {
       for (const realm of this.router.allRealms()) publishUpdate(realm, s);
     };
     this.outbound = new OutboundBridge(config.outbound ?? [], this.router, this.bridgeCounts, this.log);
+    const shutdown = options.onShutdownRequest ?? (() => void this.stop().catch((err: unknown) => this.log.error({ err }, 'error while stopping')));
     this.workers = new Workers(config.workers, {
       log: this.log,
       ...(options.workerPolicy ? { policy: options.workerPolicy } : {}),
       attach: (conn, session) => this.router.attach(conn, session),
-      controller: new NodeController(
-        () => this.backplane.nodeId,
-        options.onShutdownRequest ?? (() => void this.stop().catch((err: unknown) => this.log.error({ err }, 'error while stopping'))),
-        this.log,
-      ),
+      controller: new NodeController(() => this.backplane.nodeId, () => shutdown('crossbar.shutdown', 0), this.log),
+      onTriggeredShutdown: (why) => shutdown(`${why.trigger} (worker ${why.worker})`, why.exitCode),
     });
   }
 

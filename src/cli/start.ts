@@ -45,6 +45,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(opts.logLevel, opts.logFormat);
+  if (config.controller?.title !== undefined) process.title = config.controller.title;
   if (workers > 1 && cluster.isPrimary) {
     for (const warning of config.warnings ?? []) log.warn({ config: file, warning }, 'configuration warning');
     await runPrimary({ workers, nats: config.cluster !== undefined, log });
@@ -53,7 +54,9 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   const role = cluster.isWorker ? workerRole() : undefined;
   if (role) config = workerConfig(config, role.index);
   else for (const warning of config.warnings ?? []) log.warn({ config: file, warning }, 'configuration warning');
-  let stop = (_why: string): void => undefined;
+  // A stop asked for while the node is starting (a guest that exits at once) waits until it has started.
+  let asked: [string, number] | undefined;
+  let stop = (why: string, exitCode = 0): void => void (asked ??= [why, exitCode]);
   // A worker of `--workers N` joins the node's hub (or, with cluster.nats, the NATS cluster as a member of its own).
   const backplane = role?.hub === undefined ? undefined : new HubBackplane(
     { path: role.hub, name: `w${role.index}.${process.pid}`, onLost: () => process.exit(1) },
@@ -63,7 +66,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   const channel = role && new WorkerChannel(role.index);
   const node = new XbarNode(config, {
     logger: role ? log.child({ worker: role.index }) : log,
-    onShutdownRequest: () => stop('crossbar.shutdown'),
+    onShutdownRequest: (why, exitCode) => stop(why, exitCode),
     ...(backplane ? { backplane } : {}),
     ...(channel ? { nodeWorkers: channel } : {}),
   });
@@ -79,15 +82,16 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   log.info({ node: node.backplane.nodeId, config: file ?? '(embedded default)' }, 'xbar node started');
 
   let stopping = false;
-  stop = (signal: string) => {
+  stop = (why: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down: GOODBYE wamp.close.system_shutdown to every session');
+    log.info({ why }, 'shutting down: GOODBYE wamp.close.system_shutdown to every session');
     node.stop().then(
       () => {
         log.info('stopped');
         log.flush?.();
-        process.exit(0);
+        // A worker of --workers exits 0, which tells the primary to stop the node rather than restart the worker.
+        process.exit(role ? 0 : exitCode);
       },
       (e: unknown) => {
         log.error({ err: e }, 'error while stopping');
@@ -97,6 +101,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  if (asked) stop(...asked);
 }
 
 /**

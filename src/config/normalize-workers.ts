@@ -14,8 +14,10 @@ import type {
 } from './types-workers.js';
 
 export const WORKER_DEFAULTS = {
-  /** xbar restarts a guest that failed; Crossbar.io leaves it stopped ("restart-never"). */
-  guestRestart: 'restart-on-failed',
+  /** As Crossbar.io: a guest that exited stays stopped (xbar's `options.restart` changes it). */
+  guestRestart: 'restart-never',
+  /** Crossbar.io's node default: any worker's exit stops the node. */
+  shutdown: ['shutdown_on_worker_exit'],
   /** Crossbar.io's container default: a component whose session ended stays stopped. */
   containerRestart: 'restart-never',
   containerShutdown: 'shutdown-manual',
@@ -172,5 +174,7 @@ export function workersConfig(doc: ValidDocument, ctx: LoadContext): { workers?:
       if (w.components === undefined || pythonComponents(w.components).length > 0) workers.push(container(w, id, cbdir, components));
     } else if (w.type === 'router' && pythonComponents(w.components).length > 0) workers.push(routerComponents(w, id, cbdir, components));
   });
-  return workers.length === 0 ? {} : { workers: { cbdir, workers } };
+  if (workers.length === 0) return {};
+  const shutdown = doc.controller?.options?.shutdown ?? WORKER_DEFAULTS.shutdown;
+  return { workers: { cbdir, workers, shutdown, inProcess: doc.workers.filter((w) => w.type === 'router' || w.type === 'websocket-testee').length } };
 }

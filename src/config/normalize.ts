@@ -455,7 +455,8 @@ export function normalize(doc: ValidDocument, ctx: LoadContext = new LoadContext
     ...workersConfig(doc, ctx),
     ...outboundConfig(doc, ctx),
     ...(doc.stats ? { stats: statsConfig(doc.stats) } : {}),
-    ...(doc.cluster?.nats ? { cluster: clusterConfig(doc.cluster.nats, ctx) } : {}),
+    ...(doc.cluster?.nats ? { cluster: clusterConfig(doc.cluster.nats, ctx, doc.controller?.id) } : {}),
+    ...(doc.controller?.options?.title !== undefined ? { controller: { title: doc.controller.options.title } } : {}),
     ...(doc.cluster ? { placement: placementConfig(doc.cluster) } : {}),
   };
 }
@@ -470,7 +471,8 @@ function placementConfig(c: ClusterDocument): PlacementConfig {
   };
 }
 
-function clusterConfig(n: NonNullable<ClusterDocument['nats']>, ctx: LoadContext): ClusterConfig {
+/** `nodeId`: the controller's id, Crossbar.io's name for the node, which `nats.node` overrides. */
+function clusterConfig(n: NonNullable<ClusterDocument['nats']>, ctx: LoadContext, nodeId: string | undefined): ClusterConfig {
   // Files are read at start-up, relative to the config file, so a wrong path is a config error.
   const file = (key: string, f: string | undefined) => {
     if (f === undefined) return undefined;
@@ -481,7 +483,7 @@ function clusterConfig(n: NonNullable<ClusterDocument['nats']>, ctx: LoadContext
   const creds = file('creds', n.creds);
   const heartbeatInterval = n.heartbeat_interval ?? 1000;
   return {
-    servers: n.servers, name: n.name ?? 'xbar', node: n.node, user: n.user, password: n.password, token: n.token,
+    servers: n.servers, name: n.name ?? 'xbar', node: n.node ?? nodeId, user: n.user, password: n.password, token: n.token,
     ...(creds ? { creds } : {}),
     ...(tls ? { tls } : {}),
     heartbeatInterval, deadAfter: n.dead_after ?? 3 * heartbeatInterval,

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { clusterDocument } from './schema-cluster.js';
+import { controller } from './schema-controller.js';
 import { bool, byType, expect, int, listOf, nonEmpty, oneOf, only, str, strict, strings, tag } from './schema-kit.js';
 import { configId, transports, websocketTransport } from './schema-transport.js';
 import { limits } from './schema-auth.js';
@@ -140,8 +141,8 @@ export const nodeConfigDocument = strict(
   {
     $schema: str().optional(),
     version: z.literal(2, { error: () => 'expected 2\nxbar reads Crossbar.io node configurations of version 2' }),
-    /** The node controller's settings concern Crossbar.io's process management; accepted, unused. */
-    controller: z.record(z.string(), z.unknown(), expect('object')).optional(),
+    /** The node controller (`schema-controller.ts`): the node's id, title and shutdown triggers. */
+    controller: controller.optional(),
     /** xbar's per-IP defences (`schema-auth.ts`); absent = generous defaults. */
     limits: limits.optional(),
     /** xbar's statistics (`schema-stats.ts`); absent = on, with defaults. */

@@ -30,6 +30,7 @@ export interface GuestWorkerConfig {
   readonly stderr: StdioAction;
   /** Restart the guest when a file under these directories changes. */
   readonly watch?: { readonly directories: readonly string[]; readonly delayMs: number };
+  /** xbar's `options.restart`; Crossbar.io's way, `restart-never`, is the default. */
   readonly restart: RestartMode;
 }
 
@@ -117,8 +118,19 @@ export interface ContainerWorkerConfig {
 export type WorkerConfig = GuestWorkerConfig | RouterComponentsWorkerConfig | ContainerWorkerConfig;
 
 /** What a node runs besides its router. */
+/** Crossbar.io's node shutdown triggers (`controller.options.shutdown`). */
+export type ShutdownTrigger =
+  | 'shutdown_on_shutdown_requested'
+  | 'shutdown_on_worker_exit'
+  | 'shutdown_on_worker_exit_with_error'
+  | 'shutdown_on_last_worker_exit';
+
 export interface WorkersConfig {
   /** The node directory (Crossbar.io's cbdir): the config file's folder. */
   readonly cbdir: string;
   readonly workers: readonly WorkerConfig[];
+  /** When a guest or container worker's end stops the node (workers/shutdown-triggers.ts). */
+  readonly shutdown: readonly ShutdownTrigger[];
+  /** Workers xbar runs inside the node (router, websocket-testee): they end only with it, so while there is one the last worker never exits. */
+  readonly inProcess: number;
 }

@@ -455,4 +455,6 @@ export interface NodeConfig {
   readonly workers?: WorkersConfig;
   /** Crossbar.io's outbound HTTP bridge components, run natively (`normalize-outbound.ts`); undefined = none. */
   readonly outbound?: readonly OutboundComponentConfig[];
+  /** `controller.options.title`: the process title (Crossbar.io's setproctitle); undefined = Node's. */
+  readonly controller?: { readonly title?: string };
 }

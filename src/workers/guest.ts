@@ -12,8 +12,8 @@
  *   `closeStdout()` does;
  * - `watch`: a change under the watched directories stops the guest and starts it again after
  *   `timeout` seconds;
- * - restart: xbar's `options.restart` (default `restart-on-failed`, with back-off); Crossbar.io
- *   never restarts a guest that exited.
+ * - restart: xbar's `options.restart` (with back-off); by default, as in Crossbar.io, a guest that
+ *   exited is not started again, and its end goes to the node's shutdown triggers (`onEnded`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -23,7 +23,7 @@ import type { GuestWorkerConfig, StdioAction } from '../config/types-workers.js'
 import { resolveExecutable } from './executable.js';
 import { eachLine } from './output-lines.js';
 import { processEnv } from './process-env.js';
-import { Supervisor, type SupervisionPolicy } from './supervisor.js';
+import { Supervisor, type ExitInfo, type SupervisionPolicy } from './supervisor.js';
 import { DirectoryWatch } from './watch.js';
 
 export class GuestWorker {
@@ -31,11 +31,13 @@ export class GuestWorker {
   private readonly log: Logger;
   private watch: DirectoryWatch | undefined;
   private exe = '';
+  /** Called when the guest exited for good (not on stop). */
+  onEnded: ((exit: ExitInfo) => void) | undefined;
 
   constructor(readonly config: GuestWorkerConfig, log: Logger, policy?: SupervisionPolicy) {
     this.log = log.child({ worker: config.id, type: 'guest' });
     this.supervisor = new Supervisor(
-      { spawn: () => this.spawn(), started: (child) => this.wire(child) },
+      { spawn: () => this.spawn(), started: (child) => this.wire(child), ended: (exit) => this.onEnded?.(exit) },
       config.restart,
       this.log,
       policy,

@@ -10,8 +10,9 @@
  *   `realm` with their `role`, as Crossbar.io attaches them inside the router.
  *
  * The process runs in the node directory with `options.pythonpath` first on sys.path and
- * `options.env` as its environment; its output is logged with the worker's id; it is supervised
- * like a guest (restarted with back-off when it fails) and stopped before the router. A start
+ * `options.env` as its environment; its output is logged with the worker's id; a container's
+ * process ends for good like a guest's (the node's shutdown triggers decide), router components'
+ * is restarted with back-off when it fails; both are stopped before the router. A start
  * waits until every component has joined, and fails naming the component when one cannot (or
  * when Python or Autobahn|Python is missing, naming the package to install).
  */
@@ -62,6 +63,8 @@ export class PythonComponentsWorker {
   private startup: { resolve: () => void; reject: (e: Error) => void } | undefined;
   /** The running process's stdin while components may call `config.controller` (answers go there). */
   private answers: NodeJS.WritableStream | undefined;
+  /** Called when the process exited for good (not on stop). */
+  onEnded: ((exit: ExitInfo) => void) | undefined;
 
   constructor(
     readonly config: ContainerWorkerConfig | RouterComponentsWorkerConfig,
@@ -75,8 +78,10 @@ export class PythonComponentsWorker {
     this.python = config.python.python ?? systemPython();
     for (const c of config.components) this.components.set(c.id, { id: c.id, joined: false });
     this.supervisor = new Supervisor(
-      { spawn: () => this.spawn(), started: (child) => this.wire(child), exited: (exit) => this.exited(exit) },
-      'restart-on-failed',
+      { spawn: () => this.spawn(), started: (child) => this.wire(child), exited: (exit) => this.exited(exit), ended: (exit) => this.onEnded?.(exit) },
+      // A container is a worker of its own, which Crossbar.io never starts again; router components
+      // live in the router worker, which outlives them, so their process is restarted when it fails.
+      config.type === 'container' ? 'restart-never' : 'restart-on-failed',
       this.log,
       policy,
     );

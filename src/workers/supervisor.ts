@@ -31,6 +31,8 @@ export interface SupervisedProcess {
   started?(child: ChildProcess): void;
   /** Called after each exit, before any restart is decided. */
   exited?(exit: ExitInfo): void;
+  /** Called when the process exited and will not be started again (its restart mode, or xbar gave up); not on stop. */
+  ended?(exit: ExitInfo): void;
 }
 
 export function failed(exit: ExitInfo): boolean {
@@ -112,6 +114,7 @@ export class Supervisor {
     const level = failed(exit) ? 'error' : 'info';
     if (!again) {
       this.log[level]({ pid: child.pid, exit: describeExit(exit), restart: this.restart }, 'worker process exited; not restarted');
+      this.target.ended?.(exit);
       return;
     }
     if (ran >= this.policy.stableMs) this.inARow = 0;
@@ -121,6 +124,7 @@ export class Supervisor {
         { pid: child.pid, exit: describeExit(exit), restarts: this.inARow },
         `worker process exited ${this.inARow} times in a row within ${this.policy.stableMs / 1000} s of starting; not restarted again`,
       );
+      this.target.ended?.(exit);
       return;
     }
     const delay = Math.min(this.policy.initialMs * 2 ** this.inARow, this.policy.maxMs);
@@ -138,8 +142,10 @@ export class Supervisor {
       this.restarts++;
       this.start().catch((err: Error) => {
         this.log.error({ err: err.message }, 'worker process could not be restarted');
-        if (this.inARow >= this.policy.maxRestarts) this.gaveUp = true;
-        else this.schedule(Math.min(this.policy.initialMs * 2 ** this.inARow++, this.policy.maxMs));
+        if (this.inARow >= this.policy.maxRestarts) {
+          this.gaveUp = true;
+          this.target.ended?.({ code: null, signal: null });
+        } else this.schedule(Math.min(this.policy.initialMs * 2 ** this.inARow++, this.policy.maxMs));
       });
     }, delayMs);
   }

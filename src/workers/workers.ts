@@ -9,7 +9,8 @@ import type { AttachConnection } from './component-entrance.js';
 import { GuestWorker } from './guest.js';
 import type { NodeController } from './node-controller.js';
 import { PythonComponentsWorker } from './python-components.js';
-import type { SupervisionPolicy } from './supervisor.js';
+import { ShutdownTriggers, type TriggeredShutdown } from './shutdown-triggers.js';
+import { failed, type SupervisionPolicy } from './supervisor.js';
 
 /** What a running worker offers the node. */
 export interface Worker {
@@ -26,24 +27,28 @@ export interface WorkersOptions {
   readonly attach?: AttachConnection;
   /** What components of workers with `expose_controller` call through `config.controller`. */
   readonly controller?: NodeController;
+  /** Stops the node when a worker's end meets a shutdown trigger (`controller.options.shutdown`). */
+  readonly onTriggeredShutdown?: (why: TriggeredShutdown) => void;
 }
 
 export class Workers {
   readonly all: Worker[] = [];
   private started: Worker[] = [];
+  private readonly triggers: ShutdownTriggers | undefined;
 
   constructor(config: WorkersConfig | undefined, private readonly options: WorkersOptions) {
+    const stop = options.onTriggeredShutdown;
+    if (config && stop) this.triggers = new ShutdownTriggers(config.shutdown, config.inProcess, stop, options.log);
     for (const w of config?.workers ?? []) this.all.push(this.create(w, config!.cbdir));
   }
 
   private create(w: WorkerConfig, cbdir: string): Worker {
-    switch (w.type) {
-      case 'guest':
-        return new GuestWorker(w, this.options.log, this.options.policy);
-      case 'container':
-      case 'router-components':
-        return new PythonComponentsWorker(w, cbdir, this.options.log, this.options.policy, this.options.attach, this.options.controller);
-    }
+    const o = this.options;
+    if (w.type === 'router-components') return new PythonComponentsWorker(w, cbdir, o.log, o.policy, o.attach, o.controller);
+    // Guests and containers are workers of their own (router components are part of the router worker).
+    const worker = w.type === 'guest' ? new GuestWorker(w, o.log, o.policy) : new PythonComponentsWorker(w, cbdir, o.log, o.policy, o.attach, o.controller);
+    worker.onEnded = (exit) => this.triggers?.ended(w.id, failed(exit));
+    return worker;
   }
 
   /** The worker with this id. */
@@ -55,6 +60,8 @@ export class Workers {
   async start(): Promise<void> {
     for (const w of this.all) {
       this.started.push(w);
+      // Counted as running before it starts: a guest may exit before its start has returned.
+      if (w.config.type !== 'router-components') this.triggers?.started(w.config.id);
       await w.start();
     }
   }

@@ -81,7 +81,7 @@ describe('worker options expose_controller and expose_shared', { timeout: 90_000
         assert.match(String(progress.msg), /'restart': False/);
         assert.match(String(progress.msg), /'when': '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z'/);
         assert.ok(lines.some((l) => l.msg === 'node shutdown requested by a component (crossbar.shutdown)'));
-        assert.ok(lines.some((l) => l.msg === 'shutting down: GOODBYE wamp.close.system_shutdown to every session' && l.signal === 'crossbar.shutdown'));
+        assert.ok(lines.some((l) => l.msg === 'shutting down: GOODBYE wamp.close.system_shutdown to every session' && l.why === 'crossbar.shutdown'));
         assert.ok(!lines.some((l) => typeof l.msg === 'string' && l.msg.includes('Traceback')), 'no failure in the component');
       } finally {
         child.kill('SIGKILL');
@@ -91,13 +91,16 @@ describe('worker options expose_controller and expose_shared', { timeout: 90_000
     }
   });
 
-  it('container/working unchanged: accepted; its component joins, leaves after 3 s, and the container ends (shutdown-on-last-component-stopped)', async () => {
+  it('container/working unchanged: its component joins, leaves after 3 s, the container ends (shutdown-on-last-component-stopped), and so the node stops (shutdown_on_worker_exit)', async () => {
     const { root, dir } = await copyExample('containers/failures/container/working');
     const { logger, lines } = captureLog();
-    const node = new XbarNode(await loadConfigFile(join(dir, '.crossbar', 'config.json')), { logger, workerPolicy: FAST_POLICY });
+    const asked: [string, number][] = [];
+    const node = new XbarNode(await loadConfigFile(join(dir, '.crossbar', 'config.json')), { logger, workerPolicy: FAST_POLICY, onShutdownRequest: (why, code) => asked.push([why, code]) });
     try {
       await node.start();
       await eventually(() => lines.some((l) => l.msg === 'worker process exited; not restarted' && l.exit === 'exit code 0'), 'the container to end', 20_000);
+      await eventually(() => asked.length > 0, 'the node to be told to stop', 5000);
+      assert.deepEqual(asked, [['shutdown_on_worker_exit (worker worker002)', 0]]);
       assert.ok(lines.some((l) => l.msg === 'component stopped' && l.clean === true));
       assert.ok(lines.some((l) => String(l.msg).startsWith('MySession.onJoin(details=')));
     } finally {

@@ -2,8 +2,8 @@
  * Guest workers as Crossbar.io runs them (crossbar/node/controller.py `_start_guest_worker`,
  * node/guest.py): started from a Crossbar.io config after the router listens, an Autobahn|JS
  * guest of ours registers and publishes on the node; its working directory, environment, stdin
- * and output follow the config; it is restarted with back-off when it crashes and stopped with
- * the node.
+ * and output follow the config; with xbar's `restart` it is restarted with back-off when it
+ * crashes; it is stopped with the node. (When a guest's end stops the node: shutdown-triggers.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -87,8 +87,11 @@ describe('guest workers', () => {
     assert.ok(n.logs.some((l) => l.worker === 'guest_g3' && l.stream === 'stdout' && l.msg === 'guest g3 ignores SIGTERM'));
   });
 
+  // No shutdown trigger, so that the node outlives the guests these tests end.
+  const keepRunning = { controller: { options: { shutdown: [] } } };
+
   it('restarts a guest that crashed, with back-off, and leaves one that exited cleanly stopped (restart-on-failed)', async () => {
-    const { n, client } = await start((url) => [guest(url, 'g4')]);
+    const { n, client } = await start((url) => [guest(url, 'g4', { restart: 'restart-on-failed' })], keepRunning);
     const first = await callWhenReady<Info>(client, 'com.example.g4.info');
     const ready: number[] = [];
     await client.session.subscribe('com.example.g4.ready', ([pid]) => ready.push(pid as number));
@@ -111,7 +114,7 @@ describe('guest workers', () => {
   it('gives up on a guest that keeps crashing, and the router keeps serving', async () => {
     const { n, client } = await start(() => [
       { type: 'guest', id: 'crasher', executable: process.execPath, arguments: ['-e', 'console.log("crashing"); process.exit(7)'], options: { restart: 'restart-always' } },
-    ]);
+    ], keepRunning);
     const crasher = guestOf(n, 'crasher');
     await eventually(() => crasher.supervisor.gaveUp, 'xbar to give up', 10_000);
     assert.equal(crasher.supervisor.restarts, 3, 'FAST_POLICY allows 3 restarts in a row');

@@ -59,17 +59,20 @@ export function tempProject(): { project: string; cbdir: string } {
 
 /**
  * Starts a node whose document is a router worker (realm1, anonymous may do anything, WebSocket
- * at /ws on a free port) plus `workers(url, port)`; `router` adds keys to the router worker.
+ * at /ws on a free port) plus `workers(url, port)`; `router` adds keys to the router worker,
+ * `controller` is the document's controller section (Crossbar.io's default triggers without it:
+ * the node stops when a worker ends).
  */
 export async function startWorkersNode(
   workers: (url: string, port: number) => Doc[],
-  o: { policy?: SupervisionPolicy; router?: Doc; realms?: Doc[]; dir?: { project: string; cbdir: string } } = {},
+  o: { policy?: SupervisionPolicy; router?: Doc; realms?: Doc[]; dir?: { project: string; cbdir: string }; controller?: Doc } = {},
 ): Promise<WorkersNode> {
   const port = await freePort();
   const url = `ws://127.0.0.1:${port}/ws`;
   const { project, cbdir } = o.dir ?? tempProject();
   const doc = {
     version: 2,
+    ...(o.controller ? { controller: o.controller } : {}),
     workers: [
       {
         type: 'router',

@@ -52,8 +52,8 @@ describe('a Crossbar.io node configuration', () => {
     assert.deepEqual(fromYaml, fromJson);
   });
 
-  it('accepts any controller object and a $schema string', () => {
-    const doc = { $schema: 'https://example.com/crossbar.json', controller: { id: 'n1', manhole: {} }, ...minimalDoc() };
+  it('accepts a controller section and a $schema string (controller keys: controller.test.ts)', () => {
+    const doc = { $schema: 'https://example.com/crossbar.json', controller: { id: 'node1', options: { title: 'n' } }, ...minimalDoc() };
     assert.equal(parse(doc).realms.length, 1);
   });
 

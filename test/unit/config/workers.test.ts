@@ -22,7 +22,7 @@ function guests(doc: Doc): GuestWorkerConfig[] {
 }
 
 describe('config: guest workers', () => {
-  it('resolves the working directory, watched directories and ids as Crossbar.io does', () => {
+  it('resolves the working directory, watched directories and ids as Crossbar.io does, and never restarts a guest unless told (restart-never)', () => {
     const [a, b] = guests(withWorkers(
       { type: 'guest', executable: 'node', arguments: ['hello.js'], options: { workdir: '../node', watch: { directories: ['../node'], action: 'restart' } } },
       { type: 'guest', id: 'backend', executable: '/usr/bin/env', options: { stdout: 'drop', stderr: 'close', stdin: { type: 'json', value: [1] } } },
@@ -30,7 +30,7 @@ describe('config: guest workers', () => {
     assert.deepEqual(a, {
       type: 'guest', id: 'worker002', executable: 'node', arguments: ['hello.js'], workdir: '/srv/app/node',
       env: { inherit: true, vars: {} }, stdout: 'log', stderr: 'log',
-      watch: { directories: ['/srv/app/node'], delayMs: 1000 }, restart: 'restart-on-failed',
+      watch: { directories: ['/srv/app/node'], delayMs: 1000 }, restart: 'restart-never',
     });
     assert.equal(b?.id, 'backend');
     assert.equal(b?.workdir, CBDIR, 'no workdir: the node directory');
