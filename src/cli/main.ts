@@ -26,6 +26,7 @@ program
   .option('-l, --listen <host:port>', 'where the embedded default serves WebSocket (its RawSocket: the next port); default 127.0.0.1:8080')
   .option('-p, --port <n>', 'the embedded default\'s WebSocket port on 127.0.0.1 (RawSocket: the next port)')
   .option('-w, --workers <n>', 'router processes sharing the node\'s ports, one per core with "auto" (default 1)')
+  .option('--worker-timeout <seconds>', 'with --workers: a worker that does not answer the primary\'s heartbeat this long (its event loop is blocked) is killed and restarted (default 10)')
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
   .addOption(new Option('--log-format <format>', 'log lines: readable (pretty) or pino JSON; default pretty at a terminal, else json').choices(LOG_FORMATS))
   .action((opts: StartOptions) => startCommand(opts));

@@ -11,7 +11,7 @@ import { createLogger, type LogFormat } from './log-output.js';
 import { parseListen } from './relay.js';
 import { HubBackplane } from '../backplane/hub/hub-backplane.js';
 import { runPrimary } from '../multicore/primary.js';
-import { parseWorkers, workerConfig } from '../multicore/worker-config.js';
+import { parseWorkers, parseWorkerTimeout, workerConfig } from '../multicore/worker-config.js';
 import { workerRole } from '../multicore/worker-env.js';
 import { WorkerChannel } from '../multicore/node-channel.js';
 
@@ -27,14 +27,18 @@ export interface StartOptions {
   logFormat?: LogFormat;
   /** `--workers N|auto`: N router processes sharing the node's ports (multicore/). */
   workers?: string;
+  /** `--worker-timeout S`: a worker silent this long to the primary's heartbeat is hung. */
+  workerTimeout?: string;
 }
 
 export async function startCommand(opts: StartOptions): Promise<void> {
   let config: NodeConfig;
   let file: string | undefined;
   let workers = 1;
+  let hungAfterMs: number | undefined;
   try {
     workers = opts.workers === undefined ? 1 : parseWorkers(opts.workers, availableParallelism());
+    hungAfterMs = opts.workerTimeout === undefined ? undefined : parseWorkerTimeout(opts.workerTimeout);
     const listen = listenOption(opts);
     file = configFile(opts);
     if (listen && file) throw new Error('--listen and --port change the embedded default; with --config, set the endpoint in the file');
@@ -48,7 +52,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   if (config.controller?.title !== undefined) process.title = config.controller.title;
   if (workers > 1 && cluster.isPrimary) {
     for (const warning of config.warnings ?? []) log.warn({ config: file, warning }, 'configuration warning');
-    await runPrimary({ workers, nats: config.cluster !== undefined, log });
+    await runPrimary({ workers, nats: config.cluster !== undefined, log, ...(hungAfterMs !== undefined ? { hungAfterMs } : {}) });
     return;
   }
   const role = cluster.isWorker ? workerRole() : undefined;

@@ -28,6 +28,8 @@ export interface PrimaryOptions {
 /** A worker that dies sooner than this after it started is restarted only after RESTART_BACKOFF_MS. */
 const QUICK_DEATH_MS = 2000;
 const RESTART_BACKOFF_MS = 1000;
+/** A worker still running this long after SIGTERM is killed, ms. */
+const STOP_GRACE_MS = 15_000;
 /** Default of `--worker-timeout`: a worker whose event loop is blocked this long is hung, ms. */
 export const HUNG_AFTER_MS = 10_000;
 
@@ -159,7 +161,9 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
     const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     void Promise.all(live.map((w) => new Promise<void>((resolve) => {
       if (w.isDead()) return resolve();
-      w.once('exit', () => resolve());
+      // A worker that does not stop in time (its event loop blocked, or the process stopped) is killed.
+      const kill = setTimeout(() => w.process.kill('SIGKILL'), STOP_GRACE_MS);
+      w.once('exit', () => (clearTimeout(kill), resolve()));
       w.process.kill('SIGTERM');
     }))).then(async () => {
       await hub?.stop();

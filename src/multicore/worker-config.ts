@@ -23,3 +23,10 @@ export function parseWorkers(value: string, cores: number): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1024) throw new Error(`--workers: expected a number 1-1024 or "auto", got ${JSON.stringify(value)}`);
   return Number(value);
 }
+
+/** `--worker-timeout S`: seconds (0.1–3600, decimals allowed) as ms. */
+export function parseWorkerTimeout(value: string): number {
+  const s = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  if (!(s >= 0.1 && s <= 3600)) throw new Error(`--worker-timeout: expected seconds 0.1-3600, got ${JSON.stringify(value)}`);
+  return Math.round(s * 1000);
+}

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NodeConfig } from '../../../src/config/types.js';
-import { parseWorkers, workerConfig } from '../../../src/multicore/worker-config.js';
+import { parseWorkers, parseWorkerTimeout, workerConfig } from '../../../src/multicore/worker-config.js';
 import { workerRole } from '../../../src/multicore/worker-env.js';
 
 const base = {
@@ -33,5 +33,11 @@ describe('worker config', () => {
   it('knows a worker by its environment', () => {
     assert.deepEqual(workerRole({ XBAR_WORKER_INDEX: '1', XBAR_WORKER_HUB: '/tmp/h.sock' }), { index: 1, hub: '/tmp/h.sock' });
     assert.equal(workerRole({}), undefined);
+  });
+
+  it('takes --worker-timeout in seconds, decimals allowed, and refuses anything else naming the flag', () => {
+    assert.equal(parseWorkerTimeout('10'), 10_000);
+    assert.equal(parseWorkerTimeout('1.5'), 1500);
+    for (const bad of ['0', '0.01', '-1', '1e3', 'soon', '', '3601']) assert.throws(() => parseWorkerTimeout(bad), /--worker-timeout: expected/);
   });
 });
