@@ -434,8 +434,10 @@ export class XbarNode {
   private *sheddable(): Iterable<Sheddable> {
     for (const s of this.router.newestFirst()) {
       const t = s.conn.peer.transport;
-      if (!s.isOpen || (t !== 'websocket' && t !== 'rawsocket')) continue;
-      yield { shed: () => s.conn.close(CloseCode.goingAway, 'moving to a less loaded node') };
+      // In-process sessions (router components, bridges) stay, and long-poll ones (untested with a reconnecting client).
+      if (!s.isOpen || t === 'native' || t === 'longpoll') continue;
+      const why = 'moving to a less loaded node';
+      yield { shed: () => (s.conn.move ? s.conn.move(why) : s.conn.close(CloseCode.goingAway, why)) };
     }
   }
 

@@ -64,6 +64,12 @@ export interface Connection {
    * (in-process peers) have no per-session statistics.
    */
   observe?(observer: TrafficObserver | undefined): void;
+  /**
+   * Ask the peer to reconnect, to another node (balancing: cluster.shed), in its protocol's terms;
+   * without it the connection is closed with going-away (WebSocket 1001), which stock clients
+   * take as a cue to reconnect.
+   */
+  move?(reason: string): void;
   /** Start delivering messages to the handler (nothing is delivered before). */
   attach(handler: ConnectionHandler): void;
   /**

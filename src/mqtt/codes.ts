@@ -2,6 +2,7 @@
  * CONNACK return codes (MQTT 3.1.1 §3.2.2.3) and reason codes (MQTT 5 §2.4), and how a WAMP
  * ABORT reason becomes one.
  */
+import { NODE_FULL } from '../balance/admission.js';
 import { ErrorUri } from '../wamp/errors.js';
 
 /** MQTT 3.1.1 CONNACK return codes. */
@@ -29,6 +30,7 @@ export const Reason = {
   badUserNameOrPassword: 0x86,
   notAuthorized: 0x87,
   serverUnavailable: 0x88,
+  serverBusy: 0x89,
   serverShuttingDown: 0x8b,
   badAuthenticationMethod: 0x8c,
   keepAliveTimeout: 0x8d,
@@ -44,6 +46,7 @@ export const Reason = {
   payloadFormatInvalid: 0x99,
   qosNotSupported: 0x9b,
   sharedSubscriptionsNotSupported: 0x9e,
+  useAnotherServer: 0x9c,
   subscriptionIdentifiersNotSupported: 0xa1,
 } as const;
 
@@ -51,7 +54,7 @@ export const Reason = {
 export const SUBACK_FAILURE = 0x80;
 
 /** What the CONNACK says when the WAMP session was refused with `reason`. */
-export function refusal(reason: string, version: 3 | 4 | 5, hadCredentials: boolean): number {
+export function refusal(reason: string, version: 3 | 4 | 5, hadCredentials: boolean, lighterNode = false): number {
   const v5 = version === 5;
   switch (reason) {
     case ErrorUri.authenticationFailed:
@@ -62,6 +65,10 @@ export function refusal(reason: string, version: 3 | 4 | 5, hadCredentials: bool
     case ErrorUri.notAuthorized:
     case ErrorUri.noSuchRole:
       return v5 ? Reason.notAuthorized : ConnectReturn.notAuthorized;
+    case NODE_FULL:
+      // cluster.max_sessions: elsewhere when another node is lighter (the reason string names it), else busy.
+      if (!v5) return ConnectReturn.serverUnavailable;
+      return lighterNode ? Reason.useAnotherServer : Reason.serverBusy;
     default:
       return v5 ? Reason.serverUnavailable : ConnectReturn.serverUnavailable;
   }

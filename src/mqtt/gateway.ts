@@ -115,9 +115,10 @@ export class MqttGateway {
     const expiry = Math.min(asked, max);
     const s = new MqttSession(clientId, conn, this.ctx);
     conn.waitingAbandoned = () => s.end('connection closed before CONNACK');
-    s.onAbort = (reason, message) => {
+    s.onAbort = (reason, message, details) => {
       const hadCredentials = p.username !== undefined;
-      this.refuse(conn, refusal(reason, conn.level, hadCredentials), message || reason);
+      const lighterNode = Array.isArray(details.urls) && details.urls.length > 0;
+      this.refuse(conn, refusal(reason, conn.level, hadCredentials, lighterNode), message || reason);
     };
     s.onWelcome = () => {
       this.welcomed(s, conn, p, { clientId, assigned, expiry, capped: asked !== expiry }).catch((e: unknown) => {

@@ -65,7 +65,7 @@ export class MqttSession implements Connection, EstablishedHandler {
   onEnded: (() => void) | undefined;
   /** The answer to HELLO: WELCOME details, or the ABORT reason. */
   onWelcome: ((details: Dict) => void) | undefined;
-  onAbort: ((reason: string, message: string) => void) | undefined;
+  onAbort: ((reason: string, message: string, details: Dict) => void) | undefined;
 
   constructor(readonly clientId: string, conn: MqttConnection, readonly ctx: GatewayContext) {
     this.conn = conn;
@@ -123,12 +123,21 @@ export class MqttSession implements Connection, EstablishedHandler {
   }
 
   close(code: number, reason: string): void {
-    if (this.state === 'closed') return;
-    this.ended({ code, reason, byPeer: false });
-    const conn = this.conn;
     const why = this.goodbyeReason === CloseUri.systemShutdown ? Reason.serverShuttingDown
       : this.goodbyeReason === CloseUri.killed ? Reason.administrativeAction
         : code === CloseCode.goingAway ? Reason.serverShuttingDown : Reason.unspecifiedError;
+    this.leave(code, reason, why);
+  }
+
+  /** MQTT 5: DISCONNECT "use another server" (0x9C); 3.1.1 has no DISCONNECT from the server: closed. */
+  move(reason: string): void {
+    this.leave(CloseCode.goingAway, reason, Reason.useAnotherServer);
+  }
+
+  private leave(code: number, reason: string, why: number): void {
+    if (this.state === 'closed') return;
+    this.ended({ code, reason, byPeer: false });
+    const conn = this.conn;
     if (conn?.isOpen) conn.disconnect(why, this.goodbyeReason || reason);
     else conn?.end();
   }
@@ -173,7 +182,7 @@ export class MqttSession implements Connection, EstablishedHandler {
       }
       case T.ABORT: {
         const details = m[1] as Dict;
-        this.onAbort?.(String(m[2]), String(details?.message ?? ''));
+        this.onAbort?.(String(m[2]), String(details?.message ?? ''), details ?? {});
         break;
       }
       case T.CHALLENGE:

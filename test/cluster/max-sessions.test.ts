@@ -2,7 +2,8 @@
  * `cluster.max_sessions` (issue 17, point 2) on two nodes over a real nats-server: the full node
  * refuses a WebSocket upgrade with 503, Retry-After and the lighter node's addresses, and a
  * RawSocket HELLO with ABORT xbar.error.node_full naming them; Autobahn|JS sees the refusal and
- * joins the lighter node at the URL it was given; the refusals are counted in /metrics; the node
+ * joins the lighter node at the URL it was given; MQTT clients get CONNACK 3 (3.1.1) or 0x9C "use
+ * another server" naming it (MQTT 5); the refusals are counted in /metrics; the node
  * takes sessions again once one leaves. The soft mark (`high_water`) shows the node busy.
  */
 import assert from 'node:assert/strict';
@@ -12,9 +13,30 @@ import { connectAutobahn, type AutobahnClient } from '../helpers/clients.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/eventually.js';
 import { RawSocketClient } from '../helpers/raw-wamp.js';
+import mqtt from 'mqtt';
 import WebSocket from 'ws';
+import { mqttOptions } from '../integration/mqtt/support.js';
 
 const OPS: TransportConfig = { type: 'web', id: 'ops', endpoint: { type: 'tcp', interface: '127.0.0.1', port: 0 }, paths: new Map([['metrics', { type: 'metrics' }]]) };
+const MQTT: TransportConfig = { type: 'mqtt', id: 'mqtt', endpoint: { type: 'tcp', interface: '127.0.0.1', port: 0 }, ...mqttOptions() };
+
+/** The CONNACK refusal mqtt.js reports (its error's code) and, for MQTT 5, the reason string. */
+function mqttRefusal(url: string, protocolVersion: 4 | 5): Promise<{ code: number | undefined; reason: string | undefined }> {
+  const client = mqtt.connect(url, { protocolVersion, reconnectPeriod: 0 });
+  return new Promise((resolve, reject) => {
+    client.once('connect', () => {
+      client.end(true);
+      reject(new Error('the MQTT connection was accepted'));
+    });
+    client.once('packetreceive', (p) => {
+      if (p.cmd !== 'connack') return;
+      client.end(true);
+      const reason = (p.properties as { reasonString?: string } | undefined)?.reasonString;
+      resolve({ code: protocolVersion === 5 ? p.reasonCode : p.returnCode, reason });
+    });
+    client.on('error', () => undefined);
+  });
+}
 
 /** A WebSocket upgrade expected to be refused: status, headers and body. */
 function refused(url: string): Promise<{ status: number; retryAfter: string | undefined; body: Record<string, unknown> }> {
@@ -39,7 +61,7 @@ describe('cluster.max_sessions on a 2-node cluster', { timeout: 60_000 }, () => 
   const open: AutobahnClient[] = [];
 
   before(async () => {
-    c = await startCluster(2, { extraTransports: [OPS], placement: { maxSessions: 3, highWater: 2, retryAfter: 7 } });
+    c = await startCluster(2, { extraTransports: [OPS, MQTT], placement: { maxSessions: 3, highWater: 2, retryAfter: 7 } });
     await eventually(() => c.nodes.every((n) => n.backplane.directory().length === 2), 'both nodes in both directories');
   });
   after(async () => {
@@ -71,6 +93,13 @@ describe('cluster.max_sessions on a 2-node cluster', { timeout: 60_000 }, () => 
     assert.match(details.message, /this node is full \(3 sessions, cluster\.max_sessions\): connect to ws:\/\/127\.0\.0\.1:\d+\/ws/);
     await raw.ended;
 
+    // MQTT clients are refused in CONNACK: 3.1.1 "server unavailable" (3), MQTT 5 "use another server" (0x9C) naming it.
+    const mqttUrl = `mqtt://127.0.0.1:${x1.port('mqtt')}`;
+    assert.deepEqual(await mqttRefusal(mqttUrl, 4), { code: 3, reason: undefined });
+    const v5 = await mqttRefusal(mqttUrl, 5);
+    assert.equal(v5.code, 0x9c);
+    assert.match(v5.reason ?? '', /^this node is full \(3 sessions, cluster\.max_sessions\): connect to ws:\/\/127\.0\.0\.1:\d+\/ws$/);
+
     // Autobahn|JS over RawSocket reads the ABORT's message and goes where it points.
     const refusal = await connectAutobahn('', { rawsocketPort: x1.port('rawsocket') }).then(() => undefined, (e: { details?: { reason?: string; message?: string } }) => e.details);
     assert.equal(refusal?.reason, 'xbar.error.node_full');
@@ -80,7 +109,7 @@ describe('cluster.max_sessions on a 2-node cluster', { timeout: 60_000 }, () => 
     assert.equal(x2.router.sessionCount, 1, 'joined on x2');
 
     const metrics = await (await fetch(`http://127.0.0.1:${x1.addresses.find((a) => a.transport === 'ops')!.port}/metrics`)).text();
-    assert.match(metrics, /^xbar_cluster_sessions_refused_total\{at="hello"\} 2$/m);
+    assert.match(metrics, /^xbar_cluster_sessions_refused_total\{at="hello"\} 4$/m, 'the RawSocket HELLO, Autobahn|JS and both MQTT CONNECTs');
     assert.match(metrics, /^xbar_cluster_sessions_refused_total\{at="websocket_upgrade"\} 1$/m);
 
     // One leaves: the node takes the next one (busy, over the high-water mark, but not full).
@@ -89,6 +118,13 @@ describe('cluster.max_sessions on a 2-node cluster', { timeout: 60_000 }, () => 
     open.push(await connectAutobahn(c.urls[0]!));
     assert.equal(x1.router.sessionCount, 3);
     await open.shift()!.close();
+    // An MQTT session counts like any other: it fills the node again.
+    await eventually(() => x1.router.sessionCount === 2, 'x1 down to 2 sessions again');
+    const device = await mqtt.connectAsync(mqttUrl, { protocolVersion: 5, reconnectPeriod: 0 });
+    assert.equal(x1.router.sessionCount, 3);
+    assert.equal((await refused(c.urls[0]!)).status, 503, 'full with the MQTT session');
+    await device.endAsync();
+    await eventually(() => x1.router.sessionCount === 2, 'the MQTT session gone');
     await eventually(() => x1.backplane.directory()[0]!.state === 'busy', 'x1 busy at the high-water mark');
   });
 });
