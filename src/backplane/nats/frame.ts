@@ -53,10 +53,39 @@ function encodeContent(kind: number, meta: Dict, c: Content): Uint8Array {
   return msgpack.encode([kind, meta, p.message.subarray(p.start, p.end)]);
 }
 
-/** The content of a frame as read: passed-through bytes with values decoded on first read, or the values. */
-function contentOf<H extends object>(head: H, f: Raw): H & Content {
+/** The content of a call frame as read: passed-through bytes with values decoded on first read, or the values. */
+function contentOf(f: Raw): Content {
   const payload = passedThrough(f.meta, f.third);
-  return payload === undefined ? { ...head, args: f.args, kwargs: f.kwargs } : withLazyArguments(head, payload);
+  return payload === undefined ? { args: f.args, kwargs: f.kwargs } : new LazyContent(payload);
+}
+
+/**
+ * Bytes from another node whose Arguments and ArgumentsKw are decoded on first read, once (a
+ * receiver on another serializer). A class, not an object with getters: one is made per call
+ * frame read, on the hot path. A payload that does not decode throws `FrameError` there.
+ */
+class LazyContent implements Content {
+  private decoded: readonly [Args, Kwargs] | undefined;
+
+  constructor(readonly payload: EncodedPayload) {}
+
+  get args(): Args {
+    return (this.decoded ??= decodePayload(this.payload))[0];
+  }
+
+  get kwargs(): Kwargs {
+    return (this.decoded ??= decodePayload(this.payload))[1];
+  }
+}
+
+/** An invocation read from a frame whose payload was passed through. */
+class LazyInvocation extends LazyContent implements RemoteInvocation {
+  constructor(
+    readonly realm: string, readonly procedure: string, readonly regId: number, readonly callee: number, readonly details: Dict,
+    payload: EncodedPayload,
+  ) {
+    super(payload);
+  }
 }
 
 interface Raw {
@@ -157,11 +186,13 @@ export function decodeEvent(bytes: Uint8Array): EventFrame {
 
 function eventOf(f: Raw): EventOut {
   const m = f.meta;
-  return contentOf({
+  const head = {
     realm: str(m, 'r', 'realm'), topic: str(m, 't', 'topic'), publication: num(m, 'p', 'publication'),
     publisher: publisherOf(m), receivers: receiversOf(m),
     ...(m.mq === undefined || m.mq === null ? {} : { mqtt: dict(m, 'mq', 'mqtt attributes') }),
-  }, f);
+  };
+  const payload = passedThrough(m, f.third);
+  return payload === undefined ? { ...head, args: f.args, kwargs: f.kwargs } : withLazyArguments(head, payload);
 }
 
 const SERIALIZER_IDS: readonly string[] = ['json', 'msgpack', 'cbor'];
@@ -176,11 +207,11 @@ function passedThrough(m: Dict, third: unknown): EncodedPayload | undefined {
 }
 
 /**
- * `head` with the payload as it came; Arguments and ArgumentsKw are decoded on first use (a
+ * The event with its payload as it came; Arguments and ArgumentsKw are decoded on first use (a
  * receiver on another serializer, the event history), once. A payload that does not decode throws
  * `FrameError` there.
  */
-function withLazyArguments<H extends object>(head: H, payload: EncodedPayload): H & Content {
+function withLazyArguments(head: Omit<EventOut, 'args' | 'kwargs' | 'payload'>, payload: EncodedPayload): EventOut {
   let decoded: readonly [Args, Kwargs] | undefined;
   const get = (): readonly [Args, Kwargs] => (decoded ??= decodePayload(payload));
   return {
@@ -264,6 +295,18 @@ export function encodeCancel(origin: string, call: number, mode: CancelMode, rea
 
 const CANCEL_MODES: readonly string[] = ['skip', 'kill', 'killnowait'] satisfies CancelMode[];
 
+function invocationOf(f: Raw): RemoteInvocation {
+  const m = f.meta;
+  const realm = str(m, 'r', 'realm');
+  const procedure = str(m, 'u', 'procedure');
+  const regId = num(m, 'g', 'registration');
+  const callee = num(m, 'cs', 'callee');
+  const details = dict(m, 'd', 'details');
+  const payload = passedThrough(m, f.third);
+  if (payload) return new LazyInvocation(realm, procedure, regId, callee, details, payload);
+  return { realm, procedure, regId, callee, details, args: f.args, kwargs: f.kwargs };
+}
+
 export function decodeInbox(bytes: Uint8Array): InboxFrame {
   const f = decode(bytes);
   kindOf(f, [FrameKind.invoke, FrameKind.chunk, FrameKind.cancel], 'a node inbox');
@@ -274,13 +317,10 @@ export function decodeInbox(bytes: Uint8Array): InboxFrame {
     case FrameKind.invoke:
       return {
         kind: FrameKind.invoke, origin, call,
-        inv: contentOf({
-          realm: str(m, 'r', 'realm'), procedure: str(m, 'u', 'procedure'), regId: num(m, 'g', 'registration'),
-          callee: num(m, 'cs', 'callee'), details: dict(m, 'd', 'details'),
-        }, f),
+        inv: invocationOf(f),
       };
     case FrameKind.chunk:
-      return { kind: FrameKind.chunk, origin, call, last: m.l === true, content: contentOf({}, f) };
+      return { kind: FrameKind.chunk, origin, call, last: m.l === true, content: contentOf(f) };
     default: {
       const mode = str(m, 'm', 'cancel mode');
       if (!CANCEL_MODES.includes(mode)) throw new FrameError(`cancel mode (m) "${mode}" is not one of ${CANCEL_MODES.join(', ')}`);
@@ -320,9 +360,9 @@ export function decodeReply(bytes: Uint8Array): ReplyFrame {
   switch (f.kind) {
     case FrameKind.progress:
     case FrameKind.result:
-      return { kind: f.kind, content: contentOf({}, f) };
+      return { kind: f.kind, content: contentOf(f) };
     case FrameKind.error:
-      return { kind: FrameKind.error, uri: str(f.meta, 'e', 'error URI'), details: dict(f.meta, 'd', 'details'), content: contentOf({}, f) };
+      return { kind: FrameKind.error, uri: str(f.meta, 'e', 'error URI'), details: dict(f.meta, 'd', 'details'), content: contentOf(f) };
     default:
       return { kind: FrameKind.reject, why: f.meta.w === 'busy' ? 'busy' : 'gone' };
   }
