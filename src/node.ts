@@ -165,7 +165,7 @@ export class XbarNode {
     this.nodeWorkers = options.nodeWorkers;
     this.report = new NodeReport(this.stats, options.nodeWorkers);
     for (const realm of this.router.allRealms()) {
-      installStats(realm, () => this.stats.snapshot());
+      installStats(realm, () => this.stats.snapshot(), options.nodeWorkers && (() => this.report.snapshot()));
       installClusterDirectory(realm, () => this.backplane.directory());
     }
     this.backplane.advertise(this.advert);

@@ -108,7 +108,7 @@ describe('xbar start --workers 2', { timeout: 120_000 }, () => {
 
   it('answers /stats.json and /metrics for the whole node, whichever worker takes the request', async () => {
     const [p1, p2] = startedWorkers() as [number, number];
-    await onEachWorker([p1, p2]);
+    const by = await onEachWorker([p1, p2]);
     const open = clients.filter((c) => c.connection.isOpen);
     const onWorker = (pid: number) => open.filter((c) => workerOf(c.session.id) === pid).length;
     assert.ok(onWorker(p1) > 0 && onWorker(p2) > 0, 'sessions on both workers');
@@ -124,6 +124,10 @@ describe('xbar start --workers 2', { timeout: 120_000 }, () => {
       for (const w of s.workers) assert.equal(w.sessions, onWorker(w.pid), `request ${i}: worker ${w.index}'s sessions`);
     }
     assert.equal(answeredBy.size, 2, 'both workers answered /stats.json');
+    for (const c of [...by.values()]) {
+      const report = (await c.session.call('xbar.stats.get')) as { realm: { sessions: number } };
+      assert.equal(report.realm.sessions, open.length, 'xbar.stats.get: the node\'s sessions, on either worker');
+    }
     for (let i = 0; i < 2; i++) {
       assert.deepEqual(JSON.parse((await get(`${base}/health`)).body), { status: 'alive', workers: [{ index: 0, state: 'up' }, { index: 1, state: 'up' }] });
       const ready = JSON.parse((await get(`${base}/health/ready`)).body) as Health;
