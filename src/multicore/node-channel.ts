@@ -102,10 +102,19 @@ export class WorkerChannel implements NodeWorkers {
   gather(kind: string): Promise<Gathered> {
     const id = ++this.seq;
     return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
-      if (!this.send({ xbar: 'gather', id, kind })) {
+      const alone = () => {
         this.waiting.delete(id);
         resolve({ answers: [], workers: this.known });
+      };
+      // The primary answers within GATHER_MS; if it cannot (it is gone), this worker answers alone.
+      const timer = setTimeout(alone, GATHER_MS + 1000);
+      this.waiting.set(id, (g) => {
+        clearTimeout(timer);
+        resolve(g);
+      });
+      if (!this.send({ xbar: 'gather', id, kind })) {
+        clearTimeout(timer);
+        alone();
       }
     });
   }
