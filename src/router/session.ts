@@ -166,11 +166,6 @@ export class Session {
     return true;
   }
 
-  /** Whether `c` reaches this session as its bytes, its values never read. */
-  splices(c: Content): boolean {
-    return c.payload?.serializer === this.conn.serializer.id && this.conn.serializer.encodeSpliced !== undefined;
-  }
-
   sendError(requestType: number, request: number, error: string, args?: Args, kwargs?: Kwargs, details: Dict = {}): void {
     this.send({ type: T.ERROR, requestType, request, details, error, args, kwargs });
   }
