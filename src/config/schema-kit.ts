@@ -45,7 +45,7 @@ export function kindError(what: string, allowed: readonly string[], crossbarOnly
     const hint = hints[value];
     return hint
       ? `${expectation}\n${json(value)} is a Crossbar.io ${what} that xbar does not run: ${hint}`
-      : `${expectation}\n${json(value)} is a Crossbar.io ${what} that xbar does not support yet`;
+      : `${expectation}\n${json(value)} is a Crossbar.io ${what} that xbar does not run: use ${allowed.map((v) => json(v)).join(' or ')}`;
   };
 }
 

@@ -38,8 +38,8 @@ export const nativeWorkerOptions = {
 
 export const NATIVE_UNSUPPORTED = ['disabled'] as const;
 
-const NO_CONNECTIONS = 'database connections of a worker are a Crossbar.io feature xbar does not run; connect from the component itself';
-const NO_MANHOLE = 'the manhole (an SSH shell into the worker) is a Crossbar.io feature xbar does not run; remove the key';
+export const NO_CONNECTIONS = 'database connections of a worker are a Crossbar.io feature xbar does not run; connect from the component itself';
+export const NO_MANHOLE = 'the manhole (an SSH shell into the worker) is a Crossbar.io feature xbar does not run; remove the key';
 
 // ---- guest workers ------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import { configId, transports, websocketTransport } from './schema-transport.js'
 import { limits } from './schema-auth.js';
 import { realmSessionStats, realmStore, statsDocument } from './schema-stats.js';
 import { rlinks } from './schema-rlinks.js';
-import { NATIVE_UNSUPPORTED, containerWorker, guestWorker, nativeWorkerOptions, routerComponents } from './schema-workers.js';
+import { NATIVE_UNSUPPORTED, NO_CONNECTIONS, NO_MANHOLE, containerWorker, guestWorker, nativeWorkerOptions, routerComponents } from './schema-workers.js';
 
 /** A loose WAMP URI with non-empty components (the spec's loose rule, used for realm names). */
 const LOOSE_URI = /^([^\s.#]+\.)*([^\s.#]+)$/;
@@ -124,6 +124,7 @@ export const routerWorker = strict(
     components: routerComponents.optional(),
   },
   ['manhole', 'connections'],
+  { manhole: NO_MANHOLE, connections: NO_CONNECTIONS },
 );
 
 /**

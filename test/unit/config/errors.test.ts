@@ -146,7 +146,7 @@ describe('config problems name the exact key path', () => {
     const doc = minimalDoc();
     worker(doc)['manhole'] = {};
     assert.deepEqual(problems(doc), [
-      'workers[0].manhole: a Crossbar.io feature xbar does not run yet; remove the key to start without it',
+      'workers[0].manhole: the manhole (an SSH shell into the worker) is a Crossbar.io feature xbar does not run; remove the key',
     ]);
   });
 

@@ -25,7 +25,7 @@ describe('statistics, realm store and the stats/metrics/health path services', (
     const doc = minimalDoc();
     realmOf(doc).store = { type: 'cfxdb', 'call-queue': [] };
     assert.deepEqual(problems(doc), [
-      'workers[0].realms[0].store.type: expected "memory", got "cfxdb"; "cfxdb" is a Crossbar.io store type that xbar does not support yet',
+      'workers[0].realms[0].store.type: expected "memory", got "cfxdb"; "cfxdb" is a Crossbar.io store type that xbar does not run: use "memory"',
     ]);
     realmOf(doc).store = { type: 'memory', 'event-history': [{ uri: 'com..x', limit: 0 }], max_retained: -1 };
     assert.deepEqual(problems(doc), [
