@@ -150,6 +150,13 @@ export class ServerChild implements CpuSource {
     return m.cpu.user + m.cpu.system;
   }
 
+  /** The server's resident set size, bytes. */
+  async rssBytes(): Promise<number> {
+    const m = await this.ask({ cmd: 'cpu' });
+    if (!('rss' in m)) throw new Error('bad cpu reply');
+    return m.rss;
+  }
+
   /** A full garbage collection in the server, before a phase that must not inherit the last one's garbage. */
   async collectGarbage(): Promise<void> {
     const m = await this.ask({ cmd: 'gc' });

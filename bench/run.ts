@@ -15,6 +15,7 @@ import { rpc } from './rpc.js';
 import { parseWorkerCounts, workers } from './workers.js';
 
 const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = { fanout, pingpong, match: matchScenario, rpc };
+SCENARIOS.conns = (await import('./conns.js')).conns; // sessions joined per second, memory per idle session (bench/conns.ts)
 SCENARIOS.bulk = (await import('./bulk.js')).bulk; // 1 MiB binary payloads per serializer (bench/bulk.ts)
 SCENARIOS.relay = (await import('./relay.js')).relay; // practable relay shapes (bench/relay.ts)
 SCENARIOS.stats = (await import('./stats-overhead.js')).statsOverhead; // statistics on vs off (bench/stats-overhead.ts)

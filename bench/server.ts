@@ -18,6 +18,8 @@
  *                  (fanout, pingpong: clients send the bytes an xbar EVENT would have)
  *   ?rpc=caller    [48,REQ,{},"proc",ARGS] → callee (round robin) as [68,INV,REG,{},ARGS]
  *   ?rpc=callee    [70,INV,{},ARGS]        → its caller as [50,REQ,{},ARGS]  (request-id map)
+ *   ?hello=1       the first message (HELLO) is answered with a WELCOME-shaped frame and the socket
+ *                  kept in a session map until it closes (the conns scenario)
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -168,6 +170,8 @@ async function startBare(cork: boolean): Promise<{ url: string; stats: () => Rec
   const pending = new Map<number, { socket: Socket; request: number }>();
   let nextInvocation = 0;
   let roundRobin = 0;
+  const sessions = new Map<number, Socket>();
+  let nextSession = 0;
 
   const wss = new WebSocketServer({
     host: '127.0.0.1',
@@ -185,6 +189,14 @@ async function startBare(cork: boolean): Promise<{ url: string; stats: () => Rec
     const sub = q.get('sub');
     const pub = q.get('pub');
     const rpc = q.get('rpc');
+    if (q.get('hello')) {
+      ws.once('message', () => {
+        const id = ++nextSession;
+        sessions.set(id, socket);
+        ws.on('close', () => sessions.delete(id));
+        write(socket, frame(Buffer.from(`[2,${id},{"realm":"realm1","authid":"anonymous-${id}","authrole":"anonymous","roles":{"broker":{},"dealer":{}}}]`), false));
+      });
+    }
     if (sub) {
       let set = channels.get(sub);
       if (!set) channels.set(sub, (set = new Set()));
@@ -229,7 +241,7 @@ async function startBare(cork: boolean): Promise<{ url: string; stats: () => Rec
   if (address === null || typeof address === 'string') throw new Error('bare server must listen on TCP');
   return {
     url: `ws://127.0.0.1:${address.port}/`,
-    stats: () => ({ pending_invocations: pending.size, callees: callees.length }),
+    stats: () => ({ pending_invocations: pending.size, callees: callees.length, sessions: sessions.size }),
   };
 }
 
