@@ -150,11 +150,11 @@ export class ServerChild implements CpuSource {
     return m.cpu.user + m.cpu.system;
   }
 
-  /** The server's resident set size, bytes. */
-  async rssBytes(): Promise<number> {
-    const m = await this.ask({ cmd: 'cpu' });
-    if (!('rss' in m)) throw new Error('bad cpu reply');
-    return m.rss;
+  /** The server's resident set size and V8 heap used + external memory, bytes. */
+  async memory(): Promise<{ rss: number; heap: number }> {
+    const m = await this.ask({ cmd: 'memory' });
+    if (!('memory' in m)) throw new Error('bad memory reply');
+    return m.memory;
   }
 
   /** A full garbage collection in the server, before a phase that must not inherit the last one's garbage. */

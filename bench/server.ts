@@ -41,12 +41,13 @@ const BARE_REGISTRATION = 4503599627370497;
 
 export type ServerKind = 'xbar' | 'bare';
 
-export type ToServer = { cmd: 'cpu' } | { cmd: 'stop' } | { cmd: 'stats' } | { cmd: 'gc' };
+export type ToServer = { cmd: 'cpu' } | { cmd: 'stop' } | { cmd: 'stats' } | { cmd: 'gc' } | { cmd: 'memory' };
 export type FromServer =
   | { ready: true; url: string }
   | { cpu: NodeJS.CpuUsage; rss: number }
   | { stats: Record<string, number> }
-  | { gc: boolean };
+  | { gc: boolean }
+  | { memory: { rss: number; heap: number } };
 
 function xbarConfig(): NodeConfig {
   const ws: WebSocketPathConfig = {
@@ -253,6 +254,10 @@ async function main(): Promise<void> {
   const reply = (m: FromServer): void => void process.send!(m);
   process.on('message', (m: ToServer) => {
     if (m.cmd === 'cpu') reply({ cpu: process.cpuUsage(), rss: process.memoryUsage.rss() });
+    else if (m.cmd === 'memory') {
+      const u = process.memoryUsage();
+      reply({ memory: { rss: u.rss, heap: u.heapUsed + u.external } });
+    }
     else if (m.cmd === 'stats') reply({ stats: server.stats() });
     else if (m.cmd === 'gc') {
       // A full collection (the child runs with --expose-gc), so a phase does not pay for the last one's garbage.

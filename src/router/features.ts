@@ -28,9 +28,14 @@ export const DEALER_FEATURES = {
   testament_meta_api: true,
 } as const;
 
-export function routerRoles(): Record<string, { features: Record<string, boolean> }> {
-  return {
-    broker: { features: { ...BROKER_FEATURES } },
-    dealer: { features: { ...DEALER_FEATURES } },
-  };
+export function routerRoles(): RouterRoles {
+  return ROUTER_ROLES;
 }
+
+type RouterRoles = Readonly<Record<string, { readonly features: Readonly<Record<string, boolean>> }>>;
+
+// One object for every WELCOME (it is only encoded, never changed).
+const ROUTER_ROLES: RouterRoles = Object.freeze({
+  broker: Object.freeze({ features: BROKER_FEATURES }),
+  dealer: Object.freeze({ features: DEALER_FEATURES }),
+});
