@@ -60,8 +60,8 @@ export class Session {
   realm: Realm | undefined;
   identity: Identity | undefined;
   private state: State = 'hello';
-  /** HELLO.Details.roles: what the client announced it supports. */
-  private roles: Dict = {};
+  /** The features of HELLO.Details.roles the router asks about (`supports`), as bits: the roles dict is not kept. */
+  private features = 0;
   private authenticator: Authenticator | undefined;
   private gate: AuthorizationGate | undefined;
   private pendingHello: Hello | undefined;
@@ -120,12 +120,10 @@ export class Session {
     return this.identity?.authrole ?? '';
   }
 
-  /** Whether the client announced `feature` for `role` (e.g. callee / call_canceling) in HELLO. */
-  supports(role: string, feature: string): boolean {
-    const r = this.roles[role];
-    if (typeof r !== 'object' || r === null) return false;
-    const features = (r as Dict).features;
-    return typeof features === 'object' && features !== null && (features as Dict)[feature] === true;
+  /** Whether the client announced `feature` for `role` in HELLO (one of `CLIENT_FEATURES`). */
+  supports(role: ClientRole, feature: ClientFeature): boolean {
+    const bit = CLIENT_FEATURES.indexOf(`${role}.${feature}` as `${ClientRole}.${ClientFeature}`);
+    return bit >= 0 && (this.features & (1 << bit)) !== 0;
   }
 
   /** Sends a control message (never dropped by the slow-consumer policy). */
@@ -359,7 +357,7 @@ export class Session {
     this.timer = undefined;
     this.identity = identity;
     this.realm = realm;
-    this.roles = hello.details.roles as Dict;
+    this.features = featureBits(hello.details.roles);
     this.pendingHello = undefined;
     this.authenticator = undefined;
     this.id = realm.newSessionId();
@@ -449,4 +447,20 @@ function asksAcknowledge(raw: unknown): boolean {
 
 function messageName(m: WampMessage): string {
   return Object.entries(T).find(([, code]) => code === m.type)?.[0] ?? String(m.type);
+}
+
+/** The client features the router acts on; a session keeps only these of its HELLO's roles. */
+const CLIENT_FEATURES = ['callee.call_canceling', 'callee.progressive_call_invocations', 'callee.registration_revocation'] as const;
+type ClientRole = (typeof CLIENT_FEATURES)[number] extends `${infer R}.${string}` ? R : never;
+type ClientFeature = (typeof CLIENT_FEATURES)[number] extends `${string}.${infer F}` ? F : never;
+
+function featureBits(roles: unknown): number {
+  let bits = 0;
+  CLIENT_FEATURES.forEach((name, bit) => {
+    const [role, feature] = name.split('.') as [string, string];
+    const r = typeof roles === 'object' && roles !== null ? (roles as Dict)[role] : undefined;
+    const f = typeof r === 'object' && r !== null ? (r as Dict).features : undefined;
+    if (typeof f === 'object' && f !== null && (f as Dict)[feature] === true) bits |= 1 << bit;
+  });
+  return bits;
 }

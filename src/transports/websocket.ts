@@ -224,16 +224,25 @@ export class WebSocketService {
         ...withTls(req.socket),
         ...(cookie ? { cookie } : {}),
       };
-      const conn = new WebSocketConnection(ws, serializer, peer, this.options, this.options.batcher);
-      upgrade.conn = conn;
-      this.connections.add(conn);
-      ws.once('close', () => {
-        this.connections.delete(conn);
-        cookie?.release();
-      });
-      this.startKeepalive();
-      this.accept(conn);
+      this.accepted(ws, serializer, peer, upgrade);
     });
+  }
+
+  /**
+   * Apart from handleUpgrade so that the connection's listeners close over this function's scope,
+   * not the upgrade's: the request, its headers and the head buffer are garbage once it returns.
+   */
+  private accepted(ws: WebSocket, serializer: Serializer, peer: PeerInfo, upgrade: Upgrade): void {
+    const conn = new WebSocketConnection(ws, serializer, peer, this.options, this.options.batcher);
+    upgrade.conn = conn;
+    this.connections.add(conn);
+    const cookie = peer.cookie;
+    ws.once('close', () => {
+      this.connections.delete(conn);
+      cookie?.release();
+    });
+    this.startKeepalive();
+    this.accept(conn);
   }
 
   private startKeepalive(): void {
