@@ -64,12 +64,12 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   // A worker of `--workers N` joins the node's hub (or, with cluster.nats, the NATS cluster as a member of its own).
   const backplane = role?.hub === undefined ? undefined : new HubBackplane(
     { path: role.hub, name: `w${role.index}.${process.pid}`, onLost: () => process.exit(1) },
-    log.child({ component: 'backplane', worker: role.index }),
+    log.child({ component: 'backplane', router_worker: role.index }),
   );
   // The channel to the primary: the node's other workers (statistics, health) and its heartbeat.
   const channel = role && new WorkerChannel(role.index);
   const node = new XbarNode(config, {
-    logger: role ? log.child({ worker: role.index }) : log,
+    logger: role ? log.child({ router_worker: role.index }) : log,
     onShutdownRequest: (why, exitCode) => stop(why, exitCode),
     ...(backplane ? { backplane } : {}),
     ...(channel ? { nodeWorkers: channel } : {}),

@@ -126,7 +126,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
       if (stopping) return;
       // A worker exits 0 only when it was asked to stop the node (crossbar.shutdown from a component).
       if (code === 0) return stop('a worker stopped the node');
-      o.log.error({ worker: slot.index, pid: w.process.pid, code, signal }, 'worker died: restarting it (its clients reconnect)');
+      o.log.error({ router_worker: slot.index, pid: w.process.pid, code, signal }, 'worker died: restarting it (its clients reconnect)');
       slot.restarts++;
       setState(slot, 'restarting');
       setTimeout(() => !stopping && fork(slot), lived < QUICK_DEATH_MS ? RESTART_BACKOFF_MS : 0);
@@ -143,7 +143,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
       const w = s.worker;
       if (!w || s.state !== 'up') continue;
       if (now - s.heardAt > hungAfter) {
-        o.log.error({ worker: s.index, pid: w.process.pid, silent_ms: now - s.heardAt }, 'worker hung (no heartbeat answer): killing it to restart it');
+        o.log.error({ router_worker: s.index, pid: w.process.pid, silent_ms: now - s.heardAt }, 'worker hung (no heartbeat answer): killing it to restart it');
         setState(s, 'unresponsive');
         w.process.kill('SIGKILL');
         continue;

@@ -16,7 +16,7 @@ import { crossbarExample } from '../../helpers/crossbar-examples.js';
 import { eventually } from '../../helpers/eventually.js';
 import { freePort } from '../../helpers/ports.js';
 
-interface LogLine { pid: number; msg: string; signal?: string; worker?: number; node?: string }
+interface LogLine { pid: number; msg: string; signal?: string; router_worker?: number; node?: string }
 interface Report { node: string; sessions: number; workers: { index: number; pid: number | null; state: string; restarts: number; answered: boolean; sessions?: number }[] }
 
 const linesOf = (output: string): LogLine[] => output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
@@ -90,7 +90,7 @@ describe('xbar start --workers 2: a worker that stops the node, a worker that ha
       const live = without.workers.find((w) => w.pid === p0)!;
       assert.ok(live.answered && live.state === 'up');
       assert.equal(without.sessions, live.sessions, 'the node\'s figures are the live worker\'s');
-      await eventually(() => linesOf(output()).some((l) => l.msg === 'worker hung (no heartbeat answer): killing it to restart it' && l.worker === hung.index), 'the primary to find the worker hung', 15_000);
+      await eventually(() => linesOf(output()).some((l) => l.msg === 'worker hung (no heartbeat answer): killing it to restart it' && l.router_worker === hung.index), 'the primary to find the worker hung', 15_000);
       await eventually(() => started().length === 3, 'a new worker started', 20_000);
       const after = await eventually(async () => {
         const r = JSON.parse((await get(`${base}/stats.json`, 5000)).body) as Report;

@@ -17,7 +17,7 @@ import { connectAutobahn, type AutobahnClient } from '../../helpers/clients.js';
 import { eventually } from '../../helpers/eventually.js';
 import { freePort } from '../../helpers/ports.js';
 
-interface LogLine { pid: number; msg: string; session?: number; node?: string; worker?: number }
+interface LogLine { pid: number; msg: string; session?: number; node?: string; router_worker?: number }
 interface WorkerView { index: number; pid: number; state: string; restarts: number; answered: boolean; node?: string; sessions?: number }
 interface Health { status: string; reasons?: string[]; workers: { index: number; state: string }[] }
 interface StatsReport { node: string; sessions: number; connections: number; realms: { name: string; sessions: number }[]; workers: WorkerView[] }
