@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { startCli } from '../../helpers/cli.js';
 import { endsWith, payload, recordBytes, values, withPayload } from '../../helpers/msgpack-payload.js';
+import { eventually } from '../../helpers/eventually.js';
 import { freePort } from '../../helpers/ports.js';
 import { CLIENT_ROLES, Code, RawWsClient } from '../../helpers/raw-wamp.js';
 
@@ -24,6 +25,12 @@ describe('xbar start --workers 2: call payload bytes between workers', { timeout
     const port = await freePort();
     url = `ws://127.0.0.1:${port}/ws`;
     ({ child } = await startCli(['--workers', '2', '--port', String(port), '--log-level', 'info']));
+    // Both workers up, so that the primary's round robin hands connections to each in turn (while
+    // one still starts, every connection goes to the other).
+    await eventually(async () => {
+      const r = await fetch(`http://127.0.0.1:${port}/health`).then((x) => x.json() as Promise<{ workers?: { state: string }[] }>, () => undefined);
+      return r?.workers?.length === 2 && r.workers.every((w) => w.state === 'up');
+    }, 'both workers up', 30_000, 50);
   });
 
   after(async () => {
