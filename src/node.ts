@@ -604,6 +604,7 @@ function backplaneFor(config: NodeConfig, log: Logger): Backplane {
       ...(c.connectTimeout !== undefined ? { connectTimeoutMs: c.connectTimeout } : {}),
       ...(c.replayWindow !== undefined ? { replayWindowMs: c.replayWindow } : {}),
       ...(c.replayBuffer !== undefined ? { replayBufferBytes: c.replayBuffer } : {}),
+      ...(c.replicas !== undefined ? { replicas: c.replicas } : {}),
       listenWhileJoining: true,
     },
     log.child({ component: 'backplane' }),

@@ -490,5 +490,6 @@ function clusterConfig(n: NonNullable<ClusterDocument['nats']>, ctx: LoadContext
     ...(n.connect_timeout !== undefined ? { connectTimeout: n.connect_timeout } : {}),
     ...(n.replay_window !== undefined ? { replayWindow: n.replay_window } : {}),
     ...(n.replay_buffer !== undefined ? { replayBuffer: n.replay_buffer } : {}),
+    ...(n.replicas !== undefined ? { replicas: n.replicas } : {}),
   };
 }

@@ -62,6 +62,8 @@ export const clusterDocument = strict({
     replay_window: int(1000, 3_600_000, ' ms').optional(),
     /** Bytes of those publications a node may keep (the oldest leave early past them, counted and logged). */
     replay_buffer: int(64 * 1024, 2 ** 40, ' bytes').optional(),
+    /** Copies JetStream keeps of each bucket and stream (default: one per NATS server, at most 3). */
+    replicas: int(1, 5).optional(),
     /** How long a starting node keeps trying to reach NATS before its start fails. */
     connect_timeout: int(0, 3_600_000, ' ms').optional(),
   }).optional(),

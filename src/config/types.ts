@@ -404,6 +404,8 @@ export interface ClusterConfig {
   readonly replayWindow?: number;
   /** Bytes of them it may keep (default 64 MiB). */
   readonly replayBuffer?: number;
+  /** JetStream copies of each bucket and stream this node creates (default: one per NATS server, ≤ 3). */
+  readonly replicas?: number;
 }
 
 /** This node in the cluster's node directory and its session balancing (`cluster` keys beside `nats`). */

@@ -3,7 +3,7 @@
  * own temporary store. Stopped by their own pid.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from 'nats';
@@ -28,6 +28,14 @@ export interface NatsOptions {
   readonly port?: number;
   /** false: a server without JetStream (default true). */
   readonly jetstream?: boolean;
+  /** The servers tell clients of no other server (`--no_advertise`): a client stays on the ones it was given. */
+  readonly noAdvertise?: boolean;
+  /**
+   * Seconds between the servers' pings of their routes and clients, also their write deadline:
+   * a paused peer is dropped after about twice this (nats-server: 2 min, 10 s), so JetStream
+   * elects new leaders without it that much sooner.
+   */
+  readonly pingSeconds?: number;
 }
 
 /** One server, or a cluster of `count` servers routed to each other. */
@@ -40,6 +48,12 @@ export async function startNats(count = 1, o: NatsOptions = {}): Promise<NatsSer
     const name = `n${i + 1}`;
     const args = ['-a', '127.0.0.1', '-p', String(p.client), ...(js ? ['-js', '-sd', path.join(dir, name)] : []), '--server_name', name];
     if (count > 1) args.push('--cluster_name', 'xb', '--cluster', `nats://127.0.0.1:${p.cluster}`, '--routes', routes);
+    if (o.noAdvertise) args.push('--no_advertise');
+    if (o.pingSeconds) {
+      const conf = path.join(dir, `${name}.conf`);
+      writeFileSync(conf, `ping_interval: "${o.pingSeconds}s"\nping_max: 2\nwrite_deadline: "${o.pingSeconds}s"\n`);
+      args.push('-c', conf);
+    }
     const server: NatsServer = {
       url: `nats://127.0.0.1:${p.client}`, port: p.client, clusterPort: p.cluster, name,
       process: spawn(NATS_BIN, args, { stdio: 'ignore' }),

@@ -23,6 +23,10 @@ export interface XbarProcessOptions {
   readonly cluster: string;
   readonly heartbeatMs?: number;
   readonly deadAfterMs?: number;
+  /** `cluster.nats.replicas` (default: not set). */
+  readonly replicas?: number;
+  /** `cluster.nats.replay_window` (default: not set). */
+  readonly replayWindowMs?: number;
   /** `cluster.advertise` (default: none, the node advertises what it listens on). */
   readonly advertise?: (webPort: number, rawPort: number) => string[];
 }
@@ -54,6 +58,8 @@ export function nodeConfig(webPort: number, rawPort: number, o: XbarProcessOptio
       nats: {
         servers: o.natsUrls, name: o.cluster, node: o.name,
         heartbeat_interval: o.heartbeatMs ?? 200, dead_after: o.deadAfterMs ?? 1000,
+        ...(o.replicas !== undefined ? { replicas: o.replicas } : {}),
+        ...(o.replayWindowMs !== undefined ? { replay_window: o.replayWindowMs } : {}),
       },
     },
     workers: [{

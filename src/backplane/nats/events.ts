@@ -26,7 +26,7 @@ import { RecentFrames, type SentFrame } from './replay.js';
 const SETTLE_MS = 600;
 /** …and never longer than this (live events are held back meanwhile). */
 const REPLAY_MAX_MS = 3000;
-/** Replay asks for what was published since this long before the disconnect. */
+/** Replay asks for what was published since this long before the gap. */
 const REPLAY_MARGIN_MS = 1000;
 
 export interface ReplayLimits {
@@ -203,8 +203,8 @@ export class NatsEvents {
     this.confirmations.kick();
   }
 
-  /** After a reconnect: fetch what the others published since shortly before the disconnect. */
-  async replay(disconnectedAt: number): Promise<void> {
+  /** After a reconnect: fetch what the others published since shortly before `gapStart` (when this node last heard them). */
+  async replay(gapStart: number): Promise<void> {
     const nc = this.link.open();
     const others = this.membership.live().size - 1;
     this.heldBack ??= [];
@@ -219,7 +219,7 @@ export class NatsEvents {
       let replayed = 0;
       for (let round = 0; Date.now() - started < REPLAY_MAX_MS; round++) {
         if (round > 0) await new Promise((r) => setTimeout(r, 200));
-        const ask = { since: disconnectedAt - REPLAY_MARGIN_MS, filters: [...this.interests.keys()], after: Object.fromEntries(this.lastSeq) };
+        const ask = { since: gapStart - REPLAY_MARGIN_MS, filters: [...this.interests.keys()], after: Object.fromEntries(this.lastSeq) };
         const replies = await nc.requestMany(`${this.link.subjects.prefix}.replay`, encodeReplayAsk(ask), {
           maxWait: 500, maxMessages: others, strategy: RequestStrategy.Count,
         });

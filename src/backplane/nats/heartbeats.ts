@@ -40,6 +40,12 @@ export class Heartbeats {
   private probing = false;
   /** The last probe of the NATS server went unanswered. */
   private deaf = false;
+  /**
+   * When this node last heard the cluster through its server (another node's heartbeat, an
+   * answered probe): a connection that goes quiet is declared lost only seconds later (nats.js
+   * pings), so the gap a reconnect replays starts here, not at the disconnect.
+   */
+  heardAt = 0;
 
   constructor(
     private readonly link: NatsLink,
@@ -109,10 +115,12 @@ export class Heartbeats {
       this.deaf = true;
       this.members.pause();
     } else if (this.deaf) {
+      this.heardAt = Date.now();
       this.deaf = false;
       this.link.log.info({ server: this.link.server() }, 'the NATS server answers again');
       this.members.resume();
     } else {
+      this.heardAt = Date.now();
       this.members.sweep();
     }
   }
@@ -156,6 +164,7 @@ export class Heartbeats {
 
   private heard(msg: Msg): void {
     const f = decodeHeartbeat(msg.data);
+    if (f.node !== this.link.nodeId) this.heardAt = Date.now();
     if (f.bye) return this.members.down(f.node);
     if (this.members.seen(f.node)) this.link.log.warn({ node: f.node }, 'a node taken for dead is back');
     if (f.advert && f.node !== this.link.nodeId && this.directory.update(f.node, f.advert)) this.joined(this.directory.get(f.node)!);

@@ -37,7 +37,7 @@ export class NatsHistory implements HistoryLog {
   private readonly running = new Set<ConsumerMessages>();
   private readonly followed = new Map<string, Followed>();
 
-  constructor(private readonly link: NatsLink, private readonly cluster: string, private readonly replicas: number) {}
+  constructor(private readonly link: NatsLink, private readonly cluster: string) {}
 
   async start(nc: NatsConnection): Promise<void> {
     this.nc = nc;
@@ -117,7 +117,7 @@ export class NatsHistory implements HistoryLog {
     const jsm = await nc.jetstreamManager();
     const config: Partial<StreamConfig> = {
       name, subjects: [subject], max_msgs: bounds.limit, max_age: nanos(bounds.maxAgeMs ?? 0), discard: DiscardPolicy.Old,
-      storage: StorageType.File, num_replicas: this.replicas,
+      storage: StorageType.File, num_replicas: this.link.replicas(nc),
     };
     const lastHeld = (state: { messages: number; last_seq: number }) => (state.messages === 0 ? 0 : state.last_seq);
     try {

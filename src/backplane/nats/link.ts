@@ -36,6 +36,17 @@ export interface NatsBackplaneOptions {
   readonly listenWhileJoining?: boolean;
   /** PEM file paths for TLS to NATS. */
   readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  /** Copies JetStream keeps of each bucket and stream this node creates (default: `replicasFor`). */
+  readonly replicas?: number;
+}
+
+/**
+ * Copies of a bucket or stream: as configured, else one per NATS server up to three — the
+ * servers listed or, more, those the connected server advertises (a node given one URL of a
+ * three-server cluster still makes its buckets survive the loss of one server).
+ */
+export function replicasFor(configured: number | undefined, listed: number, advertised: number): number {
+  return configured ?? Math.min(3, Math.max(listed, advertised));
 }
 
 /** What the rest of the backplane hears of the connection. */
@@ -180,10 +191,15 @@ export class NatsLink {
     });
   }
 
-  /** A KV bucket of this cluster, `xbar_<cluster>_<what>`, replicated up to three times. */
+  /** A KV bucket of this cluster, `xbar_<cluster>_<what>`, of `replicas(nc)` copies when this node creates it. */
   kv(nc: NatsConnection, what: string, options: Partial<KvOptions> = {}): Promise<KV> {
     const name = `xbar_${this.options.cluster.replace(/[^A-Za-z0-9_-]/g, '_')}_${what}`;
-    return nc.jetstream().views.kv(name, { history: 1, replicas: Math.min(3, this.options.servers.length), ...options });
+    return nc.jetstream().views.kv(name, { history: 1, replicas: this.replicas(nc), ...options });
+  }
+
+  /** Copies of a bucket or stream this node creates (`replicasFor`). */
+  replicas(nc: NatsConnection): number {
+    return replicasFor(this.options.replicas, this.options.servers.length, nc.info?.connect_urls?.length ?? 0);
   }
 
   /** A write that `stop()` waits for (bounded). */

@@ -82,7 +82,7 @@ export class NatsBackplane implements Backplane {
     this.testaments = new NatsTestaments(this.link, (realm, list) => this.handlers?.orphanedTestaments(realm, list));
     this.metaQueries = new NatsMetaQueries(this.link, members, handlers);
     this.retained = new NatsRetained(this.link);
-    this.history = new NatsHistory(this.link, options.cluster, Math.min(3, options.servers.length));
+    this.history = new NatsHistory(this.link, options.cluster);
     this.holders = new SubscriptionHolders(this.link);
     // In this node's slot once claimed (unique across the cluster), random before.
     this.sessionIds = new SessionIds(() => {
@@ -113,7 +113,7 @@ export class NatsBackplane implements Backplane {
         this.heartbeats.reconnected();
         this.heartbeats.heartbeat();
         this.events.resend();
-        void this.events.replay(since);
+        void this.events.replay(this.heartbeats.heardAt > 0 ? Math.min(since, this.heartbeats.heardAt) : since);
       },
     });
     await claimNodeName(this.link, nc, this.options.cluster);

@@ -19,6 +19,7 @@ import type { InvokePolicy } from '../../wamp/messages.js';
 import type { ClusterCallee, ClusterReg, RegisterOutcome } from '../backplane.js';
 import { applyNodeLoss, applyRegister, applyUnregister, type RegisterRequest } from '../registry-rules.js';
 import { initialValues, type NatsLink, withTimeout } from './link.js';
+import { REAP_PATIENCE_MS, retried } from './retried.js';
 import { casUpdate, type Change, entryReg, forcedOut, RegistryReplica, registryKey, withForcedOut } from './registry-kv.js';
 
 const RETRY_MS = 200;
@@ -291,9 +292,11 @@ export class NatsRegistry {
     const kv = this.kv;
     if (!kv) return;
     const started = Date.now();
+    const deadline = started + REAP_PATIENCE_MS;
     let failed = 0;
+    const reapKey = (key: string) => casUpdate(kv, key, (current) => (current ? applyNodeLoss(current, node) : 'unchanged'), never);
     await Promise.all(keys.map((key) =>
-      this.link.track(casUpdate(kv, key, (current) => (current ? applyNodeLoss(current, node) : 'unchanged'), never)).catch((err: unknown) => {
+      this.link.track(retried(() => reapKey(key), deadline, () => this.link.isStopping)).catch((err: unknown) => {
         failed++;
         this.link.log.warn({ err, key, node }, 'reaping a lost node\'s registration failed: its callees stay in the registry');
       }),

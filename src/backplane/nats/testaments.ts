@@ -15,6 +15,7 @@ import type { StoredTestament } from '../backplane.js';
 import { decodeTestaments, encodeTestaments } from './frame.js';
 import { type NatsLink, withTimeout } from './link.js';
 import { isConflict } from './registry-kv.js';
+import { REAP_PATIENCE_MS, RETRY_MS, retried } from './retried.js';
 
 export class NatsTestaments {
   private kv: KV | undefined;
@@ -195,22 +196,7 @@ export class NatsTestaments {
   }
 }
 
-/** How long a reaper keeps asking JetStream (a leader election after a server loss takes seconds). */
-const REAP_PATIENCE_MS = 30_000;
-const RETRY_MS = 500;
 const LIST_TIMEOUT_MS = 3000;
-
-/** `op`, again after failures other than a lost compare-and-set, until `deadline`. */
-async function retried<T>(op: () => Promise<T>, deadline: number, stopping: () => boolean): Promise<T> {
-  for (;;) {
-    try {
-      return await op();
-    } catch (err) {
-      if (isConflict(err) || Date.now() > deadline || stopping()) throw err;
-      await new Promise((r) => setTimeout(r, RETRY_MS));
-    }
-  }
-}
 
 /** A node id as one KV key token. */
 function nodeKey(node: string): string {

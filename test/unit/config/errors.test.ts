@@ -234,6 +234,12 @@ describe('config problems name the exact key path', () => {
     });
   });
 
+  it('takes cluster.nats.replicas from 1 to 5', () => {
+    const doc = (replicas: number) => ({ ...minimalDoc(), cluster: { nats: { servers: ['nats://127.0.0.1:4222'], replicas } } });
+    assert.equal(parseConfig(doc(3), 'test').cluster?.replicas, 3);
+    assert.deepEqual(problems(doc(0)), ['cluster.nats.replicas: expected integer 1-5, got 0']);
+  });
+
   it('requires version 2', () => {
     const doc = { ...minimalDoc(), version: 1 };
     assert.deepEqual(problems(doc), [

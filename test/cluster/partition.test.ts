@@ -1,0 +1,178 @@
+/**
+ * A partition (issue 17, point 5): three xbar nodes over a three-server NATS cluster whose
+ * servers advertise no other server to clients, so each node stays on the servers it was given;
+ * x3 has only n3. n3 is paused (SIGSTOP): x3 is cut off from NATS while its clients still reach
+ * it. x1 and x2 keep a JetStream quorum (the buckets are R3, `cluster.nats.replicas`), take x3 for
+ * dead and reap it; x3 serves its own sessions meanwhile. After the heal (SIGCONT) no single
+ * registration is held twice, no testament is published twice, no call is answered twice.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connectAutobahn, type AutobahnClient } from '../helpers/clients.js';
+import { eventually } from '../helpers/eventually.js';
+import { startNats, stopNats, type NatsServer } from '../helpers/nats.js';
+import { M, RawPeer, type Msg } from '../helpers/raw-rpc.js';
+import { startXbarProcess, type XbarProcess } from '../helpers/xbar-process.js';
+
+/** A callee that answers every invocation with `name`, except the first of registration `hold` (kept in `held`). */
+function autoYield(peer: RawPeer, name: string, hold = 0, held: Msg[] = []): void {
+  peer.listener = (m) => {
+    if (m[0] !== M.INVOCATION) return false;
+    if (m[2] === hold && held.length === 0) held.push(m);
+    else peer.yield(m[1] as number, [name]);
+    return true;
+  };
+}
+
+/**
+ * REGISTER, again while the registry refuses (the reap may not have reached it yet) or does not
+ * answer (JetStream electing leaders without the paused server); each REGISTER waits for its own
+ * answer, so none succeeds unseen.
+ */
+async function registerPatiently(peer: RawPeer, procedure: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const r = peer.nextId();
+    peer.send([M.REGISTER, r, {}, procedure]);
+    const m = await peer.next((x) => (x[0] === M.REGISTERED && x[1] === r) || (x[0] === M.ERROR && x[2] === r), 20_000);
+    if (m[0] === M.REGISTERED) return;
+    if (Date.now() > deadline) throw new Error(`REGISTER ${procedure} refused until the deadline: ${JSON.stringify(m)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+const readiness = async (n: XbarProcess) => (await fetch(`http://127.0.0.1:${n.webPort}/health/ready`)).status;
+const resultOf = (m: Msg | undefined) => (m?.[0] === M.RESULT ? (m[3] as unknown[])[0] : m?.[4]);
+
+describe('a node cut off from NATS while its clients reach it, and its return', { timeout: 150_000 }, () => {
+  let nats: NatsServer[];
+  let x1: XbarProcess, x2: XbarProcess, x3: XbarProcess;
+  const peers: RawPeer[] = [];
+  const clients: AutobahnClient[] = [];
+  /** Testament events on topic com.part.gone, as each node's subscriber got them. */
+  const gone: Record<string, unknown[]> = { x1: [], x2: [], x3: [] };
+  const probed = new Set<string>();
+  let calleeX1: RawPeer, calleeX3: RawPeer, callerX1: RawPeer, callerX2: RawPeer, callerX3: RawPeer;
+  let singleReg = 0;
+  let slowCall = 0;
+  const held: Msg[] = [];
+  let device: AutobahnClient, leaver: AutobahnClient;
+
+  before(async () => {
+    nats = await startNats(3, { noAdvertise: true, pingSeconds: 1 });
+    const cluster = `pt${process.pid}`;
+    const [n1, n2, n3] = nats.map((s) => s.url) as [string, string, string];
+    const start = (name: string, urls: string[]) => startXbarProcess({ name, natsUrls: urls, cluster, deadAfterMs: 1000, replicas: 3, replayWindowMs: 120_000 });
+    x1 = await start('x1', [n1, n2]);
+    x2 = await start('x2', [n2, n1]);
+    x3 = await start('x3', [n3]);
+
+    [calleeX1, calleeX3, callerX1, callerX2, callerX3] = await Promise.all([x1, x3, x1, x2, x3].map((n) => RawPeer.connect(n.url)));
+    peers.push(calleeX1, calleeX3, callerX1, callerX2, callerX3);
+    const slowReg = await calleeX3.register('com.part.slow');
+    autoYield(calleeX3, 'x3', slowReg, held);
+    autoYield(calleeX1, 'x1');
+    singleReg = await calleeX3.register('com.part.single');
+    for (const caller of [callerX1, callerX2]) {
+      await eventually(async () => resultOf(await caller.callAndWait('com.part.single')) === 'x3', 'x1 and x2 reach x3\'s callee');
+    }
+
+    for (const [name, node] of [['x1', x1], ['x2', x2], ['x3', x3]] as const) {
+      const watcher = await connectAutobahn(node.url);
+      clients.push(watcher);
+      await watcher.session.subscribe('com.part.gone', (args) => {
+        if (args[0] === 'probe') probed.add(name);
+        else gone[name]!.push(args[0]);
+      });
+    }
+    [device, leaver] = await Promise.all([connectAutobahn(x3.url), connectAutobahn(x3.url)]);
+    clients.push(device);
+    for (const s of [device, leaver]) {
+      await s.session.call('wamp.session.add_testament', ['com.part.gone', [s === device ? 'device' : 'leaver'], {}]);
+      await s.session.call('wamp.session.count'); // the copy in the cluster is written by now
+    }
+    // Every watcher's subscription has reached the other nodes.
+    await eventually(async () => {
+      await clients[0]!.session.publish('com.part.gone', ['probe'], {}, { acknowledge: true, exclude_me: false });
+      return probed.size === 3;
+    }, 'the probe on every node');
+
+    // A call from x1 to x3's callee is under way when x3 is cut off.
+    slowCall = callerX1.call('com.part.slow');
+    await eventually(() => held.length === 1, 'the slow invocation on x3');
+  });
+
+  after(async () => {
+    nats[2]?.process.kill('SIGCONT');
+    await Promise.all(peers.map((p) => p.kill().catch(() => undefined)));
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await Promise.all([x1, x2, x3].map((n) => n?.kill('SIGTERM')));
+    await stopNats(nats);
+  });
+
+  it('is taken for dead by the others: the call in flight to it answered canceled, its testaments published, its single procedure free', async () => {
+    const reaps = () => x1.output().split('reaped the registrations of a lost node').length;
+    const reapsBefore = reaps();
+    nats[2]!.process.kill('SIGSTOP');
+    const cut = Date.now();
+    await eventually(() => reaps() > reapsBefore, 'x1 to reap x3', 35_000);
+    console.log(`# n3 paused: x1 reaped x3 after ${Date.now() - cut} ms`);
+
+    const answer = await callerX1.answer(slowCall, 5000);
+    assert.equal(answer[0], M.ERROR);
+    assert.equal(answer[4], 'wamp.error.canceled');
+    await eventually(() => ['x1', 'x2'].every((n) => gone[n]!.length === 2), 'the reaper\'s testaments on x1 and x2', 35_000);
+    // JetStream may elect new leaders for the buckets first.
+    await registerPatiently(calleeX1, 'com.part.single', 40_000);
+    for (const caller of [callerX1, callerX2]) assert.equal(resultOf(await caller.callAndWait('com.part.single')), 'x1');
+  });
+
+  it('serves its own sessions meanwhile: events and calls between them, with /health/ready 503', async () => {
+    const [pub, sub] = await Promise.all([connectAutobahn(x3.url), connectAutobahn(x3.url)]);
+    clients.push(pub, sub);
+    const got: unknown[] = [];
+    await sub.session.subscribe('com.part.local', (args) => void got.push(args[0]));
+    await pub.session.publish('com.part.local', ['hello x3']);
+    await eventually(() => got.includes('hello x3'), 'a local event on x3');
+    assert.equal(resultOf(await callerX3.callAndWait('com.part.single')), 'x3', 'x3 routes to its own callee');
+    await eventually(async () => (await readiness(x3)) === 503, 'x3 /health/ready 503 while cut off', 15_000);
+    assert.equal(await readiness(x1), 200);
+    // A session leaving while x3 is cut off: its testament was the reaper's to publish.
+    await leaver.close();
+  });
+
+  it('on its return keeps the one single registration the majority made, revoking its own callee', async () => {
+    nats[2]!.process.kill('SIGCONT');
+    const healed = Date.now();
+    await eventually(async () => (await readiness(x3)) === 200, 'x3 ready again', 30_000);
+    const revoked = await calleeX3.next((m) => m[0] === M.UNREGISTERED && m[1] === 0, 30_000);
+    assert.equal((revoked[2] as { registration: number }).registration, singleReg);
+    await eventually(async () => resultOf(await callerX3.callAndWait('com.part.single')) === 'x1', 'x3 routes to x1\'s callee', 10_000);
+    console.log(`# n3 resumed: x3 ready and its duplicate single registration revoked ${Date.now() - healed} ms after the heal`);
+    for (let i = 0; i < 5; i++) {
+      for (const caller of [callerX1, callerX2, callerX3]) assert.equal(resultOf(await caller.callAndWait('com.part.single')), 'x1');
+    }
+    const meta = await callerX3.callAndWait('wamp.registration.lookup', ['com.part.single']);
+    const matches = await callerX1.callAndWait('wamp.registration.list_callees', [(meta[3] as number[])[0]]);
+    assert.equal((matches[3] as unknown[][])[0]!.length, 1, 'one callee of com.part.single');
+  });
+
+  it('on its return answers no call twice, and its other callee is callable from the others again', async () => {
+    calleeX3.yield(held[0]![1] as number, ['late']);
+    await eventually(async () => resultOf(await callerX1.callAndWait('com.part.slow', [], undefined, {}, 3000).catch(() => undefined)) === 'x3',
+      'x1 reaches x3\'s com.part.slow again', 10_000);
+    const answers = callerX1.log.filter((m) => (m[0] === M.RESULT && m[1] === slowCall) || (m[0] === M.ERROR && m[1] === M.CALL && m[2] === slowCall));
+    assert.equal(answers.length, 1, 'one answer for the call in flight');
+  });
+
+  it('publishes each testament once on every node, also when its session ends after the heal', async () => {
+    await device.close();
+    await eventually(async () => {
+      await clients[0]!.session.publish('com.part.gone', ['marker'], {}, { acknowledge: true, exclude_me: false });
+      return Object.values(gone).every((g) => g.includes('marker'));
+    }, 'the marker on every node', 15_000);
+    for (const [node, g] of Object.entries(gone)) {
+      assert.deepEqual(g.slice(0, g.indexOf('marker')).sort(), ['device', 'leaver'], `testaments on ${node}`);
+    }
+  });
+});
