@@ -52,6 +52,8 @@ export interface EventOut {
   readonly kwargs: Kwargs;
   /** PUBLISH.Options `_mqtt`: MQTT message attributes, forwarded as EVENT.Details `_mqtt` (router/broker.ts). */
   readonly mqtt?: Dict;
+  /** PUBLISH.Options describing a transparent payload (wamp/transparency.ts), forwarded as EVENT.Details. */
+  readonly ppt?: Dict;
   /**
    * The publisher's own Arguments|ArgumentsKw bytes, when its serializer could locate them: they
    * cross to the other nodes as they are, and receivers there on the same serializer get them

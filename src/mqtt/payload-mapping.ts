@@ -7,7 +7,7 @@
  *   whose only argument is binary (or a string, sent as UTF-8) reaches MQTT as those bytes; any
  *   other WAMP event is sent as JSON `{"args": …, "kwargs": …}`. (Crossbar.io carries the payload
  *   in WAMP payload transparency mode, `enc_algo: "mqtt"`, which only Autobahn|Python with a
- *   payload codec can read; xbar has no payload transparency, so the bytes are an argument.)
+ *   payload codec can read; xbar gives the bytes to WAMP clients as the argument.)
  * - `native`: the MQTT payload is a dict `{args, kwargs, exclude…}` in the configured serializer.
  * - `dynamic`: the realm's `decoder(mapped_topic, topic, payload)` returns the PUBLISH options
  *   `{args, kwargs, …}`, and `encoder(mapped_topic, topic, args, kwargs)` returns the payload; the

@@ -191,8 +191,11 @@ export class Broker {
       : forwardFor ? { ...forwardFor[0]!, forwardFor: [...forwardFor, identOf(session)] } : identOf(session);
     const receivers = options.receivers;
     const mqtt = extensionOf(m.rawOptions);
-    this.deliver(topic, publication, m, ReceiverFilter.of(receivers, options.excludeMe ? session : undefined), publisher, m.payload, mqtt);
-    const ev: EventOut = { realm: this.realm, topic, publication, publisher, receivers, args: m.args, kwargs: m.kwargs, ...(mqtt ? { mqtt } : {}) };
+    const ppt = m.ppt;
+    this.deliver(topic, publication, m, ReceiverFilter.of(receivers, options.excludeMe ? session : undefined), publisher, m.payload, mqtt, ppt);
+    const ev: EventOut = {
+      realm: this.realm, topic, publication, publisher, receivers, args: m.args, kwargs: m.kwargs, ...(mqtt ? { mqtt } : {}), ...(ppt ? { ppt } : {}),
+    };
     // The encoded payload may be a view of the read buffer: only the backplane, at once, gets it.
     this.backplane.publish(m.payload === undefined ? ev : { ...ev, payload: m.payload });
     this.count(topic, false);
@@ -228,7 +231,7 @@ export class Broker {
   /** An event published on another node of the cluster; its options filter our own sessions. */
   remoteEvent(ev: EventOut): void {
     // Its arguments are read (decoded, from a passed-through payload) only for another serializer.
-    this.deliver(ev.topic, ev.publication, ev, ReceiverFilter.of(ev.receivers, undefined), ev.publisher, ev.payload, ev.mqtt);
+    this.deliver(ev.topic, ev.publication, ev, ReceiverFilter.of(ev.receivers, undefined), ev.publisher, ev.payload, ev.mqtt, ev.ppt);
     this.count(ev.topic, true);
   }
 
@@ -252,7 +255,7 @@ export class Broker {
    */
   private deliver(
     topic: string, publication: number, content: Content, filter: ReceiverFilter, publisher: Ident | undefined, payload?: Payload,
-    mqtt?: Dict,
+    mqtt?: Dict, ppt?: Dict,
   ): void {
     this.sent = 0;
     this.index.forEachMatch(topic, (sub, policy) => {
@@ -266,6 +269,7 @@ export class Broker {
         if (publisher.forwardFor) details.forward_for = publisher.forwardFor;
       }
       if (mqtt) details._mqtt = mqtt;
+      if (ppt) Object.assign(details, ppt);
       // One encoding per serializer in use among this subscription's receivers (by rawsocketId, 1–3).
       const bySerializer: (Outgoing | undefined)[] = [undefined, undefined, undefined, undefined];
       let array: unknown[] | undefined;

@@ -234,8 +234,8 @@ export class Dealer {
       return refuseCall(session, m, ErrorUri.maxConcurrencyReached, `every callee of "${reg.uri}" is at its concurrency limit and ${this.queueLimit} calls are waiting`);
     }
     let details = NO_DETAILS;
-    if (reg.match !== 'exact' || m.options.receiveProgress) {
-      details = {};
+    if (reg.match !== 'exact' || m.options.receiveProgress || m.ppt) {
+      details = { ...m.ppt };
       if (reg.match !== 'exact') details.procedure = m.procedure;
       if (m.options.receiveProgress) details.receive_progress = true;
     }

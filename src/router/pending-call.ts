@@ -24,10 +24,11 @@ const PROGRESS: Dict = Object.freeze({ progress: true });
 /** Answers the call's caller session on this node with RESULT and ERROR (one object for every call). */
 export const LOCAL_CALLER: CallerEnd = {
   progress(p, answer) {
-    p.caller!.sendContent([T.RESULT, p.request, PROGRESS], answer);
+    p.caller!.sendContent([T.RESULT, p.request, answer.ppt ? { ...answer.ppt, progress: true } : PROGRESS], answer);
   },
   result(p, answer) {
-    if (p.caller!.sendContent([T.RESULT, p.request, NO_DETAILS], answer)) return;
+    // A transparent payload's options (wamp/transparency.ts) go to RESULT.Details.
+    if (p.caller!.sendContent([T.RESULT, p.request, answer.ppt ?? NO_DETAILS], answer)) return;
     p.caller!.sendError(T.CALL, p.request, ErrorUri.internalError, ['the callee\'s result could not be decoded']);
   },
   error(p, uri, answer, details) {

@@ -10,6 +10,7 @@ import type {
   Args, CallOptions, CancelMode, Dict, InvokePolicy, Kwargs, Payload, PublishOptions, Receivers, WampMessage,
 } from './messages.js';
 import type { PayloadLocator } from './payload.js';
+import { isTransparent, transparencyOf } from './transparency.js';
 import { isValidUri, type MatchPolicy, type UriCheck } from './uri.js';
 import { ProtocolViolation, RequestRejected } from './violation.js';
 
@@ -105,6 +106,16 @@ class Reader {
     throw new Invalid(
       requestType !== 0 ? new RequestRejected(requestType, request, ErrorUri.invalidUri, text) : new ProtocolViolation(text, ErrorUri.invalidUri),
     );
+  }
+  /**
+   * Arguments at `i`, or a transparent payload (wamp/transparency.ts) — one binary value there that
+   * `described` (the message's Options|Details) names a scheme for — carried as a one-element list.
+   */
+  argsOr(i: number, described: Dict): Args {
+    const v = this.m[i];
+    if (!(v instanceof Uint8Array) || !isTransparent(described)) return this.args(i);
+    if (this.m.length > i + 1) fail(`${this.at('ArgumentsKw')}: a transparent payload (binary Arguments) has no ArgumentsKw`);
+    return [v];
   }
   args(i: number): Args {
     const v = this.m[i];
@@ -228,11 +239,12 @@ function read(r: Reader, code: number): WampMessage {
       if (typeof requestType !== 'number' || !ERROR_REQUEST_TYPES.has(requestType)) {
         fail(`${r.at('REQUEST.Type')}: ${show(requestType)} is not a request type an ERROR may answer`);
       }
-      const args = r.args(5);
+      const details = r.dict(3, 'Details');
+      const args = r.argsOr(5, details);
       const kwargs = r.kwargs(6);
       return {
         type: T.ERROR, requestType: requestType as number, request: r.id(2, 'REQUEST.Request'),
-        details: r.dict(3, 'Details'), error: r.uri(4, 'Error'), args, kwargs, payload: r.encoded(5, args, kwargs),
+        details, error: r.uri(4, 'Error'), args, kwargs, payload: r.encoded(5, args, kwargs), ...ppt(details),
       };
     }
     case T.PUBLISH: {
@@ -247,9 +259,9 @@ function read(r: Reader, code: number): WampMessage {
         retain: r.bool(raw, 'retain', false),
       };
       const topic = r.uri(3, 'Topic', 'exact', T.PUBLISH, request);
-      const args = r.args(4);
+      const args = r.argsOr(4, raw);
       const kwargs = r.kwargs(5);
-      return { type: T.PUBLISH, request, options, rawOptions: raw, topic, args, kwargs, payload: r.encoded(4, args, kwargs) };
+      return { type: T.PUBLISH, request, options, rawOptions: raw, topic, args, kwargs, payload: r.encoded(4, args, kwargs), ...ppt(raw) };
     }
     case T.PUBLISHED:
       r.arity(3, 3);
@@ -280,11 +292,12 @@ function read(r: Reader, code: number): WampMessage {
     }
     case T.EVENT: {
       r.arity(4, 6);
-      const args = r.args(4);
+      const details = r.dict(3, 'Details');
+      const args = r.argsOr(4, details);
       const kwargs = r.kwargs(5);
       return {
         type: T.EVENT, subscription: r.id(1, 'SUBSCRIBED.Subscription'), publication: r.id(2, 'PUBLISHED.Publication'),
-        details: r.dict(3, 'Details'), args, kwargs,
+        details, args, kwargs,
       };
     }
     case T.CALL: {
@@ -300,9 +313,9 @@ function read(r: Reader, code: number): WampMessage {
         discloseMe: r.bool(raw, 'disclose_me', false),
       };
       const procedure = r.uri(3, 'Procedure', 'exact', T.CALL, request);
-      const args = r.args(4);
+      const args = r.argsOr(4, raw);
       const kwargs = r.kwargs(5);
-      return { type: T.CALL, request, options, rawOptions: raw, procedure, args, kwargs, payload: r.encoded(4, args, kwargs) };
+      return { type: T.CALL, request, options, rawOptions: raw, procedure, args, kwargs, payload: r.encoded(4, args, kwargs), ...ppt(raw) };
     }
     case T.CANCEL: {
       r.arity(3, 3);
@@ -312,9 +325,10 @@ function read(r: Reader, code: number): WampMessage {
     }
     case T.RESULT: {
       r.arity(3, 5);
-      const args = r.args(3);
+      const details = r.dict(2, 'Details');
+      const args = r.argsOr(3, details);
       const kwargs = r.kwargs(4);
-      return { type: T.RESULT, request: r.id(1, 'CALL.Request'), details: r.dict(2, 'Details'), args, kwargs };
+      return { type: T.RESULT, request: r.id(1, 'CALL.Request'), details, args, kwargs };
     }
     case T.REGISTER: {
       r.arity(4, 4);
@@ -341,11 +355,12 @@ function read(r: Reader, code: number): WampMessage {
       return { type: T.UNREGISTER, request: r.id(1, 'Request'), registration: r.id(2, 'REGISTERED.Registration') };
     case T.INVOCATION: {
       r.arity(4, 6);
-      const args = r.args(4);
+      const details = r.dict(3, 'Details');
+      const args = r.argsOr(4, details);
       const kwargs = r.kwargs(5);
       return {
         type: T.INVOCATION, request: r.id(1, 'Request'), registration: r.id(2, 'REGISTERED.Registration'),
-        details: r.dict(3, 'Details'), args, kwargs,
+        details, args, kwargs,
       };
     }
     case T.INTERRUPT:
@@ -354,11 +369,11 @@ function read(r: Reader, code: number): WampMessage {
     case T.YIELD: {
       r.arity(3, 5);
       const raw = r.dict(2, 'Options');
-      const args = r.args(3);
+      const args = r.argsOr(3, raw);
       const kwargs = r.kwargs(4);
       return {
         type: T.YIELD, request: r.id(1, 'INVOCATION.Request'), progress: !isEmpty(raw) && r.bool(raw, 'progress', false), rawOptions: raw,
-        args, kwargs, payload: r.encoded(3, args, kwargs),
+        args, kwargs, payload: r.encoded(3, args, kwargs), ...ppt(raw),
       };
     }
   }
@@ -396,4 +411,10 @@ function show(v: unknown): string {
   } catch {
     return String(v);
   }
+}
+
+/** `{ ppt }` when the Options|Details describe a transparent payload, else nothing. */
+function ppt(d: Dict): { ppt?: Dict } {
+  const t = transparencyOf(d);
+  return t === undefined ? {} : { ppt: t };
 }

@@ -1,6 +1,7 @@
 /** Typed WAMP message → plain array, ready for a serializer. Empty trailing payload is omitted. */
 import { MessageType as T } from './codes.js';
 import type { Args, Dict, Kwargs, WampMessage } from './messages.js';
+import { isTransparent, isTransparentArgs } from './transparency.js';
 
 export function encodeMessage(m: WampMessage): unknown[] {
   switch (m.type) {
@@ -55,8 +56,19 @@ function encodeHead(m: PayloadMessage): unknown[] {
  */
 export function withPayload(head: unknown[], args: Args, kwargs: Kwargs): unknown[] {
   if (kwargs !== undefined && !isEmpty(kwargs)) return [...head, args ?? [], kwargs];
+  // A transparent payload (wamp/transparency.ts) goes in the Arguments slot bare, not in a list.
+  if (isTransparentArgs(args) && isTransparent(detailsOf(head))) return [...head, args![0]];
   if (args !== undefined && args.length > 0) return [...head, args];
   return head;
+}
+
+/** The message's Options|Details: the first dict of its head. */
+function detailsOf(head: readonly unknown[]): Dict | undefined {
+  for (let i = 1; i < head.length; i++) {
+    const v = head[i];
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)) return v as Dict;
+  }
+  return undefined;
 }
 
 function isEmpty(d: Dict): boolean {

@@ -26,6 +26,8 @@ export interface Content {
   readonly args: Args;
   readonly kwargs: Kwargs;
   readonly payload?: Payload;
+  /** Options describing a transparent payload (wamp/transparency.ts), given on in the answer's details. */
+  readonly ppt?: Dict;
 }
 
 /** The content of an answer the router makes itself: one text argument. */
@@ -35,7 +37,7 @@ export function textContent(text: string): Content {
 
 /** `c` without its bytes: for content kept past the handling of the message it came in (a view of its read buffer). */
 export function detached(c: Content): Content {
-  return c.payload === undefined ? c : { args: c.args, kwargs: c.kwargs };
+  return c.payload === undefined ? c : { args: c.args, kwargs: c.kwargs, ...(c.ppt ? { ppt: c.ppt } : {}) };
 }
 
 export const NO_CONTENT: Content = Object.freeze({ args: undefined, kwargs: undefined });
@@ -57,7 +59,7 @@ export interface Goodbye { readonly type: typeof T.GOODBYE; readonly details: Di
 export interface ErrorMessage {
   readonly type: typeof T.ERROR; readonly requestType: number; readonly request: number;
   readonly details: Dict; readonly error: string; readonly args: Args; readonly kwargs: Kwargs;
-  readonly payload?: Payload;
+  readonly payload?: Payload; readonly ppt?: Dict;
 }
 
 /**
@@ -86,7 +88,7 @@ export interface PublishOptions {
 export interface Publish {
   readonly type: typeof T.PUBLISH; readonly request: number; readonly options: PublishOptions;
   readonly rawOptions: Dict; readonly topic: string; readonly args: Args; readonly kwargs: Kwargs;
-  readonly payload?: Payload;
+  readonly payload?: Payload; readonly ppt?: Dict;
 }
 // [PUBLISHED, PUBLISH.Request|id, Publication|id]
 export interface Published { readonly type: typeof T.PUBLISHED; readonly request: number; readonly publication: number }
@@ -124,7 +126,7 @@ export interface CallOptions {
 export interface Call {
   readonly type: typeof T.CALL; readonly request: number; readonly options: CallOptions;
   readonly rawOptions: Dict; readonly procedure: string; readonly args: Args; readonly kwargs: Kwargs;
-  readonly payload?: Payload;
+  readonly payload?: Payload; readonly ppt?: Dict;
 }
 // [CANCEL, CALL.Request|id, Options|dict]
 export interface Cancel { readonly type: typeof T.CANCEL; readonly request: number; readonly mode: CancelMode | undefined; readonly rawOptions: Dict }
@@ -163,7 +165,7 @@ export interface Interrupt { readonly type: typeof T.INTERRUPT; readonly request
 // [YIELD, INVOCATION.Request|id, Options|dict, Arguments|list, ArgumentsKw|dict]
 export interface Yield {
   readonly type: typeof T.YIELD; readonly request: number; readonly progress: boolean;
-  readonly rawOptions: Dict; readonly args: Args; readonly kwargs: Kwargs; readonly payload?: Payload;
+  readonly rawOptions: Dict; readonly args: Args; readonly kwargs: Kwargs; readonly payload?: Payload; readonly ppt?: Dict;
 }
 
 export type WampMessage =

@@ -46,6 +46,7 @@ function encode(kind: number, meta: Dict, args?: Args, kwargs?: Kwargs): Uint8Ar
  * bytes as the third element), else its values. `meta` is the caller's own, written to here.
  */
 function encodeContent(kind: number, meta: Dict, c: Content): Uint8Array {
+  if (c.ppt) meta.pp = c.ppt;
   const p = c.payload;
   if (p === undefined) return encode(kind, meta, c.args, c.kwargs);
   meta.ps = p.serializer;
@@ -56,7 +57,9 @@ function encodeContent(kind: number, meta: Dict, c: Content): Uint8Array {
 /** The content of a call frame as read: passed-through bytes with values decoded on first read, or the values. */
 function contentOf(f: Raw): Content {
   const payload = passedThrough(f.meta, f.third);
-  return payload === undefined ? { args: f.args, kwargs: f.kwargs } : new LazyContent(payload);
+  const ppt = f.meta.pp === undefined || f.meta.pp === null ? undefined : dict(f.meta, 'pp', 'payload transparency options');
+  if (payload !== undefined) return new LazyContent(payload, ppt);
+  return ppt ? { args: f.args, kwargs: f.kwargs, ppt } : { args: f.args, kwargs: f.kwargs };
 }
 
 /**
@@ -67,7 +70,7 @@ function contentOf(f: Raw): Content {
 class LazyContent implements Content {
   private decoded: readonly [Args, Kwargs] | undefined;
 
-  constructor(readonly payload: EncodedPayload) {}
+  constructor(readonly payload: EncodedPayload, readonly ppt?: Dict) {}
 
   get args(): Args {
     return (this.decoded ??= decodePayload(this.payload))[0];
@@ -175,6 +178,7 @@ function eventMeta(ev: EventOut): Dict {
   if (to?.eligibleAuthid) meta.ea = to.eligibleAuthid;
   if (to?.eligibleAuthrole) meta.er = to.eligibleAuthrole;
   if (ev.mqtt) meta.mq = ev.mqtt;
+  if (ev.ppt) meta.pp = ev.ppt;
   return meta;
 }
 
@@ -190,6 +194,7 @@ function eventOf(f: Raw): EventOut {
     realm: str(m, 'r', 'realm'), topic: str(m, 't', 'topic'), publication: num(m, 'p', 'publication'),
     publisher: publisherOf(m), receivers: receiversOf(m),
     ...(m.mq === undefined || m.mq === null ? {} : { mqtt: dict(m, 'mq', 'mqtt attributes') }),
+    ...(m.pp === undefined || m.pp === null ? {} : { ppt: dict(m, 'pp', 'payload transparency options') }),
   };
   const payload = passedThrough(m, f.third);
   return payload === undefined ? { ...head, args: f.args, kwargs: f.kwargs } : withLazyArguments(head, payload);
@@ -235,7 +240,10 @@ function decodePayload(p: EncodedPayload): readonly [Args, Kwargs] {
   } catch (err) {
     throw new FrameError(`payload (third element) is not ${p.serializer}: ${(err as Error).message}`);
   }
-  if (!Array.isArray(v) || v.length !== 1 + p.count || !Array.isArray(v[1]) || (p.count === 2 && !isDict(v[2]))) {
+  if (!Array.isArray(v) || v.length !== 1 + p.count) throw new FrameError('payload (third element) is not Arguments|list followed by ArgumentsKw|dict');
+  // A transparent payload (wamp/transparency.ts): one binary value in the Arguments slot.
+  if (p.count === 1 && v[1] instanceof Uint8Array) return [[v[1]], undefined];
+  if (!Array.isArray(v[1]) || (p.count === 2 && !isDict(v[2]))) {
     throw new FrameError('payload (third element) is not Arguments|list followed by ArgumentsKw|dict');
   }
   return [v[1] as unknown[], p.count === 2 ? (v[2] as Dict) : undefined];

@@ -37,6 +37,8 @@ export interface StoredEvent {
   readonly time: number;
   /** PUBLISH.Options `_mqtt` (router/broker.ts), given back as EVENT.Details `_mqtt`. */
   readonly mqtt?: Dict;
+  /** PUBLISH.Options of a transparent payload (wamp/transparency.ts), given back in EVENT.Details. */
+  readonly ppt?: Dict;
 }
 
 export interface HistoryRule {
@@ -261,7 +263,7 @@ export class EventStore {
 function storedEvent(ev: EventOut, time: number): StoredEvent {
   return {
     topic: ev.topic, publication: ev.publication, publisher: ev.publisher, args: ev.args, kwargs: ev.kwargs,
-    filters: ev.receivers, time, ...(ev.mqtt ? { mqtt: ev.mqtt } : {}),
+    filters: ev.receivers, time, ...(ev.mqtt ? { mqtt: ev.mqtt } : {}), ...(ev.ppt ? { ppt: ev.ppt } : {}),
   };
 }
 

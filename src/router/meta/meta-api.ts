@@ -250,6 +250,7 @@ export class MetaApi implements InternalProcedures, BrokerHooks, DealerHooks {
         details.publisher_authrole = e.publisher.authrole;
       }
       if (e.mqtt) details._mqtt = e.mqtt;
+      if (e.ppt) Object.assign(details, e.ppt);
       session.send({ type: T.EVENT, subscription: sub.id, publication: e.publication, details, args: e.args ?? undefined, kwargs: e.kwargs ?? undefined });
     }
   }
