@@ -56,6 +56,8 @@ export class NatsBackplane implements Backplane {
   private readonly sessionIds: SessionIds;
   /** The join under way (listenWhileJoining), until it succeeds. */
   private pendingJoin: Promise<void> | undefined;
+  /** While disconnected: when this node last heard the cluster before, where a reconnect's replay starts. */
+  private gapStart: number | undefined;
 
   constructor(private readonly options: NatsBackplaneOptions, log: Logger) {
     // The configured name is the node's id (one live node per name: node-name.ts); unnamed nodes get a random one.
@@ -106,14 +108,18 @@ export class NatsBackplane implements Backplane {
   private async join(): Promise<void> {
     const nc = await this.link.connect({
       disconnected: () => {
+        // Read now: once reconnected, heartbeats on the new connection may come before the event.
+        this.gapStart ??= this.heartbeats.heardAt > 0 ? Math.min(Date.now(), this.heartbeats.heardAt) : Date.now();
         this.heartbeats.disconnected();
         this.events.holdBack();
       },
       reconnected: (since) => {
+        const gapStart = Math.min(since, this.gapStart ?? since);
+        this.gapStart = undefined;
         this.heartbeats.reconnected();
         this.heartbeats.heartbeat();
         this.events.resend();
-        void this.events.replay(this.heartbeats.heardAt > 0 ? Math.min(since, this.heartbeats.heardAt) : since);
+        void this.events.replay(gapStart);
       },
     });
     await claimNodeName(this.link, nc, this.options.cluster);

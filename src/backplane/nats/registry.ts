@@ -208,7 +208,8 @@ export class NatsRegistry {
       const d = applyRegister(current, r);
       return 'error' in d ? d : d.next;
     };
-    const deadline = Date.now() + this.timeoutMs;
+    // Background work, not a client's REGISTER: as patient as a reaper (JetStream may still be settling).
+    const deadline = Date.now() + REAP_PATIENCE_MS;
     try {
       for (;;) {
         try {
