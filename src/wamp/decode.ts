@@ -244,7 +244,7 @@ function read(r: Reader, code: number): WampMessage {
       const kwargs = r.kwargs(6);
       return {
         type: T.ERROR, requestType: requestType as number, request: r.id(2, 'REQUEST.Request'),
-        details, error: r.uri(4, 'Error'), args, kwargs, payload: r.encoded(5, args, kwargs), ...ppt(details),
+        details, error: r.uri(4, 'Error'), args, kwargs, payload: r.encoded(5, args, kwargs), ppt: transparencyOf(details),
       };
     }
     case T.PUBLISH: {
@@ -261,7 +261,7 @@ function read(r: Reader, code: number): WampMessage {
       const topic = r.uri(3, 'Topic', 'exact', T.PUBLISH, request);
       const args = r.argsOr(4, raw);
       const kwargs = r.kwargs(5);
-      return { type: T.PUBLISH, request, options, rawOptions: raw, topic, args, kwargs, payload: r.encoded(4, args, kwargs), ...ppt(raw) };
+      return { type: T.PUBLISH, request, options, rawOptions: raw, topic, args, kwargs, payload: r.encoded(4, args, kwargs), ppt: transparencyOf(raw) };
     }
     case T.PUBLISHED:
       r.arity(3, 3);
@@ -315,7 +315,7 @@ function read(r: Reader, code: number): WampMessage {
       const procedure = r.uri(3, 'Procedure', 'exact', T.CALL, request);
       const args = r.argsOr(4, raw);
       const kwargs = r.kwargs(5);
-      return { type: T.CALL, request, options, rawOptions: raw, procedure, args, kwargs, payload: r.encoded(4, args, kwargs), ...ppt(raw) };
+      return { type: T.CALL, request, options, rawOptions: raw, procedure, args, kwargs, payload: r.encoded(4, args, kwargs), ppt: transparencyOf(raw) };
     }
     case T.CANCEL: {
       r.arity(3, 3);
@@ -373,7 +373,7 @@ function read(r: Reader, code: number): WampMessage {
       const kwargs = r.kwargs(4);
       return {
         type: T.YIELD, request: r.id(1, 'INVOCATION.Request'), progress: !isEmpty(raw) && r.bool(raw, 'progress', false), rawOptions: raw,
-        args, kwargs, payload: r.encoded(3, args, kwargs), ...ppt(raw),
+        args, kwargs, payload: r.encoded(3, args, kwargs), ppt: transparencyOf(raw),
       };
     }
   }
@@ -411,10 +411,4 @@ function show(v: unknown): string {
   } catch {
     return String(v);
   }
-}
-
-/** `{ ppt }` when the Options|Details describe a transparent payload, else nothing. */
-function ppt(d: Dict): { ppt?: Dict } {
-  const t = transparencyOf(d);
-  return t === undefined ? {} : { ppt: t };
 }
