@@ -191,12 +191,15 @@ export class NatsLink {
     });
   }
 
-  /** A KV bucket of this cluster, `xbar_<cluster>_<what>`, of `replicas(nc)` copies when this node creates it. */
-  kv(nc: NatsConnection, what: string, options: Partial<KvOptions> = {}): Promise<KV> {
+  /**
+   * A KV bucket of this cluster, `xbar_<cluster>_<what>`, of `replicas(nc)` copies when this node
+   * creates it; each of its requests waits `requestTimeoutMs` for an answer (nats.js's default 5 s).
+   */
+  kv(nc: NatsConnection, what: string, options: Partial<KvOptions> = {}, requestTimeoutMs = 5000): Promise<KV> {
     const name = `xbar_${this.options.cluster.replace(/[^A-Za-z0-9_-]/g, '_')}_${what}`;
     // Reads go to the stream's leader: a direct get may be answered by a replica on a server that
     // was cut off and has not caught up (a reap read as not done), or by a paused one (a timeout).
-    return nc.jetstream().views.kv(name, { history: 1, replicas: this.replicas(nc), allow_direct: false, ...options });
+    return nc.jetstream({ timeout: requestTimeoutMs }).views.kv(name, { history: 1, replicas: this.replicas(nc), allow_direct: false, ...options });
   }
 
   /** Copies of a bucket or stream this node creates (`replicasFor`). */

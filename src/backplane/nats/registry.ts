@@ -17,12 +17,17 @@ import type { MatchPolicy } from '../../wamp/uri.js';
 import { ErrorUri } from '../../wamp/errors.js';
 import type { InvokePolicy } from '../../wamp/messages.js';
 import type { ClusterCallee, ClusterReg, RegisterOutcome } from '../backplane.js';
-import { applyNodeLoss, applyRegister, applyUnregister, type RegisterRequest } from '../registry-rules.js';
+import { applyNodeLoss, applyRegister, applyUnregister, type RegisterRequest, sameCallee } from '../registry-rules.js';
 import { initialValues, type NatsLink, withTimeout } from './link.js';
 import { REAP_PATIENCE_MS, retried } from './retried.js';
 import { casUpdate, type Change, entryReg, forcedOut, RegistryReplica, registryKey, withForcedOut } from './registry-kv.js';
 
 const RETRY_MS = 200;
+/**
+ * A registry request's wait for its answer. One sent as the connection dropped is lost: a short
+ * wait resends it on the new connection at once (a REGISTER took 5 s with nats.js's default).
+ */
+const REQUEST_TIMEOUT_MS = 1500;
 
 type Refusal = { readonly error: string; readonly message: string };
 const isRefusal = (x: unknown): x is Refusal => typeof x === 'object' && x !== null && 'error' in x;
@@ -58,7 +63,7 @@ export class NatsRegistry {
 
   /** Opens the bucket and waits (bounded) for the replica's initial values. */
   async start(nc: NatsConnection): Promise<void> {
-    const kv = await this.link.kv(nc, 'reg');
+    const kv = await this.link.kv(nc, 'reg', {}, REQUEST_TIMEOUT_MS);
     this.kv = kv;
     let ready!: () => void;
     const initialized = new Promise<void>((r) => (ready = r));
@@ -73,7 +78,10 @@ export class NatsRegistry {
     const kv = this.kv;
     if (!kv) return { error: ErrorUri.registryUnavailable, message: 'the cluster registry is not available' };
     const key = registryKey(realm, uri, match);
+    let retrying = false;
     const change = (current: ClusterReg | undefined): ClusterReg | Refusal => {
+      // An attempt whose answer timed out may have been written: it is not refused as a duplicate.
+      if (retrying && current?.callees.some((c) => sameCallee(c, callee))) return current;
       const d = applyRegister(current, { realm, uri, match, invoke, callee, force });
       if ('error' in d) return d;
       return d.revoked.length > 0 ? withForcedOut(current, d.next, d.revoked) : d.next;
@@ -88,6 +96,7 @@ export class NatsRegistry {
           return await casUpdate(kv, key, change, isRefusal);
         } catch (err) {
           if (Date.now() > deadline || this.link.isStopping) throw err;
+          retrying = true;
           this.link.log.debug({ err, uri }, 'registry write failed; retrying');
           await new Promise((r) => setTimeout(r, RETRY_MS));
         }
@@ -122,7 +131,7 @@ export class NatsRegistry {
     this.markRemoving(key, session, 1);
     const before = this.leaving.get(key) ?? Promise.resolve();
     const write = before
-      .then(() => casUpdate(kv, key, (current) => applyUnregister(current, node, session), never))
+      .then(() => retried(() => casUpdate(kv, key, (current) => applyUnregister(current, node, session), never), Date.now() + this.timeoutMs, () => this.link.isStopping))
       .then((r) => {
         if (r === 'unchanged') return false;
         this.replica.apply(key, r.revision, r.reg);
