@@ -13,10 +13,10 @@
  * makes the replayed ones look like duplicates. Receivers drop copies by (origin, seq), so a
  * frame that comes both ways, or twice, is delivered once, in the origin's order.
  */
-import { type Msg, type NatsConnection, RequestStrategy, type Subscription } from 'nats';
+import { ErrorCode, type Msg, type NatsConnection, RequestStrategy, type Subscription } from 'nats';
 import type { MatchPolicy } from '../../wamp/uri.js';
 import type { EventOut } from '../backplane.js';
-import { decodeEvent, decodeReplayAnswer, decodeReplayAsk, encodeEvent, encodeReplayAnswer, encodeReplayAsk } from './frame.js';
+import { decodeEvent, decodeReplayAnswer, decodeReplayAsk, encodeEvent, encodeReplayAnswer, encodeReplayAsk, type ReplayAsk } from './frame.js';
 import type { NatsLink } from './link.js';
 import type { Membership } from './membership.js';
 import { Confirmations } from './confirmations.js';
@@ -24,8 +24,13 @@ import { RecentFrames, type SentFrame } from './replay.js';
 
 /** After a reconnect, replay rounds go on at least this long (interest propagation in NATS)… */
 const SETTLE_MS = 600;
-/** …and never longer than this (live events are held back meanwhile). */
-const REPLAY_MAX_MS = 3000;
+/**
+ * …and until every peer answered, but never longer than this (nor the replay window): live
+ * events are held back meanwhile.
+ */
+const REPLAY_MAX_MS = 60_000;
+/** Between replay rounds. */
+const ROUND_PAUSE_MS = 200;
 /** Replay asks for what was published since this long before the gap. */
 const REPLAY_MARGIN_MS = 1000;
 
@@ -61,6 +66,10 @@ export class NatsEvents {
   overflowed = 0;
   /** Live events held back while a reconnect's replay is under way. */
   private heldBack: Msg[] | undefined;
+  /** Bytes of `heldBack`. */
+  private heldBytes = 0;
+  /** Replays started; only the latest one lets the held-back events go. */
+  private replays = 0;
   /** The last sequence this node stamped; starts at `sequenceBase()`, above any earlier run of its name. */
   private seq = sequenceBase();
 
@@ -168,8 +177,10 @@ export class NatsEvents {
   }
 
   private received(msg: Msg): void {
-    if (this.heldBack) this.heldBack.push(msg);
-    else this.deliverFrame(msg.data);
+    if (this.heldBack) {
+      this.heldBack.push(msg);
+      this.heldBytes += msg.data.byteLength;
+    } else this.deliverFrame(msg.data);
   }
 
   private deliverFrame(data: Uint8Array): void {
@@ -203,56 +214,86 @@ export class NatsEvents {
     this.confirmations.kick();
   }
 
-  /** After a reconnect: fetch what the others published since shortly before `gapStart` (when this node last heard them). */
+  /**
+   * After a reconnect: fetch what the others published since shortly before `gapStart` (when this
+   * node last heard them). Asks in rounds while holding live events back: a publisher that was on
+   * the same dead server may be reconnecting too, our new subscriptions take a moment to reach
+   * every server of the NATS cluster (what is published meanwhile is dropped there), and a server
+   * that was cut off (paused, partitioned) may take seconds to get its routes back, during which
+   * nobody answers (no responders). Rounds go on until every peer that was live at the reconnect
+   * has answered (or left), at least SETTLE_MS and until one brings nothing new — never longer
+   * than the replay window (past it the others no longer keep what we missed) nor REPLAY_MAX_MS,
+   * nor once the held-back events pass the replay buffer's bytes.
+   */
   async replay(gapStart: number): Promise<void> {
     const nc = this.link.open();
-    const others = this.membership.live().size - 1;
+    const self = this.link.nodeId;
+    const waitingFor = new Set([...this.membership.live().keys()].filter((n) => n !== self));
+    const generation = ++this.replays;
     this.heldBack ??= [];
     try {
-      if (!nc || others <= 0 || this.interests.size === 0) return;
+      if (!nc || waitingFor.size === 0 || this.interests.size === 0) return;
       await nc.flush(); // our subscriptions are back on the new server before we ask
-      // Ask in rounds while holding live events back: a publisher that was on the same dead
-      // server may be reconnecting too, and our new subscriptions take a moment to reach every
-      // server of the NATS cluster (what is published meanwhile is dropped there). Rounds go on
-      // for at least SETTLE_MS and until one brings nothing new.
       const started = Date.now();
+      const patience = Math.min(this.limits.windowMs, REPLAY_MAX_MS);
       let replayed = 0;
-      for (let round = 0; Date.now() - started < REPLAY_MAX_MS; round++) {
-        if (round > 0) await new Promise((r) => setTimeout(r, 200));
+      let rounds = 0;
+      for (;; rounds++) {
+        if (rounds > 0) await new Promise((r) => setTimeout(r, ROUND_PAUSE_MS));
+        if (this.link.isStopping || generation !== this.replays) return; // a later reconnect's replay takes over
+        const live = this.membership.live();
+        for (const n of waitingFor) if (!live.has(n)) waitingFor.delete(n);
         const ask = { since: gapStart - REPLAY_MARGIN_MS, filters: [...this.interests.keys()], after: Object.fromEntries(this.lastSeq) };
-        const replies = await nc.requestMany(`${this.link.subjects.prefix}.replay`, encodeReplayAsk(ask), {
-          maxWait: 500, maxMessages: others, strategy: RequestStrategy.Count,
-        });
-        let got = 0;
-        let answers = 0;
-        for await (const m of replies) {
-          answers++;
-          got += this.deliverReplayed(m.data);
-        }
+        const got = await this.replayRound(nc, ask, Math.max(1, live.size - 1), waitingFor);
         replayed += got;
-        if (got === 0 && answers >= this.membership.live().size - 1 && Date.now() - started >= SETTLE_MS) break;
+        const elapsed = Date.now() - started;
+        if (waitingFor.size === 0 && got === 0 && elapsed >= SETTLE_MS) break;
+        if (elapsed >= patience || this.heldBytes > this.limits.maxBytes) {
+          this.link.log.warn({ waited_ms: elapsed, unanswered: [...waitingFor], held_back_bytes: this.heldBytes },
+            'replay after reconnect ended before every node answered: events they published meanwhile may be missing');
+          break;
+        }
       }
-      this.link.log.info({ replayed }, 'replayed the events published while this node reconnected');
+      this.link.log.info({ replayed, rounds: rounds + 1, ms: Date.now() - started }, 'replayed the events published while this node reconnected');
     } catch (err) {
       this.link.log.warn({ err }, 'replay after reconnect failed: events published meanwhile may be missing');
     } finally {
-      const held = this.heldBack ?? [];
-      this.heldBack = undefined;
-      for (const msg of held) this.deliverSafely(msg.data, 'held-back event');
+      if (generation === this.replays) {
+        const held = this.heldBack ?? [];
+        this.heldBack = undefined;
+        this.heldBytes = 0;
+        for (const msg of held) this.deliverSafely(msg.data, 'held-back event');
+      }
     }
   }
 
-  /** Delivers one replay answer's frames; a bad answer or frame is logged and skipped. */
-  private deliverReplayed(answer: Uint8Array): number {
-    let frames: Uint8Array[];
+  /** One replay round: delivers the answers' frames, strikes the answering nodes off `waitingFor`; the frames delivered. */
+  private async replayRound(nc: NatsConnection, ask: ReplayAsk, peers: number, waitingFor: Set<string>): Promise<number> {
+    let got = 0;
     try {
-      frames = decodeReplayAnswer(answer);
+      const replies = await nc.requestMany(`${this.link.subjects.prefix}.replay`, encodeReplayAsk(ask), {
+        maxWait: 500, maxMessages: peers, strategy: RequestStrategy.Count,
+      });
+      for await (const m of replies) got += this.deliverReplayed(m.data, waitingFor);
+    } catch (err) {
+      // No responders: our server does not reach the others yet (its routes are not back).
+      if ((err as { code?: string }).code !== ErrorCode.NoResponders) throw err;
+    }
+    return got;
+  }
+
+  /** Delivers one replay answer's frames; a bad answer or frame is logged and skipped. */
+  private deliverReplayed(answer: Uint8Array, waitingFor: Set<string>): number {
+    let decoded: { origin: string; frames: Uint8Array[] };
+    try {
+      decoded = decodeReplayAnswer(answer);
     } catch (err) {
       this.link.complaints.warn('replay-answer', { why: (err as Error).message }, 'malformed replay answer dropped');
       return 0;
     }
-    for (const data of frames) this.deliverSafely(data, 'replayed event');
-    return frames.length;
+    waitingFor.delete(decoded.origin);
+    for (const data of decoded.frames) this.deliverSafely(data, 'replayed event');
+    return decoded.frames.length;
   }
 
   private deliverSafely(data: Uint8Array, what: string): void {

@@ -472,12 +472,12 @@ export function encodeReplayAnswer(origin: string, frames: readonly Uint8Array[]
   return encode(FrameKind.meta, { o: origin, frames });
 }
 
-export function decodeReplayAnswer(bytes: Uint8Array): Uint8Array[] {
+export function decodeReplayAnswer(bytes: Uint8Array): { origin: string; frames: Uint8Array[] } {
   const f = decode(bytes);
   kindOf(f, [FrameKind.meta], 'a replay answer');
   const frames = f.meta.frames ?? [];
   if (!Array.isArray(frames) || !frames.every((x) => x instanceof Uint8Array)) throw new FrameError('frames is not a list of byte strings');
-  return frames as Uint8Array[];
+  return { origin: str(f.meta, 'o', 'the answering node'), frames: frames as Uint8Array[] };
 }
 
 // ---- a session's testaments (KV xbar_<cluster>_testament) ----------------------------------------

@@ -24,6 +24,8 @@ import { NodeDirectory } from '../node-directory.js';
 import type { NodeEntry } from '../backplane.js';
 import { SessionSlot } from './session-slot.js';
 
+/** How long a JetStream round trip may take when every peer is silent (longer: this node is cut off). */
+const JS_PROBE_MS = 2000;
 /** How often a node refreshes its session-id slot (the slot bucket's TTL is at least 10 s). */
 const SLOT_REFRESH_MS = 2000;
 
@@ -40,6 +42,8 @@ export class Heartbeats {
   private probing = false;
   /** The last probe of the NATS server went unanswered. */
   private deaf = false;
+  /** Half the peers or more are silent and JetStream does not answer (`hearsTooFew`). */
+  private unheard = false;
   /**
    * When this node last heard the cluster through its server (another node's heartbeat, an
    * answered probe): a connection that goes quiet is declared lost only seconds later (nats.js
@@ -97,32 +101,72 @@ export class Heartbeats {
   /** Back on NATS: silence counts again from now. */
   reconnected(): void {
     this.deaf = false;
+    this.unheard = false;
     this.members.resume();
   }
 
-  /** One sweep: declares silent nodes dead, once a round trip to NATS shows this node can hear. */
+  /**
+   * One sweep: declares silent nodes dead, once a round trip to NATS shows this node can hear.
+   * When half the peers or more are silent, the cause may be this node's server having lost its
+   * routes to the rest of the NATS cluster (its clients still reach it, the server answers): then
+   * JetStream (its meta leader) must answer too before anyone is taken for dead (cluster.md §5),
+   * else this node hears too few (`hearsTooFew`) until that changes.
+   */
   private async check(): Promise<void> {
     if (this.probing || !this.link.isConnected) return;
     const nc = this.link.open();
     if (!nc) return;
-    if (!this.deaf && !this.members.anySilent()) return this.members.sweep();
+    if (!this.deaf && !this.unheard && !this.members.anySilent()) return this.members.sweep();
     this.probing = true;
-    const heard = await answered(nc.flush(), Math.max(250, this.heartbeatMs));
-    this.probing = false;
-    if (!this.link.isConnected) return;
-    if (!heard) {
-      if (!this.deaf) this.link.log.warn({ server: this.link.server() }, 'the NATS server does not answer: no silent node is taken for dead until it does');
-      this.deaf = true;
-      this.members.pause();
-    } else if (this.deaf) {
-      this.heardAt = Date.now();
-      this.deaf = false;
-      this.link.log.info({ server: this.link.server() }, 'the NATS server answers again');
-      this.members.resume();
-    } else {
+    try {
+      const heard = await answered(nc.flush(), Math.max(250, this.heartbeatMs));
+      if (!this.link.isConnected) return;
+      if (!heard) {
+        if (!this.deaf) this.link.log.warn({ server: this.link.server() }, 'the NATS server does not answer: no silent node is taken for dead until it does');
+        this.deaf = true;
+        this.members.pause();
+        return;
+      }
+      if (this.deaf) {
+        this.heardAt = Date.now();
+        this.deaf = false;
+        this.link.log.info({ server: this.link.server() }, 'the NATS server answers again');
+        return this.members.resume();
+      }
+      if (this.members.mostlySilent()) {
+        if (!(await answered(nc.jetstreamManager({ timeout: JS_PROBE_MS, checkAPI: false }).then((jsm) => jsm.getAccountInfo()), JS_PROBE_MS))) {
+          if (!this.unheard) {
+            this.link.log.warn({ server: this.link.server(), peers: this.members.live().size - 1 },
+              'this node hears at most half of the other nodes and JetStream does not answer: its NATS server has lost the rest of the NATS cluster; nobody is taken for dead until it hears them again');
+          }
+          this.unheard = true;
+          this.members.pause();
+          return;
+        }
+        if (this.unheard) {
+          // JetStream is back but the peers are still silent: each gets a full dead-after window.
+          this.unheard = false;
+          this.link.log.info({ server: this.link.server() }, 'JetStream answers again: silent nodes are taken for dead after dead_after');
+          return this.members.resume();
+        }
+      } else if (this.unheard) {
+        this.unheard = false;
+        this.link.log.info({ server: this.link.server() }, 'this node hears the other nodes again');
+        return this.members.resume();
+      }
       this.heardAt = Date.now();
       this.members.sweep();
+    } finally {
+      this.probing = false;
     }
+  }
+
+  /**
+   * Connected, but half the peers or more are silent and JetStream does not answer: this node's
+   * server is cut off from the rest of the NATS cluster (`health()` says degraded).
+   */
+  get hearsTooFew(): boolean {
+    return this.unheard;
   }
 
   /** Stops heartbeating (first step of a stop). */

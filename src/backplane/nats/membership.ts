@@ -67,6 +67,18 @@ export class Membership {
     return false;
   }
 
+  /** At least half the other members (one or more) have been silent longer than dead-after. */
+  mostlySilent(now = Date.now()): boolean {
+    let peers = 0;
+    let silent = 0;
+    for (const [node, t] of this.lastSeen) {
+      if (node === this.self) continue;
+      peers++;
+      if (now - t > this.deadAfterMs) silent++;
+    }
+    return silent > 0 && silent * 2 >= peers;
+  }
+
   /** Only this node is live, and none went down within `withinMs` (one that did may come back). */
   alone(now: number, withinMs: number): boolean {
     return this.lastSeen.size <= 1 && now - this.lastDownAt > withinMs;

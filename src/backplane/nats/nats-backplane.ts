@@ -166,8 +166,10 @@ export class NatsBackplane implements Backplane {
     await this.link.stop((nc) => this.heartbeats.leave(nc));
   }
 
+  /** The link's, but degraded while connected to a server that has lost the rest of the NATS cluster. */
   health(): BackplaneHealth {
-    return this.link.health();
+    const h = this.link.health();
+    return h === 'ready' && this.heartbeats.hearsTooFew ? 'degraded' : h;
   }
 
   members(): ReadonlyMap<string, number> {

@@ -94,7 +94,8 @@ describe('backplane frames: reading back', () => {
     assert.deepEqual(decodeQuery(encodeQuery({ kind: 'k' })), { kind: 'k' });
     assert.deepEqual(decodeAnswer(encodeAnswer({})), {});
     assert.deepEqual(decodeReplayAsk(encodeReplayAsk({ since: 1, filters: ['f'], after: { n: 2 } })), { since: 1, filters: ['f'], after: { n: 2 } });
-    assert.deepEqual(decodeReplayAnswer(encodeReplayAnswer('n', [new Uint8Array([9])])).map((f) => [...f]), [[9]]);
+    const answer = decodeReplayAnswer(encodeReplayAnswer('n', [new Uint8Array([9])]));
+    assert.deepEqual({ origin: answer.origin, frames: answer.frames.map((f) => [...f]) }, { origin: 'n', frames: [[9]] });
     const t = [{ topic: 't', args: [1], kwargs: {}, options: { exclude: [1] } }];
     assert.deepEqual(decodeTestaments(encodeTestaments('r', t)), { realm: 'r', testaments: t });
   });
@@ -192,6 +193,7 @@ describe('backplane frames: refusing what a subject does not carry', () => {
     refuses(() => decodeQuery(msgpack.encode([11, { q: [] }])), /query \(q\)/);
     refuses(() => decodeReplayAsk(msgpack.encode([11, { since: 1, after: { n: 'x' } }])), /after/);
     refuses(() => decodeReplayAnswer(msgpack.encode([11, { frames: ['x'] }])), /frames/);
+    refuses(() => decodeReplayAnswer(msgpack.encode([11, { frames: [] }])), /answering node/);
     refuses(() => decodeTestaments(msgpack.encode([11, { r: 'r', t: [['t', {}, {}, {}]] }])), /testament 0/);
   });
 

@@ -80,4 +80,19 @@ describe('cluster membership by heartbeats', () => {
     assert.equal(m.alone(Date.now(), 30_000), false);
     assert.equal(m.alone(Date.now() + 30_001, 30_000), true);
   });
+
+  it('is mostly silent when half its peers or more are silent (then JetStream must answer before a death)', () => {
+    const m = new Membership('b', 1000, () => undefined);
+    assert.equal(m.mostlySilent(5000), false, 'no peers');
+    for (const n of ['a', 'c', 'd']) m.seen(n, 0);
+    m.seen('c', 4500);
+    m.seen('d', 4500);
+    assert.equal(m.mostlySilent(5000), false, 'one of three silent');
+    m.seen('d', 0);
+    assert.equal(m.mostlySilent(5000), true, 'two of three silent');
+    const two = new Membership('b', 1000, () => undefined);
+    two.seen('a', 0);
+    assert.equal(two.mostlySilent(900), false);
+    assert.equal(two.mostlySilent(1001), true, 'the only peer silent');
+  });
 });
