@@ -37,6 +37,8 @@ const RPC_MS = 1000;
 const CALLERS = 8;
 const WINDOW = 10;
 const ROUNDS = 3;
+/** BENCH_WORKERS_PARTS=rpc (or fanout,mesh,rpc): run only these workloads (default all). */
+const PARTS = new Set((process.env.BENCH_WORKERS_PARTS ?? 'fanout,mesh,rpc').split(',').map((s) => s.trim()));
 const XBAR_BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'xbar.js');
 
 /** Which worker counts `--workers` asked for. */
@@ -50,7 +52,7 @@ export function parseWorkerCounts(value: string): void {
 }
 
 /** `xbar start --workers N` as a child process, pinned to the server CPU; its CPU is the primary's and every worker's. */
-class WorkersNode implements CpuSource {
+export class WorkersNode implements CpuSource {
   private constructor(readonly n: number, readonly url: string, private readonly child: ChildProcess) {}
 
   static async start(n: number): Promise<WorkersNode> {
@@ -59,7 +61,9 @@ class WorkersNode implements CpuSource {
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'node.json');
     writeFileSync(file, JSON.stringify(benchConfig(port)));
-    const args = [XBAR_BIN, 'start', '--config', file, '--log-level', 'warn', ...(n > 1 ? ['--workers', String(n)] : [])];
+    // BENCH_SERVER_FLAGS: extra node flags (e.g. --cpu-prof --cpu-prof-dir=…); the workers inherit them (cluster.fork).
+    const flags = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
+    const args = [...flags, XBAR_BIN, 'start', '--config', file, '--log-level', 'warn', ...(n > 1 ? ['--workers', String(n)] : [])];
     const child = placement.pinned
       ? spawn('taskset', ['-c', String(placement.serverCpu), process.execPath, ...args], { stdio: ['ignore', 'ignore', 'inherit'] })
       : spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -186,7 +190,7 @@ interface RpcRig {
   readonly procedure: string;
 }
 
-async function rpcRig(node: WorkersNode, label: string, calleeOn: number, callersOn: number, closers: (() => void)[]): Promise<RpcRig> {
+export async function rpcRig(node: WorkersNode, label: string, calleeOn: number, callersOn: number, closers: (() => void)[]): Promise<RpcRig> {
   const procedure = `bench.workers.echo.${label.replace(/\W+/g, '_')}`;
   const callee = await node.joinOn(calleeOn);
   await callee.register(procedure);
@@ -204,7 +208,7 @@ async function rpcRig(node: WorkersNode, label: string, calleeOn: number, caller
   return { label, node, callers, procedure };
 }
 
-async function rpcRun(rig: RpcRig, ms: number): Promise<RpcRun> {
+export async function rpcRun(rig: RpcRig, ms: number): Promise<RpcRun> {
   let running = true;
   let outstanding = 0;
   let done = 0;
@@ -257,40 +261,51 @@ async function measure(n: number): Promise<PerN> {
       const r = await rounds(cross ? [same, cross] : [same], ROUNDS, ROUNDS + 1);
       return { same: r.series[0]!, cross: cross ? r.series[1]! : undefined, quality: r.quality };
     };
-    // Fan-out: subscribers on worker a; the publisher on a (same) or b (cross).
-    debug(`workers ${n}: fan-out rigs`);
-    const fanSame = await fanoutRig(node, `fan-out, ${n} workers, same worker`, 'same', a, a, closers);
-    const fanCross = n > 1 ? await fanoutRig(node, `fan-out, ${n} workers, cross-worker`, 'cross', a, b, closers) : undefined;
-    debug(`workers ${n}: fan-out warm-up`);
-    await fanoutRun(fanSame, 500);
-    if (fanCross) await fanoutRun(fanCross, 500);
-    const fan = await pair(() => fanoutRun(fanSame, FANOUT_MS), fanCross && (() => fanoutRun(fanCross, FANOUT_MS)));
-    for (const c of closers.splice(0)) c();
-    // Mesh: every connection on a (same), alternating a/b (cross), spread over every worker (peak).
-    const meshSame = new Mesh(`mesh, ${n} workers, same worker`, node, undefined);
-    meshes.push(meshSame);
-    await meshSame.connect(`s${n}`, () => node.joinOn(a));
-    const meshCross = n > 1 ? new Mesh(`mesh, ${n} workers, cross-worker`, node, undefined) : undefined;
-    if (meshCross) {
-      meshes.push(meshCross);
-      await meshCross.connect(`c${n}`, (i) => node.joinOn(i % 2 === 0 ? a : b));
+    const none = { same: [] as never[], cross: undefined, quality: 'skipped' };
+    let fan: { same: FanRun[]; cross?: FanRun[]; quality: unknown } = none;
+    let mesh: { same: MeshRun[]; cross?: MeshRun[]; quality: unknown } = none;
+    let peak: { series: MeshRun[][]; quality: unknown } = { series: [[]], quality: 'skipped' };
+    let rpc: { same: RpcRun[]; cross?: RpcRun[]; quality: unknown } = none;
+    if (PARTS.has('fanout')) {
+      // Fan-out: subscribers on worker a; the publisher on a (same) or b (cross).
+      debug(`workers ${n}: fan-out rigs`);
+      const fanSame = await fanoutRig(node, `fan-out, ${n} workers, same worker`, 'same', a, a, closers);
+      const fanCross = n > 1 ? await fanoutRig(node, `fan-out, ${n} workers, cross-worker`, 'cross', a, b, closers) : undefined;
+      debug(`workers ${n}: fan-out warm-up`);
+      await fanoutRun(fanSame, 500);
+      if (fanCross) await fanoutRun(fanCross, 500);
+      fan = await pair(() => fanoutRun(fanSame, FANOUT_MS), fanCross && (() => fanoutRun(fanCross, FANOUT_MS)));
+      for (const c of closers.splice(0)) c();
+    }
+    if (PARTS.has('mesh')) {
+      // Mesh: every connection on a (same), alternating a/b (cross), spread over every worker (peak).
+      const meshSame = new Mesh(`mesh, ${n} workers, same worker`, node, undefined);
+      meshes.push(meshSame);
+      await meshSame.connect(`s${n}`, () => node.joinOn(a));
+      const meshCross = n > 1 ? new Mesh(`mesh, ${n} workers, cross-worker`, node, undefined) : undefined;
+      if (meshCross) {
+        meshes.push(meshCross);
+        await meshCross.connect(`c${n}`, (i) => node.joinOn(i % 2 === 0 ? a : b));
     }
     await meshSame.paced(MESH_RATE, 500);
     await meshCross?.paced(MESH_RATE, 500);
-    const mesh = await pair(() => meshSame.paced(MESH_RATE, MESH_MS), meshCross && (() => meshCross.paced(MESH_RATE, MESH_MS)));
+    mesh = await pair(() => meshSame.paced(MESH_RATE, MESH_MS), meshCross && (() => meshCross.paced(MESH_RATE, MESH_MS)));
     meshes.splice(0).forEach((m) => m.close());
     const meshSpread = new Mesh(`mesh, ${n} workers, spread`, node, undefined);
     meshes.push(meshSpread);
     await meshSpread.connect(`p${n}`, (i) => node.joinOn(slots[i % slots.length]!));
     await meshSpread.peak(500);
-    const peak = await rounds([() => meshSpread.peak(MESH_MS)], ROUNDS, ROUNDS + 1);
+    peak = await rounds([() => meshSpread.peak(MESH_MS)], ROUNDS, ROUNDS + 1);
     meshes.splice(0).forEach((m) => m.close());
-    // RPC: callers on a; the callee on a (same) or b (cross).
-    const rpcSame = await rpcRig(node, `rpc ${n} same`, a, a, closers);
-    const rpcCross = n > 1 ? await rpcRig(node, `rpc ${n} cross`, b, a, closers) : undefined;
-    await rpcRun(rpcSame, 300);
-    if (rpcCross) await rpcRun(rpcCross, 300);
-    const rpc = await pair(() => rpcRun(rpcSame, RPC_MS), rpcCross && (() => rpcRun(rpcCross, RPC_MS)));
+    }
+    if (PARTS.has('rpc')) {
+      // RPC: callers on a; the callee on a (same) or b (cross).
+      const rpcSame = await rpcRig(node, `rpc ${n} same`, a, a, closers);
+      const rpcCross = n > 1 ? await rpcRig(node, `rpc ${n} cross`, b, a, closers) : undefined;
+      await rpcRun(rpcSame, 300);
+      if (rpcCross) await rpcRun(rpcCross, 300);
+      rpc = await pair(() => rpcRun(rpcSame, RPC_MS), rpcCross && (() => rpcRun(rpcCross, RPC_MS)));
+    }
     return {
       n, fanout: fan, mesh: { same: mesh.same, cross: mesh.cross, peak: peak.series[0]! }, rpc,
       quality: { fanout: fan.quality, mesh: mesh.quality, mesh_peak: peak.quality, rpc: rpc.quality },
@@ -313,30 +328,35 @@ export async function workers(): Promise<ScenarioResult> {
   let pass = true;
   for (const r of all) {
     const row = (what: string, fan: FanRun[] | undefined, mesh: MeshRun[] | undefined, rpc: RpcRun[] | undefined) => {
-      if (!fan || !mesh || !rpc) return;
-      const f = medians(fan);
-      const m = medians(mesh);
-      const c = medians(rpc);
-      rows[`${r.n} worker${r.n > 1 ? 's' : ''}, ${what}`] = {
+      if (!fan?.length && !mesh?.length && !rpc?.length) return;
+      const f = medians(fan ?? []);
+      const m = medians(mesh ?? []);
+      const c = medians(rpc ?? []);
+      const cells: Record<string, unknown> = {
         fanout_events_per_s: f.events_per_s, fanout_cpu_us_per_event: f.server_cpu_us_per_event,
         mesh_cpu_us_per_event: m.server_cpu_us_per_event, mesh_p50_us: m.p50_us,
         rpc_calls_per_s: c.calls_per_s, rpc_cpu_us_per_call: c.server_cpu_us_per_call,
-        other_load: round(Math.max(f.other_load, m.other_load, c.other_load)),
+        other_load: round(Math.max(...[f.other_load, m.other_load, c.other_load].filter((v) => v !== undefined))),
       };
+      // Workloads left out (BENCH_WORKERS_PARTS) have no cells.
+      rows[`${r.n} worker${r.n > 1 ? 's' : ''}, ${what}`] = Object.fromEntries(Object.entries(cells).filter(([, v]) => v !== undefined));
       return { fanout: f, mesh: m, rpc: c };
     };
     const same = row(r.n > 1 ? 'same worker' : 'one router', r.fanout.same, r.mesh.same, r.rpc.same);
     const cross = row('cross-worker', r.fanout.cross, r.mesh.cross, r.rpc.cross);
     const peak = medians(r.mesh.peak);
-    rows[`${r.n} worker${r.n > 1 ? 's' : ''}, mesh peak spread over all`] = { mesh_delivered_per_s: peak.delivered_per_s, mesh_cpu_us_per_event: peak.server_cpu_us_per_event };
+    if (r.mesh.peak.length > 0) {
+      rows[`${r.n} worker${r.n > 1 ? 's' : ''}, mesh peak spread over all`] = { mesh_delivered_per_s: peak.delivered_per_s, mesh_cpu_us_per_event: peak.server_cpu_us_per_event };
+    }
     xbar[`workers_${r.n}`] = { same, cross, mesh_peak_spread: peak, rounds: r.quality };
-    if (r.fanout.cross && r.mesh.cross && r.rpc.cross) {
-      const ratios = {
-        fanout: pairedRatio(r.fanout.cross, r.fanout.same, 'server_cpu_us_per_event'),
-        mesh: pairedRatio(r.mesh.cross, r.mesh.same, 'server_cpu_us_per_event'),
-        rpc: pairedRatio(r.rpc.cross, r.rpc.same, 'server_cpu_us_per_call'),
+    const ratios: Record<string, number> = {};
+    if (r.fanout.cross?.length) ratios.fanout = pairedRatio(r.fanout.cross, r.fanout.same, 'server_cpu_us_per_event');
+    if (r.mesh.cross?.length) ratios.mesh = pairedRatio(r.mesh.cross, r.mesh.same, 'server_cpu_us_per_event');
+    if (r.rpc.cross?.length) ratios.rpc = pairedRatio(r.rpc.cross, r.rpc.same, 'server_cpu_us_per_call');
+    if (Object.keys(ratios).length > 0) {
+      rows[`${r.n} workers, ratio cross / same`] = {
+        fanout_cpu_us_per_event: ratios.fanout, mesh_cpu_us_per_event: ratios.mesh, rpc_cpu_us_per_call: ratios.rpc,
       };
-      rows[`${r.n} workers, ratio cross / same`] = { fanout_cpu_us_per_event: ratios.fanout, mesh_cpu_us_per_event: ratios.mesh, rpc_cpu_us_per_call: ratios.rpc };
       for (const [k, v] of Object.entries(ratios)) {
         ratioOut[`${k}_cross_over_same_${r.n}`] = v;
         target[`${k}_cross_over_same_${r.n}`] = '<= 1.2';

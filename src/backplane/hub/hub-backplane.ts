@@ -11,6 +11,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorUri } from '../../wamp/errors.js';
 import type { MatchPolicy } from '../../wamp/uri.js';
@@ -26,6 +27,7 @@ import {
   decodeEvent, decodeHeartbeat, decodeInbox, decodeReply, decodeStoredEvent, decodeTestaments, encodeCancel, encodeChunk, encodeError,
   encodeEvent, encodeHeartbeat, encodeInvoke, encodeProgress, encodeReject, encodeResult, encodeStoredEvent, encodeTestaments, FrameKind,
 } from '../nats/frame.js';
+import { PeerLinks, type PeerLink } from './peer-links.js';
 import { decodeControl, encodeControl, encodeMessage, MessageReader, MessageWriter, Op, type WireMessage } from './wire.js';
 
 export interface HubBackplaneOptions {
@@ -37,6 +39,11 @@ export interface HubBackplaneOptions {
   readonly advertMs?: number;
   /** The hub went away while this worker was not stopping. */
   readonly onLost?: () => void;
+  /**
+   * Calls to another worker's callees go over a socket straight to that worker (peer-links.ts),
+   * not through the hub; default true. False: every call is relayed by the hub.
+   */
+  readonly direct?: boolean;
 }
 
 const SLOTS = 1024;
@@ -45,6 +52,8 @@ const NO_HANDLE: CallHandle = { chunk: () => undefined, cancel: () => undefined 
 interface Welcome {
   readonly slot: number;
   readonly members: string[];
+  /** The direct-call socket of each member that has one. */
+  readonly peers: [string, string][];
   readonly registry: ClusterReg[];
   readonly retained: Uint8Array[];
   readonly adverts: [string, Uint8Array][];
@@ -61,14 +70,19 @@ export class HubBackplane implements Backplane {
   private slot = 0;
   private readonly sessionIds = new SessionIds(() => Math.floor(Math.random() * 2 ** 43) * SLOTS + this.slot + 1);
   private readonly others = new Map<string, number>();
+  /** Where each other worker takes direct calls. */
+  private readonly peerPaths = new Map<string, string>();
+  private links: PeerLinks | undefined;
   private readonly nodes: NodeDirectory;
   /** Requests waiting for the hub's answer; `now` runs as the answer is read, before any later message. */
   private readonly requests = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; now?: (v: unknown) => void }>();
   private requestSeq = 0;
   private eventSeq = 0;
   private callSeq = 0;
-  private readonly pending = new Map<number, { readonly node: string; readonly sink: ReplySink }>();
-  private readonly served = new Map<string, { readonly origin: string; readonly handle: CallHandle }>();
+  /** Calls this worker made to another's callee; `link`: the direct link it went over (else the hub). */
+  private readonly pending = new Map<number, { readonly node: string; readonly sink: ReplySink; readonly link: PeerLink | undefined }>();
+  /** Invocations from other workers being served here; `link`: the direct link they came over. */
+  private readonly served = new Map<string, { readonly origin: string; readonly handle: CallHandle; readonly link: PeerLink | undefined }>();
   private advertTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private connected = false;
@@ -92,6 +106,7 @@ export class HubBackplane implements Backplane {
       socket.once('error', reject);
     });
     this.connected = true;
+    if (this.o.direct !== false) await this.listenDirect();
     socket.on('data', (chunk: Buffer) => {
       try {
         reader.feed(chunk);
@@ -102,7 +117,8 @@ export class HubBackplane implements Backplane {
     });
     socket.on('error', () => undefined);
     socket.on('close', () => this.lost());
-    const welcome = (await this.request(['hello', this.nodeId], (v) => this.welcomed(v as Welcome, handlers))) as Welcome;
+    const hello = ['hello', this.nodeId, this.links?.path ?? null];
+    const welcome = (await this.request(hello, (v) => this.welcomed(v as Welcome, handlers))) as Welcome;
     if (welcome.error) throw new Error(welcome.error);
   }
 
@@ -111,6 +127,7 @@ export class HubBackplane implements Backplane {
     if (welcome.error) return;
     this.slot = welcome.slot;
     for (const name of welcome.members) if (name !== this.nodeId) this.others.set(name, Date.now());
+    for (const [name, at] of welcome.peers) if (name !== this.nodeId) this.peerPaths.set(name, at);
     for (const bytes of welcome.retained) this.retained.apply(decodeStoredEvent(bytes));
     for (const [, bytes] of welcome.adverts) this.heardAdvert(bytes);
     for (const reg of welcome.registry.map(asRegistration)) handlers.registryChanged(reg.realm, reg.uri, reg.match, reg);
@@ -120,6 +137,7 @@ export class HubBackplane implements Backplane {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.advertTimer);
+    this.links?.close();
     const socket = this.socket;
     if (!socket || socket.destroyed) return;
     this.out?.flush();
@@ -220,8 +238,11 @@ export class HubBackplane implements Backplane {
     }
     const call = ++this.callSeq;
     const self = this.nodeId;
-    this.pending.set(call, { node, sink });
-    const send = (frame: Uint8Array) => this.out!.send(encodeMessage(Op.inbox, node, frame));
+    const at = this.peerPaths.get(node);
+    const link = at !== undefined && this.links ? this.links.to(node, at) : undefined;
+    const out = link?.out ?? this.out!;
+    this.pending.set(call, { node, sink, link });
+    const send = (frame: Uint8Array) => out.send(encodeMessage(Op.inbox, node, frame));
     send(encodeInvoke(self, call, inv));
     return {
       chunk: (content: Content, last: boolean) => {
@@ -251,7 +272,7 @@ export class HubBackplane implements Backplane {
       case Op.event:
         return this.handlers?.event(decodeEvent(m.body).event);
       case Op.inbox:
-        return this.inbox(m.body);
+        return this.inbox(m.body, undefined);
       case Op.reply:
         return this.reply(Number(m.address.slice(m.address.indexOf('\u0000') + 1)), m.body);
       case Op.control:
@@ -277,7 +298,9 @@ export class HubBackplane implements Backplane {
       case 'appended':
         return this.history.appended(f[1] as string, f[2] as number, decodeStoredEvent(f[3] as Uint8Array));
       case 'joined':
-        if (f[1] !== this.nodeId) this.others.set(f[1] as string, Date.now());
+        if (f[1] === this.nodeId) return;
+        this.others.set(f[1] as string, Date.now());
+        if (typeof f[2] === 'string') this.peerPaths.set(f[1] as string, f[2]);
         return;
       case 'down':
         return this.down(f[1] as string);
@@ -313,6 +336,8 @@ export class HubBackplane implements Backplane {
 
   private down(node: string): void {
     if (!this.others.delete(node)) return;
+    this.peerPaths.delete(node);
+    this.links?.drop(node);
     this.nodes.remove(node);
     for (const [call, p] of this.pending) {
       if (p.node !== node) continue;
@@ -343,7 +368,8 @@ export class HubBackplane implements Backplane {
     }
   }
 
-  private inbox(body: Buffer): void {
+  /** An inbox frame, from the hub (`link` undefined: answers go back through the hub) or over a direct link. */
+  private inbox(body: Buffer, link: PeerLink | undefined): void {
     const f = decodeInbox(body);
     const key = `${f.origin}/${f.call}`;
     switch (f.kind) {
@@ -351,6 +377,7 @@ export class HubBackplane implements Backplane {
         const handlers = this.handlers;
         if (!handlers || !this.connected) return;
         const address = `${f.origin}\u0000${f.call}`;
+        const out = link?.out ?? this.out!;
         let done = false;
         const send = (frame: Uint8Array, final: boolean) => {
           if (done || !this.connected) return;
@@ -358,7 +385,7 @@ export class HubBackplane implements Backplane {
             done = true;
             this.served.delete(key);
           }
-          this.out!.send(encodeMessage(Op.reply, address, frame));
+          out.send(encodeMessage(Op.reply, address, frame));
         };
         const port: ReplyPort = {
           progress: (answer) => send(encodeProgress(answer), false),
@@ -373,7 +400,7 @@ export class HubBackplane implements Backplane {
           this.log.error({ err, procedure: f.inv.procedure }, 'handling an invocation from another worker failed');
           return port.error(ErrorUri.internalError, textContent('the callee\'s worker failed to handle the invocation'), {});
         }
-        if (!done) this.served.set(key, { origin: f.origin, handle });
+        if (!done) this.served.set(key, { origin: f.origin, handle, link });
         return;
       }
       case FrameKind.chunk:
@@ -390,12 +417,59 @@ export class HubBackplane implements Backplane {
   private lost(): void {
     const was = this.connected;
     this.connected = false;
+    this.links?.close();
     for (const r of this.requests.values()) r.reject(new Error('the backplane hub is gone'));
     this.requests.clear();
     for (const node of [...this.others.keys()]) this.down(node);
     if (was && !this.stopping) {
       this.log.error('backplane: the hub (the node\'s primary process) is gone; this worker is cut off');
       this.o.onLost?.();
+    }
+  }
+
+  // ---- direct links to the other workers (peer-links.ts) -----------------------------------------
+
+  /** Listens for other workers' direct calls beside the hub's socket; if that fails, calls go through the hub. */
+  private async listenDirect(): Promise<void> {
+    const at = path.join(path.dirname(this.o.path), `${this.nodeId.replace(/[^\w.-]/g, '_')}.${randomBytes(3).toString('hex')}.sock`);
+    const links = new PeerLinks(at, {
+      message: (m, link) => this.fromPeer(m, link),
+      closed: (link) => this.linkClosed(link),
+    }, this.log);
+    try {
+      await links.listen();
+      this.links = links;
+    } catch (err) {
+      this.log.warn({ err, path: at }, 'backplane: no worker-to-worker socket; calls to other workers go through the hub');
+    }
+  }
+
+  private fromPeer(m: WireMessage, link: PeerLink): void {
+    try {
+      if (m.op === Op.inbox && !link.outgoing) return this.inbox(m.body, link);
+      if (m.op === Op.reply && link.outgoing) return this.reply(Number(m.address.slice(m.address.indexOf('\u0000') + 1)), m.body);
+      this.log.warn({ op: m.op }, 'backplane: unexpected message on a worker-to-worker link ignored');
+    } catch (err) {
+      this.log.error({ err, op: m.op }, 'backplane: a message from another worker could not be handled; it is dropped');
+    }
+  }
+
+  /**
+   * A direct link closed. Its calls end as a lost member's do: canceled if the invocation may have
+   * reached the callee, undelivered (the router may try another callee) if the link never connected.
+   * Invocations that came over it are canceled: their caller's worker is gone.
+   */
+  private linkClosed(link: PeerLink): void {
+    for (const [call, p] of this.pending) {
+      if (p.link !== link) continue;
+      this.pending.delete(call);
+      if (link.connected) p.sink.error(ErrorUri.canceled, textContent('callee node lost'), {});
+      else p.sink.undelivered('gone');
+    }
+    for (const [key, s] of this.served) {
+      if (s.link !== link) continue;
+      this.served.delete(key);
+      s.handle.cancel('killnowait');
     }
   }
 

@@ -25,6 +25,8 @@ interface Member {
   readonly socket: Socket;
   readonly out: MessageWriter;
   name: string | undefined;
+  /** The worker's socket for direct calls from the others (peer-links.ts), if it has one. */
+  peer: string | undefined;
   slot: number;
   /** Interest counts by `realm\0match\0uri`. */
   readonly interests: Map<string, { realm: string; uri: string; match: MatchPolicy; count: number }>;
@@ -89,7 +91,7 @@ export class BackplaneHub {
   private accept(socket: Socket): void {
     socket.setNoDelay?.(true);
     const member: Member = {
-      socket, out: new MessageWriter((d) => socket.write(d)), name: undefined, slot: -1, interests: new Map(), testaments: new Map(), advert: undefined,
+      socket, out: new MessageWriter((d) => socket.write(d)), name: undefined, peer: undefined, slot: -1, interests: new Map(), testaments: new Map(), advert: undefined,
     };
     const reader = new MessageReader((m) => this.received(member, m));
     socket.on('data', (chunk: Buffer) => {
@@ -149,7 +151,7 @@ export class BackplaneHub {
     const answer = (value: unknown) => from.out.send(encodeControl(['ans', f[1], value]));
     switch (kind) {
       case 'hello':
-        return this.hello(from, f[1] as number, f[2] as string);
+        return this.hello(from, f[1] as number, f[2] as string, typeof f[3] === 'string' ? f[3] : undefined);
       case 'interest':
         this.addInterest(from, f[2] as string, f[3] as string, f[4] as MatchPolicy);
         return answer(null);
@@ -249,7 +251,7 @@ export class BackplaneHub {
     }
   }
 
-  private hello(from: Member, request: number, name: string): void {
+  private hello(from: Member, request: number, name: string, peer: string | undefined): void {
     if (this.byName.has(name)) {
       from.out.send(encodeControl(['ans', request, { error: `a worker named ${name} is already a member` }]));
       return;
@@ -258,13 +260,15 @@ export class BackplaneHub {
     let slot = Math.floor(Math.random() * SLOTS);
     while (taken.has(slot)) slot = (slot + 1) % SLOTS;
     from.name = name;
+    from.peer = peer;
     from.slot = slot;
-    this.broadcast(['joined', name]);
+    this.broadcast(['joined', name, peer ?? null]);
     this.members.add(from);
     this.byName.set(name, from);
     const adverts = [...this.members].filter((m) => m !== from && m.advert).map((m) => [m.name, m.advert]);
+    const peers = [...this.members].filter((m) => m.peer !== undefined).map((m) => [m.name, m.peer]);
     from.out.send(encodeControl(['ans', request, {
-      slot, members: this.memberNames(), registry: [...this.registry.values()], retained: [...this.retained.values()], adverts,
+      slot, members: this.memberNames(), peers, registry: [...this.registry.values()], retained: [...this.retained.values()], adverts,
     }]));
   }
 
