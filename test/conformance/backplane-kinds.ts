@@ -129,10 +129,11 @@ export function natsKind(): BackplaneKind & { readonly servers: () => readonly N
   };
 }
 
-export function hubKind(): BackplaneKind {
+/** `direct: false`: calls between workers are relayed by the hub instead of going worker to worker. */
+export function hubKind(o: { direct?: boolean } = {}): BackplaneKind {
   let hubs: BackplaneHub[] = [];
   return {
-    name: 'HubBackplane',
+    name: o.direct === false ? 'HubBackplane, calls relayed by the hub' : 'HubBackplane',
     maxNodes: Infinity,
     setUp: async () => undefined,
     tearDown: async () => {
@@ -145,7 +146,7 @@ export function hubKind(): BackplaneKind {
       await hub.start();
       const nodes: BackplaneNode[] = [];
       // Names sort in start order, so the first worker is the one that publishes a lost one's testaments.
-      for (let i = 0; i < count; i++) nodes.push(await started(new HubBackplane({ path: hub.path, name: `w${i}` }, log)));
+      for (let i = 0; i < count; i++) nodes.push(await started(new HubBackplane({ path: hub.path, name: `w${i}`, ...o }, log)));
       return nodes;
     },
   };

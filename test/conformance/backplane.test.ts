@@ -1,7 +1,8 @@
 /**
  * The backplane contract (src/backplane/backplane.ts), one suite every backplane passes:
  * LocalBackplane (the embedded single node), NatsBackplane over a real nats-server and
- * HubBackplane (the workers of one node) over a real hub. What
+ * HubBackplane (the workers of one node) over a real hub, with calls between workers direct and
+ * relayed by the hub. What
  * needs a second node runs where the kind can have one; a single-node kind must answer the
  * same way as a cluster of one.
  */
@@ -409,3 +410,4 @@ function contract(kind: BackplaneKind): void {
 contract(localKind);
 contract(natsKind());
 contract(hubKind());
+contract(hubKind({ direct: false }));

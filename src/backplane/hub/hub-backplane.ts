@@ -3,7 +3,7 @@
  * cluster whose "NATS" is the hub in the primary process (hub.ts), reached over a Unix socket.
  * Every worker is a node of the backplane contract (backplane.ts): events to the workers with
  * interest, in publisher order (one socket each way, one hub); one registry whose changes every
- * worker hears in the hub's order; calls to a callee on another worker through the hub; meta
+ * worker hears in the hub's order; calls to a callee on another worker straight to its worker (peer-links.ts); meta
  * queries answered by every other worker; session ids in the worker's hub-given slot.
  *
  * Limit: the hub is the node — when the primary process dies the workers are cut off (health
