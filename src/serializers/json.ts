@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { BULK_MIN_BYTES, decodeBulkBinaryTail } from './json-bulk.js';
 import { jsonElementOffset, jsonLastBracket } from './json-scan.js';
 import { DecodeError, type EncodedPayload, type Headroom, InvalidUtf8Error, type Serializer } from './serializer.js';
 import { copyBytes, payloadView } from './splice.js';
@@ -22,6 +23,10 @@ export class JsonSerializer implements Serializer {
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
 
   decode(bytes: Uint8Array): unknown {
+    return (bytes.byteLength >= BULK_MIN_BYTES && decodeBulkBinaryTail(bytes, this.decodeWhole)) || this.decodeWhole(bytes);
+  }
+
+  private readonly decodeWhole = (bytes: Uint8Array): unknown => {
     let text: string;
     try {
       text = this.utf8.decode(bytes);
@@ -46,7 +51,7 @@ export class JsonSerializer implements Serializer {
     // was ~4% of a call.)
     if (!jsonBinary && !surrogates && bytes.byteLength <= MAX_DEPTH) return value;
     return adoptDecoded(value, bytes, { format: 'JSON', jsonBinary, surrogates });
-  }
+  };
 
   encode(message: readonly unknown[]): Uint8Array {
     // (A test may hand in a non-list on purpose, to send garbage.)

@@ -208,7 +208,7 @@ function isPlainObject(value: object): value is Record<string, unknown> {
  * and neither of those is in it — a check at memchr speed (a regex over a 1 MiB payload's text
  * took 8 ms, six times the decoding).
  */
-function isBase64(text: string, decoded: number): boolean {
+export function isBase64(text: string, decoded: number): boolean {
   const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
   const data = text.length - padding;
   if (data % 4 === 1 || (padding !== 0 && text.length % 4 !== 0)) return false;

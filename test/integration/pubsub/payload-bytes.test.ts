@@ -64,16 +64,21 @@ describe('pub/sub payload bytes', () => {
       const publisher = await RawWsClient.open(url, { serializer: id });
       await publisher.hello();
       publisher.publish('com.bytes.large', [bytes, 'tail'], {});
+      // One binary value alone: the form a JSON message of it is decoded the fast way (json-bulk.ts).
+      publisher.publish('com.bytes.large', [bytes], {});
       publisher.publish('com.bytes.large', ['small'], {});
       for (const c of subscribers) {
         const event = await c.waitFor((m) => m[0] === Code.EVENT);
         assert.equal(event.length, 5, `${c.serializer.id}: EVENT with Arguments only`);
         assert.deepEqual(event[4], [bytes, 'tail'], `${c.serializer.id} subscriber`);
+        assert.deepEqual((await c.waitFor((m) => m[0] === Code.EVENT))[4], [bytes], `${c.serializer.id} subscriber, one value`);
         assert.deepEqual((await c.waitFor((m) => m[0] === Code.EVENT))[4], ['small'], `${c.serializer.id}: the next event in order`);
       }
       if (id === 'json') {
         const text = sameTexts.find((x) => x.startsWith('[36,'));
         assert.ok(text?.endsWith(`,{},["\\u0000${bytes.toString('base64')}","tail"]]`), 'the JSON subscriber gets the published text');
+        const alone = sameTexts.filter((x) => x.startsWith('[36,'))[1];
+        assert.ok(alone?.endsWith(`,{},["\\u0000${bytes.toString('base64')}"]]`), 'and the one value as published');
       }
       await Promise.all([...subscribers, publisher].map((c) => c.goodbye()));
     });
