@@ -24,9 +24,9 @@ import { NodeDirectory } from '../node-directory.js';
 import { MemoryRetainedTable } from '../retained-memory.js';
 import { SessionIds } from '../session-ids.js';
 import {
-  decodeEvent, decodeHeartbeat, decodeInbox, decodeReply, decodeStoredEvent, decodeTestaments, encodeCancel, encodeChunk, encodeError,
-  encodeEvent, encodeHeartbeat, encodeInvoke, encodeProgress, encodeReject, encodeResult, encodeStoredEvent, encodeTestaments, FrameKind,
+  decodeEvent, decodeHeartbeat, decodeStoredEvent, decodeTestaments, encodeEvent, encodeHeartbeat, encodeStoredEvent, encodeTestaments, FrameKind,
 } from '../nats/frame.js';
+import { answerMessage, cancelMessage, chunkMessage, errorMessage, invokeMessage, readInbox, readReply, rejectMessage } from './call-frames.js';
 import { PeerLinks, type PeerLink } from './peer-links.js';
 import { decodeControl, encodeControl, encodeMessage, MessageReader, MessageWriter, Op, type WireMessage } from './wire.js';
 
@@ -242,15 +242,14 @@ export class HubBackplane implements Backplane {
     const link = at !== undefined && this.links ? this.links.to(node, at) : undefined;
     const out = link?.out ?? this.out!;
     this.pending.set(call, { node, sink, link });
-    const send = (frame: Uint8Array) => out.send(encodeMessage(Op.inbox, node, frame));
-    send(encodeInvoke(self, call, inv));
+    out.send(invokeMessage(node, self, call, inv));
     return {
       chunk: (content: Content, last: boolean) => {
-        if (this.pending.has(call)) send(encodeChunk(self, call, last, content));
+        if (this.pending.has(call)) out.send(chunkMessage(node, self, call, last, content));
       },
       cancel: (mode: CancelMode, reason?: string) => {
         // skip: the callee is not told; its late answer finds no pending call here and is dropped.
-        if (mode !== 'skip' && this.pending.has(call)) send(encodeCancel(self, call, mode, reason));
+        if (mode !== 'skip' && this.pending.has(call)) out.send(cancelMessage(node, self, call, mode, reason));
         if (mode !== 'kill') this.pending.delete(call);
       },
     };
@@ -320,7 +319,7 @@ export class HubBackplane implements Backplane {
         return h?.orphanedTestaments(record.realm, record.testaments);
       }
       case 'nobody': {
-        const frame = decodeInbox(f[1] as Uint8Array);
+        const frame = readInbox(Buffer.from(f[1] as Uint8Array));
         if (frame.kind !== FrameKind.invoke) return;
         const p = this.pending.get(frame.call);
         this.pending.delete(frame.call);
@@ -355,7 +354,7 @@ export class HubBackplane implements Backplane {
   private reply(call: number, body: Buffer): void {
     const p = this.pending.get(call);
     if (!p) return; // answered, canceled or lost already: a late answer is dropped
-    const f = decodeReply(body);
+    const f = readReply(body);
     if (f.kind === FrameKind.progress) return p.sink.progress(f.content);
     this.pending.delete(call);
     switch (f.kind) {
@@ -370,7 +369,7 @@ export class HubBackplane implements Backplane {
 
   /** An inbox frame, from the hub (`link` undefined: answers go back through the hub) or over a direct link. */
   private inbox(body: Buffer, link: PeerLink | undefined): void {
-    const f = decodeInbox(body);
+    const f = readInbox(body);
     const key = `${f.origin}/${f.call}`;
     switch (f.kind) {
       case FrameKind.invoke: {
@@ -379,19 +378,19 @@ export class HubBackplane implements Backplane {
         const address = `${f.origin}\u0000${f.call}`;
         const out = link?.out ?? this.out!;
         let done = false;
-        const send = (frame: Uint8Array, final: boolean) => {
-          if (done || !this.connected) return;
+        const open = (final: boolean) => {
+          if (done || !this.connected) return false;
           if (final) {
             done = true;
             this.served.delete(key);
           }
-          out.send(encodeMessage(Op.reply, address, frame));
+          return true;
         };
         const port: ReplyPort = {
-          progress: (answer) => send(encodeProgress(answer), false),
-          result: (answer) => send(encodeResult(answer), true),
-          error: (uri, answer, d) => send(encodeError(uri, d, answer), true),
-          reject: (why) => send(encodeReject(why), true),
+          progress: (answer) => open(false) && out.send(answerMessage(address, FrameKind.progress, answer)),
+          result: (answer) => open(true) && out.send(answerMessage(address, FrameKind.result, answer)),
+          error: (uri, answer, d) => open(true) && out.send(errorMessage(address, uri, d, answer)),
+          reject: (why) => open(true) && out.send(rejectMessage(address, why)),
         };
         let handle: CallHandle;
         try {

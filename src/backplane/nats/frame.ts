@@ -67,7 +67,7 @@ function contentOf(f: Raw): Content {
  * receiver on another serializer). A class, not an object with getters: one is made per call
  * frame read, on the hot path. A payload that does not decode throws `FrameError` there.
  */
-class LazyContent implements Content {
+export class LazyContent implements Content {
   private decoded: readonly [Args, Kwargs] | undefined;
 
   constructor(readonly payload: EncodedPayload, readonly ppt?: Dict) {}
@@ -82,7 +82,7 @@ class LazyContent implements Content {
 }
 
 /** An invocation read from a frame whose payload was passed through. */
-class LazyInvocation extends LazyContent implements RemoteInvocation {
+export class LazyInvocation extends LazyContent implements RemoteInvocation {
   constructor(
     readonly realm: string, readonly procedure: string, readonly regId: number, readonly callee: number, readonly details: Dict,
     payload: EncodedPayload,
