@@ -5,9 +5,10 @@
  *   u32 length of the rest · u8 op · u16 address length · address (UTF-8) · body
  *
  * The address is what the hub routes by without reading the body: an event's `realm\0topic`,
- * an invocation's target node, a reply's `origin\0call`. Event, inbox and reply bodies are the
- * NATS backplane's frames (nats/frame.ts), so a payload is encoded once at the publisher and the
- * hub forwards the very bytes it read. Control bodies are MessagePack arrays `[kind, …fields]`.
+ * an invocation's target node, a reply's `origin\0call`. Event bodies are the NATS backplane's
+ * frames (nats/frame.ts), so a payload is encoded once at the publisher and the hub forwards the
+ * very bytes it read; inbox and reply bodies are call-frames.ts's fixed binary layout (they also
+ * cross worker to worker, peer-links.ts). Control bodies are MessagePack arrays `[kind, …fields]`.
  */
 import { serializerById } from '../../serializers/index.js';
 
