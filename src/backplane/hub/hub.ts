@@ -11,6 +11,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { MatchIndex } from '../../match/match-index.js';
 import type { MatchPolicy } from '../../wamp/uri.js';
@@ -285,6 +286,11 @@ export class BackplaneHub {
     for (const [key, set] of this.holders) if (set.delete(member) && set.size === 0) this.holders.delete(key);
     for (const h of this.histories.values()) h.followers.delete(member);
     for (const [id, q] of this.queries) if (q.waiting.delete(member) && q.waiting.size === 0) this.endQuery(id);
+    // A worker that died left its direct-call socket file behind; only one beside the hub's is removed.
+    const peer = member.peer;
+    if (peer !== undefined && peer !== this.path && path.dirname(peer) === path.dirname(this.path) && peer.endsWith('.sock')) {
+      rmSync(peer, { force: true });
+    }
     const heir = [...this.byName.keys()].sort()[0];
     if (member.testaments.size > 0) {
       if (heir === undefined) this.log.warn({ worker: name, sessions: member.testaments.size }, 'backplane hub: no worker left to publish testaments');
