@@ -10,6 +10,8 @@
  * of the NATS cluster, and x3 reports not ready and takes nobody for dead until it hears them.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connectAutobahn, type AutobahnClient } from '../helpers/clients.js';
 import { eventually } from '../helpers/eventually.js';
@@ -58,6 +60,9 @@ describe('a node cut off from NATS while its clients reach it, and its return', 
   const probed = new Set<string>();
   /** Events on com.part.news as x3's subscriber got them. */
   const newsX3: unknown[] = [];
+  /** Events on com.part.fromx3 as x1's subscriber got them, and the acknowledged publications of x3's session during the cut. */
+  const fromX3: unknown[] = [];
+  const x3Publications: Promise<string | undefined>[] = [];
   let calleeX1: RawPeer, calleeX3: RawPeer, callerX1: RawPeer, callerX2: RawPeer, callerX3: RawPeer;
   let singleReg = 0;
   let slowCall = 0;
@@ -95,6 +100,7 @@ describe('a node cut off from NATS while its clients reach it, and its return', 
         else gone[name]!.push(args[0]);
       });
       if (name === 'x3') await watcher.session.subscribe('com.part.news', (args) => void newsX3.push(args[0]));
+      if (name === 'x1') await watcher.session.subscribe('com.part.fromx3', (args) => void fromX3.push(args[0]));
     }
     [device, leaver] = await Promise.all([connectAutobahn(x3.url), connectAutobahn(x3.url)]);
     clients.push(device);
@@ -106,7 +112,8 @@ describe('a node cut off from NATS while its clients reach it, and its return', 
     await eventually(async () => {
       await clients[0]!.session.publish('com.part.gone', ['probe'], {}, { acknowledge: true, exclude_me: false });
       await clients[0]!.session.publish('com.part.news', ['probe'], {}, { acknowledge: true });
-      return probed.size === 3 && newsX3.includes('probe');
+      await clients[2]!.session.publish('com.part.fromx3', ['probe'], {}, { acknowledge: true });
+      return probed.size === 3 && newsX3.includes('probe') && fromX3.includes('probe');
     }, 'the probe on every node');
 
     // A call from x1 to x3's callee is under way when x3 is cut off.
@@ -115,6 +122,9 @@ describe('a node cut off from NATS while its clients reach it, and its return', 
   });
 
   after(async () => {
+    // XBAR_TEST_LOG_DIR=<dir>: the three nodes' logs, for a failure's post-mortem.
+    const dir = process.env.XBAR_TEST_LOG_DIR;
+    if (dir) for (const n of [x1, x2, x3]) if (n) writeFileSync(path.join(dir, `partition-${n.name}.log`), n.output());
     for (const n of nats ?? []) n.process.kill('SIGCONT');
     await Promise.all(peers.map((p) => p.kill().catch(() => undefined)));
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
@@ -158,6 +168,10 @@ describe('a node cut off from NATS while its clients reach it, and its return', 
     await sub.session.subscribe('com.part.local', (args) => void got.push(args[0]));
     await pub.session.publish('com.part.local', ['hello x3']);
     await eventually(() => got.includes('hello x3'), 'a local event on x3');
+    // Acknowledged publications to x1's subscriber: answered once NATS has them (after the heal).
+    for (let i = 0; i < 5; i++) {
+      x3Publications.push(Promise.resolve(pub.session.publish('com.part.fromx3', [`x3-${i}`], {}, { acknowledge: true })).then(() => `x3-${i}`, () => undefined));
+    }
     assert.equal(resultOf(await callerX3.callAndWait('com.part.single')), 'x3', 'x3 routes to its own callee');
     await eventually(async () => (await readiness(x3)) === 503, 'x3 /health/ready 503 while cut off', 15_000);
     assert.equal(await readiness(x1), 200);
@@ -203,6 +217,13 @@ describe('a node cut off from NATS while its clients reach it, and its return', 
     for (const ev of ['early', ...acked]) assert.equal(newsX3.filter((x) => x === ev).length, 1, `${ev} once`);
     // 'early' was published between two of the series: compare the series' order only.
     assert.deepEqual(newsX3.filter((x) => typeof x === 'string' && x.startsWith('cut-')), acked, 'in publication order');
+  });
+
+  it('on its return delivers to the others\' subscribers every acknowledged event its sessions published while it was cut off, once, in order', async () => {
+    const published = (await Promise.all(x3Publications)).filter((x) => x !== undefined);
+    await eventually(() => published.every((ev) => fromX3.includes(ev)), 'x1\'s subscriber to get what x3\'s session published during the cut', 10_000).catch(() => undefined);
+    console.log(`# x1's subscriber got ${published.filter((ev) => fromX3.includes(ev)).length} of the ${published.length} acknowledged events x3's session published during the cut (of 5)`);
+    assert.deepEqual(fromX3.filter((x) => x !== 'probe'), published);
   });
 
   it('publishes each testament once on every node, also when its session ends after the heal', async () => {

@@ -6,11 +6,13 @@
  *
  * Outages (issue 17, point 4): every publication stays in the origin's buffer (replay.ts) for
  * `replay_window`, bounded by `replay_buffer` bytes. While the connection is down nothing is
- * written to nats.js (it would drop it at the reconnect); after the reconnect the publisher
- * resends what no NATS server confirmed (confirmations.ts), and a receiver that reconnects asks
- * the publishers for what it missed (replay). From a disconnect until the reconnect's replay has
- * filled the gap, live events are held back, so nothing that arrives first on the new server
- * makes the replayed ones look like duplicates. Receivers drop copies by (origin, seq), so a
+ * written to nats.js (it would drop it at the reconnect); a node that reconnects asks the
+ * others for what it missed (replay) until every node it knew has answered, and only then
+ * resends what no NATS server confirmed (confirmations.ts) and what it published meanwhile: an
+ * answer shows that its server reaches theirs again (a resumed server takes publications before
+ * its routes are back, and drops them). From a disconnect until the replay has filled the gap,
+ * live events are held back, so nothing that arrives first on the new server makes the replayed
+ * ones look like duplicates. Receivers drop copies by (origin, seq), so a
  * frame that comes both ways, or twice, is delivered once, in the origin's order.
  */
 import { ErrorCode, type Msg, type NatsConnection, RequestStrategy, type Subscription } from 'nats';
@@ -144,7 +146,8 @@ export class NatsEvents {
     const seq = ++this.seq;
     const data = encodeEvent(this.link.nodeId, seq, ev);
     this.recent.add({ seq, subject, at: now, data });
-    if (!this.link.isConnected) return 'unavailable'; // kept: resent after the reconnect
+    // Kept, and resent once the reconnect's replay shows the others hear us (not into a server without its routes).
+    if (!this.link.isConnected || this.heldBack) return 'unavailable';
     nc.publish(subject, data);
     this.confirmations.handedOver(seq);
     return 'sent';
@@ -198,10 +201,12 @@ export class NatsEvents {
   }
 
   /**
-   * Back on NATS: write again, in order, what no server confirmed (nats.js dropped what was
-   * written while it reconnected), then confirm it.
+   * At the end of a reconnect's replay: write again, in order, what no server confirmed (nats.js
+   * dropped what was written while it reconnected) and what was published during the replay,
+   * then confirm it. Not sooner: a server that was cut off takes our publications as soon as we
+   * reconnect and drops them while its routes to the others are not back.
    */
-  resend(): void {
+  private resend(): void {
     const nc = this.link.open();
     if (!nc) return;
     let n = 0;
@@ -232,7 +237,7 @@ export class NatsEvents {
     const generation = ++this.replays;
     this.heldBack ??= [];
     try {
-      if (!nc || waitingFor.size === 0 || this.interests.size === 0) return;
+      if (!nc || waitingFor.size === 0) return;
       await nc.flush(); // our subscriptions are back on the new server before we ask
       const started = Date.now();
       const patience = Math.min(this.limits.windowMs, REPLAY_MAX_MS);
@@ -259,6 +264,7 @@ export class NatsEvents {
       this.link.log.warn({ err }, 'replay after reconnect failed: events published meanwhile may be missing');
     } finally {
       if (generation === this.replays) {
+        this.resend();
         const held = this.heldBack ?? [];
         this.heldBack = undefined;
         this.heldBytes = 0;

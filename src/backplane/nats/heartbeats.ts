@@ -42,7 +42,7 @@ export class Heartbeats {
   private probing = false;
   /** The last probe of the NATS server went unanswered. */
   private deaf = false;
-  /** Half the peers or more are silent and JetStream does not answer (`hearsTooFew`). */
+  /** This node hears at most half the members and JetStream does not answer (`hearsTooFew`). */
   private unheard = false;
   /**
    * When this node last heard the cluster through its server (another node's heartbeat, an
@@ -107,10 +107,10 @@ export class Heartbeats {
 
   /**
    * One sweep: declares silent nodes dead, once a round trip to NATS shows this node can hear.
-   * When half the peers or more are silent, the cause may be this node's server having lost its
-   * routes to the rest of the NATS cluster (its clients still reach it, the server answers): then
-   * JetStream (its meta leader) must answer too before anyone is taken for dead (cluster.md §5),
-   * else this node hears too few (`hearsTooFew`) until that changes.
+   * When this node hears at most half the members (itself included), the cause may be its
+   * server having lost its routes to the rest of the NATS cluster (its clients still reach it, the
+   * server answers): then JetStream (its meta leader) must answer too before anyone is taken for
+   * dead (cluster.md §5), else this node hears too few (`hearsTooFew`) until that changes.
    */
   private async check(): Promise<void> {
     if (this.probing || !this.link.isConnected) return;
@@ -133,11 +133,11 @@ export class Heartbeats {
         this.link.log.info({ server: this.link.server() }, 'the NATS server answers again');
         return this.members.resume();
       }
-      if (this.members.mostlySilent()) {
+      if (this.members.hearsAtMostHalf()) {
         if (!(await answered(nc.jetstreamManager({ timeout: JS_PROBE_MS, checkAPI: false }).then((jsm) => jsm.getAccountInfo()), JS_PROBE_MS))) {
           if (!this.unheard) {
             this.link.log.warn({ server: this.link.server(), peers: this.members.live().size - 1 },
-              'this node hears at most half of the other nodes and JetStream does not answer: its NATS server has lost the rest of the NATS cluster; nobody is taken for dead until it hears them again');
+              'this node hears at most half of the cluster\'s nodes and JetStream does not answer: its NATS server has lost the rest of the NATS cluster; nobody is taken for dead until it hears them again');
           }
           this.unheard = true;
           this.members.pause();
@@ -162,7 +162,7 @@ export class Heartbeats {
   }
 
   /**
-   * Connected, but half the peers or more are silent and JetStream does not answer: this node's
+   * Connected, but hearing at most half the members and JetStream does not answer: this node's
    * server is cut off from the rest of the NATS cluster (`health()` says degraded).
    */
   get hearsTooFew(): boolean {

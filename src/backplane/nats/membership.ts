@@ -67,16 +67,19 @@ export class Membership {
     return false;
   }
 
-  /** At least half the other members (one or more) have been silent longer than dead-after. */
-  mostlySilent(now = Date.now()): boolean {
-    let peers = 0;
-    let silent = 0;
+  /**
+   * Some member has been silent longer than dead-after, and this node with the members it heard
+   * within half of dead-after are at most half of all: it may be the one cut off. (Within half a
+   * window, not a whole one: members that fell silent together are not heard at the same instant.)
+   */
+  hearsAtMostHalf(now = Date.now()): boolean {
+    let heard = 0;
+    let silent = false;
     for (const [node, t] of this.lastSeen) {
-      if (node === this.self) continue;
-      peers++;
-      if (now - t > this.deadAfterMs) silent++;
+      if (node === this.self || now - t <= this.deadAfterMs / 2) heard++;
+      else if (now - t > this.deadAfterMs) silent = true;
     }
-    return silent > 0 && silent * 2 >= peers;
+    return silent && heard * 2 <= this.lastSeen.size;
   }
 
   /** Only this node is live, and none went down within `withinMs` (one that did may come back). */

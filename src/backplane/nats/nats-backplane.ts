@@ -118,8 +118,7 @@ export class NatsBackplane implements Backplane {
         this.gapStart = undefined;
         this.heartbeats.reconnected();
         this.heartbeats.heartbeat();
-        this.events.resend();
-        void this.events.replay(gapStart);
+        void this.events.replay(gapStart); // resends this node's own publications at its end
       },
     });
     await claimNodeName(this.link, nc, this.options.cluster);

@@ -81,18 +81,19 @@ describe('cluster membership by heartbeats', () => {
     assert.equal(m.alone(Date.now() + 30_001, 30_000), true);
   });
 
-  it('is mostly silent when half its peers or more are silent (then JetStream must answer before a death)', () => {
+  it('hears at most half the members when it and those heard within half of dead-after are half or fewer', () => {
     const m = new Membership('b', 1000, () => undefined);
-    assert.equal(m.mostlySilent(5000), false, 'no peers');
-    for (const n of ['a', 'c', 'd']) m.seen(n, 0);
-    m.seen('c', 4500);
-    m.seen('d', 4500);
-    assert.equal(m.mostlySilent(5000), false, 'one of three silent');
-    m.seen('d', 0);
-    assert.equal(m.mostlySilent(5000), true, 'two of three silent');
+    assert.equal(m.hearsAtMostHalf(5000), false, 'no peers');
+    for (const n of ['a', 'c']) m.seen(n, 0);
+    m.seen('c', 4800);
+    assert.equal(m.hearsAtMostHalf(5000), false, 'b and c of three: a majority, a is just dead');
+    m.seen('c', 4400);
+    assert.equal(m.hearsAtMostHalf(5000), true, 'c quiet for over half a window as a went silent: cut off together?');
+    m.seen('c', 4000);
+    assert.equal(m.hearsAtMostHalf(5000), true, 'both silent');
     const two = new Membership('b', 1000, () => undefined);
     two.seen('a', 0);
-    assert.equal(two.mostlySilent(900), false);
-    assert.equal(two.mostlySilent(1001), true, 'the only peer silent');
+    assert.equal(two.hearsAtMostHalf(900), false, 'nobody silent yet');
+    assert.equal(two.hearsAtMostHalf(1001), true, 'the only peer silent: itself is half');
   });
 });
