@@ -21,6 +21,10 @@ export const MQTT_DEFAULTS = {
   connectTimeout: 10_000,
   /** Per session: 1 MiB of QoS 1 messages waiting for an offline client or the in-flight window. */
   maxQueuedBytes: MiB,
+  /** All sessions of the transport together: QoS 1 messages queued or in flight. */
+  maxQueuedBytesTotal: 256 * MiB,
+  /** Offline persistent sessions a transport keeps; past it the longest offline one ends. */
+  maxOfflineSessions: 10_000,
   /** Mosquitto's max_inflight_messages is 20; MQTT 5 clients may ask for fewer (Receive Maximum). */
   maxInflight: 1000,
   /** An offline persistent session is kept for a day (Mosquitto keeps them for ever by default). */
@@ -50,6 +54,8 @@ export function mqttOptions(o: MqttOptionsDocument, at: KeyPath, ctx: LoadContex
     slowConsumerTimeout: o.slow_consumer_timeout ?? MQTT_DEFAULTS.slowConsumerTimeout,
     connectTimeout: o.connect_timeout ?? MQTT_DEFAULTS.connectTimeout,
     maxQueuedBytes: o.max_queued_bytes ?? MQTT_DEFAULTS.maxQueuedBytes,
+    maxQueuedBytesTotal: o.max_queued_bytes_total ?? MQTT_DEFAULTS.maxQueuedBytesTotal,
+    maxOfflineSessions: o.max_offline_sessions ?? MQTT_DEFAULTS.maxOfflineSessions,
     maxInflight: o.max_inflight ?? MQTT_DEFAULTS.maxInflight,
     sessionExpiry: o.session_expiry ?? MQTT_DEFAULTS.sessionExpiry,
   };

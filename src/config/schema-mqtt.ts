@@ -42,6 +42,8 @@ export const mqttOptions = strict({
   slow_consumer_timeout: int(0, 3_600_000, 'milliseconds').optional(),
   connect_timeout: int(1, 3_600_000, 'milliseconds').optional(),
   max_queued_bytes: int(0, 1024 * MiB, 'bytes').optional(),
+  max_queued_bytes_total: int(0, 64 * 1024 * MiB, 'bytes').optional(),
+  max_offline_sessions: int(0, 10_000_000, 'sessions').optional(),
   max_inflight: int(1, 65535, 'packets').optional(),
   session_expiry: int(0, 0xffffffff, 'seconds').optional(),
 });

@@ -252,6 +252,10 @@ export interface MqttOptions {
   readonly connectTimeout: number;
   /** Bytes of QoS 1 messages a session keeps queued (offline, or beyond its in-flight window). */
   readonly maxQueuedBytes: number;
+  /** Bytes of QoS 1 messages all sessions of the transport hold together, queued or in flight. */
+  readonly maxQueuedBytesTotal: number;
+  /** Offline persistent sessions kept; past it the one offline longest ends. */
+  readonly maxOfflineSessions: number;
   /** QoS 1 packets in flight per session. */
   readonly maxInflight: number;
   /** Seconds an offline persistent session is kept (MQTT 3.1.1), and the cap on MQTT 5's Session Expiry Interval. */

@@ -8,6 +8,7 @@ import type { WireKind } from '../connection/outgoing.js';
 import type { UriCheck } from '../wamp/uri.js';
 import type { MqttEvent, TopicBook } from './event-wire.js';
 import type { PayloadMapping } from './payload-mapping.js';
+import type { Expirable, HeldBytes, OfflineSessions } from './held.js';
 import { SharedGroup } from './subscriptions.js';
 import type { SharedFilter, TopicNames } from './topics.js';
 import type { Wills } from './wills.js';
@@ -17,6 +18,10 @@ export interface GatewayLimits {
   readonly maxQueuedBytes: number;
   /** QoS 1 packets in flight per session when the client names no Receive Maximum. */
   readonly maxInflight: number;
+  /** Bytes of QoS 1 messages the transport's sessions hold together, queued or in flight. */
+  readonly maxQueuedBytesTotal: number;
+  /** Offline persistent sessions the transport keeps. */
+  readonly maxOfflineSessions: number;
 }
 
 
@@ -31,6 +36,9 @@ export interface GatewayContext {
   readonly groups: SharedGroups;
   readonly wills: Wills;
   readonly limits: GatewayLimits;
+  /** The byte budget `limits.maxQueuedBytesTotal` of every session's held QoS 1 messages. */
+  readonly held: HeldBytes;
+  readonly offline: OfflineSessions<Expirable>;
   readonly log: Logger;
   /** The session whose PUBLISH the router is delivering now (MQTT 5 No Local). */
   publishing: object | undefined;

@@ -26,6 +26,7 @@ import { MqttConnection, TOPIC_ALIAS_MAXIMUM } from './mqtt-connection.js';
 import { MqttSession } from './mqtt-session.js';
 import { type CodecCaller, type PayloadFormat, PayloadMapping } from './payload-mapping.js';
 import { TopicNames } from './topics.js';
+import { HeldBytes, OfflineSessions } from './held.js';
 import { Wills } from './wills.js';
 
 export interface MqttGatewayOptions extends ConnectionLimits, GatewayLimits {
@@ -64,7 +65,12 @@ export class MqttGateway {
       topics,
       groups: new SharedGroups(),
       wills: new Wills({ mapping, uriCheck: options.uriCheck, log }),
-      limits: { maxQueuedBytes: options.maxQueuedBytes, maxInflight: options.maxInflight },
+      limits: {
+        maxQueuedBytes: options.maxQueuedBytes, maxInflight: options.maxInflight,
+        maxQueuedBytesTotal: options.maxQueuedBytesTotal, maxOfflineSessions: options.maxOfflineSessions,
+      },
+      held: new HeldBytes(options.maxQueuedBytesTotal),
+      offline: new OfflineSessions(options.maxOfflineSessions),
       log,
       publishing: undefined,
     };

@@ -247,6 +247,7 @@ export class MqttSession implements Connection, EstablishedHandler {
   take(conn: MqttConnection): void {
     clearTimeout(this.expiry);
     this.expiry = undefined;
+    this.ctx.offline.delete(this);
     this.conn = conn;
     this.lastPeer = conn.link.peer;
     conn.open(this);
@@ -292,10 +293,12 @@ export class MqttSession implements Connection, EstablishedHandler {
       return this.end(graceful ? 'disconnected' : 'connection lost');
     }
     this.ctx.wills.offline(this);
+    this.outbox.wentOffline();
     if (this.expiryMs < 0xffffffff * 1000) {
       this.expiry = setTimeout(() => this.end('session expired'), this.expiryMs);
       this.expiry.unref();
     }
+    this.ctx.offline.add(this);
   }
 
   /** Ends the WAMP session (GOODBYE): its testament, the will, is published unless discarded first. */
@@ -314,6 +317,7 @@ export class MqttSession implements Connection, EstablishedHandler {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.expiry);
+    this.ctx.offline.delete(this);
     this.subscriber.clear();
     this.replies.clear();
     this.outbox.clear();

@@ -36,6 +36,9 @@ export class Outbox {
   private readonly inflight = new Map<number, Queued>();
   private queue: Queued[] = [];
   private queuedBytes = 0;
+  private inflightBytes = 0;
+  /** Offline: what the session holds is charged to the transport's budget (`ctx.held`). */
+  private charged = false;
   private nextId = 1;
   /** Receive Maximum of the current connection. */
   window: number;
@@ -89,7 +92,7 @@ export class Outbox {
       if (qos === 1 && this.owner.persistent) return this.enqueue(ev, retain);
       return 'dropped';
     }
-    if (qos === 1 && this.inflight.size >= this.window) return this.enqueue(ev, retain);
+    if (qos === 1 && this.windowFull(ev)) return this.enqueue(ev, retain);
     switch (conn.link.admit(droppable)) {
       case 'drop':
         this.dropped++;
@@ -115,12 +118,23 @@ export class Outbox {
     link.writeRaw(head);
     link.writeRaw(packetIdBytes(id));
     link.writeRaw(tail);
-    this.inflight.set(id, { ev, retain, size: head.length + tail.length + 2 });
+    const size = head.length + tail.length + 2;
+    this.inflight.set(id, { ev, retain, size });
+    this.inflightBytes += size;
+  }
+
+  /**
+   * No room for one more QoS 1 packet in flight: the window's count, or its bytes (the session's
+   * `max_queued_bytes` again), though one packet may always be in flight whatever its size.
+   */
+  private windowFull(ev: MqttEvent): boolean {
+    if (this.inflight.size >= this.window) return true;
+    return this.inflight.size > 0 && this.inflightBytes + ev.payload!.length > this.ctx.limits.maxQueuedBytes;
   }
 
   private enqueue(ev: MqttEvent, retain: boolean): SendResult {
     const size = ev.payload!.length + ev.uri!.length + 16;
-    if (this.queuedBytes + size > this.ctx.limits.maxQueuedBytes) {
+    if (this.queuedBytes + size > this.ctx.limits.maxQueuedBytes || (this.charged && !this.ctx.held.take(size))) {
       this.dropped++;
       return 'dropped';
     }
@@ -131,13 +145,17 @@ export class Outbox {
 
   /** PUBACK: the packet is delivered; the window has room for a queued one. */
   acked(id: number): void {
-    if (this.inflight.delete(id)) this.flush();
+    const item = this.inflight.get(id);
+    if (!item) return;
+    this.inflight.delete(id);
+    this.inflightBytes -= item.size;
+    this.flush();
   }
 
   /** Queued messages into the in-flight window, re-encoded now (their expiry counts down). */
   flush(): void {
     const conn = this.owner.conn;
-    while (this.queue.length > 0 && conn?.isOpen && this.inflight.size < this.window) {
+    while (this.queue.length > 0 && conn?.isOpen && !this.windowFull(this.queue[0]!.ev)) {
       const item = this.queue.shift()!;
       this.queuedBytes -= item.size;
       const now = Date.now();
@@ -149,12 +167,14 @@ export class Outbox {
   /** A resumed session: resend what was in flight (DUP, MQTT-4.4.0-1), then the queue. */
   resume(window: number): void {
     this.window = window;
+    this.uncharge();
     const conn = this.owner.conn;
     if (!conn?.isOpen) return;
     const now = Date.now();
     for (const [id, item] of this.inflight) {
       if (item.ev.expiresAt <= now) {
         this.inflight.delete(id);
+        this.inflightBytes -= item.size;
         continue;
       }
       for (const b of duplicate(item.ev.message(item.retain, now), conn.version, conn.link.ws, id)) conn.link.writeRaw(b);
@@ -162,11 +182,36 @@ export class Outbox {
     this.flush();
   }
 
+  /**
+   * The session went offline: what it holds is charged to the transport's budget from now on. What
+   * does not fit is dropped (counted), the queue before the packets in flight.
+   */
+  wentOffline(): void {
+    if (this.charged) return;
+    this.charged = true;
+    if (this.ctx.held.take(this.queuedBytes + this.inflightBytes)) return;
+    this.dropped += this.queue.length;
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (this.ctx.held.take(this.inflightBytes)) return;
+    this.dropped += this.inflight.size;
+    this.inflight.clear();
+    this.inflightBytes = 0;
+  }
+
+  private uncharge(): void {
+    if (!this.charged) return;
+    this.charged = false;
+    this.ctx.held.give(this.queuedBytes + this.inflightBytes);
+  }
+
   /** A new connection without the old session's state. */
   clear(): void {
+    this.uncharge();
     this.inflight.clear();
     this.queue = [];
     this.queuedBytes = 0;
+    this.inflightBytes = 0;
   }
 
   private packetId(): number {

@@ -35,6 +35,8 @@ export function mqttGateway(o: MqttOptions, router: Router, session: SessionOpti
       maxMessageSize: o.maxPacketSize,
       connectTimeout: o.connectTimeout,
       maxQueuedBytes: o.maxQueuedBytes,
+      maxQueuedBytesTotal: o.maxQueuedBytesTotal,
+      maxOfflineSessions: o.maxOfflineSessions,
       maxInflight: o.maxInflight,
       sessionExpiry: o.sessionExpiry,
     },

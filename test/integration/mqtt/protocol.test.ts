@@ -6,48 +6,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import mqtt from 'mqtt';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { prng } from '../../helpers/prng.js';
 import { realm } from '../../helpers/node.js';
-import { startMqttNode, type MqttTestNode } from './support.js';
+import { RawMqtt, startMqttNode, type MqttTestNode } from './support.js';
 import { eventually } from '../../helpers/eventually.js';
-
-/** A raw TCP client: writes bytes, collects parsed packets, tells when the server closed. */
-class RawMqtt {
-  readonly packets: Packet[] = [];
-  readonly closed: Promise<void>;
-  private readonly socket: net.Socket;
-  private readonly parser;
-
-  constructor(port: number, version: 4 | 5) {
-    this.parser = mqttPacket.parser({ protocolVersion: version });
-    this.parser.on('packet', (p: Packet) => this.packets.push(p));
-    this.parser.on('error', () => undefined);
-    this.socket = net.connect(port, '127.0.0.1');
-    this.socket.on('data', (d) => this.parser.parse(d));
-    this.socket.on('error', () => undefined);
-    this.closed = new Promise((r) => this.socket.once('close', () => r()));
-  }
-
-  send(p: Packet | Buffer, version: 4 | 5 = 4): this {
-    this.socket.write(Buffer.isBuffer(p) ? p : mqttPacket.generate(p, { protocolVersion: version }));
-    return this;
-  }
-
-  next(cmd: string): Promise<Packet> {
-    return eventually(() => {
-      const p = this.packets.find((x) => x.cmd === cmd);
-      if (!p && this.socket.destroyed) throw new Error(`closed without ${cmd}; got ${this.packets.map((x) => x.cmd).join(',')}`);
-      return p;
-    }, `a ${cmd} packet`);
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-}
 
 const connect = (version: 4 | 5, extra: Partial<mqttPacket.IConnectPacket> = {}): Packet => ({
   cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clientId: `raw-${Math.random()}`, clean: true, keepalive: 0, ...extra,

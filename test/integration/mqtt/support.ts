@@ -1,4 +1,6 @@
 /** A node with an MQTT transport on TCP and MQTT over WebSocket on `/mqtt` beside WAMP on `/ws`. */
+import net from 'node:net';
+import mqttPacket, { type Packet } from 'mqtt-packet';
 import pino from 'pino';
 import type { MqttOptions, MqttPayloadFormat, TransportConfig } from '../../../src/config/types.js';
 import { MQTT_DEFAULTS } from '../../../src/config/normalize-mqtt.js';
@@ -57,3 +59,39 @@ export async function startMqttNode(o: Partial<MqttOptions> = {}, node: TestNode
     stop: () => n.stop(),
   };
 }
+
+/** A raw TCP client: writes bytes, collects parsed packets, tells when the server closed. */
+export class RawMqtt {
+  readonly packets: Packet[] = [];
+  readonly closed: Promise<void>;
+  private readonly socket: net.Socket;
+  private readonly parser;
+
+  constructor(port: number, version: 4 | 5) {
+    this.parser = mqttPacket.parser({ protocolVersion: version });
+    this.parser.on('packet', (p: Packet) => this.packets.push(p));
+    this.parser.on('error', () => undefined);
+    this.socket = net.connect(port, '127.0.0.1');
+    this.socket.on('data', (d) => this.parser.parse(d));
+    this.socket.on('error', () => undefined);
+    this.closed = new Promise((r) => this.socket.once('close', () => r()));
+  }
+
+  send(p: Packet | Buffer, version: 4 | 5 = 4): this {
+    this.socket.write(Buffer.isBuffer(p) ? p : mqttPacket.generate(p, { protocolVersion: version }));
+    return this;
+  }
+
+  next(cmd: string): Promise<Packet> {
+    return eventually(() => {
+      const p = this.packets.find((x) => x.cmd === cmd);
+      if (!p && this.socket.destroyed) throw new Error(`closed without ${cmd}; got ${this.packets.map((x) => x.cmd).join(',')}`);
+      return p;
+    }, `a ${cmd} packet`);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
