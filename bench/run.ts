@@ -16,6 +16,7 @@ import { parseWorkerCounts, workers } from './workers.js';
 
 const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = { fanout, pingpong, match: matchScenario, rpc };
 SCENARIOS.conns = (await import('./conns.js')).conns; // sessions joined per second, memory per idle session (bench/conns.ts)
+SCENARIOS.sessions = (await import('./sessions.js')).sessions; // 100,000 idle sessions on one node of workers (bench/sessions.ts)
 SCENARIOS.bulk = (await import('./bulk.js')).bulk; // 1 MiB binary payloads per serializer (bench/bulk.ts)
 SCENARIOS.relay = (await import('./relay.js')).relay; // practable relay shapes (bench/relay.ts)
 SCENARIOS.stats = (await import('./stats-overhead.js')).statsOverhead; // statistics on vs off (bench/stats-overhead.ts)

@@ -44,13 +44,16 @@ export class BenchSocket {
     });
   }
 
-  /** Opens `url` (ws://host:port/path?query) offering one subprotocol; rejects unless it is accepted. */
-  static connect(url: string, protocol: string, timeoutMs = 10_000): Promise<BenchSocket> {
+  /**
+   * Opens `url` (ws://host:port/path?query) offering one subprotocol; rejects unless it is accepted.
+   * `localAddress`: the loopback address to connect from (each has its own ephemeral ports).
+   */
+  static connect(url: string, protocol: string, timeoutMs = 10_000, localAddress?: string): Promise<BenchSocket> {
     const u = new URL(url);
     const key = randomBytes(16).toString('base64');
     const accept = createHash('sha1').update(key + GUID).digest('base64');
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: u.hostname, port: Number(u.port), noDelay: true });
+      const socket = net.connect({ host: u.hostname, port: Number(u.port), noDelay: true, ...(localAddress ? { localAddress } : {}) });
       let head = Buffer.alloc(0);
       const timer = setTimeout(() => fail(new Error(`WebSocket handshake with ${url} timed out`)), timeoutMs);
       const fail = (e: Error): void => {
