@@ -34,6 +34,10 @@ export const WEB_DEFAULTS = {
   forwardedProto: 'http',
   /** The old Crossbar.io upload resource's default (`max_file_size` 10 MiB). */
   maxFileSize: 10 * MiB,
+  /** Unfinished uploads at once: with max_file_size, what they may hold of the disk (1 GiB). */
+  maxUnfinishedUploads: 100,
+  /** Seconds an unfinished upload is kept without a new chunk (resumable.js resumes within minutes). */
+  unfinishedTimeout: 3600,
   /** Crossbar.io's WebSocket limit default is none; ours is the same 16 MiB as a websocket path. */
   proxyMaxMessageSize: 16 * MiB,
   /** Seconds to wait for a proxied WebSocket backend to accept the connection. */
@@ -203,6 +207,8 @@ function uploadPath(d: Doc<'upload'>, at: KeyPath, ctx: LoadContext, realms: rea
     maxFileSize: o.max_file_size ?? WEB_DEFAULTS.maxFileSize,
     ...(o.file_types === undefined ? {} : { fileTypes: o.file_types }),
     ...(o.file_permissions === undefined ? {} : { filePermissions: parseInt(o.file_permissions, 8) }),
+    maxUnfinished: o.max_unfinished_uploads ?? WEB_DEFAULTS.maxUnfinishedUploads,
+    unfinishedTimeout: (o.unfinished_timeout ?? WEB_DEFAULTS.unfinishedTimeout) * 1000,
   };
 }
 

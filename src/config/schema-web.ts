@@ -142,6 +142,9 @@ export const uploadPath = strict({
     file_types: strings().optional(),
     /** Octal mode of finished files, e.g. "0644". */
     file_permissions: z.string(expect('octal file mode such as "0644"')).regex(/^0?[0-7]{3,4}$/, expect('octal file mode such as "0644"')).optional(),
+    // xbar's: what unfinished uploads may hold of the disk.
+    max_unfinished_uploads: int(1, 1_000_000, 'uploads').optional(),
+    unfinished_timeout: int(1, 30 * 86_400, 'seconds').optional(),
   }).optional(),
 });
 

@@ -106,6 +106,10 @@ export interface UploadPathConfig {
   readonly fileTypes?: readonly string[];
   /** Mode of finished files; undefined = the process umask's. */
   readonly filePermissions?: number;
+  /** Unfinished uploads kept at once (xbar's): a new one past it is refused with 503. */
+  readonly maxUnfinished: number;
+  /** ms an unfinished upload may go without a chunk before it is dropped (xbar's). */
+  readonly unfinishedTimeout: number;
 }
 
 export interface WapRoute {

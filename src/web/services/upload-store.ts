@@ -18,6 +18,8 @@ export interface Upload {
   readonly chunks: Set<number>;
   /** Who uploads it (the Host header, as Crossbar.io tells uploads apart), or "startup" when found on disk. */
   origin: string;
+  /** When its last chunk came (ms since the epoch; the start, for one found on disk). */
+  touched: number;
 }
 
 export class UploadStore {
@@ -48,7 +50,7 @@ export class UploadStore {
         else await rm(join(path, f), { recursive: true, force: true });
       }
       if (chunks.size === 0) await rm(path, { recursive: true, force: true });
-      else this.uploads.set(name, { chunks, origin: 'startup' });
+      else this.uploads.set(name, { chunks, origin: 'startup', touched: Date.now() });
     }
   }
 
@@ -60,7 +62,25 @@ export class UploadStore {
   async putChunk(file: string, n: number, from: string): Promise<void> {
     await mkdir(this.folder(file), { recursive: true });
     await rename(from, join(this.folder(file), `chunk_${n}`));
-    this.uploads.get(file)?.chunks.add(n);
+    const upload = this.uploads.get(file);
+    if (upload) {
+      upload.chunks.add(n);
+      upload.touched = Date.now();
+    }
+  }
+
+  /** Drops the unfinished uploads without a chunk since `before` (ms since the epoch); returns their names. */
+  async dropIdle(before: number): Promise<string[]> {
+    const idle = [...this.uploads].filter(([, u]) => u.touched < before).map(([name]) => name);
+    for (const name of idle) await this.drop(name);
+    return idle;
+  }
+
+  /** When the least recently touched unfinished upload was touched (undefined: none). */
+  oldestTouch(): number | undefined {
+    let oldest: number | undefined;
+    for (const u of this.uploads.values()) if (oldest === undefined || u.touched < oldest) oldest = u.touched;
+    return oldest;
   }
 
   /** A file sent in one chunk is finished at once; otherwise the chunk joins its upload's folder. */

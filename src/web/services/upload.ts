@@ -39,7 +39,7 @@ const MAX_FIELD_BYTES = 64 * 1024;
 const MAX_FIELDS = 64;
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly headers: Readonly<Record<string, string | number>> = {}) {
     super(message);
   }
 }
@@ -94,7 +94,7 @@ export class UploadService implements PathHandler {
   private fail(req: http.IncomingMessage, res: http.ServerResponse, err: unknown): void {
     if (err instanceof HttpError) {
       this.log.debug({ status: err.status, reason: err.message }, 'upload: refused a chunk');
-      reply(req, res, err.status, `${err.message}\n`);
+      reply(req, res, err.status, `${err.message}\n`, err.headers);
     } else {
       this.log.warn({ err }, 'upload: a chunk failed');
       reply(req, res, 500, 'file upload failed\n');
@@ -198,7 +198,8 @@ export class UploadService implements PathHandler {
     const origin = req.headers.host ?? '';
     const upload = this.store.uploads.get(name);
     const first = upload === undefined;
-    if (first) this.store.uploads.set(name, { chunks: new Set(), origin });
+    if (first) await this.makeRoom();
+    if (first) this.store.uploads.set(name, { chunks: new Set(), origin, touched: Date.now() });
     else if (upload.origin === 'startup') upload.origin = origin;
     else if (upload.origin !== origin) throw new HttpError(409, 'File being uploaded is already uploaded in a different session.');
     try {
@@ -235,6 +236,20 @@ export class UploadService implements PathHandler {
       publish({ ...base, remaining: 0, status: 'finished', progress: 1, finish_extra: finishExtra, chunk_extra: chunkExtra });
     }
     if (first) await this.store.removeStale();
+  }
+
+  /**
+   * Before a new upload: unfinished ones idle past `unfinished_timeout` are dropped, and past
+   * `max_unfinished_uploads` the new one is refused (503, Retry-After: when the oldest expires),
+   * so abandoned uploads cannot fill the disk nor shut the service for good.
+   */
+  private async makeRoom(): Promise<void> {
+    const now = Date.now();
+    const dropped = await this.store.dropIdle(now - this.c.unfinishedTimeout);
+    if (dropped.length > 0) this.log.info({ uploads: dropped }, 'upload: dropped unfinished uploads idle past unfinished_timeout');
+    if (this.store.uploads.size < this.c.maxUnfinished) return;
+    const retry = Math.max(1, Math.ceil(((this.store.oldestTouch() ?? now) + this.c.unfinishedTimeout - now) / 1000));
+    throw new HttpError(503, `file upload: ${this.store.uploads.size} uploads are unfinished, the most kept at once (max_unfinished_uploads); try again later`, { 'retry-after': retry });
   }
 
   /** Publishes progress to the form's topic (if any), only to the form's session (if given). */

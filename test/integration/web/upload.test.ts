@@ -161,3 +161,58 @@ describe('upload web service', () => {
     assert.equal(readFileSync(dir.path('uploaded/shared.csv'), 'utf8'), 'a,b\n');
   });
 });
+
+describe('upload web service: what unfinished uploads may hold', () => {
+  const dir = new NodeDir();
+  let t: ConfigNode;
+
+  before(async () => {
+    dir.write('uploaded/README.md', 'finished uploads land here');
+    t = await startConfigNode(dir, webConfig({
+      upload: {
+        type: 'upload', realm: 'realm1', role: 'anonymous', directory: '../uploaded', temp_directory: '../uploaded/tmp',
+        form_fields: FORM_FIELDS, options: { max_file_size: 1000, max_unfinished_uploads: 2, unfinished_timeout: 1 },
+      },
+    }));
+  });
+  after(async () => {
+    await t?.stop();
+    dir.remove();
+  });
+
+  /** Chunk `n` of 2 of a 4-byte file; returns "status body" (and the Retry-After header when there is one). */
+  async function chunk(name: string, n: number): Promise<string> {
+    const file = dir.write(`chunks/${name}.${n}`, Buffer.from('ab'));
+    const fields = [`resumableFilename=${name}`, 'resumableTotalSize=4', `resumableChunkNumber=${n}`, 'resumableChunkSize=2', 'resumableTotalChunks=2'];
+    return (await curl(['-w', ' %{http_code} %header{retry-after}', ...fields.flatMap((f) => ['-F', f]), '-F', `file=@${file};filename=blob`, `${t.http}/upload`])).trim();
+  }
+  const status = (out: string) => out.match(/(?:^|\s)(\d{3})(?: (\d+))?$/)!;
+
+  it('refuses a new upload past max_unfinished_uploads with 503 and Retry-After, while the unfinished ones go on', async () => {
+    assert.equal(status(await chunk('a.txt', 1))[1], '200');
+    assert.equal(status(await chunk('b.txt', 1))[1], '200');
+    const refused = await chunk('c.txt', 1);
+    assert.equal(status(refused)[1], '503');
+    assert.match(refused, /2 uploads are unfinished, the most kept at once \(max_unfinished_uploads\)/);
+    assert.ok(Number(status(refused)[2]) >= 1, `Retry-After in seconds: ${refused}`);
+    assert.equal(existsSync(dir.path('uploaded/tmp/c.txt')), false, 'nothing of the refused upload is kept');
+    // An unfinished upload finishes; then there is room.
+    assert.equal(status(await chunk('a.txt', 2))[1], '200');
+    assert.equal(readFileSync(dir.path('uploaded/a.txt'), 'utf8'), 'abab');
+    assert.equal(status(await chunk('c.txt', 1))[1], '200');
+  });
+
+  it('drops unfinished uploads idle past unfinished_timeout when a new one needs room', async () => {
+    // b.txt and c.txt are unfinished; after a second without chunks, a new upload drops them.
+    let out = '';
+    const t0 = Date.now();
+    while (status((out = await chunk('d.txt', 1)))[1] === '503') {
+      assert.ok(Date.now() - t0 < 10_000, `still refused after 10 s: ${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(status(out)[1], '200');
+    assert.equal(existsSync(dir.path('uploaded/tmp/b.txt')), false, 'b.txt\'s chunks are gone');
+    assert.equal(await curl(['-w', ' %{http_code}', `${t.http}/upload?resumableFilename=b.txt&resumableChunkNumber=1`]), 'chunk of file not yet uploaded 404');
+    assert.equal(await curl(['-w', ' %{http_code}', `${t.http}/upload?resumableFilename=d.txt&resumableChunkNumber=1`]), 'chunk of file already uploaded 200');
+  });
+});
