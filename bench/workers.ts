@@ -35,7 +35,8 @@ const MESH_MS = 1500;
 const FANOUT_MS = 1500;
 const RPC_MS = 1000;
 const CALLERS = 8;
-const WINDOW = 10;
+/** BENCH_RPC_WINDOW: calls each RPC caller keeps in flight (default 10). */
+const WINDOW = Number(process.env.BENCH_RPC_WINDOW ?? 10);
 const ROUNDS = 3;
 /** BENCH_WORKERS_PARTS=rpc (or fanout,mesh,rpc): run only these workloads (default all). */
 const PARTS = new Set((process.env.BENCH_WORKERS_PARTS ?? 'fanout,mesh,rpc').split(',').map((s) => s.trim()));
