@@ -3,8 +3,9 @@
  * cluster whose "NATS" is the hub in the primary process (hub.ts), reached over a Unix socket.
  * Every worker is a node of the backplane contract (backplane.ts): events to the workers with
  * interest, in publisher order (one socket each way, one hub); one registry whose changes every
- * worker hears in the hub's order; calls to a callee on another worker straight to its worker (peer-links.ts); meta
- * queries answered by every other worker; session ids in the worker's hub-given slot.
+ * worker hears in the hub's order; calls to a callee on another worker straight to that worker
+ * (peer-links.ts), the hub off their path; meta queries answered by every other worker; session
+ * ids in the worker's hub-given slot.
  *
  * Limit: the hub is the node — when the primary process dies the workers are cut off (health
  * `isolated`, publications `unavailable`), and `onLost` is told so the worker can exit with it.
@@ -127,7 +128,7 @@ export class HubBackplane implements Backplane {
     if (welcome.error) return;
     this.slot = welcome.slot;
     for (const name of welcome.members) if (name !== this.nodeId) this.others.set(name, Date.now());
-    for (const [name, at] of welcome.peers) if (name !== this.nodeId) this.peerPaths.set(name, at);
+    for (const [name, at] of welcome.peers ?? []) if (name !== this.nodeId) this.peerPaths.set(name, at);
     for (const bytes of welcome.retained) this.retained.apply(decodeStoredEvent(bytes));
     for (const [, bytes] of welcome.adverts) this.heardAdvert(bytes);
     for (const reg of welcome.registry.map(asRegistration)) handlers.registryChanged(reg.realm, reg.uri, reg.match, reg);
