@@ -240,7 +240,7 @@ export class HubBackplane implements Backplane {
     const call = ++this.callSeq;
     const self = this.nodeId;
     const at = this.peerPaths.get(node);
-    const link = at !== undefined && this.links ? this.links.to(node, at) : undefined;
+    const link = at !== undefined && this.links && !this.stopping ? this.links.to(node, at) : undefined;
     const out = link?.out ?? this.out!;
     this.pending.set(call, { node, sink, link });
     out.send(invokeMessage(node, self, call, inv));
