@@ -83,7 +83,7 @@ class GuardedAuthenticator implements Authenticator {
     return this.method !== 'anonymous';
   }
 
-  async begin(hello: Hello, peer: PeerInfo): Promise<AuthOutcome> {
+  begin(hello: Hello, peer: PeerInfo): AuthOutcome | Promise<AuthOutcome> {
     this.peer = peer;
     this.authid = helloAuthid(hello);
     if (this.guarded) {
@@ -111,7 +111,7 @@ class GuardedAuthenticator implements Authenticator {
       this.release();
       return Promise.resolve(blocked);
     }
-    return this.settle(() => this.inner.finish!(signature, extra));
+    return Promise.resolve(this.settle(() => this.inner.finish!(signature, extra)));
   }
 
   /** The session ended before its authentication did (client gone, handshake timeout). */
@@ -139,14 +139,23 @@ class GuardedAuthenticator implements Authenticator {
     return abort(ErrorUri.authenticationFailed, `too many failed authentications from this address; try again in ${Math.ceil(ms / 1000)} s`);
   }
 
-  private async settle(step: () => Promise<AuthOutcome> | AuthOutcome): Promise<AuthOutcome> {
-    let outcome: AuthOutcome;
+  /** `step`'s outcome, guarded; synchronous when `step` is (anonymous logins). */
+  private settle(step: () => Promise<AuthOutcome> | AuthOutcome): AuthOutcome | Promise<AuthOutcome> {
+    let r: AuthOutcome | Promise<AuthOutcome>;
     try {
-      outcome = await step();
+      r = step();
     } catch (e) {
-      this.o.log.error({ err: e, authmethod: this.method }, 'authenticator failed');
-      outcome = FAILED;
+      return this.decided(this.crashed(e));
     }
+    return r instanceof Promise ? r.then((o) => this.decided(o), (e: unknown) => this.decided(this.crashed(e))) : this.decided(r);
+  }
+
+  private crashed(e: unknown): AuthOutcome {
+    this.o.log.error({ err: e, authmethod: this.method }, 'authenticator failed');
+    return FAILED;
+  }
+
+  private decided(outcome: AuthOutcome): AuthOutcome {
     // A CHALLENGE keeps the slot until AUTHENTICATE is decided; any outcome frees it.
     if (outcome.kind !== 'challenge') this.release();
     if (outcome.kind === 'abort') this.failed(outcome);

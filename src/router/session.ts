@@ -312,14 +312,24 @@ export class Session {
     return methods.find((x): x is string => typeof x === 'string' && x !== 'cookie' && authenticators.has(x));
   }
 
-  private async settle(step: () => Promise<AuthOutcome> | AuthOutcome): Promise<void> {
-    let outcome: AuthOutcome;
+  /** Acts on an authentication step's outcome: at once when the step decided synchronously (anonymous). */
+  private settle(step: () => Promise<AuthOutcome> | AuthOutcome): Promise<void> | void {
+    let r: Promise<AuthOutcome> | AuthOutcome;
     try {
-      outcome = await step();
+      r = step();
     } catch (e) {
-      this.log.warn({ err: e, peer: this.conn.peer.remoteAddress }, 'authenticator failed');
-      outcome = { kind: 'abort', reason: ErrorUri.authenticationFailed, message: 'authentication failed' };
+      return this.decide(this.authenticatorFailed(e));
     }
+    if (r instanceof Promise) return r.then((o) => this.decide(o), (e: unknown) => this.decide(this.authenticatorFailed(e)));
+    return this.decide(r);
+  }
+
+  private authenticatorFailed(e: unknown): AuthOutcome {
+    this.log.warn({ err: e, peer: this.conn.peer.remoteAddress }, 'authenticator failed');
+    return { kind: 'abort', reason: ErrorUri.authenticationFailed, message: 'authentication failed' };
+  }
+
+  private decide(outcome: AuthOutcome): void {
     if (this.state === 'closed') return;
     try {
       switch (outcome.kind) {
