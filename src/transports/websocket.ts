@@ -62,6 +62,8 @@ export const WEBSOCKET_WIRE: WireKind = {
   frame: (m) => (m.parts ? [frameHeader(m.length, m.binary), ...m.parts] : frameMessage(m.bytes, m.binary)),
 };
 
+const ignore = (): void => {};
+
 /** A peer that never answers the close handshake is cut off after this long. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -75,6 +77,8 @@ export class WebSocketConnection extends SocketConnection {
     peer: PeerInfo,
     limits: ConnectionLimits,
     batcher?: WriteBatcher,
+    /** Called once the connection has closed (the service forgets it). */
+    closed?: () => void,
   ) {
     const socket = socketOf(ws);
     super(socket, serializer, peer, limits, batcher);
@@ -88,16 +92,21 @@ export class WebSocketConnection extends SocketConnection {
       if (this.mayWriteControl()) ws.pong(data);
     });
     const timeout = limits.readTimeout ?? 0;
+    let partial: FrameDeadline | undefined;
     if (timeout > 0) {
-      const partial = new FrameDeadline(timeout, () => this.readTimedOut());
+      const deadline = (partial = new FrameDeadline(timeout, () => this.readTimedOut()));
       // After ws's own listener has taken the chunk: what it still holds is a partial frame.
-      socket.on('data', () => (holdsPartialFrame(ws) ? partial.started() : partial.completed()));
-      socket.once('close', () => partial.stop());
+      socket.on('data', () => (holdsPartialFrame(ws) ? deadline.started() : deadline.completed()));
     }
-    ws.on('close', (code: number, reason: Buffer) => this.ended(code, reason.toString(), true));
-    ws.on('error', () => {
-      // ws emits 'close' after 'error' (e.g. 1009 max payload, 1002 bad frame); the cause is logged there.
+    // One listener for the end (ws emits 'close' once the socket has closed): per-connection
+    // listeners and closures are most of what an idle session costs beyond its socket.
+    ws.on('close', (code: number, reason: Buffer) => {
+      partial?.stop();
+      this.ended(code, reason.toString(), true);
+      closed?.();
     });
+    // ws emits 'close' after 'error' (e.g. 1009 max payload, 1002 bad frame); the cause is logged there.
+    ws.on('error', ignore);
   }
 
   private receive(data: Buffer, isBinary: boolean): void {
@@ -233,14 +242,13 @@ export class WebSocketService {
    * not the upgrade's: the request, its headers and the head buffer are garbage once it returns.
    */
   private accepted(ws: WebSocket, serializer: Serializer, peer: PeerInfo, upgrade: Upgrade): void {
-    const conn = new WebSocketConnection(ws, serializer, peer, this.options, this.options.batcher);
-    upgrade.conn = conn;
-    this.connections.add(conn);
     const cookie = peer.cookie;
-    ws.once('close', () => {
+    const conn: WebSocketConnection = new WebSocketConnection(ws, serializer, peer, this.options, this.options.batcher, () => {
       this.connections.delete(conn);
       cookie?.release();
     });
+    upgrade.conn = conn;
+    this.connections.add(conn);
     this.startKeepalive();
     this.accept(conn);
   }

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import autobahn from 'autobahn';
 import { connectAutobahn, type AutobahnClient } from '../../helpers/clients.js';
 import { eventually } from '../../helpers/eventually.js';
+import { RawWsClient } from '../../helpers/raw-wamp.js';
 import {
   ALLOW_ALL, autobahnAuth, ed25519Pair, logged, realm, runPython, startDoc, tcp, wampyCra, wampyCryptosign, wampyJoin, withAuth, type AuthNode,
 } from './support.js';
@@ -210,6 +211,15 @@ describe('dynamic authenticators', () => {
       const c = await connectAutobahn(url, withAuth({ authmethods: ['anonymous'] }));
       assert.deepEqual([c.details.authid, c.details.authrole, c.details.authmethod, c.details.authprovider], ['guest', 'user', 'anonymous', 'dynamic']);
       await c.close();
+    });
+
+    it('aborts a second HELLO sent while the authenticator is asked (before the answer to the first)', async () => {
+      const c = await RawWsClient.open(url, { serializer: 'json' });
+      const hello = [1, 'realm1', { roles: { subscriber: {} }, authmethods: ['anonymous'] }];
+      c.sendTogether([hello, hello]);
+      const abort = await c.waitFor((m) => m[0] === 3);
+      assert.deepEqual([abort[2], (abort[1] as { message?: string }).message], ['wamp.error.protocol_violation', 'received HELLO before the answer to HELLO']);
+      assert.deepEqual(c.received.map((m) => m[0]), [3], 'the first HELLO is not answered');
     });
   });
 });

@@ -112,9 +112,10 @@ for (const serializer of SERIALIZERS) {
       const established = await open(serializer, true);
       established.send(HELLO);
       await assertAborted(established, /^received HELLO on an established session$/);
+      // Pipelined: an anonymous HELLO is answered at once (as by Crossbar.io), so the second is on an established session.
       const eager = await open(serializer);
       eager.sendTogether([HELLO, HELLO]);
-      await assertAborted(eager, /^received HELLO before the answer to HELLO$/);
+      await assertAborted(eager, /^received HELLO on an established session$/);
     });
 
     it('aborts an unknown message type', async () => {

@@ -6,6 +6,7 @@
  * every event.
  */
 import { after, before, afterEach, describe, it } from 'node:test';
+import { MessageType } from '../../../src/wamp/codes.js';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { type SerializerName, SERIALIZERS } from '../../helpers/clients.js';
@@ -20,12 +21,18 @@ const MAX_MESSAGE = 64 * 1024;
 // Autobahn|JS client in a suite run at load 19), short enough to wait out.
 const HELLO_TIMEOUT = 2000;
 const HELLO = [Code.HELLO, 'realm1', { roles: CLIENT_ROLES }];
+/** Anonymous logins, and ticket ones (answered with a CHALLENGE, so the session waits for AUTHENTICATE). */
+const AUTH = {
+  anonymous: { type: 'static', role: 'anonymous' },
+  ticket: { type: 'static', principals: new Map([['joe', { ticket: 'secret', role: 'anonymous' }]]) },
+} as const;
+const TICKET_HELLO = [Code.HELLO, 'realm1', { roles: CLIENT_ROLES, authmethods: ['ticket'], authid: 'joe' }];
 
 let t: TestNode;
 let healthy: HealthyPair;
 
 before(async () => {
-  t = await startNode({ session: { maxMessageSize: MAX_MESSAGE, helloTimeout: HELLO_TIMEOUT } });
+  t = await startNode({ session: { maxMessageSize: MAX_MESSAGE, helloTimeout: HELLO_TIMEOUT, auth: AUTH } });
   healthy = await HealthyPair.start(t.wsUrl);
   healthy.startPump();
 });
@@ -125,12 +132,18 @@ for (const serializer of SERIALIZERS) {
       await assertAborted(c, /^received HELLO on an established session$/);
     });
 
-    it('aborts a second HELLO sent before the first was answered', async () => {
+    it('answers pipelined anonymous HELLOs as Crossbar.io does: WELCOME to the first (decided at once), ABORT for the second', async () => {
       const c = await open(serializer);
       c.sendTogether([HELLO, HELLO]);
-      await assertAborted(c, /^received HELLO before the answer to HELLO$/);
-      // The first HELLO is not answered: the ABORT is all that comes.
-      assert.deepEqual(c.received.map((m) => m[0]), [Code.ABORT]);
+      await assertAborted(c, /^received HELLO on an established session$/);
+      assert.deepEqual(c.received.map((m) => m[0]), [Code.WELCOME, Code.ABORT]);
+    });
+
+    it('aborts a second HELLO sent while a ticket login waits for AUTHENTICATE', async () => {
+      const c = await open(serializer);
+      c.sendTogether([TICKET_HELLO, HELLO]);
+      await assertAborted(c, /^received HELLO while authenticating$/);
+      assert.deepEqual(c.received.map((m) => m[0]), [MessageType.CHALLENGE, Code.ABORT]);
     });
 
     it('aborts an unknown message type, before and after HELLO', async () => {
