@@ -6,8 +6,9 @@
  * dead and reap it; x3 serves its own sessions meanwhile. After the heal (SIGCONT) no single
  * registration is held twice, no testament is published twice, no call is answered twice, and
  * every acknowledged event x1 published from the cut until x3 is ready again reaches x3's
- * subscriber once, in order. Last, n1 and n2 are paused: x3's server is up but has lost the rest
+ * subscriber once, in order. Then n1 and n2 are paused: x3's server is up but has lost the rest
  * of the NATS cluster, and x3 reports not ready and takes nobody for dead until it hears them.
+ * Last, n3's routes (through a proxy) are cut while every server and connection stays up.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -74,7 +75,7 @@ describe('a node cut off from NATS while its clients reach it, and its return', 
   let stopPublishing = false;
 
   before(async () => {
-    nats = await startNats(3, { noAdvertise: true, pingSeconds: 1 });
+    nats = await startNats(3, { noAdvertise: true, pingSeconds: 1, cuttableRoutes: 2 });
     const cluster = `pt${process.pid}`;
     const [n1, n2, n3] = nats.map((s) => s.url) as [string, string, string];
     const start = (name: string, urls: string[]) => startXbarProcess({ name, natsUrls: urls, cluster, deadAfterMs: 1000, replicas: 3, replayWindowMs: 120_000 });
@@ -124,6 +125,7 @@ describe('a node cut off from NATS while its clients reach it, and its return', 
   after(async () => {
     // XBAR_TEST_LOG_DIR=<dir>: the three nodes' logs, for a failure's post-mortem.
     const dir = process.env.XBAR_TEST_LOG_DIR;
+    nats?.[2]?.routes?.heal();
     if (dir) for (const n of [x1, x2, x3]) if (n) writeFileSync(path.join(dir, `partition-${n.name}.log`), n.output());
     for (const n of nats ?? []) n.process.kill('SIGCONT');
     await Promise.all(peers.map((p) => p.kill().catch(() => undefined)));
@@ -250,7 +252,12 @@ describe('a node cut off from NATS while its clients reach it, and its return', 
     nats[0]!.process.kill('SIGSTOP');
     nats[1]!.process.kill('SIGSTOP');
     const cut = Date.now();
+    // Acknowledged events for x1's subscriber: one before x3 notices (n3 takes it and has no route), five after.
+    const sent: Promise<string | undefined>[] = [];
+    const publish = (ev: string) => sent.push(Promise.resolve(clients[2]!.session.publish('com.part.fromx3', [ev], {}, { acknowledge: true })).then(() => ev, () => undefined));
+    publish('routeless-early');
     await eventually(async () => (await readiness(x3)) === 503, 'x3 /health/ready 503 while n3 hears no other server', 20_000);
+    for (let i = 0; i < 5; i++) publish(`routeless-${i}`);
     const body = await (await fetch(`http://127.0.0.1:${x3.webPort}/health/ready`)).json() as { backplane: string };
     assert.equal(body.backplane, 'degraded');
     console.log(`# n1 and n2 paused: x3 not ready after ${Date.now() - cut} ms`);
@@ -267,5 +274,43 @@ describe('a node cut off from NATS while its clients reach it, and its return', 
     await eventually(async () => resultOf(await callerX3.callAndWait('com.part.single', [], undefined, {}, 3000).catch(() => undefined)) === 'x1',
       'x3 reaches x1\'s callee', 20_000);
     assert.ok(!x3Log().includes('"cluster node lost"') && !x3Log().includes('reaped the registrations'), 'x3 took nobody for dead, reaped nothing');
+    const published = (await Promise.all(sent)).filter((x) => x !== undefined);
+    await eventually(() => published.every((ev) => fromX3.includes(ev)), 'x1\'s subscriber to get what x3 published while n3 was alone', 10_000).catch(() => undefined);
+    console.log(`# x1's subscriber got ${published.filter((ev) => fromX3.includes(ev)).length} of the ${published.length} acknowledged events x3 published while n3 was alone (of 6)`);
+    assert.deepEqual(fromX3.filter((x) => typeof x === 'string' && x.startsWith('routeless')), published);
+  });
+
+  it('while only its server\'s routes are cut, holds what it publishes and misses, and delivers both once, in order, after the heal', async () => {
+    const since = x3.output().length;
+    const lost = () => x1.output().split('"cluster node lost"').length;
+    const lostBefore = lost();
+    nats[2]!.routes!.cut();
+    const fromX3Sent: Promise<string | undefined>[] = [];
+    const publishX3 = (ev: string) => fromX3Sent.push(Promise.resolve(clients[2]!.session.publish('com.part.fromx3', [ev], {}, { acknowledge: true })).then(() => ev, () => undefined));
+    publishX3('rcut-early');
+    const toX3: string[] = [];
+    let cutOver = false;
+    const x1Publishing = (async () => {
+      for (let i = 0; !cutOver; i++) {
+        await clients[0]!.session.publish('com.part.news', [`rcut-${i}`], {}, { acknowledge: true });
+        toX3.push(`rcut-${i}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await eventually(async () => (await readiness(x3)) === 503, 'x3 /health/ready 503 while n3 has no routes', 20_000);
+    for (let i = 0; i < 5; i++) publishX3(`rcut-x3-${i}`);
+    await eventually(() => lost() > lostBefore, 'x1 to take x3 for dead', 20_000);
+    assert.ok(!x3.output().slice(since).includes('"cluster node lost"'), 'x3 took nobody for dead');
+
+    nats[2]!.routes!.heal();
+    await eventually(async () => (await readiness(x3)) === 200, 'x3 ready again', 30_000);
+    cutOver = true;
+    await x1Publishing;
+    const published = (await Promise.all(fromX3Sent)).filter((x) => x !== undefined);
+    await eventually(() => published.every((ev) => fromX3.includes(ev)) && toX3.every((ev) => newsX3.includes(ev)), 'both ways delivered', 10_000).catch(() => undefined);
+    console.log(`# routes cut: x1's subscriber got ${published.filter((ev) => fromX3.includes(ev)).length} of ${published.length} acknowledged events from x3 (of 6), x3's got ${toX3.filter((ev) => newsX3.includes(ev)).length} of ${toX3.length} from x1`);
+    assert.deepEqual(fromX3.filter((x) => typeof x === 'string' && x.startsWith('rcut')), published, 'x3 to x1');
+    assert.deepEqual(newsX3.filter((x) => typeof x === 'string' && x.startsWith('rcut')), toX3, 'x1 to x3');
+    assert.ok(!x3.output().slice(since).includes('"cluster node lost"'), 'x3 took nobody for dead');
   });
 });

@@ -202,20 +202,21 @@ export class NatsEvents {
 
   /**
    * At the end of a reconnect's replay: write again, in order, what no server confirmed (nats.js
-   * dropped what was written while it reconnected) and what was published during the replay,
-   * then confirm it. Not sooner: a server that was cut off takes our publications as soon as we
-   * reconnect and drops them while its routes to the others are not back.
+   * dropped what was written while it reconnected), what was published during the replay, and
+   * what was published since `since` (our server may have taken it while it had lost its routes:
+   * receivers drop what they have), then confirm it. Not sooner: a server that was cut off takes
+   * our publications as soon as we reconnect and drops them while its routes are not back.
    */
-  private resend(): void {
+  private resend(since: number): void {
     const nc = this.link.open();
     if (!nc) return;
     let n = 0;
-    for (const f of this.recent.after(this.confirmations.confirmed)) {
+    for (const f of this.recent.after(this.confirmations.confirmed, since)) {
       nc.publish(f.subject, f.data);
       this.confirmations.handedOver(f.seq);
       n++;
     }
-    if (n > 0) this.link.log.info({ resent: n }, 'resent the events no NATS server had confirmed before the reconnect');
+    if (n > 0) this.link.log.info({ resent: n }, 'resent the events published since this node last heard the cluster or not confirmed by a NATS server');
     this.confirmations.kick();
   }
 
@@ -264,7 +265,7 @@ export class NatsEvents {
       this.link.log.warn({ err }, 'replay after reconnect failed: events published meanwhile may be missing');
     } finally {
       if (generation === this.replays) {
-        this.resend();
+        this.resend(gapStart - REPLAY_MARGIN_MS);
         const held = this.heldBack ?? [];
         this.heldBack = undefined;
         this.heldBytes = 0;

@@ -58,6 +58,8 @@ export class Heartbeats {
     lost: (node: string) => void,
     private readonly joined: (entry: NodeEntry) => void,
     back: (node: string) => void = () => undefined,
+    /** `hearsTooFew` turned true (`cut`) or false again while connected (`rejoined`). */
+    private readonly cluster: { cut(): void; rejoined(): void } = { cut: () => undefined, rejoined: () => undefined },
   ) {
     this.members = new Membership(link.nodeId, deadAfterMs, lost, back);
     this.directory = new NodeDirectory(link.nodeId);
@@ -139,7 +141,10 @@ export class Heartbeats {
             this.link.log.warn({ server: this.link.server(), peers: this.members.live().size - 1 },
               'this node hears at most half of the cluster\'s nodes and JetStream does not answer: its NATS server has lost the rest of the NATS cluster; nobody is taken for dead until it hears them again');
           }
-          this.unheard = true;
+          if (!this.unheard) {
+            this.unheard = true;
+            this.cluster.cut();
+          }
           this.members.pause();
           return;
         }
@@ -147,12 +152,14 @@ export class Heartbeats {
           // JetStream is back but the peers are still silent: each gets a full dead-after window.
           this.unheard = false;
           this.link.log.info({ server: this.link.server() }, 'JetStream answers again: silent nodes are taken for dead after dead_after');
-          return this.members.resume();
+          this.members.resume();
+          return this.cluster.rejoined();
         }
       } else if (this.unheard) {
         this.unheard = false;
         this.link.log.info({ server: this.link.server() }, 'this node hears the other nodes again');
-        return this.members.resume();
+        this.members.resume();
+        return this.cluster.rejoined();
       }
       this.heardAt = Date.now();
       this.members.sweep();

@@ -68,6 +68,17 @@ export class NatsBackplane implements Backplane {
       this.handlers?.nodeJoined?.(entry, this.heartbeats.directory.returned(entry) && this.heartbeats.members.isAnnouncerFor(entry.node));
     }, (node) => {
       void this.registry.nodeBack(node);
+    }, {
+      // Connected, but the server has lost the rest of the NATS cluster: as between a disconnect and its reconnect.
+      cut: () => {
+        this.gapStart ??= this.heartbeats.heardAt > 0 ? Math.min(Date.now(), this.heartbeats.heardAt) : Date.now();
+        this.events.holdBack();
+      },
+      rejoined: () => {
+        const gapStart = this.gapStart ?? Date.now();
+        this.gapStart = undefined;
+        void this.events.replay(gapStart);
+      },
     });
     const members = this.heartbeats.members;
     const handlers = () => this.handlers;

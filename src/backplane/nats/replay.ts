@@ -76,9 +76,12 @@ export class RecentFrames {
     this.dropped(f, early);
   }
 
-  /** Frames after `afterSeq`, in order (what a reconnect resends). */
-  *after(afterSeq: number): Generator<SentFrame> {
-    for (let i = this.head; i < this.frames.length; i++) if (this.frames[i]!.seq > afterSeq) yield this.frames[i]!;
+  /** Frames after `afterSeq` or sent at or after `since`, in order (what a reconnect resends). */
+  *after(afterSeq: number, since = Infinity): Generator<SentFrame> {
+    for (let i = this.head; i < this.frames.length; i++) {
+      const f = this.frames[i]!;
+      if (f.seq > afterSeq || f.at >= since) yield f;
+    }
   }
 
   /** Frames after `afterSeq`, sent at or after `since`, on a subject one of `filters` matches. */

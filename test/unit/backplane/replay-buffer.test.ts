@@ -37,6 +37,13 @@ describe('the replay buffer', () => {
     assert.ok(dropped.every(([, early]) => early));
   });
 
+  it('resends what follows a sequence and what was sent since a moment, in order', () => {
+    const r = new RecentFrames(60_000, 1 << 20);
+    for (let i = 1; i <= 6; i++) r.add(frame(i, i * 100));
+    assert.deepEqual([...r.after(4)].map((f) => f.seq), [5, 6], 'unconfirmed only');
+    assert.deepEqual([...r.after(4, 250)].map((f) => f.seq), [3, 4, 5, 6], 'also those since 250 ms: a server without routes may have taken them');
+  });
+
   it('selects for a replay by time, sequence and subject filter', () => {
     const r = new RecentFrames(60_000, 1 << 20);
     r.add({ seq: 1, subject: 'x.ev.r.a', at: 10, data: new Uint8Array([1]) });
