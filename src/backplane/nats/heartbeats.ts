@@ -24,7 +24,7 @@ import { NodeDirectory } from '../node-directory.js';
 import type { NodeEntry } from '../backplane.js';
 import { SessionSlot } from './session-slot.js';
 
-/** How long a JetStream round trip may take when every peer is silent (longer: this node is cut off). */
+/** How long a JetStream write may take when this node hears too few (longer: it is cut off). */
 const JS_PROBE_MS = 2000;
 /** How often a node refreshes its session-id slot (the slot bucket's TTL is at least 10 s). */
 const SLOT_REFRESH_MS = 2000;
@@ -111,7 +111,7 @@ export class Heartbeats {
    * One sweep: declares silent nodes dead, once a round trip to NATS shows this node can hear.
    * When this node hears at most half the members (itself included), the cause may be its
    * server having lost its routes to the rest of the NATS cluster (its clients still reach it, the
-   * server answers): then JetStream (its meta leader) must answer too before anyone is taken for
+   * server answers): then JetStream must commit a write (its session-id slot) before anyone is taken for
    * dead (cluster.md §5), else this node hears too few (`hearsTooFew`) until that changes.
    */
   private async check(): Promise<void> {
@@ -136,7 +136,7 @@ export class Heartbeats {
         return this.members.resume();
       }
       if (this.members.hearsAtMostHalf()) {
-        if (!(await answered(nc.jetstreamManager({ timeout: JS_PROBE_MS, checkAPI: false }).then((jsm) => jsm.getAccountInfo()), JS_PROBE_MS))) {
+        if (!(await this.quorumAnswers())) {
           if (!this.unheard) {
             this.link.log.warn({ server: this.link.server(), peers: this.members.live().size - 1 },
               'this node hears at most half of the cluster\'s nodes and JetStream does not answer: its NATS server has lost the rest of the NATS cluster; nobody is taken for dead until it hears them again');
@@ -174,6 +174,23 @@ export class Heartbeats {
    */
   get hearsTooFew(): boolean {
     return this.unheard;
+  }
+
+  /**
+   * Whether JetStream commits a write: this node's session-id slot refreshed within JS_PROBE_MS.
+   * A write, not a read or account info: a server cut off may still take itself for the leader
+   * (of the meta group, of a stream) for seconds and answer those, but it cannot commit.
+   */
+  private async quorumAnswers(): Promise<boolean> {
+    const slot = this.sessionSlot;
+    if (!slot) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const state = await Promise.race([
+      slot.refresh().catch(() => 'unreachable' as const),
+      new Promise<'unreachable'>((r) => (timer = setTimeout(() => r('unreachable'), JS_PROBE_MS))),
+    ]).finally(() => clearTimeout(timer));
+    if (state !== 'unreachable') this.slotRefreshedAt = Date.now();
+    return state !== 'unreachable';
   }
 
   /** Stops heartbeating (first step of a stop). */
