@@ -27,6 +27,11 @@ export class NatsTestaments {
   private readonly written = new Map<number, number>();
   /** Sessions whose record another node deleted (and published). */
   private readonly reaped = new Set<number>();
+  /**
+   * Sessions whose first write went unanswered (a timeout): it may have landed, and a reaper may
+   * have published and deleted it since, so the end of the session looks in the bucket.
+   */
+  private readonly unsure = new Set<number>();
 
   constructor(
     private readonly link: NatsLink,
@@ -55,9 +60,11 @@ export class NatsTestaments {
           } else {
             const data = encodeTestaments(realm, testaments);
             this.written.set(session, revision === undefined ? await kv.create(key, data) : await kv.update(key, data, revision));
+            this.unsure.delete(session);
           }
           return;
         } catch (err) {
+          if (revision === undefined && !isConflict(err)) this.unsure.add(session);
           if (!isConflict(err) || !(await this.takenBy(kv, session))) throw err;
         }
       }
@@ -77,8 +84,21 @@ export class NatsTestaments {
         for (;;) {
           if (this.reaped.delete(session)) return resolve(false);
           const revision = this.written.get(session);
-          if (!kv || revision === undefined) return resolve(true);
+          if (!kv || (revision === undefined && !this.unsure.has(session))) return resolve(true);
           try {
+            if (revision === undefined) {
+              // A first write went unanswered: none in the bucket means it never landed (ours to
+              // publish); a deletion, that a reaper published it; a record, that it landed.
+              const e = await kv.get(this.key(session));
+              this.unsure.delete(session);
+              if (!e) return resolve(true);
+              if (e.operation === 'PUT') this.written.set(session, e.revision);
+              else {
+                this.link.log.warn({ session }, 'another node published this session\'s testaments (it took this node for dead): they are not published again');
+                this.reaped.add(session);
+              }
+              continue;
+            }
             await kv.delete(this.key(session), { previousSeq: revision });
             this.written.delete(session);
             return resolve(true);
