@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { AuthOutcome, Authenticator, AuthenticatorFactory, Identity } from '../auth/authenticator.js';
 import { AuthorizationGate } from '../auth/authorization-gate.js';
 import { CloseCode } from '../connection/close-codes.js';
-import type { CloseCause, Connection } from '../connection/connection.js';
+import type { CloseCause, Connection, ConnectionHandler } from '../connection/connection.js';
 import type { PeerInfo } from '../connection/peer.js';
 import { Outgoing } from '../connection/outgoing.js';
 import { MessageType as T } from '../wamp/codes.js';
@@ -55,7 +55,7 @@ const MAX_HANDSHAKE_MESSAGES = 16;
 /** How long a router-initiated GOODBYE waits for the peer's reply. */
 const GOODBYE_WAIT_MS = 2000;
 
-export class Session {
+export class Session implements ConnectionHandler {
   id = 0;
   realm: Realm | undefined;
   identity: Identity | undefined;
@@ -79,14 +79,8 @@ export class Session {
     private readonly options: SessionOptions,
     private readonly log: Logger,
   ) {
-    conn.attach({
-      message: (m, bytes) => this.receive(m, bytes),
-      malformed: (e) => this.malformed(e),
-      closed: (cause) => {
-        this.closeCause = cause;
-        this.ended(cause.reason);
-      },
-    });
+    // The session is its connection's handler (message, malformed, closed): no closures per session.
+    conn.attach(this);
     this.timer = setTimeout(() => {
       if (this.state === 'hello' || this.state === 'authenticating') {
         this.abort(ErrorUri.timeout, `opening handshake not completed within ${options.helloTimeout} ms`);
@@ -168,7 +162,8 @@ export class Session {
     this.send({ type: T.ERROR, requestType, request, details, error, args, kwargs });
   }
 
-  private receive(raw: unknown, bytes: Uint8Array | undefined): void {
+  /** ConnectionHandler: one decoded message from the connection. */
+  message(raw: unknown, bytes?: Uint8Array): void {
     if (this.state === 'closed') return;
     if (this.handshake !== undefined && bytes !== undefined && this.handshake.length < MAX_HANDSHAKE_MESSAGES) this.handshake.push(bytes.length);
     const uriCheck = this.realm?.uriCheck ?? 'loose';
@@ -203,7 +198,14 @@ export class Session {
   }
 
   /** The bytes did not decode; a message with text no serializer can pass on is refused, not aborted. */
-  private malformed(e: Error): void {
+  /** ConnectionHandler: the connection has ended. */
+  closed(cause: CloseCause): void {
+    this.closeCause = cause;
+    this.ended(cause.reason);
+  }
+
+  /** ConnectionHandler: bytes the serializer could not decode. */
+  malformed(e: Error): void {
     const value = e instanceof IllFormedTextError ? e.value : undefined;
     const reply = value !== undefined && this.state === 'open' ? illFormedReply(value, e.message) : undefined;
     if (reply === undefined) return this.violation(new ProtocolViolation(`could not decode message: ${e.message}`));
