@@ -11,7 +11,7 @@ import type { Serializer } from '../serializers/serializer.js';
 import type { Dict } from '../wamp/messages.js';
 import { type PayloadMapping, PayloadError } from './payload-mapping.js';
 import { type OutgoingPublish, type ProtocolVersion, type PublishProperties, PublishFrame } from './publish-packet.js';
-import { uriToTopic } from './topics.js';
+import { TopicNamesOut, uriToTopic } from './topics.js';
 
 /**
  * MQTT message attributes that ride with a publication: PUBLISH.Options `_mqtt` (a WAMP
@@ -94,6 +94,7 @@ export interface TopicBook {
 
 /** The wire kind of one MQTT transport (its payload mapping). */
 export function mqttWire(serializer: Serializer, mapping: PayloadMapping, topics: TopicBook, log: Logger): WireKind<MqttEvent | undefined> {
+  const names = new TopicNamesOut();
   return {
     name: 'mqtt',
     frame(out) {
@@ -108,7 +109,7 @@ export function mqttWire(serializer: Serializer, mapping: PayloadMapping, topics
       const format = uri === undefined ? undefined : mapping.formatFor(uri);
       if (uri !== undefined && format !== undefined && !(retained && attributes.clear)) {
         try {
-          const p = attributes.clear ? Buffer.alloc(0) : mapping.toMqtt(format, uri, (topic = uriToTopic(uri)), args ?? undefined, kwargs ?? undefined);
+          const p = attributes.clear ? Buffer.alloc(0) : mapping.toMqtt(format, uri, (topic = names.name(uri)), args ?? undefined, kwargs ?? undefined);
           pending = Buffer.isBuffer(p) ? p : p.catch((e: unknown) => {
             log.warn({ err: e, topic: uri }, 'MQTT payload encoder failed; event not sent to MQTT');
             return undefined;

@@ -109,6 +109,32 @@ export function uriToTopic(uri: string): string {
   return uri.replaceAll('.', '/');
 }
 
+/**
+ * `uriToTopic` for the URIs a transport's events go out on, remembered (as `TopicNames` does
+ * the other way): bounded to `max` URIs of at most 256 characters, forgotten at once when full.
+ */
+export class TopicNamesOut {
+  private readonly names = new Map<string, string>();
+
+  constructor(private readonly max = 4096) {}
+
+  name(uri: string): string {
+    let name = this.names.get(uri);
+    if (name === undefined) {
+      name = uriToTopic(uri);
+      if (uri.length <= REMEMBERED_NAME_LENGTH) {
+        if (this.names.size >= this.max) this.names.clear();
+        this.names.set(uri, name);
+      }
+    }
+    return name;
+  }
+
+  get size(): number {
+    return this.names.size;
+  }
+}
+
 /** A well-formed MQTT topic filter as WAMP subscriptions; undefined when WAMP's URI rules cannot express it. */
 export function filterToWamp(filter: string, check: UriCheck): MappedFilter | undefined {
   const levels = filter.split('/');

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MatchIndex } from '../../../src/match/match-index.js';
 import {
-  filterToWamp, isValidTopicFilter, isValidTopicName, sharedFilter, TopicNames, topicToUri, uriToTopic,
+  filterToWamp, isValidTopicFilter, isValidTopicName, sharedFilter, TopicNames, TopicNamesOut, topicToUri, uriToTopic,
 } from '../../../src/mqtt/topics.js';
 import { prng } from '../../helpers/prng.js';
 
@@ -126,5 +126,16 @@ describe('remembered topic names', () => {
     const long = new TopicNames('strict');
     long.uri('x'.repeat(300));
     assert.equal(long.size, 0, 'a long name is not remembered');
+  });
+
+  it('maps URIs to topic names as uriToTopic does, within its bound', () => {
+    const names = new TopicNamesOut(3);
+    for (const uri of ['a.b', 'a..b', 'a', 'a.b', 'c', 'd', 'e', 'a..b', 'x'.repeat(300) + '.y', 'x'.repeat(300) + '.y']) {
+      assert.equal(names.name(uri), uriToTopic(uri), uri);
+    }
+    assert.ok(names.size <= 3);
+    const long = new TopicNamesOut();
+    long.name('x'.repeat(300));
+    assert.equal(long.size, 0, 'a long URI is not remembered');
   });
 });
