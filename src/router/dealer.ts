@@ -37,6 +37,7 @@ import {
   type Call, type Cancel, type CancelMode, type Content, detached, type Dict, type ErrorMessage, NO_CONTENT, type Register, textContent, type Unregister,
   type Yield,
 } from '../wamp/messages.js';
+import { ownedPayload } from '../wamp/payload.js';
 import type { MatchPolicy } from '../wamp/uri.js';
 import { CallLookups, MAX_WAITING_CHUNKS, type WaitingCall } from './call-lookups.js';
 import { LOCAL_CALLER, newPendingCall, type PendingCall } from './pending-call.js';
@@ -202,14 +203,14 @@ export class Dealer {
     if (!reg || reg.callees.length === 0) {
       // This node's view of the registry may be an instant behind another node's REGISTER.
       this.lookups.start(session, m.request);
+      const payload = m.payload && ownedPayload(m.payload);
       void this.backplane.refresh(this.realm, m.procedure, 'exact').then(() => {
         const w = this.lookups.finish(session, m.request);
         if (!w || !session.isOpen) return;
         if (w.canceled) return refuseCall(session, m, ErrorUri.canceled, 'call canceled by the caller');
         const now = this.table.best(m.procedure);
         if (!now || now.callees.length === 0) return refuseCall(session, m, ErrorUri.noSuchProcedure, `no procedure "${m.procedure}" is registered`);
-        // Later than its CALL: the encoded payload may no longer be read (see Payload).
-        this.route(session, { ...m, payload: undefined }, now, decision.disclose);
+        this.route(session, { ...m, payload }, now, decision.disclose);
         // The chunks follow a routed call (or its late-chunk watch); a refused call takes them with it.
         if (this.calls.ofCaller(session, m.request)) for (const c of w.chunks) this.call(session, c);
       });
@@ -306,7 +307,7 @@ export class Dealer {
     if (w.chunks.length >= MAX_WAITING_CHUNKS) {
       return session.abort(ErrorUri.protocolViolation, `CALL request ${m.request} sent more than ${MAX_WAITING_CHUNKS} chunks before it could be routed`);
     }
-    w.chunks.push({ ...m, payload: undefined });
+    w.chunks.push({ ...m, payload: m.payload && ownedPayload(m.payload) });
   }
 
   /** A further CALL of a progressive call invocation goes to the same INVOCATION. */

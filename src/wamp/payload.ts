@@ -28,3 +28,13 @@ export interface PayloadLocator {
    */
   payloadOf(message: Uint8Array, index: number, count: 1 | 2): EncodedPayload | undefined;
 }
+
+/**
+ * The payload in bytes of its own, for a message handled later than it arrived (a call that waits
+ * for a registry lookup): still passed on as the client's bytes, never re-encoded. The byte after
+ * the payload is kept too (a JSON message's closing bracket, which JSON splicing reads).
+ */
+export function ownedPayload(p: EncodedPayload): EncodedPayload {
+  const end = Math.min(p.end + 1, p.message.length);
+  return { ...p, message: Uint8Array.prototype.slice.call(p.message, p.start, end), start: 0, end: p.end - p.start };
+}
