@@ -7,7 +7,7 @@
  *   buffering; every subscriber must get every event).
  * - roundtrip: 1:1 round trips (A publishes on bench/ping; B, subscribed, publishes on bench/pong;
  *   A times it), first one at a time (peak), then paced at half of the slower broker's peak —
- *   the same offered load on both — for p50/p99; three rounds of each, alternating between the
+ *   the same offered load on both — for p50/p99; five rounds of each, alternating between the
  *   brokers, ratios the medians of per-round ratios.
  *
  * Clients are a lean MQTT 3.1.1 client (bench/mqtt-client.ts) that counts PUBLISH packets without
@@ -32,8 +32,11 @@ const RUN_MS = 1500;
 const MIN_ROUNDS = 4;
 const MAX_ROUNDS = 5;
 const PINGS = 4000;
-/** Alternating rounds of each round-trip phase (peak, half load) per broker. */
-const RT_ROUNDS = 3;
+/**
+ * Alternating rounds of each round-trip phase (peak, half load) per broker. Five: a round's p99 on
+ * this VM swings 0.6–3.3 ms for both brokers, and with three one slow round decided the median.
+ */
+const RT_ROUNDS = 5;
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** A server child process whose CPU time is read from /proc/<pid>/stat. */
