@@ -21,10 +21,6 @@ export class HeldBytes {
   give(n: number): void {
     this.held -= n;
   }
-
-  get bytes(): number {
-    return this.held;
-  }
 }
 
 /** What an offline session must offer to be ended early. */
@@ -39,29 +35,21 @@ export interface Expirable {
  */
 export class OfflineSessions<S extends Expirable> {
   private readonly sessions = new Set<S>();
-  /** Sessions ended early for want of room, since the start. */
-  evicted = 0;
 
   constructor(private readonly max: number) {}
 
-  /** `s` went offline; returns the session ended to make room, if one was. */
-  add(s: S): S | undefined {
+  /** `s` went offline. */
+  add(s: S): void {
     this.sessions.delete(s);
     this.sessions.add(s);
-    if (this.sessions.size <= this.max) return undefined;
+    if (this.sessions.size <= this.max) return;
     const oldest = this.sessions.values().next().value as S;
     this.sessions.delete(oldest);
-    this.evicted++;
     oldest.end('session expired early: the transport keeps at most max_offline_sessions offline sessions');
-    return oldest;
   }
 
   /** `s` is online again, or ended. */
   delete(s: S): void {
     this.sessions.delete(s);
-  }
-
-  get size(): number {
-    return this.sessions.size;
   }
 }

@@ -77,30 +77,40 @@ export function topicToUri(name: string, check: UriCheck): string | undefined {
 const REMEMBERED_NAME_LENGTH = 256;
 
 /**
- * `topicToUri` for the names a transport's clients publish to, remembered: they repeat, and a Map
- * lookup costs less than the mapping and the URI check. Bounded: at most `max` names of at most
- * 256 characters, all forgotten at once when full.
+ * A mapping of strings remembered: topic names and URIs repeat, and a Map lookup costs less than
+ * the mapping. Bounded: at most `max` keys of at most 256 characters, all forgotten at once when full.
  */
-export class TopicNames {
-  private readonly uris = new Map<string, string | null>();
+class Remembered<V> {
+  private readonly values = new Map<string, V>();
 
-  constructor(private readonly check: UriCheck, private readonly max = 4096) {}
+  constructor(private readonly compute: (key: string) => V, private readonly max: number) {}
 
-  uri(name: string): string | undefined {
-    let uri = this.uris.get(name);
-    if (uri === undefined) {
-      uri = topicToUri(name, this.check) ?? null;
-      if (name.length <= REMEMBERED_NAME_LENGTH) {
-        if (this.uris.size >= this.max) this.uris.clear();
-        this.uris.set(name, uri);
+  protected get(key: string): V {
+    let v = this.values.get(key);
+    if (v === undefined) {
+      v = this.compute(key);
+      if (key.length <= REMEMBERED_NAME_LENGTH) {
+        if (this.values.size >= this.max) this.values.clear();
+        this.values.set(key, v);
       }
     }
-    return uri ?? undefined;
+    return v;
   }
 
-  /** Names remembered now. */
+  /** Keys remembered now. */
   get size(): number {
-    return this.uris.size;
+    return this.values.size;
+  }
+}
+
+/** `topicToUri` for the names a transport's clients publish to (it also checks the URI), remembered. */
+export class TopicNames extends Remembered<string | null> {
+  constructor(check: UriCheck, max = 4096) {
+    super((name) => topicToUri(name, check) ?? null, max);
+  }
+
+  uri(name: string): string | undefined {
+    return this.get(name) ?? undefined;
   }
 }
 
@@ -109,29 +119,14 @@ export function uriToTopic(uri: string): string {
   return uri.replaceAll('.', '/');
 }
 
-/**
- * `uriToTopic` for the URIs a transport's events go out on, remembered (as `TopicNames` does
- * the other way): bounded to `max` URIs of at most 256 characters, forgotten at once when full.
- */
-export class TopicNamesOut {
-  private readonly names = new Map<string, string>();
-
-  constructor(private readonly max = 4096) {}
-
-  name(uri: string): string {
-    let name = this.names.get(uri);
-    if (name === undefined) {
-      name = uriToTopic(uri);
-      if (uri.length <= REMEMBERED_NAME_LENGTH) {
-        if (this.names.size >= this.max) this.names.clear();
-        this.names.set(uri, name);
-      }
-    }
-    return name;
+/** `uriToTopic` for the URIs a transport's events go out on, remembered. */
+export class TopicNamesOut extends Remembered<string> {
+  constructor(max = 4096) {
+    super(uriToTopic, max);
   }
 
-  get size(): number {
-    return this.names.size;
+  name(uri: string): string {
+    return this.get(uri);
   }
 }
 

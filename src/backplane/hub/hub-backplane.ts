@@ -29,7 +29,7 @@ import {
 } from '../nats/frame.js';
 import { answerMessage, cancelMessage, chunkMessage, errorMessage, invokeMessage, readInbox, readReply, rejectMessage } from './call-frames.js';
 import { PeerLinks, type PeerLink } from './peer-links.js';
-import { decodeControl, encodeControl, encodeMessage, MessageReader, MessageWriter, Op, type WireMessage } from './wire.js';
+import { decodeControl, encodeControl, encodeMessage, MessageWriter, Op, readMessages, type WireMessage } from './wire.js';
 
 export interface HubBackplaneOptions {
   /** The hub's Unix socket. */
@@ -101,22 +101,13 @@ export class HubBackplane implements Backplane {
     socket.setNoDelay?.(true);
     this.socket = socket;
     this.out = new MessageWriter((d) => socket.write(d));
-    const reader = new MessageReader((m) => this.received(m));
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
     this.connected = true;
     if (this.o.direct !== false) await this.listenDirect();
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        reader.feed(chunk);
-      } catch (err) {
-        this.log.error({ err }, 'backplane: the hub sent what this worker cannot read');
-        socket.destroy();
-      }
-    });
-    socket.on('error', () => undefined);
+    readMessages(socket, (m) => this.received(m), (err) => this.log.error({ err }, 'backplane: the hub sent what this worker cannot read'));
     socket.on('close', () => this.lost());
     const hello = ['hello', this.nodeId, this.links?.path ?? null];
     const welcome = (await this.request(hello, (v) => this.welcomed(v as Welcome, handlers))) as Welcome;

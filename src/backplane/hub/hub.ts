@@ -18,7 +18,7 @@ import type { MatchPolicy } from '../../wamp/uri.js';
 import type { Dict, InvokePolicy } from '../../wamp/messages.js';
 import type { ClusterCallee, ClusterReg } from '../backplane.js';
 import { applyNodeLoss, applyRegister, applyUnregister } from '../registry-rules.js';
-import { decodeControl, encodeControl, MessageReader, MessageWriter, Op, type WireMessage } from './wire.js';
+import { decodeControl, encodeControl, MessageWriter, Op, readMessages, type WireMessage } from './wire.js';
 
 const SLOTS = 1024;
 
@@ -94,16 +94,9 @@ export class BackplaneHub {
     const member: Member = {
       socket, out: new MessageWriter((d) => socket.write(d)), name: undefined, peer: undefined, slot: -1, interests: new Map(), testaments: new Map(), advert: undefined,
     };
-    const reader = new MessageReader((m) => this.received(member, m));
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        reader.feed(chunk);
-      } catch (err) {
-        this.log.error({ err, member: member.name }, 'backplane hub: a worker sent what it cannot read; closing its link');
-        socket.destroy();
-      }
+    readMessages(socket, (m) => this.received(member, m), (err) => {
+      this.log.error({ err, member: member.name }, 'backplane hub: a worker sent what it cannot read; closing its link');
     });
-    socket.on('error', () => undefined);
     socket.on('close', () => this.left(member));
   }
 

@@ -11,7 +11,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { MessageReader, MessageWriter, type WireMessage } from './wire.js';
+import { MessageWriter, readMessages, type WireMessage } from './wire.js';
 
 /** One socket of the channel: to a peer (`outgoing`, its invocations) or from one (its answers go back on it). */
 export interface PeerLink {
@@ -81,16 +81,9 @@ export class PeerLinks {
   }
 
   private wire(socket: Socket, link: PeerLink, forget: () => void): void {
-    const reader = new MessageReader((m) => this.h.message(m, link));
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        reader.feed(chunk);
-      } catch (err) {
-        this.log.error({ err }, 'backplane: another worker sent what this worker cannot read; closing the link');
-        socket.destroy();
-      }
+    readMessages(socket, (m) => this.h.message(m, link), (err) => {
+      this.log.error({ err }, 'backplane: another worker sent what this worker cannot read; closing the link');
     });
-    socket.on('error', () => undefined);
     socket.once('close', () => {
       forget();
       this.h.closed(link);

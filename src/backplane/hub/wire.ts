@@ -10,6 +10,7 @@
  * very bytes it read; inbox and reply bodies are call-frames.ts's fixed binary layout (they also
  * cross worker to worker, peer-links.ts). Control bodies are MessagePack arrays `[kind, …fields]`.
  */
+import type { Socket } from 'node:net';
 import { serializerById } from '../../serializers/index.js';
 
 export const Op = { event: 1, inbox: 2, reply: 3, control: 4 } as const;
@@ -50,6 +51,23 @@ export function decodeControl(body: Buffer): unknown[] {
 }
 
 /** Splits a byte stream into messages; `feed` throws on a message longer than MAX_MESSAGE. */
+/**
+ * Feeds `socket`'s bytes to a MessageReader for `onMessage`. A stream that cannot be read (a bad
+ * frame) is reported to `unreadable` and the socket destroyed; socket errors end in its 'close'.
+ */
+export function readMessages(socket: Socket, onMessage: (m: WireMessage) => void, unreadable: (err: unknown) => void): void {
+  const reader = new MessageReader(onMessage);
+  socket.on('data', (chunk: Buffer) => {
+    try {
+      reader.feed(chunk);
+    } catch (err) {
+      unreadable(err);
+      socket.destroy();
+    }
+  });
+  socket.on('error', () => undefined);
+}
+
 export class MessageReader {
   private pending: Buffer | undefined;
 
